@@ -1,0 +1,59 @@
+"""The ``chatsync`` command: a thin click layer. Each command lives in a module of its own.
+
+Commands parse flags, call the importable core, render and pick the exit code. A
+:class:`~chatsync.errors.ChatsyncError` becomes a short message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from chatsync import __version__
+from chatsync.errors import ChatsyncError
+
+
+class ChatsyncGroup(click.Group):
+    """A click group that turns user errors into one or two lines on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ChatsyncError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=ChatsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="chatsync")
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors (for bug reports).")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Manage Tencent Cloud Chat bots and accounts as code.
+
+    \b
+    Declare bots and accounts in YAML, then:
+      chatsync validate            check the files offline
+      chatsync plan                show what would change in the live app
+      chatsync apply               make the live app match
+      chatsync emulator            run a local stand-in for the Chat REST API
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register() -> None:
+    from chatsync.cli import emulator, validate
+
+    main.add_command(emulator.emulator)
+    for command in validate.COMMANDS:
+        main.add_command(command)
+
+
+_register()

@@ -1,0 +1,9 @@
+"""User-facing errors: one exception type the CLI turns into a short message and an exit code."""
+
+from __future__ import annotations
+
+
+class ChatsyncError(Exception):
+    """An error the user can act on. Its text is shown as is (one or two lines, no traceback)."""
+
+    exit_code = 1
