@@ -1,0 +1,263 @@
+"""The emulator's front door: one request in, one :class:`Outcome` out.
+
+:meth:`Emulator.handle` checks a request in the real gateway's order (stance §8): path (60009),
+query (60012/60025), app (70020), UserSig (70xxx), admin (60010), rate (60007), body JSON (60003);
+then runs the endpoint's handler under the store lock, persists the change, and wraps the answer
+in the envelope. Faults and latency are applied here too, so both fronts (HTTP server and httpx
+transport) behave the same.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from chatsync.emulator import stance
+from chatsync.emulator.faults import Fault, FaultInjector, FaultKind
+from chatsync.emulator.handlers import HANDLERS, Answer, ApiError, App, BatchFailure
+from chatsync.emulator.ratelimit import SlidingWindow
+from chatsync.emulator.store import Store
+from chatsync.tencent import errors, limits, usersig
+from chatsync.tencent.endpoints import BY_PATH, ENDPOINTS, Endpoint
+
+UINT32_MAX = 2**32 - 1
+BAD_GATEWAY_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything ``chatsync emulator`` can be told (see its ``--help``)."""
+
+    secret_key: str = field(repr=False)
+    sdkappid: int = 1400000000
+    admins: tuple[str, ...] = (limits.DEFAULT_ADMIN,)
+    state_path: Path | None = None
+    max_bots: int = limits.MAX_BOTS
+    max_accounts: int | None = None
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    seed: int | None = None
+    rate_limit_scale: float = 1.0
+    deletion_lock: bool = stance.DELETION_LOCK_DEFAULT
+    allow_account_delete: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to send back: an HTTP status and body, or nothing at all (``drop``)."""
+
+    status: int
+    body: bytes
+    drop: bool = False
+    code: int = 0  # the ErrorCode in the body (for logs); 0 on success or for non-JSON answers
+    endpoint: str = ""
+
+    def json(self) -> dict[str, Any]:
+        """The body as JSON (for tests)."""
+        return json.loads(self.body)
+
+
+class _Refusal(Exception):
+    """A gateway check failed with ``code``."""
+
+    def __init__(self, code: int, info: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.info = info
+
+
+class Emulator:
+    """An emulated Chat app. Thread-safe: one instance serves every connection."""
+
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not config.secret_key:
+            raise ValueError("the emulator needs a secret key")
+        self.config = config
+        self.clock = clock
+        self.sleep = sleep
+        self.store = Store(config.sdkappid, config.admins, config.state_path)
+        self.app = App(
+            store=self.store,
+            max_bots=config.max_bots,
+            max_accounts=config.max_accounts,
+            deletion_lock=config.deletion_lock,
+            allow_account_delete=config.allow_account_delete,
+            now=clock,
+        )
+        self.limits = {
+            name: SlidingWindow(
+                endpoint.rate_per_second * config.rate_limit_scale / stance.RATE_WINDOW_SECONDS,
+                monotonic,
+            )
+            for name, endpoint in ENDPOINTS.items()
+        }
+        self.faults = FaultInjector(config.fault_rate, config.seed)
+        self._sig_cache: dict[tuple[str, str], usersig.Verdict] = {}
+        self._sig_failures: dict[str, deque[float]] = defaultdict(deque)
+        self._blocked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._sequence = itertools.count(1)
+        self.calls: dict[str, int] = defaultdict(int)  # answered calls per endpoint (for tests)
+
+    # -- the request path ----------------------------------------------------------------------
+    def handle(self, method: str, target: str, body: bytes) -> Outcome:
+        """Answer one HTTP request. ``target`` is the request line's path with its query."""
+        if self.config.latency_ms > 0:
+            self.sleep(self.config.latency_ms / 1000.0)
+        endpoint: Endpoint | None = None
+        try:
+            if method not in ("POST", "GET"):  # GET with a body: client quirk §9.3
+                raise _Refusal(60002, "the REST API accepts POST only")
+            parts = urlsplit(target)
+            endpoint = BY_PATH.get(parts.path)
+            if endpoint is None:
+                raise _Refusal(60009)
+            self._check_caller(parts.query)
+            if not self.limits[endpoint.name].admit():
+                raise _Refusal(60007)
+            payload = _parse_body(body, endpoint)
+        except _Refusal as refusal:
+            return self._answer(endpoint, refusal.code, refusal.info, {})
+        fault = self.faults.draw(endpoint.path, body, endpoint.family)
+        if fault is not None and not fault.after_commit:
+            return self._fault(endpoint, fault)
+        answer, code, info = self._run(endpoint, payload)
+        if fault is not None:
+            return self._fault(endpoint, fault)
+        return self._answer(endpoint, code, info, answer.fields)
+
+    def _check_caller(self, query: str) -> None:
+        """Query parameters, app, UserSig and admin rights, in the gateway's order."""
+        params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        if not params.get("sdkappid"):
+            raise _Refusal(60012)
+        sdkappid = params["sdkappid"]
+        if not sdkappid.isdigit():
+            raise _Refusal(60025, "sdkappid must be an integer")
+        identifier = params.get("identifier", "")
+        if not identifier:
+            raise _Refusal(60025, "identifier is missing")
+        if params.get("contenttype") != "json":
+            raise _Refusal(60025, "contenttype must be json")
+        random = params.get("random", "")
+        if not random.isdigit() or int(random) > UINT32_MAX:
+            raise _Refusal(60025, "random must be an unsigned 32-bit integer")
+        if int(sdkappid) != self.config.sdkappid:
+            raise _Refusal(70020)
+        self._check_sig(identifier, params.get("usersig", ""))
+        if identifier not in self.config.admins:
+            raise _Refusal(60010)
+
+    def _check_sig(self, identifier: str, sig: str) -> None:
+        now = self.clock()
+        with self._lock:
+            blocked = self._blocked_until.get(identifier, 0.0)
+            if now < blocked:
+                raise _Refusal(70050)
+            cached = self._sig_cache.get((identifier, sig))
+        if cached is None:
+            cached = usersig.check(
+                sig, sdkappid=self.config.sdkappid, identifier=identifier,
+                secret_key=self.config.secret_key,
+            )
+            with self._lock:
+                if len(self._sig_cache) > 10_000:
+                    self._sig_cache.clear()
+                self._sig_cache[(identifier, sig)] = cached
+        code = cached.at(now)
+        if code == usersig.OK:
+            with self.store.lock:
+                kicked = self.store.kicked.get(identifier)
+            if kicked is not None and cached.issued < kicked:
+                code = 70052
+        if code != usersig.OK:
+            self._count_sig_failure(identifier, now)
+            raise _Refusal(code)
+
+    def _count_sig_failure(self, identifier: str, now: float) -> None:
+        with self._lock:
+            failures = self._sig_failures[identifier]
+            failures.append(now)
+            while failures and failures[0] <= now - stance.SIG_BLOCK_SECONDS:
+                failures.popleft()
+            if len(failures) >= stance.SIG_FAILURES_BEFORE_BLOCK:
+                self._blocked_until[identifier] = now + stance.SIG_BLOCK_SECONDS
+                failures.clear()
+
+    def _run(self, endpoint: Endpoint, payload: Any) -> tuple[Answer, int, str | None]:
+        """Run the handler under the store lock; persist before answering."""
+        handler = HANDLERS[endpoint.name]
+        code, info = 0, None
+        with self.store.lock:
+            try:
+                answer = handler(self.app, payload)
+            except BatchFailure as failure:
+                answer, code, info = Answer(failure.fields, failure.changed), failure.code, None
+            except ApiError as error:
+                answer, code, info = Answer(), error.code, error.info
+            version = self.store.changed() if answer.changed else 0
+        if version:
+            self.store.persist(version)
+        return answer, code, info
+
+    # -- answers --------------------------------------------------------------------------------
+    def _answer(
+        self, endpoint: Endpoint | None, code: int, info: str | None, fields: dict[str, Any]
+    ) -> Outcome:
+        name = endpoint.name if endpoint else ""
+        with self._lock:
+            self.calls[name] += 1
+            sequence = next(self._sequence)
+        envelope: dict[str, Any] = {
+            "ActionStatus": "OK" if code == 0 else "FAIL",
+            "ErrorCode": code,
+            "ErrorInfo": "" if code == 0 else (info or errors.lookup(code).info),
+        }
+        if endpoint is not None and endpoint.family == "profile":
+            envelope["ErrorDisplay"] = ""
+        envelope.update(fields)
+        envelope["RequestId"] = f"Id-{secrets.token_hex(16)}-O-Seq-{sequence}"
+        body = json.dumps(envelope, ensure_ascii=False).encode("utf-8")
+        return Outcome(200, body, code=code, endpoint=name)
+
+    def _fault(self, endpoint: Endpoint, fault: Fault) -> Outcome:
+        if fault.kind is FaultKind.CODE:
+            return self._answer(endpoint, fault.code, None, {})
+        with self._lock:
+            self.calls[endpoint.name] += 1
+        if fault.kind is FaultKind.HTTP_502:
+            return Outcome(502, BAD_GATEWAY_PAGE, endpoint=endpoint.name)
+        return Outcome(0, b"", drop=True, endpoint=endpoint.name)
+
+    def close(self) -> None:
+        """Write any unsaved change."""
+        self.store.flush()
+
+
+def _parse_body(body: bytes, endpoint: Endpoint) -> Any:
+    """The JSON body (any client's Content-Type); an empty body only where the API allows it."""
+    if not body.strip():
+        if endpoint.name == "get_all_robots":
+            return None
+        raise _Refusal(60003, "the request body is empty; send a JSON object")
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _Refusal(60003) from None
+

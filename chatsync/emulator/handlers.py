@@ -1,0 +1,430 @@
+"""The API logic of each emulated endpoint: pure functions of (app, request body) -> answer.
+
+Each handler runs with the store's lock held, validates the body as the real API does, changes
+the store and returns the API's own answer fields; the gateway wraps them in the envelope. A
+whole-request failure raises :class:`ApiError`; per-item failures of batch APIs are reported in
+the answer (``FailAccounts``, ``ResultItem``, ``Fail_Account``) as the real service does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatsync.emulator import stance
+from chatsync.emulator.store import Store
+from chatsync.tencent import errors, limits
+
+NICK = "Tag_Profile_IM_Nick"
+IMAGE = "Tag_Profile_IM_Image"
+SIGNATURE = "Tag_Profile_IM_SelfSignature"
+
+# Standard profile tags (§6.3): tag -> ("string", max bytes, allowed values) or ("uint32",).
+STRING_TAGS: dict[str, tuple[int, frozenset[str] | None]] = {
+    NICK: (limits.VALUE_MAX_BYTES, None),
+    "Tag_Profile_IM_Gender": (
+        limits.VALUE_MAX_BYTES,
+        frozenset({"Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"}),
+    ),
+    "Tag_Profile_IM_Location": (16, None),
+    SIGNATURE: (limits.VALUE_MAX_BYTES, None),
+    "Tag_Profile_IM_AllowType": (
+        limits.VALUE_MAX_BYTES,
+        frozenset({"AllowType_Type_NeedConfirm", "AllowType_Type_AllowAny", "AllowType_Type_DenyAny"}),
+    ),
+    IMAGE: (limits.VALUE_MAX_BYTES, None),
+    "Tag_Profile_IM_AdminForbidType": (
+        limits.VALUE_MAX_BYTES,
+        frozenset({"AdminForbid_Type_None", "AdminForbid_Type_SendOut"}),
+    ),
+}
+UINT32_TAGS = frozenset({
+    "Tag_Profile_IM_BirthDay", "Tag_Profile_IM_Language", "Tag_Profile_IM_MsgSettings",
+    "Tag_Profile_IM_Level", "Tag_Profile_IM_Role",
+})
+UINT32_MAX = 2**32 - 1
+
+
+class ApiError(Exception):
+    """The whole request fails with ``code`` (its ``ErrorInfo`` comes from the error table)."""
+
+    def __init__(self, code: int, info: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.info = info if info is not None else errors.lookup(code).info
+
+
+class BatchFailure(ApiError):
+    """Every item of a batch failed: the envelope carries the first code, plus the item lists."""
+
+    def __init__(self, code: int, fields: dict[str, Any], changed: bool) -> None:
+        super().__init__(code)
+        self.fields = fields
+        self.changed = changed
+
+
+
+@dataclass
+class App:
+    """What a handler works on: the store, the app's settings and the time."""
+
+    store: Store
+    max_bots: int = limits.MAX_BOTS
+    max_accounts: int | None = None
+    deletion_lock: bool = stance.DELETION_LOCK_DEFAULT
+    allow_account_delete: bool = True
+    now: Callable[[], float] = field(default=lambda: 0.0)
+
+
+@dataclass
+class Answer:
+    """A handler's result: the API's extra answer fields; ``changed`` when the store changed."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    changed: bool = False
+
+
+# -- body helpers ---------------------------------------------------------------------------------
+
+def _object(body: Any, invalid: int) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(invalid, "the request body must be a JSON object")
+    return body
+
+
+def _user_id(value: Any, invalid: int, what: str = "UserID") -> str:
+    """A required UserID field: 60015 when not a string, ``invalid`` when missing or malformed."""
+    if value is None:
+        raise ApiError(invalid, f"{what} is missing")
+    if not isinstance(value, str):
+        raise ApiError(60015, f"{what} must be a string")
+    problem = limits.user_id_problem(value)
+    if problem:
+        raise ApiError(invalid, f"{what} {problem}")
+    return value
+
+
+def _optional_text(body: dict[str, Any], key: str, invalid: int, too_long: int) -> str | None:
+    """An optional string field; JSON null counts as absent (client quirk §9.8)."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(invalid, f"{key} must be a string")
+    if limits.value_problem(value):
+        raise ApiError(too_long, f"{key} is longer than {limits.VALUE_MAX_BYTES} bytes")
+    return value
+
+
+def _batch(body: dict[str, Any], key: str, invalid: int, too_many: int) -> list[Any]:
+    items = body.get(key)
+    if not isinstance(items, list) or not items:
+        raise ApiError(invalid, f"{key} must be a non-empty array")
+    if len(items) > limits.BATCH_MAX:
+        raise ApiError(too_many, f"{key} holds {len(items)} items; at most {limits.BATCH_MAX}")
+    return items
+
+
+def _item_user_id(item: Any, invalid: int) -> Any:
+    if not isinstance(item, dict):
+        raise ApiError(invalid, "each item must be an object with a UserID")
+    value = item.get("UserID")
+    if value is not None and not isinstance(value, str):
+        raise ApiError(60015, "UserID must be a string")
+    return value
+
+
+def _item(user_id: str, code: int, **extra: Any) -> dict[str, Any]:
+    info = "" if code == 0 else errors.lookup(code).info
+    return {"UserID": user_id, "ResultCode": code, "ResultInfo": info, **extra}
+
+
+def _set_profile(profile: dict[str, Any], values: dict[str, str | None]) -> None:
+    for tag, value in values.items():
+        if value is not None:
+            profile[tag] = value
+
+
+# -- robots ---------------------------------------------------------------------------------------
+
+def create_robot(app: App, body: Any) -> Answer:
+    """Create a chatbot (or revive an invalid one) with its Nick, FaceUrl and SelfSignature."""
+    body = _object(body, 10004)
+    bot = _user_id(body.get("UserID"), 10004)
+    if not limits.is_bot_id(bot):
+        raise ApiError(10004, f"a bot UserID must start with {limits.BOT_PREFIX}")
+    profile = {
+        NICK: _optional_text(body, "Nick", 10004, 10004),
+        IMAGE: _optional_text(body, "FaceUrl", 10004, 10004),
+        SIGNATURE: _optional_text(body, "SelfSignature", 10004, 10004),
+    }
+    store = app.store
+    if store.bots.get(bot):
+        if stance.CREATE_ROBOT_REPEAT_UPDATES_PROFILE:
+            _set_profile(store.accounts[bot], profile)
+            return Answer(changed=True)
+        return Answer()
+    if len(store.active_bots()) >= app.max_bots:
+        raise ApiError(10008, f"the number of bots reached the limit of {app.max_bots}")
+    _set_profile(store.accounts.setdefault(bot, {}), profile)
+    store.bots[bot] = True
+    return Answer(changed=True)
+
+
+def delete_robot(app: App, body: Any) -> Answer:
+    """Mark a chatbot invalid (its id stays); deleting an invalid bot again is OK."""
+    body = _object(body, 10004)
+    bot = _user_id(body.get("Robot_Account"), 10004, "Robot_Account")
+    if not limits.is_bot_id(bot) or bot not in app.store.bots:
+        raise ApiError(10004, "Robot_Account is not a bot of this app")
+    if not app.store.bots[bot]:
+        return Answer()
+    app.store.bots[bot] = False
+    return Answer(changed=True)
+
+
+def get_all_robots(app: App, body: Any) -> Answer:
+    """List active bots (accepts ``{}``, ``[]`` or an empty body: client quirk §9.6)."""
+    if body not in ({}, [], None):
+        _object(body, 10004)
+    listed = list(app.store.bots) if stance.DELETED_BOT_LISTED else app.store.active_bots()
+    return Answer({"Robot_Account": listed})
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+def _import_problem(app: App, user_id: str) -> int:
+    """The code refusing a new ordinary account ``user_id``, or 0 when it may be imported."""
+    if limits.user_id_problem(user_id):
+        return 70402
+    if limits.reserved_prefix(user_id):
+        return stance.RESERVED_PREFIX_CODE
+    store = app.store
+    if user_id in store.accounts:
+        return 0
+    if app.deletion_lock and user_id in store.deleted:
+        return 70399
+    if app.max_accounts is not None:
+        counted = len(store.accounts) if stance.ACCOUNT_LIMIT_COUNTS_BOTS else store.ordinary_count()
+        if counted >= app.max_accounts:
+            return 70398
+    return 0
+
+
+def account_import(app: App, body: Any) -> Answer:
+    """Import one account (``UserID``, or the older ``Identifier``) with Nick and FaceUrl."""
+    body = _object(body, 70402)
+    raw = body.get("UserID", body.get("Identifier"))
+    user_id = _user_id(raw, 70402)
+    nick = _optional_text(body, "Nick", 70402, 40601)
+    face = _optional_text(body, "FaceUrl", 70402, 40601)
+    code = _import_problem(app, user_id)
+    if code:
+        raise ApiError(code)
+    store = app.store
+    if user_id in store.accounts:
+        if stance.ACCOUNT_IMPORT_REPEAT_UPDATES_PROFILE:
+            _set_profile(store.accounts[user_id], {NICK: nick, IMAGE: face})
+            return Answer(changed=True)
+        return Answer()
+    store.accounts[user_id] = {}
+    _set_profile(store.accounts[user_id], {NICK: nick, IMAGE: face})
+    store.deleted.discard(user_id)
+    return Answer(changed=True)
+
+
+def multiaccount_import(app: App, body: Any) -> Answer:
+    """Import up to 100 accounts: ``{"Accounts": [ids]}`` or ``{"AccountList": [{UserID, ...}]}``."""
+    body = _object(body, 70402)
+    if ("Accounts" in body) == ("AccountList" in body):
+        raise ApiError(70402, "send exactly one of Accounts or AccountList")
+    entries: list[tuple[str, dict[str, str | None] | None]] = []
+    if "Accounts" in body:
+        for raw in _batch(body, "Accounts", 70402, 70206):
+            if not isinstance(raw, str):
+                raise ApiError(60015, "Accounts must hold strings")
+            entries.append((raw, None))
+    else:
+        for item in _batch(body, "AccountList", 70402, 70206):
+            raw = _item_user_id(item, 70402)
+            if raw is None:
+                raise ApiError(70402, "each AccountList item needs a UserID")
+            values = {NICK: item.get("Nick"), IMAGE: item.get("FaceUrl")}
+            entries.append((raw, values))
+    store = app.store
+    failed: list[str] = []
+    first_code = 0
+    changed = False
+    for user_id, values in entries:
+        code = _import_problem(app, user_id)
+        if not code and values is not None:
+            if any(v is not None and not isinstance(v, str) for v in values.values()):
+                code = 70402
+            elif any(isinstance(v, str) and limits.value_problem(v) for v in values.values()):
+                code = 40601
+        if code:
+            failed.append(user_id)
+            first_code = first_code or code
+            continue
+        if user_id in store.accounts:
+            if values and stance.MULTIACCOUNT_IMPORT_REPEAT_UPDATES_PROFILE:
+                before = dict(store.accounts[user_id])
+                _set_profile(store.accounts[user_id], values)
+                changed = changed or before != store.accounts[user_id]
+            continue
+        store.accounts[user_id] = {}
+        _set_profile(store.accounts[user_id], values or {})
+        store.deleted.discard(user_id)
+        changed = True
+    if failed and len(failed) == len(entries):
+        raise BatchFailure(first_code, {"FailAccounts": failed}, changed)
+    return Answer({"FailAccounts": failed}, changed)
+
+
+def account_check(app: App, body: Any) -> Answer:
+    """Report for up to 100 ids whether each is imported (``AccountStatus``)."""
+    body = _object(body, 70402)
+    results = []
+    for item in _batch(body, "CheckItem", 70402, 70206):
+        user_id = _item_user_id(item, 70402)
+        if user_id is None or limits.user_id_problem(user_id):
+            results.append(_item(user_id or "", 70402))
+            continue
+        status = "Imported" if user_id in app.store.accounts else "NotImported"
+        results.append(_item(user_id, 0, AccountStatus=status))
+    return Answer({"ResultItem": results})
+
+
+def account_delete(app: App, body: Any) -> Answer:
+    """Delete up to 100 ordinary accounts; unknown ids get 70107 item by item, envelope OK."""
+    body = _object(body, 70402)
+    items = _batch(body, "DeleteItem", 70402, 70206)
+    if not app.allow_account_delete:
+        raise ApiError(71000)
+    store = app.store
+    results = []
+    changed = False
+    for item in items:
+        user_id = _item_user_id(item, 70402)
+        if user_id is None or limits.user_id_problem(user_id):
+            results.append(_item(user_id or "", 70402))
+        elif limits.is_bot_id(user_id) or user_id in store.admins:
+            results.append(_item(user_id, stance.ACCOUNT_DELETE_REFUSED_CODE))
+        elif user_id not in store.accounts:
+            results.append(_item(user_id, 70107))
+        else:
+            del store.accounts[user_id]
+            store.deleted.add(user_id)
+            store.kicked.pop(user_id, None)
+            changed = True
+            results.append(_item(user_id, 0))
+    return Answer({"ResultItem": results}, changed)
+
+
+def kick(app: App, body: Any) -> Answer:
+    """Invalidate every UserSig issued to an account before now."""
+    body = _object(body, 70402)
+    user_id = _user_id(body.get("UserID", body.get("Identifier")), 70402)
+    if user_id not in app.store.accounts:
+        raise ApiError(70107)
+    app.store.kicked[user_id] = int(app.now())
+    return Answer(changed=True)
+
+
+# -- profiles -------------------------------------------------------------------------------------
+
+def _known_tag(tag: Any) -> str:
+    if not isinstance(tag, str):
+        raise ApiError(40001, "Tag must be a string")
+    if tag not in STRING_TAGS and tag not in UINT32_TAGS:
+        raise ApiError(40009, f"tag {tag} does not exist")
+    return tag
+
+
+def portrait_get(app: App, body: Any) -> Answer:
+    """Read the asked tags of up to 100 accounts; unknown accounts fail item by item (40003)."""
+    body = _object(body, 40001)
+    if "To_Account" not in body or body["To_Account"] in (None, []):
+        raise ApiError(40002)
+    accounts = _batch(body, "To_Account", 40001, 40001)
+    tags = body.get("TagList")
+    if not isinstance(tags, list) or not tags:
+        raise ApiError(40001, "TagList must be a non-empty array")
+    tags = [_known_tag(tag) for tag in tags]
+    if not all(isinstance(a, str) for a in accounts):
+        raise ApiError(60015, "To_Account must hold strings")
+    items, failed = [], []
+    for user_id in accounts:
+        profile = app.store.accounts.get(user_id)
+        if profile is None:
+            failed.append(user_id)
+            items.append({"To_Account": user_id, "ProfileItem": [], "ResultCode": 40003,
+                          "ResultInfo": errors.lookup(40003).info})
+            continue
+        profile_items = [
+            {"Tag": tag, "Value": profile[tag]}
+            for tag in tags
+            if tag in profile or not stance.PORTRAIT_GET_OMITS_UNSET_TAGS
+        ]
+        items.append({"To_Account": user_id, "ProfileItem": profile_items, "ResultCode": 0,
+                      "ResultInfo": ""})
+    answer: dict[str, Any] = {"UserProfileItem": items}
+    if failed:
+        answer["Fail_Account"] = failed
+    return Answer(answer)
+
+
+def _checked_value(tag: str, value: Any) -> str | int:
+    if tag in UINT32_TAGS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ApiError(40610, f"{tag} takes an unsigned integer")
+        if not 0 <= value <= UINT32_MAX:
+            raise ApiError(40605, f"{tag} is out of the uint32 range")
+        return value
+    max_bytes, allowed = STRING_TAGS[tag]
+    if not isinstance(value, str):
+        raise ApiError(40610, f"{tag} takes a string")
+    if limits.utf8_len(value) > max_bytes:
+        code = 40601 if max_bytes == limits.VALUE_MAX_BYTES else 40605
+        raise ApiError(code, f"{tag} is longer than {max_bytes} bytes")
+    if allowed is not None and value not in allowed:
+        raise ApiError(40605, f"{tag} must be one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def portrait_set(app: App, body: Any) -> Answer:
+    """Set profile tags of one account; all items are checked before any is written."""
+    body = _object(body, 40001)
+    user_id = _user_id(body.get("From_Account"), 40001, "From_Account")
+    items = body.get("ProfileItem")
+    if not isinstance(items, list) or not items:
+        raise ApiError(40001, "ProfileItem must be a non-empty array")
+    values: dict[str, str | int] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            raise ApiError(40001, "each ProfileItem must be an object with Tag and Value")
+        tag = _known_tag(item.get("Tag"))
+        if item.get("Value") is None:
+            continue  # null is absent (client quirk §9.8)
+        values[tag] = _checked_value(tag, item["Value"])
+    profile = app.store.accounts.get(user_id)
+    if profile is None:
+        raise ApiError(40003)
+    before = dict(profile)
+    profile.update(values)
+    return Answer(changed=profile != before)
+
+
+HANDLERS: dict[str, Callable[[App, Any], Answer]] = {
+    "create_robot": create_robot,
+    "delete_robot": delete_robot,
+    "get_all_robots": get_all_robots,
+    "account_import": account_import,
+    "multiaccount_import": multiaccount_import,
+    "account_check": account_check,
+    "account_delete": account_delete,
+    "kick": kick,
+    "portrait_get": portrait_get,
+    "portrait_set": portrait_set,
+}

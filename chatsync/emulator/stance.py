@@ -1,0 +1,57 @@
+"""Where Tencent's docs are silent: the emulator's decisions, kept in one place.
+
+The emulator takes the strictest plausible reading (tencent-chat-api.md §8) so that a client that
+works here works against the real service under either reading. Handlers read these constants;
+the README's emulator section lists the same decisions.
+"""
+
+#: The 20-bot limit counts active bots per app (``--max-bots``); the 21st gets 10008.
+BOT_LIMIT_PER_APP = True
+
+#: ``create_robot`` on an active bot answers OK and changes nothing (fields are NOT updated).
+CREATE_ROBOT_REPEAT_UPDATES_PROFILE = False
+
+#: ``delete_robot`` marks the bot invalid: it leaves ``get_all_robots``, stops counting toward the
+#: limit, its id still exists (``account_check`` says Imported) and ``create_robot`` revives it with
+#: the fields given. Deleting an already-invalid bot answers OK; an id that never was a bot, 10004.
+DELETED_BOT_LISTED = False
+
+#: Single ``account_import`` of an existing account answers OK and does NOT overwrite Nick/FaceUrl.
+ACCOUNT_IMPORT_REPEAT_UPDATES_PROFILE = False
+
+#: ``multiaccount_import`` with ``AccountList`` DOES update Nick/FaceUrl of existing accounts (2024
+#: docs). Failed items are listed in ``FailAccounts`` with the envelope OK; only when every item
+#: failed does the envelope carry the first item's error code (e.g. 70398).
+MULTIACCOUNT_IMPORT_REPEAT_UPDATES_PROFILE = True
+
+#: ``portrait_get`` of a not-imported account: envelope OK, item ResultCode 40003, id in
+#: ``Fail_Account``. Tags never set are left out of ``ProfileItem`` (read a missing tag as empty).
+PORTRAIT_GET_OMITS_UNSET_TAGS = True
+
+#: UserIDs are compared byte for byte: ``Alice`` and ``alice`` are two accounts.
+CASE_SENSITIVE_IDS = True
+
+#: ``account_import`` refuses ordinary ids with these prefixes (70402).
+#: (The prefixes themselves live in chatsync.tencent.limits.RESERVED_PREFIXES.)
+RESERVED_PREFIX_CODE = 70402
+
+#: ``account_delete`` refuses bots (use delete_robot) and App admins, item by item, with 70402.
+ACCOUNT_DELETE_REFUSED_CODE = 70402
+
+#: Rate limits: a sliding one-second window per API per app; refused calls (60007) do not count.
+RATE_WINDOW_SECONDS = 1.0
+
+#: Free edition: accounts are unlimited unless ``--max-accounts N``; ordinary accounts and admins
+#: count, bots do not (they have their own limit), deleted accounts stop counting.
+ACCOUNT_LIMIT_COUNTS_BOTS = False
+
+#: Re-importing a deleted id is allowed unless ``--deletion-lock``; then it gets 70399.
+DELETION_LOCK_DEFAULT = False
+
+#: A UserSig issued (``TLS.time``) strictly before a ``kick`` of its identifier gets 70052.
+#: This many failed UserSig checks of one identifier within a minute block it for a minute (70050).
+SIG_FAILURES_BEFORE_BLOCK = 50
+SIG_BLOCK_SECONDS = 60.0
+
+#: Check order at the gateway: path (60009) -> query (60012/60025) -> app (70020) -> UserSig (70xxx)
+#: -> admin (60010) -> rate (60007) -> body JSON (60003) -> API logic.
