@@ -1,0 +1,47 @@
+"""Shared test fixtures: emulators in process and over loopback HTTP, and raw signed calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from chatsync.emulator import Emulator
+from chatsync.emulator.server import RunningEmulator
+from chatsync.emulator.transport import EmulatorTransport
+from tests.support import ADMIN, SDKAPPID, SECRET, Api, make_emulator, sign
+
+__all__ = ["ADMIN", "SDKAPPID", "SECRET", "Api", "make_emulator", "sign"]
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    """An in-process emulator with default settings."""
+    return make_emulator()
+
+
+@pytest.fixture
+def api(emulator: Emulator) -> Iterator[Api]:
+    """Signed calls to ``emulator`` in process (httpx transport, no socket)."""
+    with httpx.Client(transport=EmulatorTransport(emulator), base_url="http://emulator") as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def served() -> Iterator[Callable[..., tuple[Emulator, Api]]]:
+    """Factory: an emulator served over loopback HTTP, and signed calls to it."""
+    running: list[tuple[RunningEmulator, httpx.Client]] = []
+
+    def start(**config: Any) -> tuple[Emulator, Api]:
+        emulator = make_emulator(**config)
+        server = RunningEmulator(emulator).__enter__()
+        client = httpx.Client(base_url=server.url, timeout=10)
+        running.append((server, client))
+        return emulator, Api(client)
+
+    yield start
+    for server, client in running:
+        client.close()
+        server.stop()

@@ -1,0 +1,145 @@
+"""The gateway: URL and query checks, admin rights, body parsing, check order and client quirks."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from chatsync.emulator import Emulator
+from chatsync.emulator.transport import EmulatorTransport
+from tests.support import Api, make_emulator, sign
+
+
+def code_of(api: Api, name: str = "get_all_robots", body=None, **kwargs) -> int:
+    response = api.request(name, body if body is not None else {}, **kwargs)
+    assert response.status_code == 200  # business errors are always HTTP 200
+    answer = response.json()
+    assert {"ActionStatus", "ErrorCode", "ErrorInfo"} <= answer.keys()
+    assert (answer["ActionStatus"] == "OK") == (answer["ErrorCode"] == 0)
+    return answer["ErrorCode"]
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/v4/openim_robot_http_svc/get_all_robots", 0),
+        ("/v4/openim_robot_http_svc/no_such_command", 60009),
+        ("/v4/no_such_service/account_import", 60009),
+        ("/v3/im_open_login_svc/account_import", 60009),
+        ("/", 60009),
+        ("/v4/openim_robot_http_svc/get_all_robots/", 60009),
+    ],
+)
+def test_unknown_paths(api, path, code):
+    assert code_of(api, path=path) == code
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"sdkappid": None}, 60012),
+        ({"sdkappid": ""}, 60012),
+        ({"sdkappid": "abc"}, 60025),
+        ({"identifier": None}, 60025),
+        ({"contenttype": None}, 60025),
+        ({"contenttype": "xml"}, 60025),
+        ({"contenttype": "JSON"}, 60025),  # values are case-sensitive
+        ({"random": None}, 60025),
+        ({"random": "-1"}, 60025),
+        ({"random": str(2**32)}, 60025),
+        ({"random": str(2**32 - 1)}, 0),
+        ({"random": "0"}, 0),
+        ({"sdkappid": 1400000001}, 70020),  # another app: not found in this data centre
+    ],
+)
+def test_query_checks(api, query, code):
+    assert code_of(api, **query) == code
+
+
+def test_identifier_that_is_not_an_admin(api):
+    api("account_import", {"UserID": "alice"})
+    api.identifier, api.sig = "alice", sign("alice")
+    assert code_of(api) == 60010
+
+
+def in_process(**config) -> tuple[Emulator, httpx.Client]:
+    emulator = make_emulator(**config)
+    return emulator, httpx.Client(transport=EmulatorTransport(emulator), base_url="http://e")
+
+
+def test_several_admins():
+    _, client = in_process(admins=("administrator", "ops"))
+    assert code_of(Api(client, identifier="ops")) == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [(b"{", 60003), (b"\xff\xfe", 60003), (b"", 60003), (b"   ", 60003), (b"null", 70402)],
+)
+def test_body_must_be_json(api, raw, code):
+    assert code_of(api, "account_import", raw=raw) == code
+
+
+def test_empty_body_is_fine_for_get_all_robots(api):
+    assert code_of(api, raw=b"") == 0
+    assert code_of(api, raw=b"[]") == 0
+
+
+def test_non_string_user_id_is_60015(api):
+    assert code_of(api, "account_import", {"UserID": 42}) == 60015
+
+
+class TestCheckOrder:
+    """path -> query -> app -> UserSig -> admin -> rate -> body -> logic (stance §8)."""
+
+    def test_path_before_query(self, api):
+        assert code_of(api, path="/v4/x/y", sdkappid=None) == 60009
+
+    def test_query_before_sig(self, api):
+        assert code_of(api, contenttype=None, usersig="garbage") == 60025
+
+    def test_sig_before_admin(self, api):
+        api.identifier = "not-an-admin"
+        assert code_of(api) == 70013  # the sig is the admin's, so it mismatches first
+        api.sig = sign("not-an-admin", key="wrong")
+        assert code_of(api) == 70009
+
+    def test_admin_before_rate_and_body(self):
+        emulator, client = in_process(rate_limit_scale=1 / 200)  # 1 call per second
+        api = Api(client)
+        emulator.store.accounts["bob"] = {}
+        assert code_of(api, "account_import", raw=b"{") == 60003  # admitted, then the body fails
+        assert code_of(api, "account_import", raw=b"{") == 60007  # second call in the second
+        bob = Api(client, identifier="bob")
+        assert code_of(bob, "account_import", raw=b"{") == 60010
+
+    def test_sig_failure_before_body(self, api):
+        assert code_of(api, "account_import", raw=b"{", usersig="garbage") == 70003
+
+
+class TestClientQuirks:
+    """What real third-party clients send (tencent-chat-api.md §9)."""
+
+    def test_no_content_type_header(self, api):
+        url = f"/v4/im_open_login_svc/account_import?{api.query()}"
+        response = api.client.post(url, content=b'{"UserID": "alice"}', headers={"Content-Type": ""})
+        assert response.json()["ErrorCode"] == 0
+
+    def test_get_with_a_json_body(self, api):
+        api("account_import", {"UserID": "alice"})
+        response = api.request("account_check", {"CheckItem": [{"UserID": "alice"}]}, method="GET")
+        assert response.json()["ResultItem"][0]["AccountStatus"] == "Imported"
+
+    def test_other_methods_are_refused(self, api):
+        assert code_of(api, method="PUT") == 60002
+
+    def test_repeated_random_is_accepted(self, api):
+        assert [code_of(api, random=7) for _ in range(3)] == [0, 0, 0]
+
+    def test_unknown_fields_are_ignored(self, api):
+        assert code_of(api, "account_import", {"UserID": "alice", "Future": {"x": 1}}) == 0
+
+    def test_every_answer_has_the_envelope_and_a_request_id(self, api):
+        answer = api("get_all_robots", {})
+        assert answer["RequestId"].startswith("Id-")
+        assert answer["ErrorInfo"] == ""

@@ -1,0 +1,98 @@
+"""Persistence: state survives a restart; a bad state file is a clear error and stays untouched."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chatsync.emulator.store import StateFileError, Store
+from tests.support import make_emulator
+
+
+def test_state_survives_a_restart(served, tmp_path):
+    path = tmp_path / "app.json"
+    _emulator, api = served(state_path=path)
+    api("create_robot", {"UserID": "@RBT#one", "Nick": "One"})
+    api("multiaccount_import", {"AccountList": [{"UserID": "alice", "Nick": "Alice"}, {"UserID": "bob"}]})
+    api("portrait_set", {"From_Account": "bob", "ProfileItem": [
+        {"Tag": "Tag_Profile_IM_SelfSignature", "Value": "hi ☃"}]})
+    api("account_delete", {"DeleteItem": [{"UserID": "alice"}]})
+    api("create_robot", {"UserID": "@RBT#two"})
+    api("delete_robot", {"Robot_Account": "@RBT#two"})
+    # no shutdown: every OK answer must already be on disk
+    reborn = make_emulator(state_path=path)
+    assert reborn.store.active_bots() == ["@RBT#one"]
+    assert reborn.store.bots == {"@RBT#one": True, "@RBT#two": False}
+    assert reborn.store.accounts["bob"] == {"Tag_Profile_IM_SelfSignature": "hi ☃"}
+    assert "alice" not in reborn.store.accounts
+    assert reborn.store.deleted == {"alice"}
+    assert reborn.store.accounts["@RBT#one"] == {"Tag_Profile_IM_Nick": "One"}
+
+
+def test_no_temporary_files_are_left(served, tmp_path):
+    path = tmp_path / "app.json"
+    _, api = served(state_path=path)
+    for i in range(20):
+        api("account_import", {"UserID": f"u{i}"})
+    assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
+
+
+def test_reads_do_not_write(served, tmp_path):
+    path = tmp_path / "app.json"
+    _, api = served(state_path=path)
+    api("account_import", {"UserID": "alice"})
+    before = path.stat().st_mtime_ns
+    api("get_all_robots", {})
+    api("account_check", {"CheckItem": [{"UserID": "alice"}]})
+    api("account_import", {"UserID": "alice"})  # a repeat changes nothing
+    assert path.stat().st_mtime_ns == before
+
+
+def test_missing_file_starts_empty_and_is_created_on_first_change(tmp_path):
+    path = tmp_path / "new.json"
+    emulator = make_emulator(state_path=path)
+    assert set(emulator.store.accounts) == {"administrator"}
+    assert not path.exists()
+    emulator.close()
+    assert not path.exists()  # nothing changed, nothing written
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "is not valid JSON (line 1, column 2"),
+        (b"\xff\xfe\x00", "is not UTF-8"),
+        (b"[]", "is not a chatsync emulator state"),
+        (b'{"format": "chatsync-emulator-state", "version": 9}', "unsupported version 9"),
+        (json.dumps({"format": "chatsync-emulator-state", "version": 1, "sdkappid": 1400000000,
+                     "accounts": [], "bots": {}, "deleted": [], "kicked": {}}).encode(),
+         "'accounts' is missing or not a dict"),
+        (json.dumps({"format": "chatsync-emulator-state", "version": 1, "sdkappid": 1400000000,
+                     "accounts": {}, "bots": {"@RBT#x": True}, "deleted": [], "kicked": {}}).encode(),
+         "a bot is missing from 'accounts'"),
+    ],
+)
+def test_bad_state_file_is_a_clear_error_and_untouched(tmp_path, content, message):
+    path = tmp_path / "state.json"
+    path.write_bytes(content)
+    with pytest.raises(StateFileError) as caught:
+        Store(1400000000, ("administrator",), path)
+    text = str(caught.value)
+    assert str(path) in text and message in text and "left untouched" in text
+    assert "\n" not in text
+    assert path.read_bytes() == content
+
+
+def test_state_of_another_app_is_refused(tmp_path):
+    path = tmp_path / "state.json"
+    emulator = make_emulator(state_path=path)
+    emulator.store.accounts["x"] = {}
+    emulator.store.persist(emulator.store.changed())
+    with pytest.raises(StateFileError, match="belongs to SDKAppID 1400000000, not 1400000001"):
+        Store(1400000001, ("administrator",), path)
+
+
+def test_unreadable_state_is_a_clear_error(tmp_path):
+    with pytest.raises(StateFileError, match="cannot be read"):
+        Store(1400000000, ("administrator",), tmp_path)  # a directory

@@ -1,0 +1,67 @@
+"""Test helpers: the test key, UserSigs, raw signed calls and emulator factories."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from chatsync.emulator import Emulator, EmulatorConfig
+from chatsync.tencent import usersig
+from chatsync.tencent.endpoints import ENDPOINTS
+
+SECRET = "test-only-secret-0f4c2a9d8e7b6a5c4d3e2f1a0b9c8d7e"  # made up; never a real key
+SDKAPPID = 1400000000
+ADMIN = "administrator"
+
+
+def sign(identifier: str = ADMIN, *, key: str = SECRET, sdkappid: int = SDKAPPID,
+         expire: int = 86400) -> str:
+    """A UserSig from Tencent's own signer."""
+    return usersig.make(sdkappid, key, identifier, expire)
+
+
+class Api:
+    """Raw signed calls to an emulator through an httpx client (any transport)."""
+
+    def __init__(self, client: httpx.Client, identifier: str = ADMIN, key: str = SECRET) -> None:
+        self.client = client
+        self.identifier = identifier
+        self.sig = sign(identifier, key=key)
+
+    def query(self, **override: Any) -> str:
+        params: dict[str, Any] = {
+            "sdkappid": SDKAPPID, "identifier": self.identifier, "usersig": self.sig,
+            "random": 99999999, "contenttype": "json",
+        }
+        params.update(override)
+        return "&".join(f"{k}={quote(str(v), safe='*-_')}" for k, v in params.items() if v is not None)
+
+    def request(self, name: str, body: Any = None, *, raw: bytes | None = None, method: str = "POST",
+                path: str | None = None, headers: dict[str, str] | None = None,
+                **query: Any) -> httpx.Response:
+        """Send one request; ``raw`` bytes go as the body verbatim, else ``body`` as JSON."""
+        url = f"{path or ENDPOINTS[name].path}?{self.query(**query)}"
+        content = raw if raw is not None else httpx.Request("POST", "/", json=body if body is not None
+                                                            else {}).read()
+        return self.client.request(method, url, content=content, headers=headers or {})
+
+    def __call__(self, name: str, body: Any = None, **query: Any) -> dict[str, Any]:
+        """Send and return the JSON answer (asserting HTTP 200: business errors are in the body)."""
+        response = self.request(name, body, **query)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def make_emulator(**config: Any) -> Emulator:
+    """An emulator with the test key; rate limits off unless a test sets them."""
+    config.setdefault("rate_limit_scale", float("inf"))
+    clock = config.pop("clock", None)
+    monotonic = config.pop("monotonic", None)
+    kwargs: dict[str, Any] = {}
+    if clock is not None:
+        kwargs["clock"] = clock
+    if monotonic is not None:
+        kwargs["monotonic"] = monotonic
+    return Emulator(EmulatorConfig(secret_key=SECRET, **config), **kwargs)
