@@ -1,105 +1,176 @@
 """The emulator over real HTTP/1.1 (keep-alive, one thread per connection).
 
-Translates sockets to :meth:`Emulator.handle` and back: reads the body whatever the method or
-Content-Type (client quirks §9.2-§9.3), decodes chunked bodies, answers JSON, and for a *drop*
-fault closes the connection without a word. Access logs never show the query string (it holds
-the UserSig).
+A lean HTTP/1.1 front (``http.server`` spends most of its time parsing headers with the email
+package) that hands each request to :meth:`Emulator.handle`: it reads the body whatever the
+method or Content-Type (client quirks §9.2-§9.3), decodes chunked bodies, answers 100-continue,
+writes each answer in one send, and for a *drop* fault closes the connection without a word.
+Access logs never show the query string: it carries the UserSig.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import logging
 import socket
+import socketserver
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
+from typing import BinaryIO
 
 from chatsync.emulator.gateway import Emulator
 
 log = logging.getLogger("chatsync.emulator")
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_LINE_BYTES = 64 * 1024
+MAX_HEADERS = 100
+SERVER_NAME = "chatsync-emulator"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "chatsync-emulator"
-    sys_version = ""
+class BadRequest(Exception):
+    """The bytes on the wire are not an HTTP/1.x request we can serve."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class _Request:
+    """One parsed request: method, target, body, and whether the connection stays open."""
+
+    __slots__ = ("body", "keep_alive", "method", "target")
+
+    def __init__(self, method: str, target: str, body: bytes, keep_alive: bool) -> None:
+        self.method, self.target, self.body, self.keep_alive = method, target, body, keep_alive
+
+
+def read_request(rfile: BinaryIO, wfile: BinaryIO) -> _Request | None:
+    """Read one request from the stream; None when the client closed the connection."""
+    line = rfile.readline(MAX_LINE_BYTES + 1)
+    while line in (b"\r\n", b"\n"):  # tolerate blank lines between requests (RFC 9112 §2.2)
+        line = rfile.readline(MAX_LINE_BYTES + 1)
+    if not line:
+        return None
+    if len(line) > MAX_LINE_BYTES:
+        raise BadRequest(414, "request line too long")
+    parts = line.decode("latin-1").split()
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise BadRequest(400, "malformed request line")
+    method, target, version = parts
+    headers: dict[str, str] = {}
+    for _ in range(MAX_HEADERS + 1):
+        header = rfile.readline(MAX_LINE_BYTES + 1)
+        if header in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = header.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    else:
+        raise BadRequest(431, "too many headers")
+    connection = headers.get("connection", "").lower()
+    keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
+    if headers.get("expect", "").lower() == "100-continue":
+        wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = _read_chunked(rfile)
+    else:
+        try:
+            size = int(headers.get("content-length", "0") or "0")
+        except ValueError:
+            raise BadRequest(400, "bad Content-Length") from None
+        if not 0 <= size <= MAX_BODY_BYTES:
+            raise BadRequest(413, "body too large")
+        body = rfile.read(size)
+        if len(body) < size:
+            return None  # the client hung up mid-body
+    return _Request(method, target, body, keep_alive)
+
+
+def _read_chunked(rfile: BinaryIO) -> bytes:
+    parts, total = [], 0
+    while True:
+        try:
+            size = int(rfile.readline(MAX_LINE_BYTES).split(b";")[0].strip(), 16)
+        except ValueError:
+            raise BadRequest(400, "bad chunked body") from None
+        if size == 0:
+            while rfile.readline(MAX_LINE_BYTES) not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(parts)
+        total += size
+        if total > MAX_BODY_BYTES:
+            raise BadRequest(413, "body too large")
+        parts.append(rfile.read(size))
+        rfile.readline(MAX_LINE_BYTES)
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
+    return _date_cache[1]
+
+
+def render_response(status: int, body: bytes, keep_alive: bool, head_only: bool = False) -> bytes:
+    """Status line, headers and body as one buffer (one send: no small-packet stalls)."""
+    content_type = "application/json" if status == 200 else "text/html"
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        f"Server: {SERVER_NAME}\r\n"
+        f"Date: {_http_date()}\r\n"
+        f"Content-Type: {content_type}; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        + ("" if keep_alive else "Connection: close\r\n")
+        + "\r\n"
+    ).encode("latin-1")
+    return head if head_only else head + body
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    disable_nagle_algorithm = True
     server: EmulatorHTTPServer
 
-    def do_POST(self) -> None:
-        self._serve()
-
-    do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_POST  # the gateway answers 60002
-
-    def _serve(self) -> None:
-        started = time.perf_counter()
-        body = self._read_body()
-        if body is None:
-            return
-        outcome = self.server.emulator.handle(self.command, self.path, body)
-        if outcome.drop:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            self._log(outcome.endpoint, "dropped", started)
-            return
-        self.send_response(outcome.status)
-        content_type = "application/json" if outcome.status == 200 else "text/html"
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(outcome.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(outcome.body)
-        self._log(outcome.endpoint, f"{outcome.status} code={outcome.code}", started)
-
-    def _read_body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        length = self.headers.get("Content-Length")
-        if not length:
-            return b""
-        try:
-            size = int(length)
-        except ValueError:
-            size = -1
-        if not 0 <= size <= MAX_BODY_BYTES:
-            self.send_error(400, "bad Content-Length")
-            return None
-        return self.rfile.read(size)
-
-    def _read_chunked(self) -> bytes | None:
-        parts, total = [], 0
+    def handle(self) -> None:
         while True:
-            line = self.rfile.readline(1024)
             try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                self.send_error(400, "bad chunked body")
-                return None
-            if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(parts)
-            total += size
-            if total > MAX_BODY_BYTES:
-                self.send_error(413, "body too large")
-                return None
-            parts.append(self.rfile.read(size))
-            self.rfile.readline(1024)
+                request = read_request(self.rfile, self.wfile)
+            except BadRequest as bad:
+                page = f"<html><body>{bad.status} {bad}</body></html>".encode()
+                self.wfile.write(render_response(bad.status, page, keep_alive=False))
+                return
+            except (ConnectionError, TimeoutError):
+                return
+            if request is None:
+                return
+            started = time.perf_counter()
+            outcome = self.server.emulator.handle(request.method, request.target, request.body)
+            if outcome.drop:
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                self._log(request, outcome.endpoint, "dropped", started)
+                return
+            try:
+                self.wfile.write(render_response(outcome.status, outcome.body, request.keep_alive,
+                                                 head_only=request.method == "HEAD"))
+            except (ConnectionError, TimeoutError):
+                return
+            self._log(request, outcome.endpoint, f"{outcome.status} code={outcome.code}", started)
+            if not request.keep_alive:
+                return
 
-    def _log(self, endpoint: str, result: str, started: float) -> None:
+    def _log(self, request: _Request, endpoint: str, result: str, started: float) -> None:
         if self.server.access_log:
+            path = request.target.split("?", 1)[0]  # never the query: it carries the UserSig
             elapsed = (time.perf_counter() - started) * 1000
-            path = self.path.split("?", 1)[0]  # never the query: it carries the UserSig
-            log.info("%s %s %s %.1fms", self.command, endpoint or path, result, elapsed)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Silence http.server's own log: it would print the URL with the UserSig."""
+            log.info("%s %s %s %.1fms", request.method, endpoint or path, result, elapsed)
 
 
-class EmulatorHTTPServer(ThreadingHTTPServer):
+class EmulatorHTTPServer(socketserver.ThreadingTCPServer):
     """A threaded HTTP server bound to one :class:`Emulator`."""
 
     daemon_threads = True
@@ -110,9 +181,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
                  access_log: bool = False) -> None:
         self.emulator = emulator
         self.access_log = access_log
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.address_family = family
-        super().__init__((host, port), _Handler)
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host.strip("[]"), port), _Handler)
 
     @property
     def url(self) -> str:

@@ -1,0 +1,109 @@
+"""The HTTP/1.1 front on the wire: keep-alive, chunked bodies, 100-continue, bad requests."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from tests.support import Api
+
+
+def exchange(url: str, raw: bytes, reads: int = 1) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(raw)
+        data = b""
+        while data.count(b"HTTP/1.1 ") < reads or not _complete(data, reads):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def _complete(data: bytes, reads: int) -> bool:
+    answers = data.split(b"HTTP/1.1 ")[1:]
+    if len(answers) < reads:
+        return False
+    last = answers[-1]
+    head, _, body = last.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return b"\r\n\r\n" in last
+
+
+def target(api: Api, name: str = "get_all_robots") -> str:
+    from chatsync.tencent.endpoints import ENDPOINTS
+
+    return f"{ENDPOINTS[name].path}?{api.query()}"
+
+
+@pytest.fixture
+def wire(served):
+    _, api = served()
+    return str(api.client.base_url), api
+
+
+def body_of(answer: bytes) -> dict:
+    return json.loads(answer.split(b"\r\n\r\n", 1)[1])
+
+
+def test_chunked_body(wire):
+    url, api = wire
+    payload = b'{"UserID": "chunky"}'
+    raw = (f"POST {target(api, 'account_import')} HTTP/1.1\r\nHost: x\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n").encode()
+    rest = payload[5:]
+    raw += b"5\r\n" + payload[:5] + b"\r\n" + f"{len(rest):x}\r\n".encode() + rest + b"\r\n0\r\n\r\n"
+    assert body_of(exchange(url, raw))["ErrorCode"] == 0
+    assert api("account_check", {"CheckItem": [{"UserID": "chunky"}]})["ResultItem"][0][
+        "AccountStatus"] == "Imported"
+
+
+def test_expect_100_continue(wire):
+    url, api = wire
+    raw = (f"POST {target(api)} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+           "Content-Length: 2\r\n\r\n{}").encode()
+    answer = exchange(url, raw, reads=2)
+    assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
+
+
+def test_pipelined_keep_alive_requests(wire):
+    url, api = wire
+    one = f"POST {target(api)} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}".encode()
+    answer = exchange(url, one * 3, reads=3)
+    assert answer.count(b"HTTP/1.1 200 OK") == 3
+
+
+def test_connection_close_and_http_1_0(wire):
+    url, api = wire
+    for raw in (
+        f"POST {target(api)} HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{{}}",
+        f"POST {target(api)} HTTP/1.0\r\nContent-Length: 2\r\n\r\n{{}}",
+    ):
+        answer = exchange(url, raw.encode())  # returns once the server closes
+        assert b"Connection: close" in answer
+        assert body_of(answer)["ErrorCode"] == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [(b"NONSENSE\r\n\r\n", b"400"), (b"POST / HTTP/2\r\n\r\n", b"400"),
+     (b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n", b"400"),
+     (b"POST / HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n", b"413"),
+     (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"400")],
+)
+def test_malformed_requests_get_an_http_error_and_the_server_survives(wire, raw, status):
+    url, api = wire
+    assert exchange(url, raw).startswith(b"HTTP/1.1 " + status)
+    assert api("get_all_robots", {})["ErrorCode"] == 0
+
+
+def test_head_has_no_body(wire):
+    url, api = wire
+    answer = exchange(url, f"HEAD {target(api)} HTTP/1.1\r\nConnection: close\r\n\r\n".encode())
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK") and rest == b""
