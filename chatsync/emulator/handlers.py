@@ -105,6 +105,13 @@ def _user_id(value: Any, invalid: int, what: str = "UserID") -> str:
     return value
 
 
+def _account_field(body: dict[str, Any]) -> Any:
+    """The account of ``account_import``/``kick``: ``UserID``, else the older ``Identifier`` (§9.1);
+    a JSON null counts as absent (§9.8)."""
+    value = body.get("UserID")
+    return value if value is not None else body.get("Identifier")
+
+
 def _optional_text(body: dict[str, Any], key: str, invalid: int, too_long: int) -> str | None:
     """An optional string field; JSON null counts as absent (client quirk §9.8)."""
     value = body.get(key)
@@ -215,8 +222,7 @@ def _import_problem(app: App, user_id: str) -> int:
 def account_import(app: App, body: Any) -> Answer:
     """Import one account (``UserID``, or the older ``Identifier``) with Nick and FaceUrl."""
     body = _object(body, 70402)
-    raw = body.get("UserID", body.get("Identifier"))
-    user_id = _user_id(raw, 70402)
+    user_id = _user_id(_account_field(body), 70402)
     nick = _optional_text(body, "Nick", 70402, 40601)
     face = _optional_text(body, "FaceUrl", 70402, 40601)
     code = _import_problem(app, user_id)
@@ -237,10 +243,11 @@ def account_import(app: App, body: Any) -> Answer:
 def multiaccount_import(app: App, body: Any) -> Answer:
     """Import up to 100 accounts: ``{"Accounts": [ids]}`` or ``{"AccountList": [{UserID, ...}]}``."""
     body = _object(body, 70402)
-    if ("Accounts" in body) == ("AccountList" in body):
+    has_accounts = body.get("Accounts") is not None  # null is absent (§9.8)
+    if has_accounts == (body.get("AccountList") is not None):
         raise ApiError(70402, "send exactly one of Accounts or AccountList")
     entries: list[tuple[str, dict[str, str | None] | None]] = []
-    if "Accounts" in body:
+    if has_accounts:
         for raw in _batch(body, "Accounts", 70402, 70206):
             if not isinstance(raw, str):
                 raise ApiError(60015, "Accounts must hold strings")
@@ -325,7 +332,7 @@ def account_delete(app: App, body: Any) -> Answer:
 def kick(app: App, body: Any) -> Answer:
     """Invalidate every UserSig issued to an account before now."""
     body = _object(body, 70402)
-    user_id = _user_id(body.get("UserID", body.get("Identifier")), 70402)
+    user_id = _user_id(_account_field(body), 70402)
     if user_id not in app.store.accounts:
         raise ApiError(70107)
     app.store.kicked[user_id] = int(app.now())
