@@ -370,7 +370,7 @@ def portrait_get(app: App, body: Any) -> Answer:
                           "ResultInfo": errors.lookup(40003).info})
             continue
         profile_items = [
-            {"Tag": tag, "Value": profile[tag]}
+            {"Tag": tag, "Value": profile.get(tag, 0 if tag in UINT32_TAGS else "")}
             for tag in tags
             if tag in profile or not stance.PORTRAIT_GET_OMITS_UNSET_TAGS
         ]
