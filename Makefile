@@ -4,13 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint unit bench clean
+.PHONY: demo test lint unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -21,6 +20,9 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint unit
+
+demo: $(STAMP)
+	BIN=$(BIN) bash scripts/demo.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/emulator_throughput.py
