@@ -10,8 +10,7 @@ import pytest
 
 from chatsync.emulator import Emulator
 from chatsync.emulator.server import RunningEmulator
-from chatsync.emulator.transport import EmulatorTransport
-from tests.support import ADMIN, SDKAPPID, SECRET, Api, make_emulator, sign
+from tests.support import ADMIN, SDKAPPID, SECRET, Api, api_for, make_emulator, sign
 
 __all__ = ["ADMIN", "SDKAPPID", "SECRET", "Api", "make_emulator", "sign"]
 
@@ -25,8 +24,23 @@ def emulator() -> Emulator:
 @pytest.fixture
 def api(emulator: Emulator) -> Iterator[Api]:
     """Signed calls to ``emulator`` in process (httpx transport, no socket)."""
-    with httpx.Client(transport=EmulatorTransport(emulator), base_url="http://emulator") as client:
-        yield Api(client)
+    api = api_for(emulator)
+    yield api
+    api.client.close()
+
+
+@pytest.fixture
+def api_with() -> Iterator[Callable[..., Api]]:
+    """Factory: signed in-process calls to a fresh emulator made with the given config."""
+    apis: list[Api] = []
+
+    def start(**config: Any) -> Api:
+        apis.append(api_for(make_emulator(**config)))
+        return apis[-1]
+
+    yield start
+    for api in apis:
+        api.client.close()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import httpx
 
 from chatsync.emulator import Emulator, EmulatorConfig
+from chatsync.emulator.transport import EmulatorTransport
 from chatsync.tencent import usersig
 from chatsync.tencent.endpoints import ENDPOINTS
 
@@ -65,3 +66,22 @@ def make_emulator(**config: Any) -> Emulator:
     if monotonic is not None:
         kwargs["monotonic"] = monotonic
     return Emulator(EmulatorConfig(secret_key=SECRET, **config), **kwargs)
+
+
+def api_for(emulator: Emulator, identifier: str = ADMIN) -> Api:
+    """Signed calls to ``emulator`` in process (httpx transport, no socket)."""
+    client = httpx.Client(transport=EmulatorTransport(emulator), base_url="http://emulator")
+    return Api(client, identifier=identifier)
+
+
+def call(api: Api, name: str, body: Any = None, *, code: int = 0, **kwargs: Any) -> dict[str, Any]:
+    """One call; the answer is HTTP 200 JSON carrying ActionStatus, ErrorCode and ErrorInfo (§9.9)."""
+    response = api.request(name, body, **kwargs)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    answer = response.json()
+    assert answer["ActionStatus"] == ("OK" if code == 0 else "FAIL"), answer
+    assert answer["ErrorCode"] == code, answer
+    assert isinstance(answer["ErrorInfo"], str), answer
+    assert (answer["ErrorInfo"] == "") == (code == 0), answer
+    return answer

@@ -9,24 +9,13 @@ import pytest
 
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.tencent import usersig
-from tests.support import ADMIN, SDKAPPID, SECRET, Api, make_emulator
+from tests.support import ADMIN, SDKAPPID, SECRET, Api, call, make_emulator
 
 NICK = "Tag_Profile_IM_Nick"
 IMAGE = "Tag_Profile_IM_Image"
 NOT_EXIST = "Err_TLS_PT_Open_Login_Account_Not_Exist"
 
 
-def call(api: Api, name: str, body: Any = None, *, code: int = 0, **kwargs: Any) -> dict[str, Any]:
-    """One call; the answer is HTTP 200 JSON carrying ActionStatus, ErrorCode and ErrorInfo (§9.9)."""
-    response = api.request(name, body, **kwargs)
-    assert response.status_code == 200, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    answer = response.json()
-    assert answer["ActionStatus"] == ("OK" if code == 0 else "FAIL"), answer
-    assert answer["ErrorCode"] == code, answer
-    assert isinstance(answer["ErrorInfo"], str), answer
-    assert (answer["ErrorInfo"] == "") == (code == 0), answer
-    return answer
 
 
 def check(api: Api, *user_ids: str) -> list[str]:
@@ -44,19 +33,6 @@ def profile(api: Api, user_id: str) -> dict[str, Any]:
     return {entry["Tag"]: entry["Value"] for entry in item["ProfileItem"]}
 
 
-@pytest.fixture
-def api_with():
-    """Factory: signed in-process calls to a fresh emulator made with the given config."""
-    clients: list[httpx.Client] = []
-
-    def start(**config: Any) -> Api:
-        client = httpx.Client(transport=EmulatorTransport(make_emulator(**config)), base_url="http://emulator")
-        clients.append(client)
-        return Api(client)
-
-    yield start
-    for client in clients:
-        client.close()
 
 
 def admin_sig(issued: int, expire: int = 86400) -> str:

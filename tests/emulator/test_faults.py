@@ -6,13 +6,12 @@ import httpx
 import pytest
 
 from chatsync.emulator.faults import FaultInjector, FaultKind
-from chatsync.emulator.transport import EmulatorTransport
-from tests.support import Api, make_emulator
+from tests.support import api_for, make_emulator
 
 
 def outcomes(seed: int, rate: float = 0.5, calls: int = 200) -> list[str]:
     emulator = make_emulator(fault_rate=rate, seed=seed)
-    api = Api(httpx.Client(transport=EmulatorTransport(emulator), base_url="http://e"))
+    api = api_for(emulator)
     seen = []
     for i in range(calls):
         try:
@@ -62,7 +61,7 @@ def test_after_commit_faults_apply_the_change(kind, monkeypatch):
     emulator = make_emulator()
     monkeypatch.setattr(emulator.faults, "draw",
                         lambda *a: faults.Fault(kind, after_commit=True, code=70500))
-    api = Api(httpx.Client(transport=EmulatorTransport(emulator), base_url="http://e"))
+    api = api_for(emulator)
     try:
         response = api.request("account_import", {"UserID": "alice"})
         failed = response.status_code != 200 or response.json()["ErrorCode"] != 0
@@ -78,7 +77,7 @@ def test_before_commit_faults_change_nothing(monkeypatch):
     emulator = make_emulator()
     monkeypatch.setattr(emulator.faults, "draw",
                         lambda *a: faults.Fault(FaultKind.CODE, after_commit=False, code=70169))
-    api = Api(httpx.Client(transport=EmulatorTransport(emulator), base_url="http://e"))
+    api = api_for(emulator)
     assert api("account_import", {"UserID": "alice"})["ErrorCode"] == 70169
     assert "alice" not in emulator.store.accounts
 
@@ -102,6 +101,6 @@ def test_latency_delays_answers(monkeypatch):
     slept = []
     emulator = make_emulator(latency_ms=20)
     emulator.sleep = slept.append
-    api = Api(httpx.Client(transport=EmulatorTransport(emulator), base_url="http://e"))
+    api = api_for(emulator)
     api("get_all_robots", {})
     assert slept == [0.02]

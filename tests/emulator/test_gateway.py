@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from chatsync.emulator import Emulator
-from chatsync.emulator.transport import EmulatorTransport
-from tests.support import Api, make_emulator, sign
+from tests.support import Api, api_for, make_emulator, sign
 
 
 def code_of(api: Api, name: str = "get_all_robots", body=None, **kwargs) -> int:
@@ -62,14 +59,8 @@ def test_identifier_that_is_not_an_admin(api):
     assert code_of(api) == 60010
 
 
-def in_process(**config) -> tuple[Emulator, httpx.Client]:
-    emulator = make_emulator(**config)
-    return emulator, httpx.Client(transport=EmulatorTransport(emulator), base_url="http://e")
-
-
 def test_several_admins():
-    _, client = in_process(admins=("administrator", "ops"))
-    assert code_of(Api(client, identifier="ops")) == 0
+    assert code_of(api_for(make_emulator(admins=("administrator", "ops")), identifier="ops")) == 0
 
 
 @pytest.mark.parametrize(
@@ -105,12 +96,12 @@ class TestCheckOrder:
         assert code_of(api) == 70009
 
     def test_admin_before_rate_and_body(self):
-        emulator, client = in_process(rate_limit_scale=1 / 200)  # 1 call per second
-        api = Api(client)
+        emulator = make_emulator(rate_limit_scale=1 / 200)  # 1 call per second
+        api = api_for(emulator)
         emulator.store.accounts["bob"] = {}
         assert code_of(api, "account_import", raw=b"{") == 60003  # admitted, then the body fails
         assert code_of(api, "account_import", raw=b"{") == 60007  # second call in the second
-        bob = Api(client, identifier="bob")
+        bob = api_for(emulator, identifier="bob")
         assert code_of(bob, "account_import", raw=b"{") == 60010
 
     def test_sig_failure_before_body(self, api):

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ADMIN, Api
+from tests.support import ADMIN, Api, call
 
 NICK = "Tag_Profile_IM_Nick"
 IMAGE = "Tag_Profile_IM_Image"
@@ -24,19 +24,6 @@ ALL_TAGS = [NICK, GENDER, BIRTHDAY, LOCATION, SIGNATURE, ALLOW, LANGUAGE, IMAGE,
             LEVEL, ROLE]
 
 
-def call(api: Api, name: str, body: Any = None, *, code: int = 0, **kwargs: Any) -> dict[str, Any]:
-    """One call; the answer is HTTP 200 JSON carrying ActionStatus, ErrorCode, ErrorInfo and ErrorDisplay."""
-    response = api.request(name, body, **kwargs)
-    assert response.status_code == 200, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    answer = response.json()
-    assert answer["ActionStatus"] == ("OK" if code == 0 else "FAIL"), answer
-    assert answer["ErrorCode"] == code, answer
-    assert isinstance(answer["ErrorInfo"], str), answer
-    assert (answer["ErrorInfo"] == "") == (code == 0), answer
-    if name.startswith("portrait_"):
-        assert answer["ErrorDisplay"] == "", answer
-    return answer
 
 
 def get(api: Api, user_id: str, tags: list[str] = ALL_TAGS) -> list[dict[str, Any]]:

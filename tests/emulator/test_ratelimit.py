@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from chatsync.emulator.ratelimit import SlidingWindow
-from chatsync.emulator.transport import EmulatorTransport
-from tests.support import Api, make_emulator
+from tests.support import Api, api_for, make_emulator
 
 
 class FakeClock:
@@ -71,7 +69,7 @@ def test_zero_rate_is_refused():
 
 def limited_api(scale: float, clock: FakeClock) -> Api:
     emulator = make_emulator(rate_limit_scale=scale, monotonic=clock)
-    return Api(httpx.Client(transport=EmulatorTransport(emulator), base_url="http://e"))
+    return api_for(emulator)
 
 
 def test_gateway_refuses_the_excess_per_api_and_admits_the_rest():

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
-from chatsync.emulator.transport import EmulatorTransport
-from tests.support import Api, make_emulator
+from tests.support import Api, call
 
 NICK = "Tag_Profile_IM_Nick"
 IMAGE = "Tag_Profile_IM_Image"
@@ -16,17 +14,6 @@ SIGNATURE = "Tag_Profile_IM_SelfSignature"
 TAGS = [NICK, IMAGE, SIGNATURE]
 
 
-def call(api: Api, name: str, body: Any = None, *, code: int = 0, **kwargs: Any) -> dict[str, Any]:
-    """One call; the answer is HTTP 200 JSON carrying ActionStatus, ErrorCode and ErrorInfo (§9.9)."""
-    response = api.request(name, body, **kwargs)
-    assert response.status_code == 200, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    answer = response.json()
-    assert answer["ActionStatus"] == ("OK" if code == 0 else "FAIL"), answer
-    assert answer["ErrorCode"] == code, answer
-    assert isinstance(answer["ErrorInfo"], str), answer
-    assert (answer["ErrorInfo"] == "") == (code == 0), answer
-    return answer
 
 
 def robots(api: Api) -> list[str]:
@@ -44,19 +31,6 @@ def status(api: Api, user_id: str) -> str:
     return item["AccountStatus"]
 
 
-@pytest.fixture
-def api_with():
-    """Factory: signed in-process calls to a fresh emulator made with the given config."""
-    clients: list[httpx.Client] = []
-
-    def start(**config: Any) -> Api:
-        client = httpx.Client(transport=EmulatorTransport(make_emulator(**config)), base_url="http://emulator")
-        clients.append(client)
-        return Api(client)
-
-    yield start
-    for client in clients:
-        client.close()
 
 
 # -- create_robot ---------------------------------------------------------------------------------

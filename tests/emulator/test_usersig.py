@@ -10,7 +10,7 @@ from collections import OrderedDict
 import pytest
 
 from chatsync.tencent import usersig
-from tests.support import ADMIN, SDKAPPID, SECRET, Api, make_emulator
+from tests.support import ADMIN, SDKAPPID, SECRET, api_for, make_emulator
 
 # tencent-chat-api.md §9: computed with the official signer and a frozen clock.
 KAT_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
@@ -105,14 +105,9 @@ class TestThroughTheGateway:
     """The gateway reports each failure with its REST code, and honours the injectable clock."""
 
     def kat_api(self, now):
-        import httpx
-
-        from chatsync.emulator.transport import EmulatorTransport
-
         emulator = make_emulator(admins=("xiaojun",), clock=lambda: now)
         emulator.config.secret_key = KAT_KEY
-        client = httpx.Client(transport=EmulatorTransport(emulator), base_url="http://e")
-        api = Api(client, identifier="xiaojun")
+        api = api_for(emulator, identifier="xiaojun")
         api.sig = usersig.encode(kat_document())
         return api
 
