@@ -1,0 +1,167 @@
+"""The value objects chatsync reasons about: bots, accounts, the app settings and a desired state.
+
+Desired state (read from YAML) and live state (read from the API) are made of the same
+:class:`Principal` objects, so planning is a plain comparison of two of them (octoDNS style).
+A profile field that is absent from :attr:`Principal.fields` is *unmanaged*: never compared,
+never changed. A field present with ``""`` is managed and must be empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from chatsync.tencent.limits import DEFAULT_ADMIN
+from chatsync.tencent.regions import DEFAULT_REGION
+
+#: Config field name -> Tencent standard profile tag (tencent-chat-api.md §6.3).
+PROFILE_FIELDS: dict[str, str] = {
+    "nick": "Tag_Profile_IM_Nick",
+    "face_url": "Tag_Profile_IM_Image",
+    "self_signature": "Tag_Profile_IM_SelfSignature",
+}
+
+DEFAULT_SECRET_KEY_ENV = "CHATSYNC_SECRET_KEY"
+DEFAULT_MAX_DELETES = 10
+
+Kind = Literal["bot", "account"]
+State = Literal["present", "absent"]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where something was written: a file and a 1-based line and column.
+
+    ``line == 0`` means the file as a whole (it could not be read, or does not exist); such a
+    location prints as the file name alone.
+    """
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def _frozen_fields(fields: Mapping[str, str]) -> Mapping[str, str]:
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
+    return MappingProxyType({name: fields[name] for name in PROFILE_FIELDS if name in fields})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A bot or an ordinary account: its UserID, the profile fields chatsync manages, its state."""
+
+    kind: Kind
+    user_id: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+    state: State = "present"
+    location: Location | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("bot", "account"):
+            raise ValueError(f"kind must be 'bot' or 'account', not {self.kind!r}")
+        if self.state not in ("present", "absent"):
+            raise ValueError(f"state must be 'present' or 'absent', not {self.state!r}")
+        object.__setattr__(self, "fields", _frozen_fields(self.fields))
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.user_id, self.state, tuple(self.fields.items())))
+
+    @property
+    def address(self) -> str:
+        """The stable address used in plans, e.g. ``bot.@RBT#support`` or ``account.alice``."""
+        return f"{self.kind}.{self.user_id}"
+
+    @property
+    def present(self) -> bool:
+        """True unless the principal is declared ``state: absent``."""
+        return self.state == "present"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """A plain, JSON-ready dict: kind, user_id, state and the managed fields."""
+        return {
+            "kind": self.kind,
+            "user_id": self.user_id,
+            "state": self.state,
+            "fields": dict(self.fields),
+        }
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """The ``app:`` section: which app to manage, how to reach it, and the safety settings."""
+
+    sdkappid: int
+    region: str = DEFAULT_REGION
+    endpoint: str | None = None
+    admin: str = DEFAULT_ADMIN
+    secret_key_env: str = DEFAULT_SECRET_KEY_ENV
+    prune_bots: bool = False
+    protected: tuple[str, ...] = ()
+    max_deletes: int = DEFAULT_MAX_DELETES
+    #: Per-endpoint rate overrides (calls per second), keyed by ``chatsync.tencent.endpoints`` name.
+    rates: Mapping[str, int] = field(default_factory=dict)
+    location: Location | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "protected", tuple(self.protected))
+        object.__setattr__(self, "rates", MappingProxyType(dict(self.rates)))
+
+    def __hash__(self) -> int:
+        return hash((self.sdkappid, self.region, self.endpoint, self.admin, self.protected))
+
+    @property
+    def protected_ids(self) -> frozenset[str]:
+        """Ids chatsync never deletes: ``protected`` plus the admin, which always is."""
+        return frozenset((*self.protected, self.admin))
+
+
+@dataclass
+class DesiredState:
+    """Everything the YAML files declare: the app, its bots and its accounts (in file order)."""
+
+    app: AppConfig
+    bots: dict[str, Principal] = field(default_factory=dict)
+    accounts: dict[str, Principal] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+    def principals(self) -> Iterator[Principal]:
+        """Every declared principal: bots first, then accounts, each in declaration order."""
+        yield from self.bots.values()
+        yield from self.accounts.values()
+
+    @property
+    def bot_count(self) -> int:
+        """Bots declared (present or absent)."""
+        return len(self.bots)
+
+    @property
+    def account_count(self) -> int:
+        """Accounts declared (present or absent)."""
+        return len(self.accounts)
+
+    @property
+    def deletion_count(self) -> int:
+        """Principals declared ``state: absent``."""
+        return sum(1 for p in self.principals() if not p.present)
+
+    def summary(self) -> str:
+        """One line for humans, e.g. ``1 app, 3 bots, 120 accounts (2 to delete) in 4 files``."""
+        files = len(self.sources)
+        return (
+            f"1 app, {_plural(self.bot_count, 'bot')}, {_plural(self.account_count, 'account')}"
+            f" ({self.deletion_count} to delete) in {_plural(files, 'file')}"
+        )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
