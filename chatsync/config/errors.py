@@ -1,0 +1,39 @@
+"""The located problems a config can have, and the one exception that carries all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from chatsync.errors import ChatsyncError
+from chatsync.model import Location
+
+
+class Problem(NamedTuple):
+    """One thing wrong with the config: where it is, and what is wrong and what to do."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+def dedupe(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems in file order (then as found), each reported once."""
+    seen: set[Problem] = set()
+    unique = []
+    for problem in problems:
+        if problem not in seen:
+            seen.add(problem)
+            unique.append(problem)
+    order = {file: i for i, file in enumerate(dict.fromkeys(p.location.file for p in unique))}
+    return sorted(unique, key=lambda p: (order[p.location.file], p.location.line, p.location.column))
+
+
+class ConfigError(ChatsyncError):
+    """The config is invalid. ``problems`` lists every problem found, each with its location."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: list[Problem] = dedupe(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
