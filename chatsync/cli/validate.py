@@ -2,6 +2,36 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-COMMANDS: list[click.Command] = []
+from chatsync.config import ConfigError, load, schema_text
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+def validate(paths: tuple[str, ...]) -> None:
+    """Check config files offline (schema and rules; no network).
+
+    PATHS are files or directories (their *.yaml / *.yml, in name order); the default is
+    chatsync.yaml. Every problem is listed as file:line:column. Exit 0 when valid, 1 when not.
+    """
+    try:
+        state = load(paths)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        count = len(exc.problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+        sys.exit(1)
+    click.echo(f"Valid: {state.summary()}.")
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema of the config files (for editors: yaml-language-server)."""
+    click.echo(schema_text(), nl=False)
+
+
+COMMANDS: list[click.Command] = [validate, schema]
