@@ -166,6 +166,7 @@ class _Builder:
         self.budget = ALIAS_BUDGET + len(text)
         self.root: Any = None
         self.documents = 0
+        self.undefined: set[tuple[int, int]] = set()  # places of aliases to no anchor
 
     def problem(self, mark: Any, message: str) -> None:
         self.problems.append(Problem(location(self.file, mark), message))
@@ -323,6 +324,7 @@ class _Builder:
                 f"the alias *{anchor} refers to no anchor; define &{anchor} before using it",
             )
             value, size = None, 1
+            self.undefined.add((event.start_mark.line, event.start_mark.column))
         else:
             value, size = self.anchors[anchor]
         self.expanded += size
@@ -391,6 +393,8 @@ class _Builder:
                 sources = [value]
             elif isinstance(value, YList) and all(isinstance(v, YMap) for v in value):
                 sources = list(value)
+            elif (mark.line, mark.column) in self.undefined:
+                continue  # already reported
             else:
                 self.problem(
                     mark,
