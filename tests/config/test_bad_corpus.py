@@ -1,0 +1,53 @@
+"""The bad-config corpus: every file under corpus/bad fails with exactly the problems it expects.
+
+Each file starts with ``# expect: LINE:COLUMN: message start`` lines (``{file}`` stands for the
+file's own path); the loader must report exactly those problems, at exactly those places.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from chatsync.config import ConfigError, load
+
+BAD = Path(__file__).parent / "corpus" / "bad"
+CASES = sorted(BAD.glob("*.yaml"))
+EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$")
+
+
+def expectations(path: Path) -> list[tuple[int, int, str]]:
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = EXPECT.match(line)
+        if match:
+            message = match.group(3).replace("{file}", str(path))
+            found.append((int(match.group(1)), int(match.group(2)), message))
+    return found
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_bad_config(path: Path) -> None:
+    expected = expectations(path)
+    assert expected, f"{path.name} has no '# expect:' header"
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        load([str(path)])
+    assert time.monotonic() - started < 2.0
+    problems = caught.value.problems
+    got = [(p.location.line, p.location.column, p.message) for p in problems]
+    assert len(problems) == len(expected), got
+    for (line, column, message), problem in zip(expected, problems, strict=True):
+        assert problem.location.file == str(path)
+        assert (problem.location.line, problem.location.column) == (line, column), got
+        assert problem.message.startswith(message), got
+        assert str(problem) == f"{path}:{line}:{column}: {problem.message}"
+        assert ";" in problem.message  # what is wrong; what to do
+        assert "Traceback" not in problem.message

@@ -1,0 +1,101 @@
+"""The packaged JSON Schema: one file, valid, in step with the code, and its fast predicates exact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from chatsync.config.schema import (
+    StrictValidator,
+    compile_predicate,
+    load_schema,
+    schema_text,
+)
+from chatsync.model import PROFILE_FIELDS
+from chatsync.tencent.endpoints import ENDPOINTS
+from chatsync.tencent.regions import REGIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_top_level_schema_is_the_packaged_file() -> None:
+    top = ROOT / "schemas" / "chatsync.schema.json"
+    packaged = ROOT / "chatsync" / "schemas" / "chatsync.schema.json"
+    assert top.is_symlink()
+    assert top.read_bytes() == packaged.read_bytes() == schema_text().encode("utf-8")
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    schema = load_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+def test_schema_is_in_step_with_the_code() -> None:
+    defs = load_schema()["$defs"]
+    assert defs["app"]["properties"]["region"]["enum"] == list(REGIONS)
+    assert defs["app"]["properties"]["rate_limits"]["propertyNames"]["enum"] == list(ENDPOINTS)
+    assert set(defs["principal"]["properties"]) == {*PROFILE_FIELDS, "state"}
+    assert defs["value"]["maxLength"] == 500
+    assert defs["user_id"]["maxLength"] == 32
+
+
+def _no_additional_properties_missing(node: object) -> list[str]:
+    missing = []
+    if isinstance(node, dict):
+        if "properties" in node and node.get("additionalProperties") is not False:
+            missing.append(json.dumps(sorted(node["properties"]))[:60])
+        for value in node.values():
+            missing += _no_additional_properties_missing(value)
+    return missing
+
+
+def test_every_object_schema_refuses_unknown_keys() -> None:
+    assert _no_additional_properties_missing(load_schema()) == []
+
+
+def test_strict_integers_refuse_bools_and_floats() -> None:
+    validator = StrictValidator({"type": "integer"})
+    assert validator.is_valid(3)
+    assert not validator.is_valid(True)
+    assert not validator.is_valid(3.0)
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+    st.text(alphabet="名a", min_size=120, max_size=520),
+    st.sampled_from(["present", "absent", "@RBT#x", "@TLS#y", ""]),
+)
+_keys = st.sampled_from([*PROFILE_FIELDS, "state", "nik", "secret"])
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=5)),
+    max_leaves=8,
+)
+_ids = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["@RBT#", "@TLS#", "@TIM#", "@TGS#", "@rbt#"]).flatmap(
+        lambda p: st.text(max_size=30).map(lambda t: p + t)
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_values, user_id=_ids)
+def test_fast_predicates_agree_with_jsonschema(value: object, user_id: str) -> None:
+    schema = load_schema()
+    for name in ("principal", "value", "bot_id", "account_id", "user_id"):
+        sub = {**schema["$defs"][name], "$defs": schema["$defs"]}
+        predicate = compile_predicate(schema["$defs"][name])
+        assert predicate is not None, name
+        validator = StrictValidator(sub)
+        for instance in (value, user_id):
+            assert predicate(instance) == validator.is_valid(instance), (name, instance)
