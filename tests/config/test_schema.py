@@ -99,3 +99,15 @@ def test_fast_predicates_agree_with_jsonschema(value: object, user_id: str) -> N
         validator = StrictValidator(sub)
         for instance in (value, user_id):
             assert predicate(instance) == validator.is_valid(instance), (name, instance)
+
+
+def test_configuration_reference_lists_every_field() -> None:
+    reference = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    defs = load_schema()["$defs"]
+    fields = [*defs["app"]["properties"], *defs["principal"]["properties"], *load_schema()["properties"]]
+    for name in fields:
+        assert f"| `{name}` |" in reference, name
+    for name in ENDPOINTS:
+        assert f"`{name}`" in reference, name
+    for name in REGIONS:
+        assert f"`{name}`" in reference, name
