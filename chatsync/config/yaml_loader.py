@@ -283,14 +283,14 @@ class _Builder:
             return event.value
         constructor = _CONSTRUCTOR.yaml_constructors.get(tag)
         if constructor is None or tag == "tag:yaml.org,2002:merge":
-            raise _Unsupported(f"the tag {tag} is not supported here; remove it")
+            raise _Unsupported(f"the tag {_short(tag)} is not supported here; remove it")
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         return constructor(_CONSTRUCTOR, node)
 
     def _start(self, event: Any) -> None:
         is_map = isinstance(event, yaml.MappingStartEvent)
         if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
-            self.problem(event.start_mark, f"the tag {event.tag} is not supported here; remove it")
+            self.problem(event.start_mark, f"the tag {_short(event.tag)} is not supported here; remove it")
         if len(self.stack) >= MAX_DEPTH:
             self.problem(
                 event.start_mark,
@@ -415,6 +415,11 @@ class _Builder:
 
 class _Unsupported(Exception):
     pass
+
+
+def _short(tag: str) -> str:
+    """A tag as users write it: ``!!set`` rather than ``tag:yaml.org,2002:set``."""
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 def _quote(text: str) -> str:
