@@ -51,3 +51,17 @@ def test_bad_config(path: Path) -> None:
         assert str(problem) == f"{path}:{line}:{column}: {problem.message}"
         assert ";" in problem.message  # what is wrong; what to do
         assert "Traceback" not in problem.message
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_bad_config_with_the_pure_python_parser(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without libyaml, the same problems at the same places."""
+    import yaml
+
+    from chatsync.config import yaml_loader
+
+    monkeypatch.setattr(yaml_loader, "_EventLoader", yaml.SafeLoader)
+    with pytest.raises(ConfigError) as caught:
+        load([str(path)])
+    got = [(p.location.line, p.location.column) for p in caught.value.problems]
+    assert got == [(line, column) for line, column, _ in expectations(path)]
