@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import signal
@@ -13,6 +12,7 @@ from pathlib import Path
 import click
 
 from chatsync.errors import ChatsyncError
+from chatsync.net import is_loopback
 from chatsync.tencent import limits
 
 EPILOG = """\b
@@ -24,16 +24,6 @@ Examples:
 Point chatsync at it with app.endpoint (or CHATSYNC_ENDPOINT=http://127.0.0.1:8080) and the
 same secret key; any SDK works with base URL http://127.0.0.1:8080 instead of the region domain.
 """
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (the only hosts served without a warning)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command(epilog=EPILOG)

@@ -8,7 +8,6 @@ the wrong shape: the schema reports that, these rules just skip it.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,19 +16,10 @@ from chatsync.config import hints
 from chatsync.config.errors import Problem
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.model import PROFILE_FIELDS
+from chatsync.net import is_loopback
 from chatsync.tencent import limits
 
 _EXAMPLE = "e.g. https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080"
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def endpoint_problem(url: str) -> str | None:
