@@ -15,14 +15,26 @@ from chatsync.net import is_loopback
 from tests.support import SECRET, Api
 
 
-def start(*args: str, env_key: str = "CHATSYNC_SECRET_KEY", secret: str | None = SECRET):
-    env = {k: v for k, v in os.environ.items() if k != env_key}
-    if secret is not None:
-        env[env_key] = secret
-    return subprocess.Popen(
-        [sys.executable, "-m", "chatsync", "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
+@pytest.fixture
+def start():
+    """Factory: ``chatsync emulator --port 0 ARGS`` as a real process; every one is reaped."""
+    processes: list[subprocess.Popen] = []
+
+    def run(*args: str, env_key: str = "CHATSYNC_SECRET_KEY", secret: str | None = SECRET):
+        env = {k: v for k, v in os.environ.items() if k != env_key}
+        if secret is not None:
+            env[env_key] = secret
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "chatsync", "emulator", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        ))
+        return processes[-1]
+
+    yield run
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
 
 
 def stop(process: subprocess.Popen) -> tuple[str, str]:
@@ -31,7 +43,7 @@ def stop(process: subprocess.Popen) -> tuple[str, str]:
     return out, err
 
 
-def test_first_line_names_the_url_and_sigterm_stops_cleanly(tmp_path):
+def test_first_line_names_the_url_and_sigterm_stops_cleanly(tmp_path, start):
     state = tmp_path / "app.json"
     process = start("--state", str(state), "--access-log")
     first = process.stdout.readline().strip()
@@ -50,7 +62,7 @@ def test_first_line_names_the_url_and_sigterm_stops_cleanly(tmp_path):
         assert SECRET not in text and sig not in text and "usersig" not in text
 
 
-def test_missing_secret_is_a_clear_error():
+def test_missing_secret_is_a_clear_error(start):
     process = start(secret=None)
     out, err = process.communicate(timeout=10)
     assert process.returncode == 1
@@ -61,13 +73,13 @@ def test_missing_secret_is_a_clear_error():
     )
 
 
-def test_secret_key_env_names_another_variable():
+def test_secret_key_env_names_another_variable(start):
     process = start("--secret-key-env", "MY_KEY", env_key="MY_KEY")
     assert process.stdout.readline().startswith("chatsync emulator listening on")
     stop(process)
 
 
-def test_corrupt_state_file_is_a_clear_error(tmp_path):
+def test_corrupt_state_file_is_a_clear_error(tmp_path, start):
     state = tmp_path / "app.json"
     state.write_text("{oops")
     process = start("--state", str(state))
@@ -108,7 +120,7 @@ def test_loopback_detection(host, loopback):
     [(["--fault-rate", "1.5"], "--fault-rate"), (["--rate-limit-scale", "0"], "--rate-limit-scale"),
      (["--admin", "x" * 33], "--admin")],
 )
-def test_bad_flags_are_clear_errors(args, message):
+def test_bad_flags_are_clear_errors(args, message, start):
     process = start(*args)
     _out, err = process.communicate(timeout=10)
     assert process.returncode in (1, 2)
