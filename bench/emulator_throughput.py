@@ -4,7 +4,7 @@ Starts ``chatsync emulator`` as its own process (as users run it), then drives i
 threads, each with a keep-alive httpx client, with a mix of reads and writes. Prints requests/s
 and the ratio to the 1,000 requests/s the client benchmarks need (issue 2's floor).
 
-    .venv/bin/python bench/emulator_throughput.py [--seconds 5] [--threads 8]
+    .venv/bin/python bench/emulator_throughput.py [--seconds 5] [--threads 4]
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def cpu_seconds(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     process, url = start_emulator()
     try:
