@@ -245,6 +245,10 @@ class Emulator:
             return Outcome(502, BAD_GATEWAY_PAGE, endpoint=endpoint.name)
         return Outcome(0, b"", drop=True, endpoint=endpoint.name)
 
+    def internal_error(self) -> Outcome:
+        """The answer to a request the emulator itself failed on: 70500, a transient code."""
+        return self._answer(None, 70500, None, {})
+
     def close(self) -> None:
         """Write any unsaved change."""
         self.store.flush()

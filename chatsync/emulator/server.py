@@ -16,10 +16,12 @@ import socket
 import socketserver
 import threading
 import time
+import traceback
 from http import HTTPStatus
 from typing import BinaryIO
 
-from chatsync.emulator.gateway import Emulator
+from chatsync.emulator.gateway import Emulator, Outcome
+from chatsync.redact import redact
 
 log = logging.getLogger("chatsync.emulator")
 
@@ -148,7 +150,7 @@ class _Handler(socketserver.StreamRequestHandler):
             if request is None:
                 return
             started = time.perf_counter()
-            outcome = self.server.emulator.handle(request.method, request.target, request.body)
+            outcome = self._handle(request)
             if outcome.drop:
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -162,6 +164,16 @@ class _Handler(socketserver.StreamRequestHandler):
             self._log(request, outcome.endpoint, f"{outcome.status} code={outcome.code}", started)
             if not request.keep_alive:
                 return
+
+    def _handle(self, request: _Request) -> Outcome:
+        """The emulator's answer; a bug becomes 70500 (as the real service's internal errors) and
+        a log line scrubbed of the UserSig and the key, never a raw traceback with the URL."""
+        emulator = self.server.emulator
+        try:
+            return emulator.handle(request.method, request.target, request.body)
+        except Exception:
+            log.error("internal error: %s", redact(traceback.format_exc(), emulator.config.secret_key))
+            return emulator.internal_error()
 
     def _log(self, request: _Request, endpoint: str, result: str, started: float) -> None:
         if self.server.access_log:

@@ -107,3 +107,22 @@ def test_head_has_no_body(wire):
     answer = exchange(url, f"HEAD {target(api)} HTTP/1.1\r\nConnection: close\r\n\r\n".encode())
     head, _, rest = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK") and rest == b""
+
+
+def test_an_internal_error_is_70500_and_its_log_holds_no_secret(served, monkeypatch, caplog):
+    from chatsync.emulator import handlers
+    from tests.support import SECRET
+
+    _, api = served()
+
+    def broken(app, body):
+        raise RuntimeError(f"bug while serving /v4/x?usersig={api.sig}&random=1 with key {SECRET}")
+
+    monkeypatch.setitem(handlers.HANDLERS, "get_all_robots", broken)
+    with caplog.at_level("ERROR", logger="chatsync.emulator"):
+        answer = api("get_all_robots", {})
+    assert (answer["ErrorCode"], answer["ActionStatus"]) == (70500, "FAIL")
+    logged = caplog.text
+    assert "RuntimeError: bug while serving /v4/x?usersig=***&random=1 with key ***" in logged
+    assert api.sig not in logged and SECRET not in logged
+    assert api("account_check", {"CheckItem": [{"UserID": "x"}]})["ErrorCode"] == 0  # still serving

@@ -1,0 +1,20 @@
+"""Scrub secrets from text before it reaches a log, an error message or a file.
+
+The UserSig travels in the query string (``usersig=...``), so any URL, request line or exception
+text that quotes one must pass through :func:`redact` first.
+"""
+
+from __future__ import annotations
+
+import re
+
+_USERSIG = re.compile(r"(usersig=)[^&\s'\"<>]*", re.IGNORECASE)
+
+
+def redact(text: str, *secrets: str) -> str:
+    """``text`` with every ``usersig=...`` value and each given secret replaced by ``***``."""
+    text = _USERSIG.sub(r"\1***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
