@@ -7,3 +7,7 @@ class ChatsyncError(Exception):
     """An error the user can act on. Its text is shown as is (one or two lines, no traceback)."""
 
     exit_code = 1
+
+    def report(self) -> list[str]:
+        """The lines to print on stderr."""
+        return [f"Error: {self}"]

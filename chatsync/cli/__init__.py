@@ -23,7 +23,8 @@ class ChatsyncGroup(click.Group):
         except ChatsyncError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            for line in exc.report():
+                click.echo(line, err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)

@@ -37,3 +37,8 @@ class ConfigError(ChatsyncError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: list[Problem] = dedupe(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def report(self) -> list[str]:
+        """Each problem on its own line (it names its place), then how many there are."""
+        count = len(self.problems)
+        return [*map(str, self.problems), f"{count} problem{'s' if count != 1 else ''} found."]
