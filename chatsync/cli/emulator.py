@@ -8,12 +8,16 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from chatsync.errors import ChatsyncError
 from chatsync.net import is_loopback
 from chatsync.tencent import limits
+
+if TYPE_CHECKING:
+    from chatsync.emulator.server import EmulatorHTTPServer
 
 EPILOG = """\b
 Examples:
@@ -108,7 +112,7 @@ def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secre
     click.echo("chatsync emulator stopped", err=True)
 
 
-def _serve_until_signal(server: object) -> None:
+def _serve_until_signal(server: EmulatorHTTPServer) -> None:
     """Serve on a thread until SIGINT or SIGTERM, then shut down cleanly."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
