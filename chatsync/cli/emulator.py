@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import sys
@@ -30,6 +31,12 @@ same secret key; any SDK works with base URL http://127.0.0.1:8080 instead of th
 """
 
 
+def _not_nan(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and math.isnan(value):
+        raise click.BadParameter("must be a number, not nan")
+    return value
+
+
 @click.command(epilog=EPILOG)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind. Anything but loopback exposes the emulator (warns).")
@@ -47,14 +54,14 @@ same secret key; any SDK works with base URL http://127.0.0.1:8080 instead of th
               help="Active bots allowed per app (create_robot past it gets 10008).")
 @click.option("--max-accounts", type=click.IntRange(0),
               help="Account limit of a free edition (import past it gets 70398). Default: none.")
-@click.option("--latency-ms", default=0.0, show_default=True, type=click.FloatRange(0),
+@click.option("--latency-ms", default=0.0, show_default=True, type=click.FloatRange(0), callback=_not_nan,
               help="Delay every answer by this many milliseconds.")
-@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1), callback=_not_nan,
               help="Fraction of calls that fail: transient codes, HTTP 502, dropped connections, "
                    "some after the change was applied.")
 @click.option("--seed", type=int, help="Seed for reproducible faults.")
 @click.option("--rate-limit-scale", default=1.0, show_default=True,
-              type=click.FloatRange(0, min_open=True),
+              type=click.FloatRange(0, min_open=True), callback=_not_nan,
               help="Multiply every per-API rate limit ('inf' turns them off).")
 @click.option("--deletion-lock", is_flag=True,
               help="Paid-edition behaviour: a deleted account id cannot be re-imported (70399).")
@@ -107,6 +114,9 @@ def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secre
         )
     click.echo(f"chatsync emulator listening on {server.url}")
     sys.stdout.flush()
+    if fault_rate > 0:
+        click.echo(f"Injecting faults into {fault_rate:.0%} of calls with seed {app.faults.seed} "
+                   f"(--seed {app.faults.seed} replays them).", err=True)
     _serve_until_signal(server)
     app.close()
     click.echo("chatsync emulator stopped", err=True)

@@ -30,6 +30,9 @@ TRANSIENT_CODES: dict[str, tuple[int, ...]] = {
 }
 
 
+MAX_TRACKED_REQUESTS = 1_000_000
+
+
 @dataclass(frozen=True)
 class Fault:
     """One injected failure. ``after_commit`` means the change was applied before it failed."""
@@ -57,6 +60,8 @@ class FaultInjector:
             return None
         request_digest = hashlib.blake2b(path.encode() + b"\0" + body, digest_size=16).digest()
         with self._lock:
+            if len(self._seen) >= MAX_TRACKED_REQUESTS:
+                self._seen.clear()  # bounded memory; replays stay exact up to this many requests
             occurrence = self._seen.get(request_digest, 0)
             self._seen[request_digest] = occurrence + 1
         draw = hashlib.blake2b(

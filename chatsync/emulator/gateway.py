@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+import re
 import secrets
 import threading
 import time
+import traceback
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,10 +29,13 @@ from chatsync.emulator.faults import Fault, FaultInjector, FaultKind
 from chatsync.emulator.handlers import HANDLERS, Answer, ApiError, App, BatchFailure
 from chatsync.emulator.ratelimit import SlidingWindow
 from chatsync.emulator.store import Store
+from chatsync.redact import redact
 from chatsync.tencent import errors, limits, usersig
 from chatsync.tencent.endpoints import BY_PATH, ENDPOINTS, Endpoint
 
 UINT32_MAX = 2**32 - 1
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+log = logging.getLogger("chatsync.emulator")
 BAD_GATEWAY_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
@@ -117,17 +123,28 @@ class Emulator:
 
     # -- the request path ----------------------------------------------------------------------
     def handle(self, method: str, target: str, body: bytes) -> Outcome:
-        """Answer one HTTP request. ``target`` is the request line's path with its query."""
+        """Answer one HTTP request. ``target`` is the request line's path with its query.
+
+        An error of the emulator itself answers 70500 (the real service's internal error) and
+        logs a traceback scrubbed of the UserSig and the key, on both fronts alike.
+        """
         if self.config.latency_ms > 0:
             self.sleep(self.config.latency_ms / 1000.0)
+        try:
+            return self._handle(method, target, body)
+        except Exception:
+            log.error("internal error: %s", redact(traceback.format_exc(), self.config.secret_key))
+            return self._answer(None, 70500, None, {})
+
+    def _handle(self, method: str, target: str, body: bytes) -> Outcome:
         endpoint: Endpoint | None = None
         try:
-            if method not in ("POST", "GET"):  # GET with a body: client quirk §9.3
-                raise _Refusal(60002, "the REST API accepts POST only")
             parts = urlsplit(target)
             endpoint = BY_PATH.get(parts.path)
             if endpoint is None:
                 raise _Refusal(60009)
+            if method not in ("POST", "GET"):  # GET with a body: client quirk §9.3
+                raise _Refusal(60002, "the REST API accepts POST only")
             self._check_caller(parts.query)
             if not self.limits[endpoint.name].admit():
                 raise _Refusal(60007)
@@ -148,7 +165,7 @@ class Emulator:
         if not params.get("sdkappid"):
             raise _Refusal(60012)
         sdkappid = params["sdkappid"]
-        if not sdkappid.isdigit():
+        if not _is_ascii_number(sdkappid):
             raise _Refusal(60025, "sdkappid must be an integer")
         identifier = params.get("identifier", "")
         if not identifier:
@@ -156,7 +173,7 @@ class Emulator:
         if params.get("contenttype") != "json":
             raise _Refusal(60025, "contenttype must be json")
         random = params.get("random", "")
-        if not random.isdigit() or int(random) > UINT32_MAX:
+        if not _is_ascii_number(random) or int(random) > UINT32_MAX:
             raise _Refusal(60025, "random must be an unsigned 32-bit integer")
         if int(sdkappid) != self.config.sdkappid:
             raise _Refusal(70020)
@@ -167,9 +184,11 @@ class Emulator:
     def _check_sig(self, identifier: str, sig: str) -> None:
         now = self.clock()
         with self._lock:
-            blocked = self._blocked_until.get(identifier, 0.0)
-            if now < blocked:
-                raise _Refusal(70050)
+            blocked = self._blocked_until.get(identifier)
+            if blocked is not None:
+                if now < blocked:
+                    raise _Refusal(70050)
+                del self._blocked_until[identifier]
             cached = self._sig_cache.get((identifier, sig))
         if cached is None:
             cached = usersig.check(
@@ -198,7 +217,9 @@ class Emulator:
                 failures.popleft()
             if len(failures) >= stance.SIG_FAILURES_BEFORE_BLOCK:
                 self._blocked_until[identifier] = now + stance.SIG_BLOCK_SECONDS
-                failures.clear()
+                del self._sig_failures[identifier]
+            if len(self._sig_failures) > 10_000:  # bounded memory under a flood of bad identifiers
+                self._sig_failures.clear()
 
     def _run(self, endpoint: Endpoint, payload: Any) -> tuple[Answer, int, str | None]:
         """Run the handler under the store lock; persist before answering."""
@@ -245,10 +266,6 @@ class Emulator:
             return Outcome(502, BAD_GATEWAY_PAGE, endpoint=endpoint.name)
         return Outcome(0, b"", drop=True, endpoint=endpoint.name)
 
-    def internal_error(self) -> Outcome:
-        """The answer to a request the emulator itself failed on: 70500, a transient code."""
-        return self._answer(None, 70500, None, {})
-
     def close(self) -> None:
         """Write any unsaved change."""
         self.store.flush()
@@ -261,7 +278,18 @@ def _parse_body(body: bytes, endpoint: Endpoint) -> Any:
             return None
         raise _Refusal(60003, "the request body is empty; send a JSON object")
     try:
-        return json.loads(body.decode("utf-8"))
+        payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise _Refusal(60003) from None
+    if _SURROGATE_ESCAPE.search(body):
+        try:  # "\ud800" escapes decode to lone surrogates, which are not Unicode text
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise _Refusal(60003, "the body holds a lone UTF-16 surrogate (not valid Unicode)") from None
+    return payload
+
+
+def _is_ascii_number(text: str) -> bool:
+    """Digits 0-9 only (``str.isdigit`` also accepts '²' and other scripts' digits)."""
+    return text.isascii() and text.isdigit()
 

@@ -1,7 +1,8 @@
 """The API logic of each emulated endpoint: pure functions of (app, request body) -> answer.
 
-Each handler runs with the store's lock held, validates the body as the real API does, changes
-the store and returns the API's own answer fields; the gateway wraps them in the envelope. A
+Each handler runs with the store's lock held, validates the *whole* body as the real API does
+before it changes anything (an error raised after a change would leave the change unsaved), then
+changes the store and returns the API's own answer fields; the gateway wraps them in the envelope. A
 whole-request failure raises :class:`ApiError`; per-item failures of batch APIs are reported in
 the answer (``FailAccounts``, ``ResultItem``, ``Fail_Account``) as the real service does.
 """
@@ -15,35 +16,15 @@ from typing import Any
 from chatsync.emulator import stance
 from chatsync.emulator.store import Store
 from chatsync.tencent import errors, limits
-
-NICK = "Tag_Profile_IM_Nick"
-IMAGE = "Tag_Profile_IM_Image"
-SIGNATURE = "Tag_Profile_IM_SelfSignature"
-
-# Standard profile tags (§6.3): tag -> ("string", max bytes, allowed values) or ("uint32",).
-STRING_TAGS: dict[str, tuple[int, frozenset[str] | None]] = {
-    NICK: (limits.VALUE_MAX_BYTES, None),
-    "Tag_Profile_IM_Gender": (
-        limits.VALUE_MAX_BYTES,
-        frozenset({"Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"}),
-    ),
-    "Tag_Profile_IM_Location": (16, None),
-    SIGNATURE: (limits.VALUE_MAX_BYTES, None),
-    "Tag_Profile_IM_AllowType": (
-        limits.VALUE_MAX_BYTES,
-        frozenset({"AllowType_Type_NeedConfirm", "AllowType_Type_AllowAny", "AllowType_Type_DenyAny"}),
-    ),
-    IMAGE: (limits.VALUE_MAX_BYTES, None),
-    "Tag_Profile_IM_AdminForbidType": (
-        limits.VALUE_MAX_BYTES,
-        frozenset({"AdminForbid_Type_None", "AdminForbid_Type_SendOut"}),
-    ),
-}
-UINT32_TAGS = frozenset({
-    "Tag_Profile_IM_BirthDay", "Tag_Profile_IM_Language", "Tag_Profile_IM_MsgSettings",
-    "Tag_Profile_IM_Level", "Tag_Profile_IM_Role",
-})
-UINT32_MAX = 2**32 - 1
+from chatsync.tencent.profile_tags import (
+    IMAGE,
+    NICK,
+    SIGNATURE,
+    STRING_TAGS,
+    UINT32_MAX,
+    UINT32_TAGS,
+    is_standard,
+)
 
 
 class ApiError(Exception):
@@ -304,16 +285,19 @@ def account_check(app: App, body: Any) -> Answer:
 
 
 def account_delete(app: App, body: Any) -> Answer:
-    """Delete up to 100 ordinary accounts; unknown ids get 70107 item by item, envelope OK."""
+    """Delete up to 100 ordinary accounts; unknown ids get 70107 item by item, envelope OK.
+
+    Every item is checked before any account is deleted: a malformed item fails the whole
+    request and deletes nothing.
+    """
     body = _object(body, 70402)
-    items = _batch(body, "DeleteItem", 70402, 70206)
+    user_ids = [_item_user_id(item, 70402) for item in _batch(body, "DeleteItem", 70402, 70206)]
     if not app.allow_account_delete:
         raise ApiError(71000)
     store = app.store
     results = []
     changed = False
-    for item in items:
-        user_id = _item_user_id(item, 70402)
+    for user_id in user_ids:
         if user_id is None or limits.user_id_problem(user_id):
             results.append(_item(user_id or "", 70402))
         elif limits.is_bot_id(user_id) or user_id in store.admins:
@@ -344,7 +328,7 @@ def kick(app: App, body: Any) -> Answer:
 def _known_tag(tag: Any) -> str:
     if not isinstance(tag, str):
         raise ApiError(40001, "Tag must be a string")
-    if tag not in STRING_TAGS and tag not in UINT32_TAGS:
+    if not is_standard(tag):
         raise ApiError(40009, f"tag {tag} does not exist")
     return tag
 

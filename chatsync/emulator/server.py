@@ -16,12 +16,10 @@ import socket
 import socketserver
 import threading
 import time
-import traceback
 from http import HTTPStatus
 from typing import BinaryIO
 
-from chatsync.emulator.gateway import Emulator, Outcome
-from chatsync.redact import redact
+from chatsync.emulator.gateway import Emulator
 
 log = logging.getLogger("chatsync.emulator")
 
@@ -29,6 +27,7 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024
 MAX_HEADERS = 100
 SERVER_NAME = "chatsync-emulator"
+IDLE_TIMEOUT_SECONDS = 300
 
 
 class BadRequest(Exception):
@@ -135,6 +134,7 @@ def render_response(status: int, body: bytes, keep_alive: bool, head_only: bool 
 
 class _Handler(socketserver.StreamRequestHandler):
     disable_nagle_algorithm = True
+    timeout = IDLE_TIMEOUT_SECONDS  # an idle keep-alive connection is closed, freeing its thread
     server: EmulatorHTTPServer
 
     def handle(self) -> None:
@@ -150,7 +150,7 @@ class _Handler(socketserver.StreamRequestHandler):
             if request is None:
                 return
             started = time.perf_counter()
-            outcome = self._handle(request)
+            outcome = self.server.emulator.handle(request.method, request.target, request.body)
             if outcome.drop:
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -164,16 +164,6 @@ class _Handler(socketserver.StreamRequestHandler):
             self._log(request, outcome.endpoint, f"{outcome.status} code={outcome.code}", started)
             if not request.keep_alive:
                 return
-
-    def _handle(self, request: _Request) -> Outcome:
-        """The emulator's answer; a bug becomes 70500 (as the real service's internal errors) and
-        a log line scrubbed of the UserSig and the key, never a raw traceback with the URL."""
-        emulator = self.server.emulator
-        try:
-            return emulator.handle(request.method, request.target, request.body)
-        except Exception:
-            log.error("internal error: %s", redact(traceback.format_exc(), emulator.config.secret_key))
-            return emulator.internal_error()
 
     def _log(self, request: _Request, endpoint: str, result: str, started: float) -> None:
         if self.server.access_log:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chatsync.errors import ChatsyncError
+from chatsync.tencent import profile_tags
 
 STATE_FORMAT = "chatsync-emulator-state"
 STATE_VERSION = 1
@@ -43,8 +44,10 @@ class Store:
         self.version = 0  # bumped on every change
         self._saved_version = 0
         self._persist_lock = threading.Lock()
-        if path is not None and path.exists():
-            self._load(path)
+        if path is not None:
+            _check_writable_folder(path)
+            if path.exists():
+                self._load(path)
         for admin in admins:
             self.accounts.setdefault(admin, {})
 
@@ -64,7 +67,15 @@ class Store:
             with self.lock:
                 text = json.dumps(self.snapshot(), ensure_ascii=False, separators=(",", ":"))
                 snapshot_version = self.version
-            _atomic_write(self.path, text)
+            try:
+                _atomic_write(self.path, text)
+            except OSError as exc:
+                # The change stays in memory (like a change whose answer was lost) and is
+                # written with the next one; the caller answers 70500, never OK.
+                raise StateFileError(
+                    f"cannot write emulator state file {self.path} ({exc.strerror or exc}); "
+                    "check the disk and the folder's permissions"
+                ) from None
             self._saved_version = snapshot_version
 
     def flush(self) -> None:
@@ -132,13 +143,33 @@ def _shape_problem(data: Any) -> str | None:
     for key, kind in expected.items():
         if not isinstance(data.get(key), kind):
             return f"'{key}' is missing or not a {kind.__name__}"
-    if not all(isinstance(p, dict) for p in data["accounts"].values()):
-        return "an account's profile is not an object"
+    for user_id, profile in data["accounts"].items():
+        if not isinstance(profile, dict):
+            return f"the profile of {user_id!r} is not an object"
+        for tag, value in profile.items():
+            if not profile_tags.is_standard(tag) or not profile_tags.has_valid_type(tag, value):
+                return f"the profile of {user_id!r} has a bad {tag!r}"
     if not all(isinstance(a, bool) for a in data["bots"].values()):
         return "a bot's status is not true/false"
     if any(bot not in data["accounts"] for bot in data["bots"]):
         return "a bot is missing from 'accounts'"
+    if not all(isinstance(d, str) for d in data["deleted"]):
+        return "'deleted' holds something other than ids"
+    if not all(isinstance(t, int) and not isinstance(t, bool) for t in data["kicked"].values()):
+        return "'kicked' holds something other than unix times"
     return None
+
+
+def _check_writable_folder(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise StateFileError(
+            f"the folder of emulator state file {path} does not exist; create it or choose another --state"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StateFileError(
+            f"emulator state file {path}: its folder is not writable; choose another --state"
+        )
 
 
 def _atomic_write(path: Path, text: str) -> None:

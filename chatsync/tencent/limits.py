@@ -19,8 +19,21 @@ DEFAULT_ADMIN = "administrator"
 
 
 def utf8_len(text: str) -> int:
-    """Length of ``text`` in UTF-8 bytes: every limit of the API counts bytes, not characters."""
+    """Length of ``text`` in UTF-8 bytes: every limit of the API counts bytes, not characters.
+
+    A lone UTF-16 surrogate (which JSON's ``\\ud800`` escapes can produce) has no UTF-8 form; it
+    counts as 3 bytes here and :func:`encoding_problem` reports it.
+    """
     return len(text.encode("utf-8", "surrogatepass"))
+
+
+def encoding_problem(text: str) -> str | None:
+    """Why ``text`` cannot be sent as UTF-8 (a lone surrogate), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone UTF-16 surrogate, which is not valid Unicode text"
+    return None
 
 
 def user_id_problem(user_id: str) -> str | None:
@@ -32,7 +45,7 @@ def user_id_problem(user_id: str) -> str | None:
         return f"is {size} bytes long; a UserID may have at most {USER_ID_MAX_BYTES} bytes (UTF-8)"
     if not user_id.isprintable():
         return "contains a non-printable character (control character, tab or newline)"
-    return None
+    return encoding_problem(user_id)
 
 
 def is_bot_id(user_id: str) -> bool:
@@ -53,4 +66,4 @@ def value_problem(value: str) -> str | None:
     size = utf8_len(value)
     if size > VALUE_MAX_BYTES:
         return f"is {size} bytes long; profile values may have at most {VALUE_MAX_BYTES} bytes (UTF-8)"
-    return None
+    return encoding_problem(value)

@@ -97,7 +97,7 @@ def _int_field(document: dict[str, Any], name: str) -> int:
         raise UndecodableSig(f"{name} is not an integer")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     raise UndecodableSig(f"{name} is missing or not an integer")
 
