@@ -173,7 +173,7 @@ class Emulator:
         if params.get("contenttype") != "json":
             raise _Refusal(60025, "contenttype must be json")
         random = params.get("random", "")
-        if not _is_ascii_number(random) or int(random) > UINT32_MAX:
+        if stance.REQUIRE_RANDOM and (not _is_ascii_number(random) or int(random) > UINT32_MAX):
             raise _Refusal(60025, "random must be an unsigned 32-bit integer")
         if int(sdkappid) != self.config.sdkappid:
             raise _Refusal(70020)

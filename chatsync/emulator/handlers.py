@@ -143,9 +143,9 @@ def create_robot(app: App, body: Any) -> Answer:
     if not limits.is_bot_id(bot):
         raise ApiError(10004, f"a bot UserID must start with {limits.BOT_PREFIX}")
     profile = {
-        NICK: _optional_text(body, "Nick", 10004, 10004),
-        IMAGE: _optional_text(body, "FaceUrl", 10004, 10004),
-        SIGNATURE: _optional_text(body, "SelfSignature", 10004, 10004),
+        NICK: _optional_text(body, "Nick", 10004, stance.CREATE_ROBOT_VALUE_TOO_LONG_CODE),
+        IMAGE: _optional_text(body, "FaceUrl", 10004, stance.CREATE_ROBOT_VALUE_TOO_LONG_CODE),
+        SIGNATURE: _optional_text(body, "SelfSignature", 10004, stance.CREATE_ROBOT_VALUE_TOO_LONG_CODE),
     }
     store = app.store
     if store.bots.get(bot):

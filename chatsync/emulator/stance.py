@@ -53,5 +53,15 @@ DELETION_LOCK_DEFAULT = False
 SIG_FAILURES_BEFORE_BLOCK = 50
 SIG_BLOCK_SECONDS = 60.0
 
+#: ``random`` must be present and an unsigned 32-bit integer (60025 otherwise): the docs list it as
+#: a required parameter; a repeated value is accepted (client quirk §9.4).
+REQUIRE_RANDOM = True
+
+#: ``create_robot`` answers a value over 500 bytes with 10004: the robot APIs document only
+#: 10002/10004/10008 (the import and profile APIs use 40601).
+CREATE_ROBOT_VALUE_TOO_LONG_CODE = 10004
+
+#: A JSON body that holds a lone UTF-16 surrogate (``"\\ud800"``) is not Unicode text: 60003.
+
 #: Check order at the gateway: path (60009) -> query (60012/60025) -> app (70020) -> UserSig (70xxx)
 #: -> admin (60010) -> rate (60007) -> body JSON (60003) -> API logic.
