@@ -16,27 +16,32 @@ from typing import Any
 
 from chatsync.tencent import limits
 
-#: Field names that would hold a secret (compared without case, "_" and "-").
-SECRET_NAMES = frozenset(
-    {
-        "secret",
-        "secretkey",
-        "secretkeys",
-        "key",
-        "apikey",
-        "password",
-        "token",
-        "usersig",
-        "usersignature",
-        "sig",
-    }
-)
+#: Parts of field names that would hold a secret (compared without case, "_", "-" and spaces).
+SECRET_PARTS = re.compile("secret|password|passwd|token|usersig|privatekey|apikey")
+#: Whole field names that would hold a secret (same comparison).
+SECRET_NAMES = frozenset({"key", "sig"})
+#: Names with a secret-ish part that name no secret themselves.
+NOT_SECRET_NAMES = frozenset({"secretkeyenv"})
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
+_LONG_HEX = re.compile(r"[0-9a-fA-F]{32,}")
 
 
 def quote(text: str) -> str:
-    """``text`` in double quotes, with control characters escaped."""
-    return json.dumps(text, ensure_ascii=False)
+    """``text`` in double quotes, with every character that is not printable escaped.
+
+    Control characters, bidi overrides (U+202E), no-break spaces and lone surrogates print as
+    ``\\uXXXX`` so a message never hides or reorders what the file holds.
+    """
+    shown = json.dumps(text, ensure_ascii=False)
+    if shown.isprintable():
+        return shown
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in shown)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def describe(path: Sequence[Any]) -> str:
@@ -63,48 +68,114 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 
 @lru_cache(maxsize=1024)
 def is_secret_name(name: str) -> bool:
-    """True when a field called ``name`` would hold a secret."""
-    return re.sub(r"[_\-\s]", "", name.lower()) in SECRET_NAMES
+    """True when a field called ``name`` would hold a secret (``tencent_secret``, ``api-key``...)."""
+    normal = re.sub(r"[_\-\s]", "", name.lower())
+    if normal in NOT_SECRET_NAMES:
+        return False
+    return normal in SECRET_NAMES or SECRET_PARTS.search(normal) is not None
+
+
+def looks_like_key(text: str) -> bool:
+    """True when ``text`` looks like a key or token rather than a name a person chose.
+
+    A run of 16+ hex digits, or an ``_``-separated part of 24+ characters with a digit in it, or
+    one of 32+ characters: environment variable names are words (``TENCENT_IM_KEY_PROD``).
+    """
+    if _HEX_RUN.search(text):
+        return True
+    for part in re.split(r"[_\s]+", text):
+        if len(part) >= 32 or (len(part) >= 24 and any(c.isdigit() for c in part)):
+            return True
+    return False
+
+
+def looks_like_key_value(text: str) -> bool:
+    """True when a scalar value (under an ``x-`` section) looks like a key: 32+ hex digits."""
+    return _LONG_HEX.search(text) is not None
+
+
+HIDDEN = "(a value that looks like a secret key, not shown)"
+
+
+def safe(text: str) -> str:
+    """``text`` to show in a message, unless it looks like a key pasted into the wrong field."""
+    return HIDDEN if looks_like_key_value(text) else text
 
 
 SECRET_FIELD = (
     "do not put the secret key in the file; set secret_key_env to the NAME of an environment "
     "variable and put the key in that variable"
 )
+SECRET_VALUE = (
+    "this value looks like a secret key (32 or more hex digits); do not put keys in the file: set "
+    "app.secret_key_env to the NAME of an environment variable and put the key in that variable"
+)
+SECRET_KEY_ENV_KEY = (
+    "secret_key_env looks like a secret key itself; do not put the key in the file: set "
+    "secret_key_env to the NAME of an environment variable (e.g. CHATSYNC_SECRET_KEY)"
+)
 
 
 def secret_key_env_problem(value: str) -> str | None:
-    """Why ``value`` is not a usable ``secret_key_env`` (an environment variable *name*), or None."""
-    looks_like_key = bool(
-        re.fullmatch(r"[0-9a-fA-F]{16,}", value)
-        or (len(value) >= 32 and "_" not in value and re.search(r"\d", value))
-    )
-    if looks_like_key:
-        return (
-            "secret_key_env looks like a secret key itself; do not put the key in the file: set "
-            "secret_key_env to the NAME of an environment variable (e.g. CHATSYNC_SECRET_KEY)"
-        )
+    """Why ``value`` is not a usable ``secret_key_env`` (an environment variable *name*), or None.
+
+    The value is never shown: it may be the key itself, pasted into the wrong field.
+    """
+    if looks_like_key(value):
+        return SECRET_KEY_ENV_KEY
     if not ENV_NAME.fullmatch(value):
+        if not value:
+            what = "it is empty"
+        elif value[0].isdigit():
+            what = "it starts with a digit"
+        else:
+            bad = next(ch for ch in value if not (ch.isascii() and (ch.isalnum() or ch == "_")))
+            what = f"it contains {quote(bad)}"
         return (
-            f"secret_key_env {quote(value)} is not an environment variable name; use letters, "
-            "digits and _ (not starting with a digit), e.g. CHATSYNC_SECRET_KEY"
+            f"secret_key_env is not an environment variable name ({what}); use letters, digits "
+            "and _ (not starting with a digit), e.g. CHATSYNC_SECRET_KEY"
         )
     return None
+
+
+def secret_key_env_not_text(value: Any, text: str | None) -> str:
+    """``secret_key_env`` holds something other than text: say so without showing it."""
+    if text is not None and looks_like_key(text):
+        return SECRET_KEY_ENV_KEY
+    if isinstance(value, list) and any(isinstance(v, str) and looks_like_key(v) for v in value):
+        return SECRET_KEY_ENV_KEY
+    return (
+        f"app.secret_key_env must be the NAME of an environment variable, not {kind_of(value)}; "
+        "write e.g. secret_key_env: CHATSYNC_SECRET_KEY"
+    )
 
 
 def id_problem(section: str, user_id: str) -> str | None:
     """Why ``user_id`` cannot be declared under ``bots:`` / ``accounts:``, or None."""
     kind = "bot" if section == "bots" else "account"
-    problem = limits.user_id_problem(user_id)
+    problem = limits.encoding_problem(user_id) or limits.user_id_problem(user_id)
     if problem is not None:
-        fix = "choose a shorter id" if "bytes long" in problem else "fix the id"
+        if "surrogate" in problem:
+            fix = SURROGATE_FIX
+        else:
+            fix = "choose a shorter id" if "bytes long" in problem else "fix the id"
         return f"{kind} id {quote(user_id)} {problem}; {fix}"
     if section == "bots":
         if not limits.is_bot_id(user_id):
-            suggestion = limits.BOT_PREFIX + user_id.lstrip("@")
+            rest = user_id.lstrip("@")
+            case = ""
+            if rest[:4].upper() == limits.BOT_PREFIX[1:]:  # @rbt#x: the prefix in other case
+                rest = rest[4:]
+                case = " in capitals"
+            suggestion = limits.BOT_PREFIX + (rest or "support")
             return (
-                f"bot id {quote(user_id)} must start with {limits.BOT_PREFIX}; write "
+                f"bot id {quote(user_id)} must start with {limits.BOT_PREFIX}{case}; write "
                 f"{quote(suggestion)} (quoted), or move it under accounts:"
+            )
+        if user_id == limits.BOT_PREFIX:
+            return (
+                f"bot id {quote(user_id)} has no name after {limits.BOT_PREFIX}; write e.g. "
+                f"{quote(limits.BOT_PREFIX + 'support')}"
             )
         return None
     prefix = limits.reserved_prefix(user_id)
@@ -118,10 +189,19 @@ def id_problem(section: str, user_id: str) -> str | None:
     return None
 
 
+SURROGATE_FIX = (
+    "write the character itself, or escape it whole in double quotes (\\U0001F600, not a "
+    "\\ud83d\\ude00 pair)"
+)
+
+
 def value_problem(where: str, value: str) -> str | None:
     """Why ``value`` cannot be a profile value, or None."""
-    if len(value) * 4 <= limits.VALUE_MAX_BYTES:  # a character is at most 4 bytes in UTF-8
+    if len(value) * 4 <= limits.VALUE_MAX_BYTES and value.isascii():  # at most 4 bytes a character
         return None
+    problem = limits.encoding_problem(value)
+    if problem is not None:
+        return f"{where} {problem}; {SURROGATE_FIX}"
     problem = limits.value_problem(value)
     if problem is None:
         return None
@@ -169,6 +249,8 @@ def not_text(where: str, value: Any, text: str | None, field: str | None = None)
     if isinstance(value, (dict, list)):
         return f"{where} must be text, not {kind_of(value)}; write a single value"
     written = text if text is not None else str(value)
+    if looks_like_key_value(written):
+        return f"{where} looks like a secret key; do not put keys in the file (quote it if it is not one)"
     return f"{where}: YAML reads {written} as {_read_as(value)}; quote it: {quote(written)}"
 
 

@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 
 from chatsync.config import hints
 from chatsync.config.errors import Problem
-from chatsync.config.semantic import endpoint_problem, user_id_message
+from chatsync.config.semantic import ENDPOINT_EXAMPLE, endpoint_problem, user_id_message
 from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
 from chatsync.model import PROFILE_FIELDS
 
@@ -254,7 +254,11 @@ def _translate(file: str, root: YMap, error: ValidationError) -> Iterator[Proble
             [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
         )
         field = path[-1] if _is_profile_field(path) else None
-        if field is not None:
+        if path == ["version"]:
+            message = _version_message(_shown(value, text))
+        elif path == ["app", "secret_key_env"]:  # never shown: it may be the key itself
+            message = hints.secret_key_env_not_text(value, text)
+        elif field is not None:
             message = hints.not_text(where, value, text, field=field)
         else:
             message = hints.wrong_type(where, value, text, expected)
@@ -315,9 +319,9 @@ def _value_message(
     path: list[Any], where: str, keyword: str, error: ValidationError, text: str | None
 ) -> str:
     value = error.instance
-    shown = text if text is not None else (hints.quote(value) if isinstance(value, str) else value)
+    shown = _shown(value, text)
     if path == ["version"]:
-        return f"unsupported version {shown}; this chatsync reads version 1 only: write version: 1"
+        return _version_message(shown)
     if path == ["app", "region"]:
         from chatsync.tencent.regions import REGIONS
 
@@ -327,13 +331,22 @@ def _value_message(
     if len(path) == 3 and path[2] == "state":
         return f"{where} must be present or absent, not {shown}; write state: absent or remove it"
     if _is_profile_field(path) and isinstance(value, str):
-        return hints.value_problem(where, value) or f"{where}: {error.message}"
-    if path[:2] == ["app", "secret_key_env"] and isinstance(value, str):
-        return hints.secret_key_env_problem(value) or f"{where}: {error.message}"
-    if path[:2] == ["app", "endpoint"] and isinstance(value, str):
-        return endpoint_problem(value) or f"{where}: {error.message}"
+        return hints.value_problem(where, value) or (
+            f"{where} is not a valid profile value; write text of at most 500 bytes (UTF-8)"
+        )
+    if path[:2] == ["app", "secret_key_env"]:  # never shown: it may be the key itself
+        return (hints.secret_key_env_problem(value) if isinstance(value, str) else None) or (
+            "app.secret_key_env is not an environment variable name; write the NAME of the variable "
+            "that holds the key, e.g. secret_key_env: CHATSYNC_SECRET_KEY"
+        )
+    if path[:2] == ["app", "endpoint"]:
+        return (endpoint_problem(value) if isinstance(value, str) else None) or (
+            f"app.endpoint is not a base URL; write one, {ENDPOINT_EXAMPLE}"
+        )
     if path[:2] in (["app", "admin"], ["app", "protected"]) and isinstance(value, str):
-        return user_id_message(where, value) or f"{where}: {error.message}"
+        return user_id_message(where, value) or (
+            f"{where} {hints.quote(value)} is not a UserID; write 1 to 32 bytes of printable text"
+        )
     if path == ["app", "sdkappid"]:
         return f"app.sdkappid {shown} is not an SDKAppID (1 to 4294967295); copy it from the console"
     if path == ["app", "max_deletes"]:
@@ -343,4 +356,32 @@ def _value_message(
     if keyword == "enum":
         options = ", ".join(str(o) for o in error.validator_value)
         return f"{where} must be one of {options}, not {shown}; pick one"
-    return f"{where}: {error.message}; fix it to match the schema"
+    return _generic(where, keyword, error.validator_value, shown)
+
+
+def _shown(value: Any, text: str | None) -> Any:
+    if isinstance(text if text is not None else value, str) and hints.looks_like_key_value(text or value):
+        return hints.HIDDEN
+    return text if text is not None else (hints.quote(value) if isinstance(value, str) else value)
+
+
+def _version_message(shown: Any) -> str:
+    return f"unsupported version {shown}; this chatsync reads version 1 only: write version: 1"
+
+
+def _generic(where: str, keyword: str, expected: Any, shown: Any) -> str:
+    """A worded message for a schema rule no specific message covers (jsonschema's never shows)."""
+    rules = {
+        "minimum": f"must be at least {expected}",
+        "exclusiveMinimum": f"must be more than {expected}",
+        "maximum": f"must be at most {expected}",
+        "exclusiveMaximum": f"must be less than {expected}",
+        "minLength": f"must be at least {expected} characters long",
+        "maxLength": f"must be at most {expected} characters long",
+        "minItems": f"must have at least {expected} items",
+        "maxItems": f"must have at most {expected} items",
+        "uniqueItems": "must not repeat an item",
+        "const": f"must be {json.dumps(expected)}",
+    }
+    rule = rules.get(keyword, "is not allowed here")
+    return f"{where} {rule}, not {shown}; fix it (docs/configuration.md lists every field)"

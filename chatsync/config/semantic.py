@@ -8,6 +8,7 @@ the wrong shape: the schema reports that, these rules just skip it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,26 +20,47 @@ from chatsync.model import PROFILE_FIELDS
 from chatsync.net import is_loopback
 from chatsync.tencent import limits
 
-_EXAMPLE = "e.g. https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080"
+ENDPOINT_EXAMPLE = "e.g. https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080"
+_EXAMPLE = ENDPOINT_EXAMPLE
+_AUTHORITY_END = re.compile(r"[/?#]")
+
+
+def redact_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` part shown as ``***@``: messages never echo a password."""
+    start = url.find("://")
+    start = 0 if start < 0 else start + 3
+    end = _AUTHORITY_END.search(url, start)
+    at = url.rfind("@", start, end.start() if end else len(url))
+    return url if at < 0 else url[:start] + "***" + url[at:]
 
 
 def endpoint_problem(url: str) -> str | None:
     """Why ``url`` cannot be an API base URL, or None. ``http://`` is for loopback hosts only."""
-    shown = hints.quote(url)
+    shown = hints.quote(redact_userinfo(url))
+    if url != url.strip():
+        return f"endpoint {shown} has spaces at the start or end; remove them ({_EXAMPLE})"
+    bad = next((ch for ch in url if ch == "\\" or ch.isspace() or not ch.isprintable()), None)
+    if bad is not None:
+        return (
+            f"endpoint {shown} contains {hints.quote(bad)}; a base URL has no spaces, control "
+            f"characters or backslashes: remove it ({_EXAMPLE})"
+        )
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a bad port
+        port = parts.port  # raises ValueError for a bad port
     except ValueError:
         return f"endpoint {shown} is not a valid URL; write a base URL, {_EXAMPLE}"
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
+    if scheme not in ("http", "https") or not url.lower().startswith(scheme + "://"):
         return f"endpoint {shown} must start with https:// (or http:// on loopback); {_EXAMPLE}"
     if not host:
         return f"endpoint {shown} has no host; write a base URL, {_EXAMPLE}"
     if parts.username is not None or parts.password is not None:
         return f"endpoint {shown} must not contain credentials; remove the user:password@ part"
-    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+    if port == 0:
+        return f"endpoint {shown} has port 0; write the port the server listens on (e.g. :8080) or none"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
         return f"endpoint {shown} must not have a query or fragment; write the base URL only"
     if parts.path not in ("", "/"):
         return f"endpoint {shown} must not have a path (chatsync adds /v4/...); write the base URL only"
@@ -125,15 +147,24 @@ def _principals(file: str, section: str, entries: YMap) -> Iterator[Problem]:
         yield from _secrets(file, body, top=False)
 
 
-def _secrets(file: str, node: Any, top: bool) -> Iterator[Problem]:
-    """Keys that would hold a secret, anywhere except where keys are ids."""
+def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterator[Problem]:
+    """Keys that would hold a secret, anywhere except where keys are ids.
+
+    Under a top-level ``x-`` section (free-form: anchors for merge keys) a value that looks like a
+    key (32+ hex digits) is reported too. The value itself is never shown.
+    """
     if isinstance(node, YMap):
         for key, value in node.items():
+            inside = extension or (top and key.startswith("x-"))
             if hints.is_secret_name(key):
                 yield Problem(location(file, node.meta[key].key_mark), hints.SECRET_FIELD)
+            elif inside and isinstance(value, str) and hints.looks_like_key_value(value):
+                yield Problem(location(file, node.meta[key].value_mark), hints.SECRET_VALUE)
             if top and key in ("bots", "accounts"):
                 continue  # keys below are ids; their bodies are checked with the principals
-            yield from _secrets(file, value, top=False)
+            yield from _secrets(file, value, False, inside)
     elif isinstance(node, YList):
-        for value in node:
-            yield from _secrets(file, value, top=False)
+        for index, value in enumerate(node):
+            if extension and isinstance(value, str) and hints.looks_like_key_value(value):
+                yield Problem(location(file, node.meta[index].value_mark), hints.SECRET_VALUE)
+            yield from _secrets(file, value, False, extension)

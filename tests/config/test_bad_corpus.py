@@ -2,6 +2,7 @@
 
 Each file starts with ``# expect: LINE:COLUMN: message start`` lines (``{file}`` stands for the
 file's own path); the loader must report exactly those problems, at exactly those places.
+``# secret: TEXT`` lines name text (part of a key or password) that no message may contain.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from chatsync.config import ConfigError, load
 BAD = Path(__file__).parent / "corpus" / "bad"
 CASES = sorted(BAD.glob("*.yaml"))
 EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$")
+SECRET = re.compile(r"^# secret: (.+)$")
+
+
+def secrets(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [m.group(1) for m in map(SECRET.match, lines) if m]
 
 
 def expectations(path: Path) -> list[tuple[int, int, str]]:
@@ -51,6 +58,8 @@ def test_bad_config(path: Path) -> None:
         assert str(problem) == f"{path}:{line}:{column}: {problem.message}"
         assert ";" in problem.message  # what is wrong; what to do
         assert "Traceback" not in problem.message
+        for secret in secrets(path):
+            assert secret not in problem.message
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])

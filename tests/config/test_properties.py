@@ -5,6 +5,8 @@ Never an escaping exception, never a "please report this as a bug" message, neve
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -175,3 +177,53 @@ def test_valid_models_round_trip_through_yaml(
         )
         assert state.accounts[user_id] == expected
     assert set(state.bots) == set(document["bots"])
+
+
+# jsonschema's own wording; none of it may reach the user (every message is worded by chatsync).
+RAW_SCHEMA_PHRASES = (
+    "does not match",
+    "is not valid under",
+    "is not of type",
+    "is not one of",
+    "is too long",
+    "is too short",
+    "was expected",
+    "is less than the minimum",
+    "is greater than the maximum",
+    "should not be valid under",
+    "Additional properties",
+    "is a required property",
+)
+_url_heads = st.sampled_from(
+    ["", " ", "http://", "https://", "HTTPS://", "ftp://", "https://u:p@", "http://127.0.0.1:", "https:/"]
+)
+_hex_keys = st.text("0123456789abcdef", min_size=16, max_size=40)
+
+
+def _app_with(field: str, value: str) -> bytes:
+    # JSON strings are YAML double-quoted strings; ensure_ascii keeps the file itself plain ASCII
+    return f"version: 1\napp:\n  sdkappid: 1400000000\n  {field}: {json.dumps(value)}\n".encode()
+
+
+def _messages(result: DesiredState | ConfigError) -> list[str]:
+    return [p.message for p in result.problems] if isinstance(result, ConfigError) else []
+
+
+@SETTINGS
+@given(st.builds(str.__add__, _url_heads, st.text(max_size=40)))
+def test_endpoint_messages_are_worded_and_never_show_a_password(url: str) -> None:
+    for message in _messages(load_bytes(_app_with("endpoint", url))):
+        assert not any(phrase in message for phrase in RAW_SCHEMA_PHRASES), message
+        assert ";" in message
+        if url.startswith("https://u:p@"):
+            assert "u:p@" not in message, message
+
+
+@SETTINGS
+@given(st.one_of(st.text(max_size=40), _hex_keys, st.builds(str.__add__, st.text(max_size=8), _hex_keys)))
+def test_secret_key_env_messages_are_worded_and_never_show_a_key(value: str) -> None:
+    keys = re.findall(r"[0-9a-fA-F]{16,}", value)
+    for message in _messages(load_bytes(_app_with("secret_key_env", value))):
+        assert not any(phrase in message for phrase in RAW_SCHEMA_PHRASES), message
+        assert ";" in message
+        assert not any(key in message for key in keys), message
