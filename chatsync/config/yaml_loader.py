@@ -42,6 +42,8 @@ MAX_DEPTH = 64
 ALIAS_BUDGET = 10_000
 
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_VALUE = "tag:yaml.org,2002:value"
 _MAP_TAGS = (None, "!", "tag:yaml.org,2002:map")
 _SEQ_TAGS = (None, "!", "tag:yaml.org,2002:seq")
 _RESOLVER = Resolver()
@@ -49,6 +51,13 @@ _CONSTRUCTOR = SafeConstructor()
 #: Characters YAML 1.1 allows in a stream (PyYAML's Reader rejects all others).
 #: First characters of plain scalars the resolver may read as something other than text.
 _RESOLVABLE = frozenset(k for k in Resolver.yaml_implicit_resolvers if k)
+#: Characters YAML reads as line breaks that editors show on one line: they shift every place.
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+_LINE_BREAK_NAMES = {
+    "\x85": "next-line character",
+    "\u2028": "line separator",
+    "\u2029": "paragraph separator",
+}
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -137,7 +146,7 @@ class _Stop(Exception):
 
 
 class _Frame:
-    __slots__ = ("anchor", "container", "expect_key", "is_map", "key", "key_mark", "merges")
+    __slots__ = ("anchor", "container", "expect_key", "is_map", "key", "key_mark", "merge_mark", "merges")
 
     def __init__(self, container: YMap | YList, anchor: str | None) -> None:
         self.container = container
@@ -147,6 +156,7 @@ class _Frame:
         self.key: Any = None
         self.key_mark: Any = None
         self.merges: list[tuple[Any, Any]] = []
+        self.merge_mark: Any = None  # where the first << key of this mapping is
 
 
 _BAD_KEY = object()
@@ -250,6 +260,12 @@ class _Builder:
             # fast path for the most common event: a key, kept as the text written
             top.expect_key = False
             top.key_mark = event.start_mark
+            if event.tag not in (None, "!", _STR):
+                self.problem(
+                    event.start_mark,
+                    f"the tag {_short(event.tag)} on a key is not supported; remove it (a key is "
+                    "always read as the text written)",
+                )
             if event.implicit[0] and event.tag is None and event.value == "<<":
                 top.key = _MERGE_KEY
             else:
@@ -277,12 +293,16 @@ class _Builder:
             tag = (
                 _RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False)) if event.implicit[0] else _STR
             )
+            if tag in (_MERGE, _VALUE):  # plain = or << as a value: the user wrote no tag
+                raise _Unsupported(
+                    f"YAML reads {event.value} specially; quote it: {_quote(event.value)}"
+                )
         elif tag == "!":
             tag = _STR
         if tag == _STR:
             return event.value
         constructor = _CONSTRUCTOR.yaml_constructors.get(tag)
-        if constructor is None or tag == "tag:yaml.org,2002:merge":
+        if constructor is None or tag in (_MERGE, _VALUE):
             raise _Unsupported(f"the tag {_short(tag)} is not supported here; remove it")
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         return constructor(_CONSTRUCTOR, node)
@@ -321,7 +341,8 @@ class _Builder:
         if anchor not in self.anchors:
             self.problem(
                 event.start_mark,
-                f"the alias *{anchor} refers to no anchor; define &{anchor} before using it",
+                f"the alias *{anchor} refers to no anchor; define &{anchor} above it in this file "
+                "(anchors do not cross files)",
             )
             value, size = None, 1
             self.undefined.add((event.start_mark.line, event.start_mark.column))
@@ -371,6 +392,15 @@ class _Builder:
         if key is _BAD_KEY:
             return
         if key is _MERGE_KEY:
+            if top.merge_mark is not None:
+                first = location(self.file, top.merge_mark)
+                self.problem(
+                    top.key_mark,
+                    f'duplicate key "<<": it is already at {first} (YAML would silently keep only '
+                    "the last one); keep one of them, or merge several with <<: [*a, *b]",
+                )
+                return
+            top.merge_mark = top.key_mark
             top.merges.append((value, mark))
             return
         if key in container:
@@ -423,9 +453,9 @@ def _short(tag: str) -> str:
 
 
 def _quote(text: str) -> str:
-    import json
+    from chatsync.config.hints import quote
 
-    return json.dumps(text, ensure_ascii=False)
+    return quote(text)
 
 
 # -- bytes to text ------------------------------------------------------------------------
@@ -449,6 +479,17 @@ def _decode(file: str, data: bytes) -> tuple[str | None, list[Problem]]:
                 f"this byte (0x{data[start]:02x}) is not valid UTF-8; save the file as UTF-8",
             )
         ]
+    bad = _LINE_BREAKS.search(text)
+    if bad is not None:
+        index = bad.start()
+        char = bad.group()
+        return None, [
+            Problem(
+                _text_location(file, text, index),
+                f"the file contains U+{ord(char):04X} (a {_LINE_BREAK_NAMES[char]} YAML treats as a "
+                f"line break); remove it or write it as \\u{ord(char):04x} inside double quotes",
+            )
+        ]
     bad = _NOT_PRINTABLE.search(text)
     if bad is not None:
         index = bad.start()
@@ -465,6 +506,51 @@ def _decode(file: str, data: bytes) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
+#: A double-quoted escape that gives half of a UTF-16 surrogate pair, not a character.
+_SURROGATE_ESCAPE = re.compile(r"\\(u[dD][89a-fA-F][0-9a-fA-F]{2}|U0000[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _surrogate_message(escape: str) -> str:
+    return (
+        f"the escape \\{escape} is half of a UTF-16 surrogate pair, not a character; write the "
+        "character itself, or escape it whole (\\U0001F600, not \\ud83d\\ude00)"
+    )
+
+
+def _lone_surrogate(file: str, text: str, root: Any) -> Problem | None:
+    """Where the pure-Python parser let a surrogate escape through (libyaml refuses it itself)."""
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, YMap):
+            pairs = [(key, entry.key_mark) for key, entry in node.meta.items()]
+            pairs += [(node[key], entry.value_mark) for key, entry in node.meta.items()]
+        elif isinstance(node, YList):
+            pairs = [(value, entry.value_mark) for value, entry in zip(node, node.meta, strict=False)]
+        else:
+            continue
+        for value, mark in pairs:
+            if isinstance(value, str) and not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    found = _SURROGATE_ESCAPE.search(text, mark.index)
+                    if found is not None:
+                        where = _text_location(file, text, found.start())
+                        return Problem(where, _surrogate_message(found[1]))
+            elif isinstance(value, (YMap, YList)):
+                stack.append(value)
+    return None
+
+
+def _text_location(file: str, text: str, index: int) -> Location:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return Location(file, line, column)
+
+
 def _syntax_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     if mark is None:
@@ -479,9 +565,19 @@ def _syntax_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
     if "cannot start any token" in problem and char in "@`":
         token = re.match(r"[^\s:,\]}]*(?::[^\s,\]}]+)*", line[mark.column :])
         id_text = token.group() if token else char
+        after = line[mark.column + len(id_text) :]
+        what = "the id" if re.match(r":(\s|$)", after) else "the value"  # a key is followed by ": "
         return Problem(
             where,
-            f"YAML cannot read a plain value that starts with {char!r}; quote the id: {_quote(id_text)}",
+            f"YAML cannot read a plain value that starts with {char!r}; quote {what}: {_quote(id_text)}",
+        )
+    if "invalid Unicode character escape" in problem:  # libyaml: e.g. a lone \ud800
+        backslash = line.rfind("\\", 0, mark.column + 1)
+        found = _SURROGATE_ESCAPE.match(line, backslash) if backslash >= 0 else None
+        if found is not None:
+            return Problem(Location(file, mark.line + 1, backslash + 1), _surrogate_message(found[1]))
+        return Problem(
+            where, "this escape is not a Unicode character; write the character itself, or \\U0001F600"
         )
     detail = problem
     if exc.context:
@@ -528,6 +624,9 @@ def read_text(file: str, data: bytes) -> tuple[Any, list[Problem]]:
                 "accounts: section, or remove the file",
             ),
         ]
+    surrogate = _lone_surrogate(file, text, root)
+    if surrogate is not None:
+        return None, [*builder.problems, surrogate]
     if not isinstance(root, YMap):
         kind = "a list" if isinstance(root, YList) else f"a single value ({type(root).__name__})"
         mark = getattr(root, "mark", None)
