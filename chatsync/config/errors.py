@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from chatsync.errors import ChatsyncError
@@ -19,23 +19,28 @@ class Problem(NamedTuple):
         return f"{self.location}: {self.message}"
 
 
-def dedupe(problems: Iterable[Problem]) -> list[Problem]:
-    """Problems in file order (then as found), each reported once."""
+def dedupe(problems: Iterable[Problem], files: Sequence[str] = ()) -> list[Problem]:
+    """Problems in file order, then by place, each reported once.
+
+    ``files`` is the order the files were given (directories expanded); files it does not name
+    follow, in the order their first problem was found.
+    """
     seen: set[Problem] = set()
     unique = []
     for problem in problems:
         if problem not in seen:
             seen.add(problem)
             unique.append(problem)
-    order = {file: i for i, file in enumerate(dict.fromkeys(p.location.file for p in unique))}
+    names = dict.fromkeys([*files, *(p.location.file for p in unique)])
+    order = {file: i for i, file in enumerate(names)}
     return sorted(unique, key=lambda p: (order[p.location.file], p.location.line, p.location.column))
 
 
 class ConfigError(ChatsyncError):
     """The config is invalid. ``problems`` lists every problem found, each with its location."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: list[Problem] = dedupe(problems)
+    def __init__(self, problems: Iterable[Problem], files: Sequence[str] = ()) -> None:
+        self.problems: list[Problem] = dedupe(problems, files)
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def report(self) -> list[str]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import gc
 import os
+import stat
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from chatsync.config import hints, schema, semantic
@@ -50,7 +50,8 @@ def load(paths: Sequence[str | os.PathLike[str]] = ()) -> DesiredState:
 
 def _load(paths: Sequence[str | os.PathLike[str]]) -> DesiredState:
     problems: list[Problem] = []
-    files = expand(paths, problems)
+    order: list[str] = []
+    files = expand(paths, problems, order)
     documents: list[Document] = []
     unreadable = False
     for file in files:
@@ -66,56 +67,148 @@ def _load(paths: Sequence[str | os.PathLike[str]]) -> DesiredState:
         problems.append(_internal(files[0] if files else DEFAULT_PATH, exc))
         state = None
     if problems or state is None:
-        raise ConfigError(problems)
+        raise ConfigError(problems, order)
     return state
 
 
-def expand(paths: Sequence[str | os.PathLike[str]], problems: list[Problem]) -> list[str]:
-    """The files ``paths`` name, as the user wrote them; directories give their YAML files."""
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def expand(
+    paths: Sequence[str | os.PathLike[str]], problems: list[Problem], order: list[str] | None = None
+) -> list[str]:
+    """The files ``paths`` name, as the user wrote them; directories give their YAML files.
+
+    ``order`` (if given) receives every name a file or a problem is about, in the order given, so
+    problems can be listed in that order.
+    """
     given = [os.fspath(p) for p in paths] or [DEFAULT_PATH]
     default = not paths
     files: list[str] = []
     seen: set[str] = set()
+    order = [] if order is None else order
 
     def add(name: str) -> None:
         real = os.path.realpath(name)
         if real not in seen:
             seen.add(real)
             files.append(name)
+            order.append(name)
+
+    def refuse(name: str, message: str) -> None:
+        order.append(name)
+        problems.append(Problem(Location(name, 0, 0), message))
 
     for name in given:
-        path = Path(name)
+        if not name:
+            refuse(
+                '""',
+                "an empty path was given; pass a config file or directory (e.g. chatsync validate config/)",
+            )
+            continue
         try:
-            if path.is_dir():
-                children = sorted(
-                    child.name
-                    for child in path.iterdir()
-                    if child.suffix.lower() in SUFFIXES and not child.name.startswith(".") and child.is_file()
-                )
-                if not children:
-                    problems.append(
-                        Problem(
-                            Location(name, 0, 0),
-                            "no *.yaml or *.yml files in this directory; pass the directory "
-                            "that holds the config files",
-                        )
-                    )
-                for child in children:
-                    add(os.path.join(name, child))
-            elif path.exists():
-                add(name)
-            elif default:
-                problems.append(
-                    Problem(
-                        Location(name, 0, 0),
-                        "no such file; pass the config path, e.g. chatsync validate config/",
-                    )
-                )
+            info = os.stat(name)
+        except FileNotFoundError:
+            if default:
+                refuse(name, "no such file; pass the config path, e.g. chatsync validate config/")
             else:
-                problems.append(Problem(Location(name, 0, 0), "no such file or directory; check the path"))
+                refuse(name, "no such file or directory; check the path")
+            continue
         except OSError as exc:
-            problems.append(Problem(Location(name, 0, 0), _os_message(exc)))
+            refuse(name, _os_message(exc))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            _expand_directory(name, add, refuse)
+        elif stat.S_ISREG(info.st_mode):
+            add(name)
+        else:
+            refuse(name, _not_regular(info.st_mode))
     return files
+
+
+def _expand_directory(name: str, add: Any, refuse: Any) -> None:
+    try:
+        children = sorted(
+            entry.name
+            for entry in os.scandir(name)
+            if os.path.splitext(entry.name)[1].lower() in SUFFIXES and not entry.name.startswith(".")
+        )
+    except OSError as exc:
+        refuse(name, _os_message(exc))
+        return
+    found = False
+    for child in children:
+        path = os.path.join(name, child)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:  # e.g. a link to nothing
+            refuse(path, _os_message(exc))
+            continue
+        if stat.S_ISDIR(mode):
+            continue  # a directory named like a file: not a config file, and not read into
+        found = True
+        if stat.S_ISREG(mode):
+            add(path)
+        else:
+            refuse(path, _not_regular(mode) + " (found in a directory of config files)")
+    if not found:
+        refuse(
+            name,
+            "no *.yaml or *.yml files in this directory; pass the directory that holds the config files",
+        )
+
+
+def _not_regular(mode: int) -> str:
+    kind = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    return f"is {kind}, not a regular file; pass a config file or a directory of them"
+
+
+def _read_bytes(file: str) -> bytes | Problem:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or the problem that prevents it.
+
+    Opened without blocking (a FIFO swapped in after :func:`expand` would otherwise hang) and
+    checked again on the open descriptor.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(file, flags)
+    except IsADirectoryError:
+        return Problem(Location(file, 0, 0), "is a directory, not a file; pass a file")
+    except OSError as exc:
+        return Problem(Location(file, 0, 0), _os_message(exc))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            if stat.S_ISDIR(info.st_mode):
+                return Problem(Location(file, 0, 0), "is a directory, not a file; pass a file")
+            return Problem(Location(file, 0, 0), _not_regular(info.st_mode))
+        if info.st_size > MAX_FILE_BYTES:
+            return _too_big(file, info.st_size)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:  # it grew while being read
+            return _too_big(file, len(data))
+        return data
+    except OSError as exc:
+        return Problem(Location(file, 0, 0), _os_message(exc))
+    finally:
+        os.close(fd)
+
+
+def _too_big(file: str, size: int) -> Problem:
+    return Problem(
+        Location(file, 0, 0),
+        f"the file is {size / 2**20:.0f} MiB; a config file may be at most {MAX_FILE_BYTES // 2**20} MiB: "
+        "split it into several files in a directory",
+    )
 
 
 def _os_message(exc: OSError) -> str:
@@ -131,12 +224,9 @@ def _internal(file: str, exc: BaseException) -> Problem:
 
 
 def _read(file: str) -> tuple[YMap | None, list[Problem]]:
-    try:
-        data = Path(file).read_bytes()
-    except IsADirectoryError:
-        return None, [Problem(Location(file, 0, 0), "is a directory, not a file; pass a file")]
-    except OSError as exc:
-        return None, [Problem(Location(file, 0, 0), _os_message(exc))]
+    data = _read_bytes(file)
+    if isinstance(data, Problem):
+        return None, [data]
     try:
         root, problems = read_text(file, data)
         if root is not None:

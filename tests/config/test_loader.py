@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -234,14 +235,103 @@ def test_every_problem_of_every_file_is_reported(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # chmod 0 does not stop root (CI runs as root), so the read itself is made to fail.
     path = write(tmp_path, "c.yaml", APP)
-    real_read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if str(self) == path:
+    def fake_open(name: str, *args: object, **kwargs: object) -> int:
+        if str(name) == path:
             raise PermissionError(13, "Permission denied", path)
-        return real_read_bytes(self)
+        return real_open(name, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", fake_open)
     (got,) = problems([path])
     assert got.startswith(f"{path}: cannot read it (")
     assert "Permission denied" in got
+
+
+# -- paths that are not regular files --------------------------------------------------------
+
+
+def test_a_device_is_refused_without_reading_it() -> None:
+    # /dev/zero never ends: reading it used to end in a MemoryError traceback
+    assert problems(["/dev/zero"]) == [
+        "/dev/zero: is a device, not a regular file; pass a config file or a directory of them"
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "c.yaml"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    (got,) = problems([str(fifo)])  # opening a FIFO for reading used to wait for a writer forever
+    assert got.startswith(f"{fifo}: is a named pipe (FIFO), not a regular file;")
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_inside_a_directory_is_reported_not_opened(tmp_path: Path) -> None:
+    good = write(tmp_path, "a.yaml", APP)
+    os.mkfifo(tmp_path / "b.yaml")
+    (got,) = problems([str(tmp_path)])
+    assert got.startswith(f"{tmp_path / 'b.yaml'}: is a named pipe (FIFO), not a regular file;")
+    assert good
+
+
+def test_an_empty_path_is_an_error_not_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "c.yaml", APP)
+    (got,) = problems([""])
+    assert got.startswith('"": an empty path was given; pass a config file or directory')
+
+
+def test_a_file_over_the_size_cap_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatsync.config import loader
+
+    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 100)
+    path = write(tmp_path, "c.yaml", APP + "#" * 200 + "\n")
+    (got,) = problems([path])
+    assert got.startswith(f"{path}: the file is 0 MiB; a config file may be at most 0 MiB")
+
+
+# -- order, anchors, byte limits in 4-byte characters ----------------------------------------
+
+
+def test_problems_are_listed_in_the_order_the_files_were_given(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.yaml", APP)
+    b = write(tmp_path, "b.yaml", "version: 1\naccounts:\n  bob: {nick: yes}\n")
+    c = write(tmp_path, "c.yaml", "version: 2\n")
+    missing = str(tmp_path / "missing.yaml")
+    # b's problem is found after c's (the cross-file check of app comes last); order follows the arguments
+    got = problems([c, missing, b, a.replace("a.yaml", "a.yaml")])
+    assert [line.split(":")[0] for line in got] == [c, missing, b]
+
+
+def test_anchors_do_not_cross_files(tmp_path: Path) -> None:
+    defaults = write(tmp_path, "a.yaml", APP + "x-d: &defaults {nick: D}\n")
+    use = write(tmp_path, "b.yaml", "version: 1\naccounts:\n  alice:\n    <<: *defaults\n")
+    (got,) = problems([defaults, use])
+    assert got.startswith(f"{use}:4:9: the alias *defaults refers to no anchor; define &defaults above")
+    assert "(anchors do not cross files)" in got
+
+
+def test_four_byte_characters_at_the_byte_limits() -> None:
+    state = load([GOOD / "emoji_limits.yaml"])
+    (user_id,) = state.accounts
+    assert len(user_id.encode()) == 32 and len(user_id) == 8
+    assert len(state.accounts[user_id].fields["nick"].encode()) == 500
+    assert len(state.bots["@RBT#🤖🤖🤖🤖🤖🤖a"].user_id.encode()) == 30
+
+
+def test_four_byte_characters_over_the_byte_limits(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", APP + f"accounts:\n  {'😀' * 8}a:\n  b:\n    nick: {'😀' * 125}a\n")
+    got = problems([path])
+    assert got[0].startswith(f'{path}:5:3: account id "{"😀" * 8}a" is 33 bytes long')
+    assert got[1].startswith(f'{path}:7:11: account "b" nick is 501 bytes long')
+
+
+def test_accepted_secret_key_env_names(tmp_path: Path) -> None:
+    for name in ("CHATSYNC_SECRET_KEY", "TENCENT_IM_KEY_PROD", "MY_APP_SECRET_2", "_X"):
+        path = write(tmp_path, "c.yaml", APP + f"  secret_key_env: {name}\n")
+        assert load([path]).app.secret_key_env == name
