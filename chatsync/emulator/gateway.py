@@ -107,10 +107,7 @@ class Emulator:
             now=clock,
         )
         self.limits = {
-            name: SlidingWindow(
-                endpoint.rate_per_second * config.rate_limit_scale / stance.RATE_WINDOW_SECONDS,
-                monotonic,
-            )
+            name: SlidingWindow(endpoint.rate_per_second * config.rate_limit_scale, monotonic)
             for name, endpoint in ENDPOINTS.items()
         }
         self.faults = FaultInjector(config.fault_rate, config.seed)

@@ -200,6 +200,12 @@ def _import_problem(app: App, user_id: str) -> int:
     return 0
 
 
+def _create_account(store: Store, user_id: str, values: dict[str, str | None]) -> None:
+    store.accounts[user_id] = {}
+    _set_profile(store.accounts[user_id], values)
+    store.deleted.discard(user_id)
+
+
 def account_import(app: App, body: Any) -> Answer:
     """Import one account (``UserID``, or the older ``Identifier``) with Nick and FaceUrl."""
     body = _object(body, 70402)
@@ -215,9 +221,7 @@ def account_import(app: App, body: Any) -> Answer:
             _set_profile(store.accounts[user_id], {NICK: nick, IMAGE: face})
             return Answer(changed=True)
         return Answer()
-    store.accounts[user_id] = {}
-    _set_profile(store.accounts[user_id], {NICK: nick, IMAGE: face})
-    store.deleted.discard(user_id)
+    _create_account(store, user_id, {NICK: nick, IMAGE: face})
     return Answer(changed=True)
 
 
@@ -227,7 +231,7 @@ def multiaccount_import(app: App, body: Any) -> Answer:
     has_accounts = body.get("Accounts") is not None  # null is absent (§9.8)
     if has_accounts == (body.get("AccountList") is not None):
         raise ApiError(70402, "send exactly one of Accounts or AccountList")
-    entries: list[tuple[str, dict[str, str | None] | None]] = []
+    entries: list[tuple[str, dict[str, Any] | None]] = []  # (UserID, its AccountList item)
     if has_accounts:
         for raw in _batch(body, "Accounts", 70402, 70206):
             if not isinstance(raw, str):
@@ -238,19 +242,20 @@ def multiaccount_import(app: App, body: Any) -> Answer:
             raw = _item_user_id(item, 70402)
             if raw is None:
                 raise ApiError(70402, "each AccountList item needs a UserID")
-            values = {NICK: item.get("Nick"), IMAGE: item.get("FaceUrl")}
-            entries.append((raw, values))
+            entries.append((raw, item))
     store = app.store
     failed: list[str] = []
     first_code = 0
     changed = False
-    for user_id, values in entries:
+    for user_id, item in entries:
         code = _import_problem(app, user_id)
-        if not code and values is not None:
-            if any(v is not None and not isinstance(v, str) for v in values.values()):
-                code = 70402
-            elif any(isinstance(v, str) and limits.value_problem(v) for v in values.values()):
-                code = 40601
+        values = None
+        if not code and item is not None:
+            try:  # the same field rules as account_import, failing this item only
+                values = {NICK: _optional_text(item, "Nick", 70402, 40601),
+                          IMAGE: _optional_text(item, "FaceUrl", 70402, 40601)}
+            except ApiError as error:
+                code = error.code
         if code:
             failed.append(user_id)
             first_code = first_code or code
@@ -261,9 +266,7 @@ def multiaccount_import(app: App, body: Any) -> Answer:
                 _set_profile(store.accounts[user_id], values)
                 changed = changed or before != store.accounts[user_id]
             continue
-        store.accounts[user_id] = {}
-        _set_profile(store.accounts[user_id], values or {})
-        store.deleted.discard(user_id)
+        _create_account(store, user_id, values or {})
         changed = True
     if failed and len(failed) == len(entries):
         raise BatchFailure(first_code, {"FailAccounts": failed}, changed)

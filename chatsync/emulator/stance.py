@@ -5,8 +5,8 @@ works here works against the real service under either reading. Handlers read th
 the README's emulator section lists the same decisions.
 """
 
-#: The 20-bot limit counts active bots per app (``--max-bots``); the 21st gets 10008.
-BOT_LIMIT_PER_APP = True
+# The 20-bot limit counts active bots per app (``--max-bots``); the 21st gets 10008. (Each
+# emulator serves one app, so the store's count of active bots is the per-app count.)
 
 #: ``create_robot`` on an active bot answers OK and changes nothing (fields are NOT updated).
 CREATE_ROBOT_REPEAT_UPDATES_PROFILE = False
@@ -28,8 +28,8 @@ MULTIACCOUNT_IMPORT_REPEAT_UPDATES_PROFILE = True
 #: ``Fail_Account``. Tags never set are left out of ``ProfileItem`` (read a missing tag as empty).
 PORTRAIT_GET_OMITS_UNSET_TAGS = True
 
-#: UserIDs are compared byte for byte: ``Alice`` and ``alice`` are two accounts.
-CASE_SENSITIVE_IDS = True
+# UserIDs are compared byte for byte: ``Alice`` and ``alice`` are two accounts (they are the
+# store's dict keys as sent).
 
 #: ``account_import`` refuses ordinary ids with these prefixes (70402).
 #: (The prefixes themselves live in chatsync.tencent.limits.RESERVED_PREFIXES.)
@@ -38,8 +38,8 @@ RESERVED_PREFIX_CODE = 70402
 #: ``account_delete`` refuses bots (use delete_robot) and App admins, item by item, with 70402.
 ACCOUNT_DELETE_REFUSED_CODE = 70402
 
-#: Rate limits: a sliding one-second window per API per app; refused calls (60007) do not count.
-RATE_WINDOW_SECONDS = 1.0
+# Rate limits: a sliding one-second window per API per app; refused calls (60007) do not count
+# (chatsync.emulator.ratelimit.SlidingWindow).
 
 #: Free edition: accounts are unlimited unless ``--max-accounts N``; ordinary accounts and admins
 #: count, bots do not (they have their own limit), deleted accounts stop counting.
