@@ -6,6 +6,7 @@ text that quotes one must pass through :func:`redact` first.
 
 from __future__ import annotations
 
+import logging
 import re
 
 _USERSIG = re.compile(r"(usersig=)[^&\s'\"<>]*", re.IGNORECASE)
@@ -18,3 +19,16 @@ def redact(text: str, *secrets: str) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that passes every record's text through :func:`redact` (a safety net)."""
+
+    def __init__(self, *secrets: str) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage(), *self.secrets)
+        record.args = ()
+        return True

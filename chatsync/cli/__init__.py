@@ -6,12 +6,14 @@ Commands parse flags, call the importable core, render and pick the exit code. A
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
 
 from chatsync import __version__
 from chatsync.errors import ChatsyncError
+from chatsync.redact import RedactingFilter
 
 
 class ChatsyncGroup(click.Group):
@@ -34,8 +36,10 @@ class ChatsyncGroup(click.Group):
 @click.group(cls=ChatsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="chatsync")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors (for bug reports).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log every API call on stderr (endpoint, status, code, attempt, duration; no secrets).")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, verbose: bool) -> None:
     """Manage Tencent Cloud Chat bots and accounts as code.
 
     \b
@@ -47,6 +51,18 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if verbose:
+        _log_calls()
+
+
+def _log_calls() -> None:
+    """Send chatsync's debug log (one line per API call) to stderr, through the redacting filter."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("chatsync")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 def _register() -> None:

@@ -160,3 +160,18 @@ def lookup(code: int) -> ErrorCode:
 def kind_of(code: int) -> Kind:
     """Transient, refresh-sig or permanent."""
     return lookup(code).kind
+
+
+#: Codes about the app, the endpoint or the credentials rather than one request: once one of them
+#: is final (after a refresh-sig retry, or retries of a transient one), every other call would fail
+#: the same way, so a run stops at the first and says what to fix.
+RUN_STOPPING: frozenset[int] = frozenset(
+    {60002, 60004, 60005, 60006, 60009, 60010, 60012, 60016, 60017, 60020, 60021, 60025, 60026,
+     60027, 60028, 70001, 70002, 70003, 70004, 70005, 70006, 70007, 70008, 70009, 70010, 70013,
+     70014, 70016, 70020, 70050, 70051, 70052, 70403, 72000, 72002}
+)
+
+
+def stops_run(code: int) -> bool:
+    """True when a final failure with ``code`` means every call of the run would fail too."""
+    return code in RUN_STOPPING

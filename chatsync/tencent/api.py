@@ -1,0 +1,234 @@
+"""The operations chatsync needs, in its own terms, on top of :class:`~chatsync.tencent.client.Client`.
+
+Profiles are read and written by config field name (``nick``, ``face_url``, ``self_signature``;
+:data:`chatsync.model.PROFILE_FIELDS`). Batch operations take any number of ids, send them in
+chunks of 100 concurrently, and read the answer item by item (``ResultItem[].ResultCode``,
+``FailAccounts``, ``Fail_Account``): each id gets its own :class:`ItemResult`, and only the items
+that failed with a transient code are sent again. A failure of a whole chunk becomes the result of
+each of its items, unless it stops the run (a wrong key, say), which is raised.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatsync.model import PROFILE_FIELDS
+from chatsync.tencent import errors
+from chatsync.tencent.client import CallFailed, Client, Reply
+from chatsync.tencent.limits import BATCH_MAX
+
+#: Config field -> the key the import and create APIs use for it (§4.1, §5.2).
+IMPORT_KEYS: dict[str, str] = {"nick": "Nick", "face_url": "FaceUrl"}
+ROBOT_KEYS: dict[str, str] = {**IMPORT_KEYS, "self_signature": "SelfSignature"}
+_FIELD_OF_TAG = {tag: name for name, tag in PROFILE_FIELDS.items()}
+
+#: Rounds of re-sending only the failed items of a batch, after the first.
+ITEM_RETRY_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The outcome for one id of a batch call.
+
+    ``code`` is 0 on success; the item's (or its chunk's) ErrorCode on failure, or None when the
+    service named the item as failed without a code. ``data`` holds what the answer said about
+    the item (``AccountStatus`` for account_check, the profile for portrait_get).
+    """
+
+    user_id: str
+    code: int | None
+    info: str = ""
+    attempts: int = 1
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the item succeeded."""
+        return self.code == 0
+
+    @property
+    def hint(self) -> str:
+        """What to do about a failure ('' when the code has no hint)."""
+        return errors.lookup(self.code).hint if self.code else ""
+
+
+def chunks(items: Sequence[Any], size: int = BATCH_MAX) -> list[Sequence[Any]]:
+    """``items`` cut into consecutive runs of at most ``size``."""
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+# What a chunk's answer says about each of its ids: id -> (code, info, data).
+_Said = dict[str, tuple[int | None, str, dict[str, Any]]]
+_ItemsReader = Callable[[dict[str, Any], Sequence[str]], _Said]
+
+
+class ChatApi:
+    """Typed operations on one app; thread-safe like the :class:`Client` under it."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    # -- single calls ----------------------------------------------------------------------
+
+    def get_all_robots(self) -> list[str]:
+        """The ids of the app's active bots."""
+        answer = self.client.call("get_all_robots", {}).answer
+        robots = answer.get("Robot_Account") or []
+        return [bot for bot in robots if isinstance(bot, str)]
+
+    def create_robot(self, user_id: str, profile: Mapping[str, str]) -> Reply:
+        """Create the bot ``user_id`` with its profile fields (a repeat is OK and changes nothing)."""
+        body: dict[str, Any] = {"UserID": user_id}
+        body.update({ROBOT_KEYS[name]: value for name, value in profile.items()})
+        return self.client.call("create_robot", body)
+
+    def delete_robot(self, user_id: str) -> Reply:
+        """Invalidate the bot ``user_id``."""
+        return self.client.call("delete_robot", {"Robot_Account": user_id})
+
+    def portrait_set(self, user_id: str, profile: Mapping[str, str]) -> Reply:
+        """Set the given profile fields of ``user_id`` in one call."""
+        items = [{"Tag": PROFILE_FIELDS[name], "Value": value} for name, value in profile.items()]
+        return self.client.call("portrait_set", {"From_Account": user_id, "ProfileItem": items})
+
+    # -- batches ---------------------------------------------------------------------------
+
+    def account_check(self, user_ids: Iterable[str]) -> dict[str, ItemResult]:
+        """Whether each id is imported: ``data["AccountStatus"]`` is ``Imported`` or ``NotImported``."""
+
+        def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
+            found = {}
+            for item in _list(answer, "ResultItem"):
+                code = item.get("ResultCode", 0)
+                status = item.get("AccountStatus")
+                found[item.get("UserID")] = (code, _text(item.get("ResultInfo")), {"AccountStatus": status})
+            return found
+
+        return self._per_item(
+            "account_check", user_ids, lambda ids: {"CheckItem": [{"UserID": i} for i in ids]}, read
+        )
+
+    def portrait_get(self, user_ids: Iterable[str], fields: Iterable[str] = tuple(PROFILE_FIELDS)) -> dict[
+            str, ItemResult]:
+        """The given profile fields of each id, as ``data`` (a tag never set reads as ``""``)."""
+        tags = [PROFILE_FIELDS[name] for name in fields]
+
+        def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
+            found = {}
+            for item in _list(answer, "UserProfileItem"):
+                profile = {_FIELD_OF_TAG[tag]: "" for tag in tags}
+                for entry in _list(item, "ProfileItem"):
+                    name = _FIELD_OF_TAG.get(entry.get("Tag"))
+                    if name is not None and name in profile:
+                        profile[name] = _text(entry.get("Value"))
+                code = item.get("ResultCode", 0)
+                found[item.get("To_Account")] = (
+                    code, _text(item.get("ResultInfo")), profile if code == 0 else {}
+                )
+            for failed in answer.get("Fail_Account") or []:
+                if found.get(failed, (0,))[0] == 0:
+                    found[failed] = (None, "listed in Fail_Account", {})
+            return found
+
+        return self._per_item(
+            "portrait_get", user_ids, lambda ids: {"To_Account": list(ids), "TagList": tags}, read
+        )
+
+    def multiaccount_import(self, accounts: Mapping[str, Mapping[str, str]]) -> dict[str, ItemResult]:
+        """Import each id with the profile fields the import carries (nick, face_url; others ignored).
+
+        Ids listed in ``FailAccounts`` are sent again one per call: a batch whose every item fails
+        carries that item's code in the envelope, so each failure ends with its own code.
+        """
+        bodies = {
+            user_id: {"UserID": user_id, **{IMPORT_KEYS[n]: v for n, v in fields.items() if n in IMPORT_KEYS}}
+            for user_id, fields in accounts.items()
+        }
+
+        def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
+            failed = {i for i in answer.get("FailAccounts") or [] if isinstance(i, str)}
+            return {i: (None, "listed in FailAccounts", {}) if i in failed else (0, "", {}) for i in ids}
+
+        return self._per_item(
+            "multiaccount_import", list(accounts), lambda ids: {"AccountList": [bodies[i] for i in ids]},
+            read, retry_one_by_one=True,
+        )
+
+    def account_delete(self, user_ids: Iterable[str]) -> dict[str, ItemResult]:
+        """Delete each id. An id that does not exist comes back with code 70107 (for the caller to judge)."""
+
+        def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
+            return {
+                item.get("UserID"): (item.get("ResultCode", 0), _text(item.get("ResultInfo")), {})
+                for item in _list(answer, "ResultItem")
+            }
+
+        return self._per_item(
+            "account_delete", user_ids, lambda ids: {"DeleteItem": [{"UserID": i} for i in ids]}, read
+        )
+
+    # -- the per-item engine ---------------------------------------------------------------
+
+    def _per_item(
+        self,
+        endpoint: str,
+        user_ids: Iterable[str],
+        body_for: Callable[[Sequence[str]], dict[str, Any]],
+        read: _ItemsReader,
+        *,
+        retry_one_by_one: bool = False,
+    ) -> dict[str, ItemResult]:
+        pending = list(dict.fromkeys(user_ids))  # each id once, in order
+        attempts = dict.fromkeys(pending, 0)
+        results: dict[str, ItemResult] = {}
+        lock = threading.Lock()
+        for round_number in range(ITEM_RETRY_ROUNDS + 1):
+            if not pending:
+                break
+            if round_number:
+                self.client.pause(self.client.retry.delay(round_number))
+            size = 1 if (retry_one_by_one and round_number) else BATCH_MAX
+            last_round = round_number == ITEM_RETRY_ROUNDS
+            again: list[str] = []
+
+            def run(ids: Sequence[str], last_round: bool = last_round, again: list[str] = again) -> None:
+                outcome = _send(self.client, endpoint, body_for(ids))
+                said = read(outcome.answer, ids) if isinstance(outcome, Reply) else {}
+                with lock:
+                    for user_id in ids:
+                        attempts[user_id] += outcome.attempts
+                        if isinstance(outcome, CallFailed):
+                            code, info, data = outcome.code, outcome.info, {}
+                        else:
+                            code, info, data = said.get(user_id, (None, "missing from the answer", {}))
+                        retry = code is None or errors.kind_of(code) is errors.Kind.TRANSIENT
+                        if code != 0 and retry and not last_round and not isinstance(outcome, CallFailed):
+                            again.append(user_id)
+                            continue
+                        results[user_id] = ItemResult(user_id, code, info, attempts[user_id], data)
+
+            self.client.map(run, chunks(pending, size))
+            pending = again
+        return results
+
+
+def _send(client: Client, endpoint: str, body: dict[str, Any]) -> Reply | CallFailed:
+    """The reply, or the failure when it concerns only this request (run-stopping ones raise)."""
+    try:
+        return client.call(endpoint, body)
+    except CallFailed as failure:
+        if failure.stops_run:
+            raise
+        return failure
+
+
+def _list(container: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    value = container.get(key)
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)

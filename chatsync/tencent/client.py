@@ -1,0 +1,348 @@
+"""The one client of the Chat REST API: signed, paced, bounded, retried and redacted calls.
+
+:meth:`Client.call` sends one API request the way tencent-chat-api.md §1.1 says (POST, a JSON
+object body, ``sdkappid``/``identifier``/``usersig``/``random``/``contenttype`` in the query),
+waits for the endpoint's pacing slot first, and reacts to the answer by the class of its code
+(:mod:`chatsync.tencent.errors`): transient codes, HTTP 5xx, timeouts and dropped connections are
+retried with jittered backoff (:mod:`chatsync.tencent.retry`); a refresh-sig code gets a new
+UserSig and one more try; anything else fails at once with the code's hint.
+
+Every run uses one keep-alive connection pool, at most ``parallelism`` requests in flight, and a
+thread pool of the same size for callers that fan work out (:meth:`Client.map`). No log line,
+error message or exception text carries the UserSig or the secret key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets as random_source
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from chatsync.errors import ChatsyncError
+from chatsync.model import AppConfig
+from chatsync.redact import redact
+from chatsync.tencent import errors
+from chatsync.tencent.credentials import SigCache, secret_key_from_env
+from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
+from chatsync.tencent.pacing import Pacers
+from chatsync.tencent.retry import RetryPolicy
+from chatsync.tencent.target import Target
+from chatsync.tencent.target import resolve as resolve_target
+
+log = logging.getLogger("chatsync.client")
+
+DEFAULT_PARALLELISM = 16
+"""Requests in flight at once: enough to reach 200 calls/s through ~60 ms of round trip."""
+
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+class CallFailed(ChatsyncError):
+    """A call that did not succeed: a permanent code, or retries used up. Its text is redacted.
+
+    ``code`` is the API's ErrorCode, or None when no answer came (network) or the answer was not
+    a Chat API answer. ``stops_run`` is true when every other call would fail the same way (a
+    wrong key, a wrong region, an unreachable endpoint): callers stop instead of going on.
+    """
+
+    def __init__(
+        self, endpoint: str, code: int | None, info: str, attempts: int, *, stops_run: bool = False,
+        hint: str | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.code = code
+        self.info = info
+        self.attempts = attempts
+        self.stops_run = stops_run
+        self.hint = hint if hint is not None else (errors.lookup(code).hint if code else "")
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        what = f"error {self.code}" if self.code is not None else "no usable answer"
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        text = f"{self.endpoint} failed with {what}{tries}: {self.info}"
+        return f"{text}\n  {self.hint}" if self.hint else text
+
+
+class Stopped(ChatsyncError):
+    """The client was told to stop (Ctrl-C) before this call was sent."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful answer and how many attempts it took."""
+
+    answer: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What one HTTP exchange gave: an answer, or why there is none."""
+
+    answer: dict[str, Any] | None = None
+    status: int | None = None
+    code: int | None = None
+    info: str = ""
+    kind: errors.Kind = errors.Kind.PERMANENT
+    connect_failure: bool = False
+
+
+class Client:
+    """Calls to one app. Thread-safe; use as a context manager or call :meth:`close`."""
+
+    def __init__(
+        self,
+        target: Target,
+        sigs: SigCache,
+        *,
+        parallelism: int = DEFAULT_PARALLELISM,
+        rates: Mapping[str, float] | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if parallelism < 1:
+            raise ValueError("parallelism must be at least 1")
+        self.target = target
+        self.sigs = sigs
+        self.parallelism = parallelism
+        self.retry = retry or RetryPolicy()
+        self._stop = threading.Event()
+        self._monotonic = monotonic
+        self.pacers = Pacers(rates, monotonic=monotonic, sleep=self._sleep)
+        self._slots = threading.BoundedSemaphore(parallelism)
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=TIMEOUT,
+            limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
+            headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"},
+        )
+        self._base = 0  # index into target.urls; moves to the backup domain if the primary fails
+        self._pool = ThreadPoolExecutor(parallelism, thread_name_prefix="chatsync-call")
+        self._in_pool = threading.local()
+        self.calls: dict[str, int] = {name: 0 for name in ENDPOINTS}  # HTTP requests sent
+        self._count_lock = threading.Lock()
+
+    @classmethod
+    def for_app(
+        cls, app: AppConfig, environ: Mapping[str, str] | None = None, **options: Any
+    ) -> Client:
+        """A client for the app a config declares: its endpoint (or ``CHATSYNC_ENDPOINT``), its
+        admin, the secret key from ``app.secret_key_env`` and its rate overrides. Raises a
+        :class:`~chatsync.errors.ChatsyncError` that says what to fix when any of them is unusable.
+        """
+        environ = os.environ if environ is None else environ
+        target = resolve_target(app, environ)
+        key = secret_key_from_env(app.secret_key_env, environ)
+        options.setdefault("rates", dict(app.rates))
+        return cls(target, SigCache(app.sdkappid, app.admin, key), **options)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Finish calls in flight and release the connections."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._http.close()
+
+    def stop(self) -> None:
+        """Start no new call (Ctrl-C): calls in flight finish; waiting ones raise :class:`Stopped`."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stop.is_set()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep ``seconds`` unless stopped first (then raise :class:`Stopped`)."""
+        self._sleep(seconds)
+
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown: the key and every UserSig made."""
+        return self.sigs.secrets()
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def call(self, endpoint: str, body: Mapping[str, Any] | None = None) -> Reply:
+        """Send one request to ``endpoint`` (a name from :data:`ENDPOINTS`) until it succeeds.
+
+        Raises :class:`CallFailed` for a permanent code or when retries are used up, and
+        :class:`Stopped` once :meth:`stop` was called.
+        """
+        api = ENDPOINTS[endpoint]
+        content = json.dumps(dict(body or {}), ensure_ascii=False, separators=(",", ":")).encode()
+        started = self._monotonic()
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            result, sig = self._exchange(api, content, attempt)
+            if result.answer is not None:
+                return Reply(result.answer, attempt)
+            if result.kind is errors.Kind.REFRESH_SIG and not refreshed:
+                refreshed = True
+                self.sigs.renew(sig)
+                continue
+            if result.kind is not errors.Kind.PERMANENT:
+                wait = self.retry.delay(attempt, result.code)
+                elapsed = self._monotonic() - started
+                if self.retry.allows(attempt, elapsed, wait, connect_failure=result.connect_failure):
+                    self._sleep(wait)
+                    continue
+            raise self._failure(endpoint, result, attempt)
+
+    def map(self, function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
+        """``[function(item) for item in items]``, run on the call pool; results in input order.
+
+        The first exception is raised after the calls already started have finished; the items
+        not yet started are cancelled. Called from inside the pool, it runs inline (no deadlock).
+        """
+        items = list(items)
+        if getattr(self._in_pool, "active", False) or len(items) <= 1:
+            return [function(item) for item in items]
+        futures: list[Future[_R]] = [self._pool.submit(self._pooled, function, item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            for future in futures:
+                if not future.cancelled():
+                    future.exception()  # wait for it: nothing may run after we return
+            raise
+
+    def submit(self, function: Callable[..., _R], *args: Any) -> Future[_R]:
+        """Run ``function(*args)`` on the call pool (for callers that chain their own work)."""
+        return self._pool.submit(self._pooled, function, *args)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _pooled(self, function: Callable[..., _R], *args: Any) -> _R:
+        self._in_pool.active = True
+        try:
+            return function(*args)
+        finally:
+            self._in_pool.active = False
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise Stopped("stopped before the call was sent")
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0 and self._stop.wait(seconds):
+            raise Stopped("stopped while waiting to send")
+
+    def _url(self, api: Endpoint, sig: str) -> str:
+        query = (
+            f"sdkappid={self.sigs.sdkappid}&identifier={quote(self.sigs.identifier, safe='')}"
+            f"&usersig={quote(sig, safe='*-_')}&random={random_source.randbits(32)}&contenttype=json"
+        )
+        return f"{self.target.urls[self._base]}{api.path}?{query}"
+
+    def _exchange(self, api: Endpoint, content: bytes, attempt: int) -> tuple[_Attempt, str]:
+        """One paced HTTP exchange; returns what it gave and the UserSig it carried.
+
+        The in-flight slot is taken before the pacing slot, so a call leaves the moment its pacing
+        slot comes: calls never queue behind the slot limit and then go out in a burst.
+        """
+        with self._slots:
+            self._check_stop()
+            self.pacers.wait(api.name)
+            self._check_stop()
+            sig = self.sigs.current()
+            url = self._url(api, sig)
+            began = time.perf_counter()
+            with self._count_lock:
+                self.calls[api.name] += 1
+            try:
+                response = self._http.post(url, content=content)
+                result = _read(response)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
+                                  connect_failure=True)
+            except httpx.TimeoutException:
+                result = _Attempt(info="the request timed out", kind=errors.Kind.TRANSIENT)
+            except httpx.TransportError as exc:
+                result = _Attempt(info=f"the connection failed ({self._scrub(exc)})",
+                                  kind=errors.Kind.TRANSIENT)
+        log.debug(
+            "%s attempt=%d status=%s code=%s %.1fms %s",
+            api.name, attempt, result.status if result.status is not None else "-",
+            result.code if result.code is not None else "-",
+            (time.perf_counter() - began) * 1000, self._scrub(url),
+        )
+        return result, sig
+
+    def _unreachable(self, exc: Exception) -> str:
+        base = self.target.urls[self._base]
+        reason = self._scrub(exc) or type(exc).__name__
+        if self._base + 1 < len(self.target.urls):
+            self._base += 1  # DNS trouble with the primary domain: the backup domain is for that
+            log.warning("cannot reach %s (%s); switching to %s", base, reason, self.target.urls[self._base])
+        return f"cannot reach {base} ({reason})"
+
+    def _scrub(self, value: object) -> str:
+        return redact(str(value), *self.sigs.secrets())
+
+    def _failure(self, endpoint: str, result: _Attempt, attempts: int) -> CallFailed:
+        endpoint_hint = (
+            f"check the endpoint ({self.target.source}: {self.target.url}), CHATSYNC_ENDPOINT and the "
+            "network; is the server running?"
+        )
+        if result.connect_failure:
+            return CallFailed(endpoint, None, result.info, attempts, stops_run=True, hint=endpoint_hint)
+        info = self._scrub(result.info)
+        if result.code is None:
+            wrong_server = result.status is not None and result.status < 500
+            hint = endpoint_hint if wrong_server else _NO_ANSWER_HINT
+            return CallFailed(endpoint, None, info, attempts, stops_run=wrong_server, hint=hint)
+        return CallFailed(endpoint, result.code, info, attempts, stops_run=errors.stops_run(result.code))
+
+
+_NO_ANSWER_HINT = "the service did not answer properly; retry later, or check the endpoint"
+
+
+def _read(response: httpx.Response) -> _Attempt:
+    """Classify one HTTP response (the status is 200 for every business answer, §1.3)."""
+    status = response.status_code
+    if status >= 500:
+        return _Attempt(status=status, info=f"HTTP {status} from the service", kind=errors.Kind.TRANSIENT)
+    if status != 200:
+        return _Attempt(
+            status=status,
+            info=f"HTTP {status}: the endpoint does not look like a Chat REST API server",
+        )
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict) or not isinstance(answer.get("ErrorCode"), int):
+        return _Attempt(status=status, info="the answer is not a Chat API answer (no JSON ErrorCode)",
+                        kind=errors.Kind.TRANSIENT)
+    code = answer["ErrorCode"]
+    if code == 0 and answer.get("ActionStatus", "OK") == "OK":
+        return _Attempt(answer=answer, status=status, code=0)
+    entry = errors.lookup(code)
+    info = answer.get("ErrorInfo") if isinstance(answer.get("ErrorInfo"), str) else ""
+    return _Attempt(status=status, code=code, info=info or entry.info, kind=entry.kind)
