@@ -30,7 +30,7 @@ import httpx
 
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
-from chatsync.redact import redact
+from chatsync.redact import RedactingFilter, redact
 from chatsync.tencent import errors
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
@@ -40,9 +40,14 @@ from chatsync.tencent.target import Target
 from chatsync.tencent.target import resolve as resolve_target
 
 log = logging.getLogger("chatsync.client")
+# httpx logs each request's URL (with the UserSig) at INFO: scrub it for apps that log httpx.
+logging.getLogger("httpx").addFilter(RedactingFilter())
 
 DEFAULT_PARALLELISM = 16
 """Requests in flight at once: enough to reach 200 calls/s through ~60 ms of round trip."""
+
+POOL_FACTOR = 4
+"""Worker threads per in-flight slot: up to this many map() streams run side by side unhindered."""
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _T = TypeVar("_T")
@@ -133,7 +138,9 @@ class Client:
             headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"},
         )
         self._base = 0  # index into target.urls; moves to the backup domain if the primary fails
-        self._pool = ThreadPoolExecutor(parallelism, thread_name_prefix="chatsync-call")
+        # More workers than in-flight slots: workers queueing for a slowly paced API must leave
+        # others free to send. Each map() keeps at most ``parallelism`` of its items started.
+        self._pool = ThreadPoolExecutor(POOL_FACTOR * parallelism, thread_name_prefix="chatsync-call")
         self._in_pool = threading.local()
         self.calls: dict[str, int] = {name: 0 for name in ENDPOINTS}  # HTTP requests sent
         self._count_lock = threading.Lock()
@@ -204,7 +211,7 @@ class Client:
                 refreshed = True
                 self.sigs.renew(sig)
                 continue
-            if result.kind is not errors.Kind.PERMANENT:
+            if result.kind is errors.Kind.TRANSIENT:
                 wait = self.retry.delay(attempt, result.code)
                 elapsed = self._monotonic() - started
                 if self.retry.allows(attempt, elapsed, wait, connect_failure=result.connect_failure):
@@ -221,8 +228,24 @@ class Client:
         items = list(items)
         if getattr(self._in_pool, "active", False) or len(items) <= 1:
             return [function(item) for item in items]
-        futures: list[Future[_R]] = [self._pool.submit(self._pooled, function, item) for item in items]
+        window = threading.BoundedSemaphore(self.parallelism)
+        failed = threading.Event()
+
+        def finished(future: Future[_R]) -> None:
+            if not future.cancelled() and future.exception() is not None:
+                failed.set()
+            window.release()
+
+        futures: list[Future[_R]] = []
         try:
+            for item in items:
+                window.acquire()
+                if failed.is_set():
+                    window.release()
+                    break  # the first failure is raised below; start nothing more
+                future = self._pool.submit(self._pooled, function, item)
+                future.add_done_callback(finished)
+                futures.append(future)
             return [future.result() for future in futures]
         except BaseException:
             for future in futures:
@@ -263,13 +286,15 @@ class Client:
     def _exchange(self, api: Endpoint, content: bytes, attempt: int) -> tuple[_Attempt, str]:
         """One paced HTTP exchange; returns what it gave and the UserSig it carried.
 
-        The in-flight slot is taken before the pacing slot, so a call leaves the moment its pacing
-        slot comes: calls never queue behind the slot limit and then go out in a burst.
+        The call queues for its API's start time holding no in-flight slot (so a slowly paced API
+        never blocks the others), then takes a slot and is spaced from the previous send.
         """
+        pacer = self.pacers[api.name]
+        self._check_stop()
+        pacer.wait()
         with self._slots:
             self._check_stop()
-            self.pacers.wait(api.name)
-            self._check_stop()
+            pacer.space()
             sig = self.sigs.current()
             url = self._url(api, sig)
             began = time.perf_counter()
@@ -286,20 +311,26 @@ class Client:
             except httpx.TransportError as exc:
                 result = _Attempt(info=f"the connection failed ({self._scrub(exc)})",
                                   kind=errors.Kind.TRANSIENT)
+        if log.isEnabledFor(logging.DEBUG):
+            self._log(api, attempt, result, began, url)
+        return result, sig
+
+    def _log(self, api: Endpoint, attempt: int, result: _Attempt, began: float, url: str) -> None:
         log.debug(
             "%s attempt=%d status=%s code=%s %.1fms %s",
             api.name, attempt, result.status if result.status is not None else "-",
             result.code if result.code is not None else "-",
             (time.perf_counter() - began) * 1000, self._scrub(url),
         )
-        return result, sig
 
     def _unreachable(self, exc: Exception) -> str:
         base = self.target.urls[self._base]
         reason = self._scrub(exc) or type(exc).__name__
-        if self._base + 1 < len(self.target.urls):
-            self._base += 1  # DNS trouble with the primary domain: the backup domain is for that
-            log.warning("cannot reach %s (%s); switching to %s", base, reason, self.target.urls[self._base])
+        with self._count_lock:
+            if self.target.urls[self._base] == base and self._base + 1 < len(self.target.urls):
+                self._base += 1  # DNS trouble with the primary domain: the backup domain is for that
+                backup = self.target.urls[self._base]
+                log.warning("cannot reach %s (%s); switching to %s", base, reason, backup)
         return f"cannot reach {base} ({reason})"
 
     def _scrub(self, value: object) -> str:
@@ -317,7 +348,12 @@ class Client:
             wrong_server = result.status is not None and result.status < 500
             hint = endpoint_hint if wrong_server else _NO_ANSWER_HINT
             return CallFailed(endpoint, None, info, attempts, stops_run=wrong_server, hint=hint)
-        return CallFailed(endpoint, result.code, info, attempts, stops_run=errors.stops_run(result.code))
+        hint = None
+        if result.kind is errors.Kind.REFRESH_SIG:  # refused again with a brand-new sig
+            hint = ("a newly made UserSig was refused too: check this machine's clock (a UserSig "
+                    "carries its issue time) and that app.admin is not being kicked")
+        return CallFailed(endpoint, result.code, info, attempts, stops_run=errors.stops_run(result.code),
+                          hint=hint)
 
 
 _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check the endpoint"
@@ -326,7 +362,7 @@ _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check th
 def _read(response: httpx.Response) -> _Attempt:
     """Classify one HTTP response (the status is 200 for every business answer, §1.3)."""
     status = response.status_code
-    if status >= 500:
+    if status >= 500 or status == 429:  # 429 only from a proxy in between: the API uses 60007
         return _Attempt(status=status, info=f"HTTP {status} from the service", kind=errors.Kind.TRANSIENT)
     if status != 200:
         return _Attempt(
@@ -338,8 +374,8 @@ def _read(response: httpx.Response) -> _Attempt:
     except ValueError:
         answer = None
     if not isinstance(answer, dict) or not isinstance(answer.get("ErrorCode"), int):
-        return _Attempt(status=status, info="the answer is not a Chat API answer (no JSON ErrorCode)",
-                        kind=errors.Kind.TRANSIENT)
+        # The real service answers every request with a JSON envelope (§1.3): this is another server.
+        return _Attempt(status=status, info="the answer is not a Chat API answer (no JSON ErrorCode)")
     code = answer["ErrorCode"]
     if code == 0 and answer.get("ActionStatus", "OK") == "OK":
         return _Attempt(answer=answer, status=status, code=0)

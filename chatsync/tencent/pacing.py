@@ -5,6 +5,11 @@ starts no earlier than ``first + n / (rate * headroom)``. Even spacing, rather t
 ``rate`` calls, keeps any one-second window the server looks at (the emulator's is sliding) under
 the limit even when network jitter bunches arrivals a little. Retries pass through the same pacer,
 because the server counts them too.
+
+Pacing has two steps, so that a caller queueing for a slow API holds nothing other APIs need:
+:meth:`Pacer.wait` queues for a start time while holding no in-flight slot; then, holding one,
+:meth:`Pacer.space` makes sure sends really are an interval apart (a caller that woke late, or
+waited for the in-flight slot, cannot go out in a burst with the next one).
 """
 
 from __future__ import annotations
@@ -37,15 +42,27 @@ class Pacer:
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next = 0.0
+        self._next = 0.0  # the next start time handed out by wait()
+        self._last_send = float("-inf")  # when space() last let a call go
 
     def wait(self) -> float:
-        """Block until this caller's slot; returns the seconds waited."""
+        """Block until this caller's start time; returns the seconds waited."""
         with self._lock:
             now = self._monotonic()
             slot = max(now, self._next)
             self._next = slot + self.interval
-        delay = slot - now
+        return self._sleep_until(slot, now)
+
+    def space(self) -> float:
+        """Block until at least one interval after the previous send; returns the seconds waited."""
+        with self._lock:
+            now = self._monotonic()
+            start = max(now, self._last_send + self.interval)
+            self._last_send = start
+        return self._sleep_until(start, now)
+
+    def _sleep_until(self, moment: float, now: float) -> float:
+        delay = moment - now
         if delay > 0:
             self._sleep(delay)
         return max(delay, 0.0)
@@ -61,6 +78,9 @@ class Pacers:
             raise ValueError(f"no such API: {', '.join(sorted(unknown))}")
         self.rates = {name: float(overrides.get(name, e.rate_per_second)) for name, e in ENDPOINTS.items()}
         self._pacers = {name: Pacer(rate, **pacer_options) for name, rate in self.rates.items()}  # type: ignore[arg-type]
+
+    def __getitem__(self, endpoint: str) -> Pacer:
+        return self._pacers[endpoint]
 
     def wait(self, endpoint: str) -> float:
         """Block until the next call of ``endpoint`` may start."""

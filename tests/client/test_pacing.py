@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 
 import pytest
@@ -9,11 +11,12 @@ import pytest
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import CallFailed
+from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.pacing import HEADROOM, Pacer, Pacers
 from chatsync.tencent.retry import RetryPolicy
-from tests.client.conftest import Recorder
-from tests.support import make_emulator
+from tests.client.conftest import LOCAL, Recorder
+from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
 
 
 class FakeMonotonic:
@@ -115,3 +118,49 @@ def test_an_unpaced_burst_does_meet_the_rate_limit(make_client):
     codes = client.map(attempt, range(30))
     assert codes.count(60007) >= 10
     assert 60007 in recorder.codes()
+
+
+def test_space_keeps_sends_an_interval_apart_after_late_wakeups():
+    clock = FakeMonotonic()
+    pacer = Pacer(10, monotonic=clock, sleep=clock.sleep)
+    pacer.wait()
+    pacer.wait()  # both callers got their start times ...
+    assert pacer.space() == 0.0  # ... the first goes at once
+    assert pacer.space() == pytest.approx(1 / 9.5)  # the second, woken with it, is spaced out
+
+
+def test_a_slowly_paced_api_does_not_hold_up_another():
+    # account_check at 1 call/s with 12 calls queued; a portrait_get sent meanwhile must not wait
+    # behind them (it once did: queued calls slept in their pacer holding every in-flight slot).
+    from chatsync.tencent.client import Client, Stopped
+
+    emulator = make_emulator()
+    rates = {name: 1_000_000.0 for name in ENDPOINTS}
+    rates["account_check"] = 1.0
+    client = Client(LOCAL, SigCache(SDKAPPID, ADMIN, SECRET), parallelism=4, rates=rates,
+                    transport=EmulatorTransport(emulator))
+    api = ChatApi(client)
+    finished: list[str] = []
+    lock = threading.Lock()
+
+    def check(i: int) -> None:
+        api.account_check([f"u{i}"])
+        with lock:
+            finished.append("check")
+
+    def checks() -> None:
+        with contextlib.suppress(Stopped):  # the test stops the client once the get is done
+            client.map(check, range(12))
+
+    background = threading.Thread(target=checks)
+    background.start()
+    try:
+        time.sleep(0.2)  # let the checks queue up in their pacer
+        api.portrait_get(["administrator"])
+        with lock:
+            finished.append("get")
+    finally:
+        client.stop()
+        background.join()
+        client.close()
+    assert finished.index("get") <= 2, finished  # the 3rd check is due at 2 s; the get came in ~0.2 s
