@@ -66,8 +66,9 @@ def _log_calls() -> None:
 
 
 def _register() -> None:
-    from chatsync.cli import emulator, validate
+    from chatsync.cli import emulator, plan, validate
 
+    main.add_command(plan.plan)
     main.add_command(emulator.emulator)
     for command in validate.COMMANDS:
         main.add_command(command)

@@ -337,10 +337,8 @@ class Client:
         return redact(str(value), *self.sigs.secrets())
 
     def _failure(self, endpoint: str, result: _Attempt, attempts: int) -> CallFailed:
-        endpoint_hint = (
-            f"check the endpoint ({self.target.source}: {self.target.url}), CHATSYNC_ENDPOINT and the "
-            "network; is the server running?"
-        )
+        target = self.target
+        endpoint_hint = f"check {target.source} ({target.url}) and the network; is the server running?"
         if result.connect_failure:
             return CallFailed(endpoint, None, result.info, attempts, stops_run=True, hint=endpoint_hint)
         info = self._scrub(result.info)

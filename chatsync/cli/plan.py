@@ -1,0 +1,71 @@
+"""``chatsync plan``: read the live app, diff it against the config, show the plan."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from chatsync.cli.common import (
+    color_option,
+    connected,
+    parallelism_option,
+    progress,
+    use_color,
+    write_atomically,
+)
+from chatsync.config import load
+from chatsync.errors import ChatsyncError
+from chatsync.plan import Plan
+from chatsync.planner import plan as make_plan
+from chatsync.render import json_plan, render
+
+EPILOG = """\b
+Examples:
+  chatsync plan                              # chatsync.yaml in this directory
+  chatsync plan envs/prod --out plan.json    # save it for: chatsync apply --plan plan.json
+  chatsync plan --format markdown > plan.md  # a pull-request comment
+  chatsync plan --detailed-exitcode          # exit 2 when there are changes
+\b
+Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error or unsafe plan without
+--force, 2 changes present (with --detailed-exitcode).
+"""
+
+
+class UnsafePlan(ChatsyncError):
+    """The plan needs ``--force`` (too many deletes) or cannot be applied at all (too many bots)."""
+
+
+@click.command(epilog=EPILOG)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="How to print the plan.")
+@click.option("--out", "out_file", metavar="PLAN.json", help="Also save the plan as JSON, for apply --plan.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+@click.option("--force", is_flag=True, help="Accept a plan that deletes more than app.max_deletes.")
+@parallelism_option
+@color_option
+def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detailed_exitcode: bool,
+         force: bool, parallelism: int, no_color: bool) -> None:
+    """Show what apply would change in the live app (read-only).
+
+    Reads the bot list, checks the declared accounts in batches of 100 and reads the profiles of
+    existing objects with managed fields; nothing is written.
+    """
+    desired = load(paths)
+    with connected(desired.app, parallelism) as api, progress(api.client, "Reading the live app"):
+        result = make_plan(api, desired, api.client.target.url)
+    if out_file:
+        write_atomically(out_file, json_plan.render(result))
+    click.echo(render(result, output_format, color=use_color(no_color)), nl=False)
+    check_applicable(result, force)
+    if detailed_exitcode and not result.empty:
+        sys.exit(2)
+
+
+def check_applicable(result: Plan, force: bool) -> None:
+    """Raise :class:`UnsafePlan` for a plan with errors, or an unsafe one without ``--force``."""
+    if result.errors:
+        raise UnsafePlan(f"the plan cannot be applied: {result.errors[0]}")
+    if not result.safe and not force:
+        raise UnsafePlan(f"the plan is unsafe: {result.unsafe_reasons[0]}")

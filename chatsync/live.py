@@ -1,0 +1,148 @@
+"""Read the live app: only what a plan needs, in as few calls as the batch limits allow.
+
+:func:`read_live` reads ``get_all_robots`` once, ``account_check`` for the wanted accounts in
+chunks of 100, and ``portrait_get`` in chunks of 100 for the objects that exist and have managed
+fields, and nothing else; it never writes. The reads overlap: each ``account_check`` chunk feeds the
+accounts it found into a shared batch, which goes out as a ``portrait_get`` as soon as it holds 100,
+so profile reads run while checks are still paced, and the count of calls stays minimal.
+The result is made of the same :class:`~chatsync.model.Principal` objects as the desired state.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, wait
+from dataclasses import dataclass, field
+
+from chatsync.errors import ChatsyncError
+from chatsync.model import PROFILE_FIELDS, DesiredState, Kind, Principal
+from chatsync.tencent.api import ChatApi, ItemResult, chunks
+from chatsync.tencent.limits import BATCH_MAX
+
+
+class LiveReadError(ChatsyncError):
+    """Some objects could not be read, so no trustworthy plan can be made."""
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """An object to look up: its existence, and the managed ``fields`` to read if it exists."""
+
+    kind: Kind
+    user_id: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass
+class LiveState:
+    """What the app holds: its active bots (in the order listed) and the wanted objects that exist.
+
+    ``principals`` maps an address (``bot.<id>``, ``account.<id>``) to a live :class:`Principal`
+    whose ``fields`` hold exactly the fields that were read. A wanted object missing from it does not
+    exist.
+    """
+
+    bot_ids: list[str]
+    principals: dict[str, Principal] = field(default_factory=dict)
+
+    def get(self, kind: Kind, user_id: str) -> Principal | None:
+        """The live object, or None when it does not exist."""
+        return self.principals.get(f"{kind}.{user_id}")
+
+
+def wanted_for(desired: DesiredState) -> list[Wanted]:
+    """What a plan of ``desired`` must read: every declared object, with its managed fields."""
+    return [Wanted(p.kind, p.user_id, tuple(p.fields) if p.present else ()) for p in desired.principals()]
+
+
+def read_live(api: ChatApi, wanted: Iterable[Wanted]) -> LiveState:
+    """Read the bot list and the ``wanted`` objects; raises :class:`LiveReadError` if any read failed."""
+    return _Reader(api, list(wanted)).run()
+
+
+class _Reader:
+    def __init__(self, api: ChatApi, wanted: list[Wanted]) -> None:
+        self.api = api
+        self.wanted = wanted
+        self.live = LiveState(bot_ids=[])
+        self.failures: list[tuple[Wanted, ItemResult]] = []
+        self._batch: list[Wanted] = []  # existing objects whose profiles are still to read
+        self._lock = threading.Lock()
+
+    def run(self) -> LiveState:
+        client = self.api.client
+        accounts = [w for w in self.wanted if w.kind == "account"]
+        tasks = [client.submit(self._read_bots)]
+        tasks += [client.submit(self._check_accounts, chunk) for chunk in chunks(accounts)]
+        _, pending = wait(tasks, return_when=FIRST_EXCEPTION)
+        for task in pending:
+            task.cancel()
+        wait(tasks)
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        self._read_profiles(final=True)
+        if self.failures:
+            raise LiveReadError(_failure_text(self.failures))
+        return self.live
+
+    def _read_bots(self) -> None:
+        bot_ids = self.api.get_all_robots()
+        active = set(bot_ids)
+        with self._lock:
+            self.live.bot_ids = bot_ids
+            for want in self.wanted:
+                if want.kind == "bot" and want.user_id in active:
+                    self.live.principals[f"bot.{want.user_id}"] = Principal("bot", want.user_id)
+        self._queue([w for w in self.wanted if w.kind == "bot" and w.user_id in active and w.fields])
+
+    def _check_accounts(self, chunk: Sequence[Wanted]) -> None:
+        results = self.api.account_check([w.user_id for w in chunk])
+        existing = []
+        with self._lock:
+            for want in chunk:
+                result = results[want.user_id]
+                if not result.ok:
+                    self.failures.append((want, result))
+                elif result.data.get("AccountStatus") == "Imported":
+                    self.live.principals[f"account.{want.user_id}"] = Principal("account", want.user_id)
+                    existing.append(want)
+        self._queue([w for w in existing if w.fields])
+
+    def _queue(self, found: list[Wanted]) -> None:
+        with self._lock:
+            self._batch.extend(found)
+        self._read_profiles(final=False)
+
+    def _read_profiles(self, *, final: bool) -> None:
+        while True:
+            with self._lock:
+                if len(self._batch) < (1 if final else BATCH_MAX):
+                    return
+                batch, self._batch = self._batch[:BATCH_MAX], self._batch[BATCH_MAX:]
+            self._read_profile_batch(batch)
+
+    def _read_profile_batch(self, batch: list[Wanted]) -> None:
+        fields = [name for name in PROFILE_FIELDS if any(name in w.fields for w in batch)]
+        results = self.api.portrait_get([w.user_id for w in batch], fields)
+        with self._lock:
+            for want in batch:
+                result = results[want.user_id]
+                if not result.ok:
+                    self.failures.append((want, result))
+                    continue
+                values = {name: str(result.data.get(name, "")) for name in want.fields}
+                live = Principal(want.kind, want.user_id, values)
+                self.live.principals[live.address] = live
+
+
+def _failure_text(failures: list[tuple[Wanted, ItemResult]]) -> str:
+    want, result = failures[0]
+    more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+    code = f"error {result.code}" if result.code is not None else "no code"
+    hint = f"; {result.hint}" if result.hint else ""
+    return (
+        f"could not read {want.kind} {want.user_id!r}{more}: {code}, {result.info}{hint}\n"
+        "  No plan was made; run it again (with -v to see each call)."
+    )

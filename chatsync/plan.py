@@ -1,0 +1,222 @@
+"""A plan: the changes that make the live app match the desired state, and what it knows about them.
+
+Value objects only (octoDNS style): :class:`Change`, :class:`Kept` and :class:`Plan` each carry a
+``.data`` dict that is exactly their JSON form (design.md §3), so every renderer and the saved-plan
+file read the same thing, and :func:`Plan.from_data` reads a saved plan back. Building a plan is
+:mod:`chatsync.planner`'s job; this module only holds and serialises it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from chatsync.errors import ChatsyncError
+
+FORMAT_VERSION = "1"
+ACTIONS = ("create", "update", "delete")
+Action = Literal["create", "update", "delete"]
+
+#: What a delete means, shown beside it (design.md §3).
+DELETE_NOTES = {
+    "bot": "invalidate",
+    "account": "permanent: on paid editions the id cannot be re-imported for 3 months",
+}
+
+
+class PlanFileError(ChatsyncError):
+    """A saved plan that cannot be read or is not chatsync's."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object to create, update or delete, with the managed fields before and after.
+
+    ``before`` is None for a create; for an update it holds the old values of the changed fields
+    only, and ``after`` their new values; for a delete ``before`` holds what is known of the live
+    object and ``after`` is None. ``reason`` says why a delete was planned.
+    """
+
+    kind: Literal["bot", "account"]
+    user_id: str
+    action: Action
+    before: Mapping[str, str] | None
+    after: Mapping[str, str] | None
+    reason: str = ""
+
+    @property
+    def address(self) -> str:
+        """``bot.<id>`` or ``account.<id>``."""
+        return f"{self.kind}.{self.user_id}"
+
+    @property
+    def note(self) -> str:
+        """The short remark shown beside a delete ('' otherwise)."""
+        return DELETE_NOTES[self.kind] if self.action == "delete" else ""
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The JSON form (design.md §3)."""
+        data: dict[str, Any] = {
+            "address": self.address,
+            "kind": self.kind,
+            "user_id": self.user_id,
+            "action": self.action,
+            "before": None if self.before is None else dict(self.before),
+            "after": None if self.after is None else dict(self.after),
+        }
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A delete chatsync refused to plan: the id is protected, and why."""
+
+    kind: Literal["bot", "account"]
+    user_id: str
+    reason: str
+
+    @property
+    def address(self) -> str:
+        """``bot.<id>`` or ``account.<id>``."""
+        return f"{self.kind}.{self.user_id}"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"address": self.address, "kind": self.kind, "user_id": self.user_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What applying the plan costs: API calls per endpoint, and seconds at the paced rates."""
+
+    calls: Mapping[str, int]
+    seconds: float
+
+    @property
+    def api_calls(self) -> int:
+        """Calls in all."""
+        return sum(self.calls.values())
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"api_calls": self.api_calls, "seconds": round(self.seconds, 2),
+                "calls": {name: count for name, count in self.calls.items() if count}}
+
+
+@dataclass
+class Plan:
+    """Everything ``plan`` found: changes, kept ids, warnings, safety, estimate and fingerprint.
+
+    ``unsafe_reasons`` can be overridden with ``--force``; ``errors`` cannot (e.g. more than 20
+    bots). ``observed_bots`` is the live bot list the plan saw, kept for the stale check.
+    """
+
+    sdkappid: int
+    endpoint: str
+    changes: list[Change]
+    kept: list[Kept] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unsafe_reasons: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    estimate: Estimate = field(default_factory=lambda: Estimate({}, 0.0))
+    fingerprint: str = ""
+    observed_bots: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """How many changes of each action."""
+        counts = dict.fromkeys(ACTIONS, 0)
+        for change in self.changes:
+            counts[change.action] += 1
+        return counts
+
+    @property
+    def safe(self) -> bool:
+        """True when nothing needs ``--force``."""
+        return not self.unsafe_reasons
+
+    @property
+    def empty(self) -> bool:
+        """True when the app already matches."""
+        return not self.changes
+
+    def summary_line(self) -> str:
+        """``Plan: X to create, Y to update, Z to delete.`` (scripts read this exact form)."""
+        n = self.summary
+        return f"Plan: {n['create']} to create, {n['update']} to update, {n['delete']} to delete."
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The JSON form written by ``--format json`` and ``--out`` (design.md §3)."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "app": {"sdkappid": self.sdkappid, "endpoint": self.endpoint},
+            "changes": [change.data for change in self.changes],
+            "summary": self.summary,
+            "safe": self.safe,
+            "unsafe_reasons": list(self.unsafe_reasons),
+            "errors": list(self.errors),
+            "kept": [kept.data for kept in self.kept],
+            "warnings": list(self.warnings),
+            "estimate": self.estimate.data,
+            "observed": {"bots": list(self.observed_bots)},
+            "fingerprint": self.fingerprint,
+        }
+
+    @classmethod
+    def from_data(cls, data: Any, source: str = "the plan file") -> Plan:
+        """Read back what :attr:`data` wrote; :class:`PlanFileError` for anything else."""
+        try:
+            return _plan_from_data(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            detail = f" ({exc})" if isinstance(exc, ValueError) else ""
+            raise PlanFileError(
+                f"{source} is not a chatsync plan{detail}; make one with: chatsync plan --out FILE"
+            ) from None
+
+
+def _plan_from_data(data: Any) -> Plan:
+    if not isinstance(data, dict):
+        raise TypeError("not an object")
+    version = data["format_version"]
+    if version != FORMAT_VERSION:
+        raise ValueError(f"format_version {version!r}; this chatsync reads {FORMAT_VERSION!r}")
+    changes = []
+    for item in data["changes"]:
+        if item["kind"] not in ("bot", "account") or item["action"] not in ACTIONS:
+            raise ValueError(f"unknown kind or action in {item.get('address')!r}")
+        changes.append(Change(item["kind"], _text(item["user_id"]), item["action"], _fields(item["before"]),
+                              _fields(item["after"]), item.get("reason", "")))
+    estimate = data.get("estimate") or {}
+    return Plan(
+        sdkappid=int(data["app"]["sdkappid"]),
+        endpoint=_text(data["app"]["endpoint"]),
+        changes=changes,
+        kept=[Kept(k["kind"], k["user_id"], k["reason"]) for k in data.get("kept", [])],
+        warnings=[_text(w) for w in data.get("warnings", [])],
+        unsafe_reasons=[_text(r) for r in data.get("unsafe_reasons", [])],
+        errors=[_text(e) for e in data.get("errors", [])],
+        estimate=Estimate(dict(estimate.get("calls", {})), float(estimate.get("seconds", 0.0))),
+        fingerprint=_text(data["fingerprint"]),
+        observed_bots=[_text(b) for b in data["observed"]["bots"]],
+    )
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _fields(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError("fields must be an object")
+    return {_text(k): _text(v) for k, v in value.items()}

@@ -1,0 +1,155 @@
+"""Plan: the diff of the desired state and the live state, with safety checks, an estimate of the
+apply's calls and time, and a fingerprint of what the plan saw (design.md §2-§4).
+
+The diff compares managed fields only (a field left out of the config is never compared).
+Deletes come from ``state: absent`` and, with ``prune_bots``, from live bots that are not declared;
+protected ids and the admin are kept, and the plan says so. :func:`plan` reads and diffs;
+:func:`diff` is the pure part, testable without any API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from chatsync.live import LiveState, read_live, wanted_for
+from chatsync.model import DesiredState, Principal
+from chatsync.plan import Change, Estimate, Kept, Plan
+from chatsync.tencent.api import IMPORT_KEYS, ChatApi
+from chatsync.tencent.endpoints import ENDPOINTS
+from chatsync.tencent.limits import BATCH_MAX, MAX_BOTS
+from chatsync.tencent.pacing import HEADROOM
+
+ACCOUNT_DELETE_WARNING = (
+    "Deleting an account is permanent: on paid editions its id cannot be re-imported for 3 months."
+)
+
+
+def plan(api: ChatApi, desired: DesiredState, endpoint: str) -> Plan:
+    """Read the live app (batched, read-only) and diff it against ``desired``."""
+    live = read_live(api, wanted_for(desired))
+    return diff(desired, live, endpoint=endpoint)
+
+
+def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
+    """The plan that turns ``live`` into ``desired``."""
+    app = desired.app
+    changes: list[Change] = []
+    deletes: list[Change] = []
+    kept: list[Kept] = []
+    for want in desired.principals():
+        have = live.get(want.kind, want.user_id)
+        if want.present:
+            change = _create_or_update(want, have)
+            if change is not None:
+                changes.append(change)
+        elif have is not None:
+            _delete(want.kind, want.user_id, "state: absent", app.protected, app.admin, deletes, kept)
+    if app.prune_bots:
+        for bot_id in live.bot_ids:
+            if bot_id not in desired.bots:
+                _delete("bot", bot_id, "not declared (prune_bots)", app.protected, app.admin, deletes, kept)
+    deletes.sort(key=lambda c: c.kind != "account")  # accounts first, then bots (stable otherwise)
+    changes += deletes
+
+    result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
+                  observed_bots=list(live.bot_ids))
+    _check_safety(result, desired, live)
+    calls = apply_calls(changes)
+    result.estimate = Estimate(calls, _seconds(calls, app.rates))
+    result.fingerprint = fingerprint(app.sdkappid, live.bot_ids, snapshots(changes))
+    return result
+
+
+def _create_or_update(want: Principal, have: Principal | None) -> Change | None:
+    if have is None:
+        return Change(want.kind, want.user_id, "create", None, dict(want.fields))
+    changed = [name for name, value in want.fields.items() if have.fields.get(name) != value]
+    if not changed:
+        return None
+    return Change(want.kind, want.user_id, "update",
+                  {name: have.fields.get(name, "") for name in changed},
+                  {name: want.fields[name] for name in changed})
+
+
+def _delete(kind: Any, user_id: str, reason: str, protected: Iterable[str], admin: str,
+            deletes: list[Change], kept: list[Kept]) -> None:
+    if user_id == admin:
+        kept.append(Kept(kind, user_id, "the admin (app.admin) is never deleted"))
+    elif user_id in protected:
+        kept.append(Kept(kind, user_id, "listed in app.protected"))
+    else:
+        deletes.append(Change(kind, user_id, "delete", {}, None, reason))
+
+
+def _check_safety(result: Plan, desired: DesiredState, live: LiveState) -> None:
+    counts = result.summary
+    if counts["delete"] > desired.app.max_deletes:
+        result.unsafe_reasons.append(
+            f"the plan deletes {counts['delete']} objects, more than app.max_deletes "
+            f"({desired.app.max_deletes}); check the list, then pass --force (or raise app.max_deletes)"
+        )
+    bots_after = len(set(live.bot_ids)
+                     | {c.user_id for c in result.changes if c.kind == "bot" and c.action == "create"}) \
+        - sum(1 for c in result.changes if c.kind == "bot" and c.action == "delete")
+    if bots_after > MAX_BOTS:
+        result.errors.append(
+            f"the app would have {bots_after} active bots after this plan; it may have at most {MAX_BOTS}: "
+            "declare some bots state: absent, or set app.prune_bots: true"
+        )
+    if any(c.kind == "account" and c.action == "delete" for c in result.changes):
+        result.warnings.append(ACCOUNT_DELETE_WARNING)
+
+
+def apply_calls(changes: Iterable[Change]) -> dict[str, int]:
+    """The API calls ``apply`` makes for ``changes``, per endpoint (design.md §4)."""
+    calls = dict.fromkeys(ENDPOINTS, 0)
+    imports = account_deletes = 0
+    for change in changes:
+        if change.action == "create" and change.kind == "bot":
+            calls["create_robot"] += 1
+        elif change.action == "create":
+            imports += 1
+            if needs_portrait_after_import(change):
+                calls["portrait_set"] += 1
+        elif change.action == "update":
+            calls["portrait_set"] += 1
+        elif change.kind == "bot":
+            calls["delete_robot"] += 1
+        else:
+            account_deletes += 1
+    calls["multiaccount_import"] = math.ceil(imports / BATCH_MAX)
+    calls["account_delete"] = math.ceil(account_deletes / BATCH_MAX)
+    return {name: count for name, count in calls.items() if count}
+
+
+def needs_portrait_after_import(change: Change) -> bool:
+    """True when a new account has fields the import cannot carry (self_signature)."""
+    return any(name not in IMPORT_KEYS for name in change.after or {})
+
+
+def _seconds(calls: Mapping[str, int], rates: Mapping[str, int]) -> float:
+    """Time of ``calls`` at the paced rates, endpoint after endpoint (an upper bound)."""
+    return sum(count / (rates.get(name, ENDPOINTS[name].rate_per_second) * HEADROOM)
+               for name, count in calls.items())
+
+
+def snapshots(changes: Iterable[Change]) -> dict[str, Any]:
+    """What the plan saw of each object it touches: None (absent) or the fields it read."""
+    result: dict[str, Any] = {}
+    for change in changes:
+        if change.action == "create":
+            result[change.address] = None
+        else:
+            result[change.address] = dict(change.before or {})
+    return result
+
+
+def fingerprint(sdkappid: int, bot_ids: Iterable[str], seen: Mapping[str, Any]) -> str:
+    """A digest of the live bot list and of what the plan saw of the objects it touches."""
+    document = {"sdkappid": sdkappid, "bots": sorted(bot_ids), "objects": dict(sorted(seen.items()))}
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

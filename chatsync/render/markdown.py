@@ -1,0 +1,90 @@
+"""The Markdown plan, for a pull-request comment (design.md §3).
+
+The first line is the marker ``<!-- chatsync-plan -->`` (CI finds its own comment by it and edits
+it in place), then the summary line, then a table of changes, folded in ``<details>`` when long.
+Everything from the config or the live app is escaped, so a nickname cannot inject Markdown or
+HTML into the comment. The whole text never exceeds :data:`MAX_CHARS`: rows that do not fit are
+left out, with a note saying how many.
+"""
+
+from __future__ import annotations
+
+import html
+
+from chatsync.plan import Change, Plan
+from chatsync.render.style import NO_CHANGES, SYMBOLS, estimate_sentence, field_lines
+
+MARKER = "<!-- chatsync-plan -->"
+MAX_CHARS = 60_000
+FOLD_AFTER = 20  # more changes than this go inside <details>
+_RESERVE = 600  # room kept for the closing lines and the "left out" note
+
+
+def render(plan: Plan, color: bool = False) -> str:
+    """The plan as a Markdown comment (``color`` is ignored)."""
+    head = [MARKER, f"**{NO_CHANGES if plan.empty else plan.summary_line()}**", ""]
+    if not plan.empty:
+        head += [estimate_sentence(plan), ""]
+    for reason in plan.errors:
+        head.append(f"> **Error:** {_cell(reason)}")
+    for reason in plan.unsafe_reasons:
+        head.append(f"> **Unsafe:** {_cell(reason)}")
+    for warning in plan.warnings:
+        head.append(f"> **Warning:** {_cell(warning)}")
+    if plan.errors or plan.unsafe_reasons or plan.warnings:
+        head.append("")
+    body: list[str] = []
+    if plan.changes:
+        body += _table(plan.changes, budget=MAX_CHARS - _RESERVE - _length(head))
+    if plan.kept:
+        body += ["", "Kept (never deleted): " + ", ".join(
+            f"{k.kind} {_code(k.user_id)} ({_cell(k.reason)})" for k in plan.kept)]
+    text = "\n".join(head + body).rstrip("\n") + "\n"
+    return text[:MAX_CHARS]  # the budget already holds; this is a last guard
+
+
+def _table(changes: list[Change], budget: int) -> list[str]:
+    folded = len(changes) > FOLD_AFTER
+    lines = []
+    if folded:
+        lines += ["<details>", f"<summary>Show all {len(changes)} changes</summary>", ""]
+    lines += ["| | object | fields |", "|---|---|---|"]
+    used = _length(lines) + 40
+    shown = 0
+    for change in changes:
+        row = _row(change)
+        if used + len(row) + 1 > budget:
+            break
+        lines.append(row)
+        used += len(row) + 1
+        shown += 1
+    if shown < len(changes):
+        left = len(changes) - shown
+        lines += ["", f"*{left} more change{'s' if left != 1 else ''} left out: a comment holds at most "
+                      f"{MAX_CHARS:,} characters. Run `chatsync plan` or see the JSON plan for all of them.*"]
+    if folded:
+        lines += ["", "</details>"]
+    return lines
+
+
+def _row(change: Change) -> str:
+    fields = "<br>".join(f"{name}: {_cell(shown)}" for name, shown in field_lines(change))
+    if change.note:
+        fields = (fields + "<br>" if fields else "") + f"*{_cell(change.note)}*"
+    return f"| {SYMBOLS[change.action]} {change.action} | {change.kind} {_code(change.user_id)} | {fields} |"
+
+
+def _cell(text: str) -> str:
+    """``text`` safe inside a table cell: HTML-escaped, pipes and Markdown punctuation neutralised."""
+    escaped = html.escape(text, quote=False).replace("\n", " ")
+    for char in "\\|*_`[]#~":
+        escaped = escaped.replace(char, f"&#{ord(char)};")
+    return escaped
+
+
+def _code(text: str) -> str:
+    return f"<code>{_cell(text)}</code>"
+
+
+def _length(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)

@@ -1,0 +1,38 @@
+"""Shared wording of plan outputs: symbols, colours, quoted values and the estimate sentence."""
+
+from __future__ import annotations
+
+import json
+
+from chatsync.plan import Change, Plan
+
+SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
+COLORS = {"create": "green", "update": "yellow", "delete": "red"}
+NO_CHANGES = "No changes. The app matches the configuration."
+
+
+def quoted(value: str) -> str:
+    """A value in double quotes, with control characters and quotes escaped (JSON style)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def header(change: Change) -> str:
+    """``bot "@RBT#support"`` / ``account "alice"``."""
+    return f"{change.kind} {quoted(change.user_id)}"
+
+
+def field_lines(change: Change) -> list[tuple[str, str]]:
+    """(field, shown value) pairs: ``"new"`` for a create, ``"old" -> "new"`` for an update."""
+    after = change.after or {}
+    if change.action == "update":
+        before = change.before or {}
+        return [(name, f"{quoted(before.get(name, ''))} -> {quoted(value)}") for name, value in after.items()]
+    return [(name, quoted(value)) for name, value in after.items()]
+
+
+def estimate_sentence(plan: Plan) -> str:
+    """How many calls the apply makes and how long that takes at the rate limits."""
+    calls = plan.estimate.api_calls
+    noun = "call" if calls == 1 else "calls"
+    seconds = plan.estimate.seconds
+    return f"Apply would make {calls} API {noun}, about {seconds:.2f} s at the API's rate limits."

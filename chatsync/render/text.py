@@ -1,0 +1,45 @@
+"""The text plan (the default): Terraform-like ``+ ~ -`` lines, ``old -> new`` per field, and the
+summary line ``Plan: X to create, Y to update, Z to delete.`` (design.md §3)."""
+
+from __future__ import annotations
+
+import click
+
+from chatsync.plan import Plan
+from chatsync.render.style import COLORS, NO_CHANGES, SYMBOLS, estimate_sentence, field_lines, header, quoted
+
+FIELD_WIDTH = 10  # "face_url:" and "nick:" line up; longer names still get one space
+
+
+def render(plan: Plan, color: bool = False) -> str:
+    """The plan as text; ANSI colours only when ``color`` is true."""
+    lines: list[str] = []
+    deletes = [c for c in plan.changes if c.action == "delete"]
+    note_column = max((len(header(c)) for c in deletes), default=0) + 3
+    for change in plan.changes:
+        title = f"  {SYMBOLS[change.action]} {header(change)}"
+        if change.note:
+            title = f"{title:<{note_column + 4}}({change.note})"
+        lines.append(click.style(title, fg=COLORS[change.action]) if color else title)
+        for name, shown in field_lines(change):
+            lines.append(f"        {name + ':':<{FIELD_WIDTH}} {shown}")
+    for kept in plan.kept:
+        lines.append(f"  # {kept.kind} {quoted(kept.user_id)} kept: {kept.reason}")
+    if lines:
+        lines.append("")
+    if plan.empty:
+        lines.append(NO_CHANGES)
+    else:
+        lines.append(plan.summary_line())
+        lines.append(estimate_sentence(plan))
+    for warning in plan.warnings:
+        lines.append(f"Warning: {warning}")
+    for reason in plan.unsafe_reasons:
+        lines.append(_styled(f"Unsafe: {reason}", color))
+    for error in plan.errors:
+        lines.append(_styled(f"Error: {error}", color))
+    return "\n".join(lines) + "\n"
+
+
+def _styled(line: str, color: bool) -> str:
+    return click.style(line, fg="red", bold=True) if color else line
