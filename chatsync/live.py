@@ -56,15 +56,19 @@ def wanted_for(desired: DesiredState) -> list[Wanted]:
     return [Wanted(p.kind, p.user_id, tuple(p.fields) if p.present else ()) for p in desired.principals()]
 
 
-def read_live(api: ChatApi, wanted: Iterable[Wanted]) -> LiveState:
-    """Read the bot list and the ``wanted`` objects; raises :class:`LiveReadError` if any read failed."""
-    return _Reader(api, list(wanted)).run()
+def read_live(api: ChatApi, wanted: Iterable[Wanted], *, every_bot: tuple[str, ...] = ()) -> LiveState:
+    """Read the bot list and the ``wanted`` objects; raises :class:`LiveReadError` if any read failed.
+
+    ``every_bot`` names fields to read for every live bot, declared or not (for ``export``).
+    """
+    return _Reader(api, list(wanted), every_bot).run()
 
 
 class _Reader:
-    def __init__(self, api: ChatApi, wanted: list[Wanted]) -> None:
+    def __init__(self, api: ChatApi, wanted: list[Wanted], every_bot: tuple[str, ...]) -> None:
         self.api = api
         self.wanted = wanted
+        self.every_bot = every_bot
         self.live = LiveState(bot_ids=[])
         self.failures: list[tuple[Wanted, ItemResult]] = []
         self._batch: list[Wanted] = []  # existing objects whose profiles are still to read
@@ -90,6 +94,9 @@ class _Reader:
     def _read_bots(self) -> None:
         bot_ids = self.api.get_all_robots()
         active = set(bot_ids)
+        if self.every_bot:
+            declared = {w.user_id for w in self.wanted if w.kind == "bot"}
+            self.wanted += [Wanted("bot", b, self.every_bot) for b in bot_ids if b not in declared]
         with self._lock:
             self.live.bot_ids = bot_ids
             for want in self.wanted:

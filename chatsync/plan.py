@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chatsync.errors import ChatsyncError
+from chatsync.model import DEFAULT_SECRET_KEY_ENV, AppConfig
+from chatsync.tencent.limits import DEFAULT_ADMIN
 
 FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "delete")
@@ -120,6 +122,9 @@ class Plan:
     sdkappid: int
     endpoint: str
     changes: list[Change]
+    admin: str = DEFAULT_ADMIN
+    secret_key_env: str = DEFAULT_SECRET_KEY_ENV  # the variable's NAME (never the key)
+    rates: dict[str, int] = field(default_factory=dict)
     kept: list[Kept] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unsafe_reasons: list[str] = field(default_factory=list)
@@ -127,6 +132,12 @@ class Plan:
     estimate: Estimate = field(default_factory=lambda: Estimate({}, 0.0))
     fingerprint: str = ""
     observed_bots: list[str] = field(default_factory=list)
+
+    @property
+    def app(self) -> AppConfig:
+        """The app settings needed to apply this plan (``apply --plan`` has no config files)."""
+        return AppConfig(sdkappid=self.sdkappid, endpoint=self.endpoint, admin=self.admin,
+                         secret_key_env=self.secret_key_env, rates=self.rates)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -156,7 +167,8 @@ class Plan:
         """The JSON form written by ``--format json`` and ``--out`` (design.md §3)."""
         return {
             "format_version": FORMAT_VERSION,
-            "app": {"sdkappid": self.sdkappid, "endpoint": self.endpoint},
+            "app": {"sdkappid": self.sdkappid, "endpoint": self.endpoint, "admin": self.admin,
+                    "secret_key_env": self.secret_key_env, "rate_limits": dict(self.rates)},
             "changes": [change.data for change in self.changes],
             "summary": self.summary,
             "safe": self.safe,
@@ -197,6 +209,9 @@ def _plan_from_data(data: Any) -> Plan:
     return Plan(
         sdkappid=int(data["app"]["sdkappid"]),
         endpoint=_text(data["app"]["endpoint"]),
+        admin=_text(data["app"].get("admin", DEFAULT_ADMIN)),
+        secret_key_env=_text(data["app"].get("secret_key_env", DEFAULT_SECRET_KEY_ENV)),
+        rates={_text(k): int(v) for k, v in data["app"].get("rate_limits", {}).items()},
         changes=changes,
         kept=[Kept(k["kind"], k["user_id"], k["reason"]) for k in data.get("kept", [])],
         warnings=[_text(w) for w in data.get("warnings", [])],

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatsync.live import LiveState, read_live, wanted_for
+from chatsync.live import LiveState, Wanted, read_live, wanted_for
 from chatsync.model import DesiredState, Principal
 from chatsync.plan import Change, Estimate, Kept, Plan
 from chatsync.tencent.api import IMPORT_KEYS, ChatApi
@@ -56,6 +56,7 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
     changes += deletes
 
     result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
+                  admin=app.admin, secret_key_env=app.secret_key_env, rates=dict(app.rates),
                   observed_bots=list(live.bot_ids))
     _check_safety(result, desired, live)
     calls = apply_calls(changes)
@@ -153,3 +154,53 @@ def fingerprint(sdkappid: int, bot_ids: Iterable[str], seen: Mapping[str, Any]) 
     document = {"sdkappid": sdkappid, "bots": sorted(bot_ids), "objects": dict(sorted(seen.items()))}
     text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def recheck(api: ChatApi, saved: Plan) -> list[str]:
+    """What changed in the live app since ``saved`` was made: [] when it is still current.
+
+    Re-reads only the bot list and the objects the plan touches (their existence, and the fields an
+    update changes), and compares them with what the plan saw.
+    """
+    wanted = [Wanted(c.kind, c.user_id, tuple(c.before or {}) if c.action == "update" else ())
+              for c in saved.changes]
+    live = read_live(api, wanted)
+    if fingerprint(saved.sdkappid, live.bot_ids, _seen_now(saved.changes, live)) == saved.fingerprint:
+        return []
+    return _differences(saved, live)
+
+
+def tampered(saved: Plan) -> bool:
+    """True when a saved plan's changes or bot list no longer match its own fingerprint."""
+    return fingerprint(saved.sdkappid, saved.observed_bots, snapshots(saved.changes)) != saved.fingerprint
+
+
+def _seen_now(changes: Iterable[Change], live: LiveState) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for change in changes:
+        have = live.get(change.kind, change.user_id)
+        if change.action == "create" or have is None:
+            seen[change.address] = None if have is None else {}
+        else:
+            seen[change.address] = {name: have.fields.get(name, "") for name in change.before or {}}
+    return seen
+
+
+def _differences(saved: Plan, live: LiveState) -> list[str]:
+    found = []
+    before, now = set(saved.observed_bots), set(live.bot_ids)
+    found += [f"bot list: {bot!r} appeared" for bot in sorted(now - before)]
+    found += [f"bot list: {bot!r} disappeared" for bot in sorted(before - now)]
+    planned, current = snapshots(saved.changes), _seen_now(saved.changes, live)
+    for address, was in planned.items():
+        is_now = current[address]
+        if was == is_now:
+            continue
+        if was is None or is_now is None:
+            state = "exists now" if was is None else "is gone now"
+            found.append(f"{address}: {state} (the plan expected {'no' if was is None else 'an'} object)")
+        else:
+            for name, value in was.items():
+                if value != is_now.get(name):
+                    found.append(f"{address}: {name} was {value!r} when planned, is {is_now.get(name)!r} now")
+    return found or ["the live objects differ from what the plan saw"]

@@ -66,9 +66,11 @@ def _log_calls() -> None:
 
 
 def _register() -> None:
-    from chatsync.cli import emulator, plan, validate
+    from chatsync.cli import apply, emulator, export, plan, validate
 
     main.add_command(plan.plan)
+    main.add_command(apply.apply)
+    main.add_command(export.export)
     main.add_command(emulator.emulator)
     for command in validate.COMMANDS:
         main.add_command(command)

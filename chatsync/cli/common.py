@@ -54,31 +54,35 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
 
 @contextmanager
 def progress(
-    client: Client, label: str, *, stream: TextIO | None = None, after: float = 1.0
+    label: str, status: Callable[[], str], *, stream: TextIO | None = None, after: float = 1.0,
+    every: float = 10.0,
 ) -> Iterator[None]:
-    """Report ``label`` progress on stderr when it takes longer than ``after`` seconds.
+    """Report ``label: <status()>`` on stderr while a phase runs longer than ``after`` seconds.
 
-    On a terminal, a line updated in place (calls made, calls per second); elsewhere (CI logs), one
-    quiet line when the phase ends. Never on stdout, so JSON and Markdown stay clean.
+    On a terminal, one line updated in place; elsewhere (CI logs), a plain line every ``every``
+    seconds. Either way a last line when a phase that took that long ends. Never on stdout, so
+    JSON and Markdown output stay clean.
     """
     stream = stream or sys.stderr
     tty = stream.isatty()
     started = time.monotonic()
-    base = sum(client.calls.values())
     done = threading.Event()
     shown = False
 
-    def calls() -> int:
-        return sum(client.calls.values()) - base
-
     def tick() -> None:
         nonlocal shown
+        last_line = started
         while not done.wait(0.25):
-            elapsed = time.monotonic() - started
-            if tty and elapsed >= after:
-                stream.write(f"\r{label}: {calls()} calls, {calls() / elapsed:.0f}/s, {elapsed:.0f}s ")
-                stream.flush()
+            now = time.monotonic()
+            if now - started < after:
+                continue
+            if tty:
+                stream.write(f"\r{label}: {status()}, {now - started:.0f}s \033[K")
                 shown = True
+            elif now - last_line >= every:
+                stream.write(f"{label}: {status()}, {now - started:.0f}s\n")
+                last_line = now
+            stream.flush()
 
     ticker = threading.Thread(target=tick, daemon=True)
     ticker.start()
@@ -91,8 +95,20 @@ def progress(
         if shown:
             stream.write("\r\033[K")
         if elapsed >= after:
-            stream.write(f"{label}: {calls()} calls in {elapsed:.1f}s.\n")
+            stream.write(f"{label}: {status()}, done in {elapsed:.1f}s.\n")
         stream.flush()
+
+
+def call_rate(client: Client) -> Callable[[], str]:
+    """A progress status: API calls made since now, and their rate."""
+    base = sum(client.calls.values())
+    started = time.monotonic()
+
+    def status() -> str:
+        calls = sum(client.calls.values()) - base
+        return f"{calls} API calls ({calls / max(time.monotonic() - started, 1e-9):.0f}/s)"
+
+    return status
 
 
 def write_atomically(path: str, text: str) -> None:

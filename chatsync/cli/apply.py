@@ -1,0 +1,151 @@
+"""``chatsync apply``: make the live app match the config (or apply a reviewed saved plan)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from chatsync.applier import Applier, Report
+from chatsync.cli.common import call_rate, color_option, connected, parallelism_option, progress, use_color
+from chatsync.cli.plan import check_applicable
+from chatsync.config import load
+from chatsync.errors import ChatsyncError
+from chatsync.plan import Plan, PlanFileError
+from chatsync.planner import plan as make_plan
+from chatsync.planner import recheck, tampered
+from chatsync.render import render
+from chatsync.render.report import json_text, text
+from chatsync.tencent.api import ChatApi
+from chatsync.tencent.target import ENDPOINT_ENV
+
+EPILOG = """\b
+Examples:
+  chatsync apply                         # plan, show it, ask for "yes", apply
+  chatsync apply envs/prod --auto-approve
+  chatsync plan --out plan.json && chatsync apply --plan plan.json
+\b
+Exit codes: 0 every planned change done; 1 anything failed or was refused (the report says
+what was done and what was not); 130 interrupted (run apply again to finish).
+"""
+
+
+class ApplyRefused(ChatsyncError):
+    """Apply did not start: no approval, a stale or unusable plan."""
+
+
+class ApplyFailed(ChatsyncError):
+    """Some changes failed or were skipped; the report above says which."""
+
+
+@click.command(epilog=EPILOG)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--plan", "plan_file", metavar="PLAN.json",
+              help="Apply this saved plan (no prompt; refused if stale).")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option("--force", is_flag=True, help="Accept a plan that deletes more than app.max_deletes.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="How to print the report.")
+@parallelism_option
+@color_option
+def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, force: bool, output_format: str,
+          parallelism: int, no_color: bool) -> None:
+    """Make the live app match the config: create, update and delete bots and accounts.
+
+    Without --auto-approve the plan is shown and applied only after you type yes (on a terminal;
+    elsewhere apply refuses). Failed changes fail alone; the report lists each with its code.
+    """
+    color = use_color(no_color)
+    if plan_file is not None:
+        if paths:
+            raise ApplyRefused("--plan takes no PATH: the plan file holds everything apply needs")
+        saved = read_plan(plan_file)
+        check_applicable(saved, force)
+        with connected(saved.app, parallelism) as api:
+            with progress("Checking the plan is current", call_rate(api.client)):
+                changed = recheck(api, saved)
+            if changed:
+                for line in changed[:20]:
+                    click.echo(f"  {line}", err=True)
+                more = f" ({len(changed) - 20} more not shown)" if len(changed) > 20 else ""
+                raise ApplyRefused(f"the plan is stale: the live app changed since it was made{more}; "
+                                   "nothing was applied. Make a new plan.")
+            report = run(api, saved)
+    else:
+        desired = load(paths)
+        with connected(desired.app, parallelism) as api:
+            with progress("Reading the live app", call_rate(api.client)):
+                planned = make_plan(api, desired, api.client.target.url)
+            shown = sys.stdout if output_format == "text" else sys.stderr
+            if planned.empty:
+                click.echo(render(planned, "text", color=color), nl=False, file=shown)
+                if output_format == "json":
+                    click.echo(json_text(Report([])), nl=False)
+                return
+            if not auto_approve or output_format == "text":
+                click.echo(render(planned, "text", color=color), file=shown)
+            check_applicable(planned, force)
+            if not auto_approve:
+                approve()
+            report = run(api, planned)
+    finish(report, output_format, color)
+
+
+def read_plan(path: str) -> Plan:
+    """The saved plan at ``path``, checked to be chatsync's, unedited and for this endpoint."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PlanFileError(f"cannot read the plan file {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PlanFileError(f"{path} is not JSON ({exc}); make one with: chatsync plan --out FILE") from None
+    saved = Plan.from_data(data, source=path)
+    if tampered(saved):
+        raise PlanFileError(f"{path} was edited after it was made (its fingerprint does not match); "
+                            "make a new plan")
+    override = os.environ.get(ENDPOINT_ENV)
+    if override and override.rstrip("/") != saved.endpoint:
+        raise ApplyRefused(f"the plan was made for {saved.endpoint}, but {ENDPOINT_ENV} is {override}; "
+                           f"unset {ENDPOINT_ENV} or make a new plan")
+    return saved
+
+
+def approve() -> None:
+    """Ask for ``yes`` on a terminal; refuse without one."""
+    if not sys.stdin.isatty():
+        raise ApplyRefused("apply needs approval and there is no terminal to ask: pass --auto-approve "
+                           "(or apply a reviewed plan with --plan FILE)")
+    answer = click.prompt("Do you want to apply these changes? Only 'yes' is accepted", default="",
+                          show_default=False, err=True)
+    if answer.strip() != "yes":
+        raise ApplyRefused("apply cancelled; nothing was changed")
+
+
+def run(api: ChatApi, planned: Plan) -> Report:
+    """Apply ``planned`` with a progress display on stderr."""
+    applier = Applier(api, planned)
+
+    def status() -> str:
+        finished, total, failed = applier.progress()
+        return f"{finished}/{total} changes, {failed} failed, {call_rate_text()}"
+
+    call_rate_text = call_rate(api.client)
+    with progress("Applying", status):
+        return applier.run()
+
+
+def finish(report: Report, output_format: str, color: bool) -> None:
+    """Print the report and pick the exit code."""
+    if output_format == "json":
+        click.echo(json_text(report), nl=False)
+    else:
+        click.echo(text(report, color=color), nl=False)
+    if report.interrupted:
+        sys.exit(130)
+    if not report.ok:
+        counts = report.counts
+        raise ApplyFailed(f"{counts['failed']} failed and {counts['skipped']} skipped of "
+                          f"{len(report.outcomes)} changes; fix what the report says, then run apply again")

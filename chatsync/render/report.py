@@ -1,0 +1,44 @@
+"""The apply report: text (each failure with its code and hint, then the summary line) and JSON."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from chatsync.applier import Report
+from chatsync.render.style import SYMBOLS, header
+
+STATUS_COLORS = {"ok": "green", "failed": "red", "skipped": "yellow"}
+
+
+def text(report: Report, color: bool = False) -> str:
+    """One line per change, the failures' hints, and ``Apply complete: ...``."""
+    lines = []
+    for outcome in report.outcomes:
+        change = outcome.change
+        status = outcome.status
+        if outcome.status == "failed":
+            code = f" {outcome.error_code}" if outcome.error_code is not None else ""
+            status = f"failed{code}: {outcome.error_info}"
+        elif outcome.status == "skipped":
+            status = f"skipped: {outcome.error_info}"
+        line = f"  {SYMBOLS[change.action]} {header(change)}  {status}"
+        lines.append(click.style(line, fg=STATUS_COLORS[outcome.status]) if color else line)
+        if outcome.status == "failed" and outcome.hint:
+            lines.append(f"        {outcome.hint}")
+    if lines:
+        lines.append("")
+    if report.stopped_by:
+        lines.append(f"Stopped: {report.stopped_by}")
+    if report.interrupted:
+        lines.append("Interrupted: calls in flight finished; nothing else was started. Run apply again.")
+    lines.append(report.summary_line())
+    if report.counts["skipped"]:
+        lines.append(f"{report.counts['skipped']} skipped (not started).")
+    return "\n".join(lines) + "\n"
+
+
+def json_text(report: Report) -> str:
+    """:attr:`Report.data` as indented JSON."""
+    return json.dumps(report.data, indent=2, ensure_ascii=False) + "\n"
