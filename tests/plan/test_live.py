@@ -1,0 +1,331 @@
+"""read_live / plan() against an in-process emulator: exactly the reads design.md §4 allows, no writes."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from chatsync.emulator.transport import EmulatorTransport
+from chatsync.errors import ChatsyncError
+from chatsync.live import LiveReadError, LiveState, Wanted, read_live, wanted_for
+from chatsync.model import PROFILE_FIELDS
+from chatsync.planner import plan
+from chatsync.tencent.client import CallFailed
+from tests.client.conftest import Recorder, body_of, envelope, mock
+from tests.plan.conftest import ENDPOINT, desired, seed, writes
+from tests.support import SECRET, make_emulator
+
+READS = ("get_all_robots", "account_check", "portrait_get")
+
+
+def counts(emulator):
+    return {name: n for name, n in emulator.calls.items() if n}
+
+
+def test_wanted_for_lists_every_declared_object_with_its_managed_fields():
+    want = desired(bots={"@RBT#a": {"nick": "A", "self_signature": "s"}, "@RBT#x": {"state": "absent"}},
+                   accounts={"alice": {"face_url": "f"}, "bob": None, "m": {"state": "absent"}})
+    assert wanted_for(want) == [
+        Wanted("bot", "@RBT#a", ("nick", "self_signature")),
+        Wanted("bot", "@RBT#x", ()),
+        Wanted("account", "alice", ("face_url",)),
+        Wanted("account", "bob", ()),
+        Wanted("account", "m", ()),
+    ]
+
+
+def test_250_new_accounts_read_with_1_bot_list_and_3_checks(make_api):
+    emulator = make_emulator()
+    recorder = Recorder(EmulatorTransport(emulator))
+    want = desired(accounts={f"user{i}": {"nick": f"N{i}"} for i in range(250)})
+    result = plan(make_api(transport=recorder), want, ENDPOINT)
+    assert counts(emulator) == {"get_all_robots": 1, "account_check": 3}
+    sizes = sorted(len(body_of(r)["CheckItem"]) for r in recorder.requests
+                   if r.url.path.endswith("/account_check"))
+    assert sizes == [50, 100, 100]
+    assert result.summary == {"create": 250, "update": 0, "delete": 0}
+    assert result.estimate.calls == {"multiaccount_import": 3}
+
+
+def test_250_existing_accounts_with_fields_read_with_3_checks_and_3_profile_reads(make_api):
+    emulator = make_emulator()
+    seed(emulator, accounts={f"user{i}": {"nick": f"N{i}", "face_url": "old"} for i in range(250)})
+    want = desired(accounts={f"user{i}": {"nick": f"N{i}", "face_url": "new" if i % 2 else "old"}
+                             for i in range(250)})
+    result = plan(make_api(emulator), want, ENDPOINT)
+    assert counts(emulator) == {"get_all_robots": 1, "account_check": 3, "portrait_get": 3}
+    assert result.summary == {"create": 0, "update": 125, "delete": 0}
+    assert all(c.before == {"face_url": "old"} and c.after == {"face_url": "new"} for c in result.changes)
+
+
+def test_profiles_of_bots_and_accounts_share_batches_of_100(make_api):
+    emulator = make_emulator()
+    bots = {f"@RBT#b{i}": {"nick": f"B{i}"} for i in range(20)}
+    accounts = {f"user{i}": {"nick": f"N{i}"} for i in range(150)}
+    seed(emulator, bots=bots, accounts=accounts)
+    recorder = Recorder(EmulatorTransport(emulator))
+    result = plan(make_api(transport=recorder), desired(bots=bots, accounts=accounts), ENDPOINT)
+    assert result.empty
+    assert counts(emulator) == {"get_all_robots": 1, "account_check": 2, "portrait_get": math.ceil(170 / 100)}
+    asked = [body_of(r) for r in recorder.requests if r.url.path.endswith("/portrait_get")]
+    ids = [uid for body in asked for uid in body["To_Account"]]
+    assert sorted(ids) == sorted([*bots, *accounts])  # each read once
+    assert all(len(body["To_Account"]) <= 100 for body in asked)
+    assert all(body["TagList"] == [PROFILE_FIELDS["nick"]] for body in asked)  # only the managed tag
+    checked = [item["UserID"] for r in recorder.requests if r.url.path.endswith("/account_check")
+               for item in body_of(r)["CheckItem"]]
+    assert sorted(checked) == sorted(accounts)  # bots are known from get_all_robots, not checked
+
+
+def test_objects_without_managed_fields_are_never_profile_read(make_api):
+    emulator = make_emulator()
+    seed(emulator, bots={"@RBT#plain": {"nick": "P"}, "@RBT#gone": {}},
+         accounts={**{f"plain{i}": {"nick": "x"} for i in range(120)}, "managed": {"nick": "M"},
+                   "mallory": {"nick": "bad"}})
+    want = desired(bots={"@RBT#plain": None, "@RBT#gone": {"state": "absent"}},
+                   accounts={**{f"plain{i}": None for i in range(120)}, "managed": {"face_url": "f"},
+                             "mallory": {"state": "absent"}, "newbie": {"nick": "new"}})
+    recorder = Recorder(EmulatorTransport(emulator))
+    result = plan(make_api(transport=recorder), want, ENDPOINT)
+    assert counts(emulator) == {"get_all_robots": 1, "account_check": 2, "portrait_get": 1}
+    [read] = [body_of(r) for r in recorder.requests if r.url.path.endswith("/portrait_get")]
+    assert read["To_Account"] == ["managed"] and read["TagList"] == [PROFILE_FIELDS["face_url"]]
+    assert [(c.action, c.address) for c in result.changes] == [
+        ("update", "account.managed"), ("create", "account.newbie"),
+        ("delete", "account.mallory"), ("delete", "bot.@RBT#gone")]
+
+
+def test_nothing_declared_reads_only_the_bot_list(make_api):
+    emulator = make_emulator()
+    seed(emulator, bots={"@RBT#a": {}}, accounts={"alice": {}})
+    result = plan(make_api(emulator), desired(), ENDPOINT)
+    assert result.empty and result.observed_bots == ["@RBT#a"]
+    assert counts(emulator) == {"get_all_robots": 1}
+
+
+def test_undeclared_accounts_are_not_read(make_api):
+    emulator = make_emulator()
+    seed(emulator, accounts={f"other{i}": {"nick": "o"} for i in range(50)} | {"alice": {"nick": "A"}})
+    recorder = Recorder(EmulatorTransport(emulator))
+    plan(make_api(transport=recorder), desired(accounts={"alice": {"nick": "B"}}), ENDPOINT)
+    bodies = [json.dumps(body_of(r)) for r in recorder.requests]
+    assert not any("other" in body for body in bodies)
+
+
+def test_plan_never_writes(make_api):
+    emulator = make_emulator()
+    seed(emulator, bots={"@RBT#old": {"nick": "o"}, "@RBT#upd": {"nick": "u"}},
+         accounts={"alice": {"nick": "Al"}, "mallory": {}})
+    with emulator.store.lock:
+        before = json.dumps(emulator.store.snapshot(), sort_keys=True)
+        version = emulator.store.version
+    want = desired(bots={"@RBT#new": {"nick": "N"}, "@RBT#upd": {"nick": "U"}},
+                   accounts={"alice": {"nick": "Alice", "self_signature": "s"},
+                             "mallory": {"state": "absent"},
+                             **{f"n{i}": {"nick": "n"} for i in range(120)}},
+                   prune_bots=True)
+    result = plan(make_api(emulator), want, ENDPOINT)
+    assert result.summary == {"create": 121, "update": 2, "delete": 2}
+    assert writes(emulator) == {}
+    assert set(counts(emulator)) <= set(READS)
+    assert emulator.store.version == version
+    assert json.dumps(emulator.store.snapshot(), sort_keys=True) == before
+    # the same plan again from a fresh client: the app is unchanged
+    assert plan(make_api(emulator), want, ENDPOINT).data == result.data
+
+
+def test_live_state_holds_exactly_the_fields_read(make_api):
+    emulator = make_emulator()
+    seed(emulator, bots={"@RBT#a": {"nick": "A", "face_url": "fa", "self_signature": "sa"}, "@RBT#b": {}},
+         accounts={"alice": {"nick": "Al", "face_url": "f"}, "bob": {}})
+    want = desired(bots={"@RBT#a": {"self_signature": "x"}},
+                   accounts={"alice": {"nick": "Al", "self_signature": "s"}, "bob": None, "carol": None})
+    state = read_live(make_api(emulator), wanted_for(want))
+    assert isinstance(state, LiveState)
+    assert state.bot_ids == ["@RBT#a", "@RBT#b"]
+    assert dict(state.get("bot", "@RBT#a").fields) == {"self_signature": "sa"}
+    # a tag never set reads as ""
+    assert dict(state.get("account", "alice").fields) == {"nick": "Al", "self_signature": ""}
+    assert dict(state.get("account", "bob").fields) == {}
+    assert state.get("account", "carol") is None
+    assert state.get("bot", "@RBT#b") is None  # listed but not declared: only in bot_ids
+    assert writes(emulator) == {}
+
+
+def test_a_plan_against_the_emulator_matches_the_pure_diff(make_api):
+    emulator = make_emulator()
+    seed(emulator, bots={"@RBT#助手": {"nick": "客服"}}, accounts={"élodie": {"nick": "E"}, "m": {}})
+    want = desired(bots={"@RBT#助手": {"nick": "客服 🤖"}},
+                   accounts={"élodie": {"nick": "Élodie"}, "m": {"state": "absent"}, "名前": {"nick": "名"}})
+    result = plan(make_api(emulator), want, ENDPOINT)
+    assert [(c.action, c.address, c.before, c.after) for c in result.changes] == [
+        ("update", "bot.@RBT#助手", {"nick": "客服"}, {"nick": "客服 🤖"}),
+        ("update", "account.élodie", {"nick": "E"}, {"nick": "Élodie"}),
+        ("create", "account.名前", None, {"nick": "名"}),
+        ("delete", "account.m", {}, None),
+    ]
+
+
+# -- faults --------------------------------------------------------------------------------------------
+
+def _big_app(emulator):
+    seed(emulator, bots={f"@RBT#b{i}": {"nick": f"B{i}"} for i in range(15)},
+         accounts={f"user{i}": {"nick": f"N{i}", "face_url": "f"} for i in range(180)})
+
+
+BIG_WANT = dict(
+    bots={**{f"@RBT#b{i}": {"nick": f"B{i}" if i % 3 else "changed"} for i in range(10)},
+          "@RBT#new": {"nick": "N"}},
+    accounts={**{f"user{i}": {"nick": f"N{i}" if i % 4 else "changed", "face_url": "f"} for i in range(200)},
+              **{f"plain{i}": None for i in range(30)}, "user5": {"state": "absent"}},
+    prune_bots=True,
+    max_deletes=5,
+)
+
+
+@pytest.mark.parametrize("seed_value", [1, 2, 3])
+def test_a_read_under_30_percent_faults_gives_the_same_plan(make_api, seed_value):
+    calm = make_emulator()
+    _big_app(calm)
+    expected = plan(make_api(calm), desired(**BIG_WANT), ENDPOINT).data
+    faulty = make_emulator(fault_rate=0.3, seed=seed_value)
+    _big_app(faulty)
+    got = plan(make_api(faulty), desired(**BIG_WANT), ENDPOINT).data
+    assert got == expected  # fingerprint included
+    assert writes(faulty) == {}
+    assert sum(faulty.calls[name] for name in READS) > sum(calm.calls[name] for name in READS)
+
+
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_a_read_with_little_parallelism_gives_the_same_plan_and_calls(make_api, parallelism):
+    calm = make_emulator()
+    _big_app(calm)
+    expected = plan(make_api(calm), desired(**BIG_WANT), ENDPOINT).data
+    narrow = make_emulator()
+    _big_app(narrow)
+    assert plan(make_api(narrow, parallelism=parallelism), desired(**BIG_WANT), ENDPOINT).data == expected
+    # 230 accounts declared; profiles of 10 bots + 179 existing accounts with fields (user5 is absent)
+    assert counts(narrow) == counts(calm) == {"get_all_robots": 1, "account_check": 3, "portrait_get": 2}
+
+
+# -- failures ----------------------------------------------------------------------------------------
+
+def _mock_app(check=None, portrait=None):
+    """A MockTransport app: one bot, accounts a/b/c imported; per-endpoint overrides."""
+
+    def handler(request):
+        name = request.url.path.rsplit("/", 1)[-1]
+        body = body_of(request)
+        if name == "get_all_robots":
+            return envelope(Robot_Account=["@RBT#a"])
+        if name == "account_check":
+            items = [{"UserID": i["UserID"], "ResultCode": 0, "ResultInfo": "", "AccountStatus": "Imported"}
+                     for i in body["CheckItem"]]
+            return envelope(ResultItem=[check(item) if check else item for item in items])
+        if name == "portrait_get":
+            items = [{"To_Account": uid, "ResultCode": 0, "ResultInfo": "",
+                      "ProfileItem": [{"Tag": tag, "Value": "v"} for tag in body["TagList"]]}
+                     for uid in body["To_Account"]]
+            return portrait(items) if portrait else envelope(UserProfileItem=items)
+        raise AssertionError(f"plan must not call {name}")
+
+    return mock(handler)
+
+
+def test_a_permanent_item_failure_in_account_check_is_a_live_read_error(make_api):
+    def check(item):
+        if item["UserID"] == "bob":
+            return {**item, "ResultCode": 70402, "ResultInfo": "Err_invalid", "AccountStatus": None}
+        return item
+
+    want = desired(accounts={"alice": {"nick": "v"}, "bob": {"nick": "v"}, "carol": None})
+    with pytest.raises(LiveReadError) as caught:
+        plan(make_api(transport=_mock_app(check=check)), want, ENDPOINT)
+    text = str(caught.value)
+    assert isinstance(caught.value, ChatsyncError)
+    assert "'bob'" in text and "70402" in text
+    assert "alice" not in text and "carol" not in text
+    assert 1 <= len(text.splitlines()) <= 2
+    assert all(line.strip() for line in text.splitlines())
+
+
+def test_several_item_failures_name_the_first_and_count_the_rest(make_api):
+    def check(item):
+        return {**item, "ResultCode": 70402} if item["UserID"].startswith("bad") else item
+
+    want = desired(accounts={"bad1": None, "good": None, "bad2": None, "bad3": None})
+    with pytest.raises(LiveReadError) as caught:
+        read_live(make_api(transport=_mock_app(check=check)), wanted_for(want))
+    text = str(caught.value)
+    assert "70402" in text and "2 more" in text and len(text.splitlines()) <= 2
+
+
+def test_a_live_read_error_without_result_info_reads_cleanly(make_api):
+    # The service may leave ResultInfo empty; the message must not show an empty field (", ;").
+    def check(item):
+        return {**item, "ResultCode": 70402, "ResultInfo": ""} if item["UserID"] == "bob" else item
+
+    with pytest.raises(LiveReadError) as caught:
+        read_live(make_api(transport=_mock_app(check=check)), wanted_for(desired(accounts={"bob": None})))
+    first = str(caught.value).splitlines()[0]
+    assert "'bob'" in first and "70402" in first
+    assert ", ;" not in first and not first.rstrip().endswith(",")
+
+
+def test_a_permanent_item_failure_in_portrait_get_is_a_live_read_error(make_api):
+    def portrait(items):
+        items = [{**i, "ResultCode": 40003, "ResultInfo": "Err_Profile_Invalid_Account", "ProfileItem": []}
+                 if i["To_Account"] == "carol" else i for i in items]
+        return envelope(UserProfileItem=items, Fail_Account=["carol"])
+
+    want = desired(bots={"@RBT#a": {"nick": "v"}}, accounts={"alice": {"nick": "v"}, "carol": {"nick": "v"}})
+    with pytest.raises(LiveReadError) as caught:
+        plan(make_api(transport=_mock_app(portrait=portrait)), want, ENDPOINT)
+    text = str(caught.value)
+    assert "'carol'" in text and "40003" in text and len(text.splitlines()) <= 2
+
+
+def test_a_transient_item_failure_is_retried_and_the_plan_made(make_api):
+    seen = {"n": 0}
+
+    def check(item):
+        if item["UserID"] == "bob" and seen["n"] == 0:
+            seen["n"] += 1
+            return {**item, "ResultCode": 70169, "AccountStatus": None}
+        return item
+
+    want = desired(accounts={"alice": {"nick": "v"}, "bob": {"nick": "w"}})
+    result = plan(make_api(transport=_mock_app(check=check)), want, ENDPOINT)
+    assert [(c.address, c.before, c.after) for c in result.changes] == [("account.bob", {"nick": "v"},
+                                                                         {"nick": "w"})]
+
+
+def test_a_wrong_key_stops_the_read_with_a_chatsync_error(make_api):
+    emulator = make_emulator()
+    seed(emulator, accounts={"alice": {"nick": "A"}})
+    api = make_api(emulator, key="some-other-secret-key-entirely-0000")
+    want = desired(accounts={f"user{i}": {"nick": "n"} for i in range(250)})
+    with pytest.raises(ChatsyncError) as caught:
+        plan(api, want, ENDPOINT)
+    failure = caught.value
+    assert isinstance(failure, CallFailed) and failure.stops_run and failure.code == 70009
+    text = str(failure)
+    assert "70009" in text
+    assert len(text.splitlines()) <= 2
+    for secret in (SECRET, "some-other-secret-key-entirely-0000", *api.client.secrets()):
+        assert secret not in text
+    assert writes(emulator) == {}
+
+
+def test_a_run_stopping_failure_of_the_bot_list_propagates(make_api):
+    def handler(request):
+        name = request.url.path.rsplit("/", 1)[-1]
+        if name == "get_all_robots":
+            return envelope(70020)  # SDKAppID not found: wrong data centre, every call would fail
+        return envelope(ResultItem=[])
+
+    with pytest.raises(ChatsyncError) as caught:
+        plan(make_api(transport=mock(handler)), desired(accounts={"a": None}), ENDPOINT)
+    assert "70020" in str(caught.value)

@@ -1,0 +1,217 @@
+"""Plan value objects: the JSON shape of design.md §3, summary, safety, and reading a saved plan back."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from chatsync.errors import ChatsyncError
+from chatsync.plan import FORMAT_VERSION, Change, Estimate, Kept, Plan, PlanFileError
+from chatsync.planner import diff
+from tests.plan.conftest import ENDPOINT, desired, live
+
+
+def sample_plan() -> Plan:
+    """A plan with one of everything: create, update, two deletes, a kept id, a warning."""
+    want = desired(
+        bots={"@RBT#support": {"nick": "Support"}, "@RBT#old": {"state": "absent"}},
+        accounts={"alice": {"nick": "Alice"}, "mallory": {"state": "absent"},
+                  "administrator": {"state": "absent"}},
+    )
+    have = live(bots={"@RBT#old": {}}, accounts={"alice": {"nick": "Al"}, "mallory": {},
+                                                 "administrator": {}})
+    return diff(want, have, endpoint=ENDPOINT)
+
+
+def test_change_data_is_the_documented_json_shape():
+    create = Change("bot", "@RBT#support", "create", None, {"nick": "Support"})
+    assert create.data == {"address": "bot.@RBT#support", "kind": "bot", "user_id": "@RBT#support",
+                           "action": "create", "before": None, "after": {"nick": "Support"}}
+    update = Change("account", "alice", "update", {"nick": "Al"}, {"nick": "Alice"})
+    assert update.data == {"address": "account.alice", "kind": "account", "user_id": "alice",
+                           "action": "update", "before": {"nick": "Al"}, "after": {"nick": "Alice"}}
+    assert create.note == update.note == ""
+
+
+def test_delete_change_carries_its_reason_and_note():
+    bot = Change("bot", "@RBT#old", "delete", {}, None, "not declared (prune_bots)")
+    assert bot.data["reason"] == "not declared (prune_bots)"
+    assert bot.data["after"] is None
+    assert bot.note == "invalidate"
+    account = Change("account", "mallory", "delete", {}, None, "state: absent")
+    assert "3 months" in account.note
+
+
+def test_kept_and_estimate_data():
+    kept = Kept("account", "administrator", "the admin")
+    assert kept.data == {"address": "account.administrator", "kind": "account",
+                         "user_id": "administrator", "reason": "the admin"}
+    estimate = Estimate({"create_robot": 2, "portrait_set": 0, "account_check": 1}, 0.01234)
+    assert estimate.api_calls == 3
+    assert estimate.data == {"api_calls": 3, "seconds": 0.01,
+                             "calls": {"create_robot": 2, "account_check": 1}}
+
+
+def test_plan_data_has_every_documented_key_and_is_json():
+    plan = sample_plan()
+    data = plan.data
+    for key in ("format_version", "app", "changes", "summary", "safe", "unsafe_reasons", "estimate",
+                "fingerprint"):
+        assert key in data, key
+    assert data["format_version"] == FORMAT_VERSION == "1"
+    assert data["app"]["sdkappid"] == 1400000000 and data["app"]["endpoint"] == ENDPOINT
+    assert data["summary"] == {"create": 1, "update": 1, "delete": 2}
+    assert data["safe"] is True and data["unsafe_reasons"] == []
+    assert isinstance(data["estimate"]["api_calls"], int) and isinstance(data["estimate"]["seconds"], float)
+    assert data["fingerprint"].startswith("sha256:") and len(data["fingerprint"]) == 7 + 64
+    assert [c["action"] for c in data["changes"]] == ["create", "update", "delete", "delete"]
+    assert {c["action"] for c in data["changes"]} <= {"create", "update", "delete"}
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_summary_and_summary_line():
+    plan = sample_plan()
+    assert plan.summary == {"create": 1, "update": 1, "delete": 2}
+    assert plan.summary_line() == "Plan: 1 to create, 1 to update, 2 to delete."
+    empty = diff(desired(), live(), endpoint=ENDPOINT)
+    assert empty.empty and empty.changes == []
+    assert empty.summary_line() == "Plan: 0 to create, 0 to update, 0 to delete."
+
+
+def test_safe_follows_unsafe_reasons_only():
+    plan = Plan(1, ENDPOINT, [])
+    assert plan.safe
+    plan.errors.append("too many bots")
+    assert plan.safe  # errors cannot be forced away, but they are not "unsafe_reasons"
+    plan.unsafe_reasons.append("too many deletes")
+    assert not plan.safe and plan.data["safe"] is False
+
+
+def test_from_data_round_trips_exactly():
+    plan = sample_plan()
+    data = plan.data
+    again = Plan.from_data(json.loads(json.dumps(data)))
+    assert again.data == data
+    assert again.changes == plan.changes
+    assert again.kept == plan.kept
+    assert again.fingerprint == plan.fingerprint
+    assert again.observed_bots == plan.observed_bots
+    assert Plan.from_data(again.data).data == data
+
+
+def test_from_data_round_trips_unicode():
+    want = desired(bots={"@RBT#助手": {"nick": "客服 🤖"}}, accounts={"élodie": {"nick": "Élodie"}})
+    plan = diff(want, live(accounts={"élodie": {"nick": "Elodie"}}), endpoint=ENDPOINT)
+    text = json.dumps(plan.data, ensure_ascii=False)
+    assert Plan.from_data(json.loads(text)).data == plan.data
+
+
+def test_from_data_keeps_the_app_settings_apply_needs():
+    want = desired(accounts={"alice": {"nick": "A"}}, admin="ops", secret_key_env="MY_KEY",
+                   rates={"portrait_set": 400})
+    plan = diff(want, live(), endpoint=ENDPOINT)
+    again = Plan.from_data(json.loads(json.dumps(plan.data)))
+    assert again.data == plan.data
+    assert (again.sdkappid, again.endpoint) == (1400000000, ENDPOINT)
+
+
+def test_from_data_of_an_unsafe_plan_stays_unsafe():
+    plan = Plan(1, ENDPOINT, [], unsafe_reasons=["deletes too much"], errors=["21 bots"])
+    again = Plan.from_data(plan.data)
+    assert not again.safe and again.unsafe_reasons == ["deletes too much"] and again.errors == ["21 bots"]
+
+
+def _broken(edit):
+    data = copy.deepcopy(sample_plan().data)
+    edit(data)
+    return data
+
+
+def _set(path, value):
+    def edit(data):
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return edit
+
+
+def _drop(path):
+    def edit(data):
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+    return edit
+
+
+NOT_A_PLAN = {
+    "a list": [1, 2],
+    "a string": "plan",
+    "null": None,
+    "a number": 1,
+    "empty object": {},
+    "wrong format_version": _broken(_set(["format_version"], "2")),
+    "format_version as int": _broken(_set(["format_version"], 1)),
+    "no format_version": _broken(_drop(["format_version"])),
+    "no changes": _broken(_drop(["changes"])),
+    "no app": _broken(_drop(["app"])),
+    "no sdkappid": _broken(_drop(["app", "sdkappid"])),
+    "no endpoint": _broken(_drop(["app", "endpoint"])),
+    "no fingerprint": _broken(_drop(["fingerprint"])),
+    "no observed": _broken(_drop(["observed"])),
+    "changes not a list": _broken(_set(["changes"], None)),
+    "change not an object": _broken(_set(["changes", 0], "bot.x")),
+    "change without kind": _broken(_drop(["changes", 0, "kind"])),
+    "change without before": _broken(_drop(["changes", 0, "before"])),
+    "unknown action": _broken(_set(["changes", 0, "action"], "replace")),
+    "unknown kind": _broken(_set(["changes", 0, "kind"], "group")),
+    "user_id not a string": _broken(_set(["changes", 0, "user_id"], 7)),
+    "after a list": _broken(_set(["changes", 0, "after"], ["nick"])),
+    "field value a number": _broken(_set(["changes", 0, "after"], {"nick": 5})),
+    "app not an object": _broken(_set(["app"], [1400000000])),
+    "sdkappid not a number": _broken(_set(["app", "sdkappid"], "abc")),
+    "endpoint not a string": _broken(_set(["app", "endpoint"], 8080)),
+    "fingerprint not a string": _broken(_set(["fingerprint"], None)),
+    "estimate seconds not a number": _broken(_set(["estimate", "seconds"], "soon")),
+    "observed bots not a list of strings": _broken(_set(["observed", "bots"], [1])),
+    "warning not a string": _broken(_set(["warnings"], [{"x": 1}])),
+}
+
+
+@pytest.mark.parametrize("data", NOT_A_PLAN.values(), ids=NOT_A_PLAN.keys())
+def test_from_data_refuses_anything_else_with_a_plan_file_error(data):
+    with pytest.raises(PlanFileError) as caught:
+        Plan.from_data(data, source="plan.json")
+    text = str(caught.value)
+    assert isinstance(caught.value, ChatsyncError)
+    assert text.startswith("plan.json ") and "chatsync plan --out" in text
+    assert len(text.splitlines()) <= 2
+    assert caught.value.__cause__ is None  # no traceback chain shown to users
+
+
+def test_wrong_format_version_is_named():
+    with pytest.raises(PlanFileError, match="format_version '2'"):
+        Plan.from_data(_broken(_set(["format_version"], "2")))
+
+
+# A list where one is expected must not be read as a list of its characters, and ids/kinds of kept
+# entries must be checked like those of changes: otherwise a foreign or hand-edited file is accepted.
+WRONG_TYPES_ACCEPTED = {
+    "warnings a string": _broken(_set(["warnings"], "a warning")),
+    "unsafe_reasons a string": _broken(_set(["unsafe_reasons"], "deletes 50")),
+    "observed bots a string": _broken(_set(["observed", "bots"], "@RBT#old")),
+    "kept kind unknown": _broken(_set(["kept", 0, "kind"], "group")),
+    "kept user_id a number": _broken(_set(["kept", 0, "user_id"], 7)),
+    "sdkappid a boolean": _broken(_set(["app", "sdkappid"], True)),
+    "sdkappid a string": _broken(_set(["app", "sdkappid"], "1400000000")),
+    "estimate calls not numbers": _broken(_set(["estimate", "calls"], {"create_robot": "one"})),
+}
+
+
+@pytest.mark.parametrize("data", WRONG_TYPES_ACCEPTED.values(), ids=WRONG_TYPES_ACCEPTED.keys())
+def test_from_data_refuses_wrong_types_that_python_would_coerce(data):
+    with pytest.raises(PlanFileError):
+        Plan.from_data(data)
