@@ -47,7 +47,11 @@ def main(ctx: click.Context, debug: bool, verbose: bool) -> None:
       chatsync validate            check the files offline
       chatsync plan                show what would change in the live app
       chatsync apply               make the live app match
+      chatsync export              write the live app as a config
       chatsync emulator            run a local stand-in for the Chat REST API
+
+    \b
+    Shell completion: eval "$(_CHATSYNC_COMPLETE=bash_source chatsync)" (zsh_source, fish_source).
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug

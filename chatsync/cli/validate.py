@@ -7,7 +7,14 @@ import click
 from chatsync.config import load, schema_text
 
 
-@click.command()
+VALIDATE_EPILOG = """\b
+Examples:
+  chatsync validate                      # chatsync.yaml in this directory
+  chatsync validate bots envs/prod       # a shared directory plus an environment
+"""
+
+
+@click.command(epilog=VALIDATE_EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 def validate(paths: tuple[str, ...]) -> None:
     """Check config files offline (schema and rules; no network).
@@ -19,7 +26,7 @@ def validate(paths: tuple[str, ...]) -> None:
     click.echo(f"Valid: {state.summary()}.")
 
 
-@click.command()
+@click.command(epilog="\b\nExample:\n  chatsync schema > chatsync.schema.json")
 def schema() -> None:
     """Print the JSON Schema of the config files (for editors: yaml-language-server)."""
     click.echo(schema_text(), nl=False)
