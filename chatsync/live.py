@@ -47,8 +47,12 @@ class LiveState:
     principals: dict[str, Principal] = field(default_factory=dict)
 
     def get(self, kind: Kind, user_id: str) -> Principal | None:
-        """The live object, or None when it does not exist."""
-        return self.principals.get(f"{kind}.{user_id}")
+        """The live object, or None when it does not exist. A listed bot that was not wanted (a bot
+        to prune) exists with no fields read."""
+        found = self.principals.get(f"{kind}.{user_id}")
+        if found is None and kind == "bot" and user_id in self.bot_ids:
+            return Principal("bot", user_id)
+        return found
 
 
 def wanted_for(desired: DesiredState) -> list[Wanted]:
@@ -148,8 +152,9 @@ def _failure_text(failures: list[tuple[Wanted, ItemResult]]) -> str:
     want, result = failures[0]
     more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
     code = f"error {result.code}" if result.code is not None else "no code"
+    info = f", {result.info}" if result.info else ""
     hint = f"; {result.hint}" if result.hint else ""
     return (
-        f"could not read {want.kind} {want.user_id!r}{more}: {code}, {result.info}{hint}\n"
+        f"could not read {want.kind} {want.user_id!r}{more}: {code}{info}{hint}\n"
         "  No plan was made; run it again (with -v to see each call)."
     )

@@ -116,7 +116,9 @@ class Plan:
     """Everything ``plan`` found: changes, kept ids, warnings, safety, estimate and fingerprint.
 
     ``unsafe_reasons`` can be overridden with ``--force``; ``errors`` cannot (e.g. more than 20
-    bots). ``observed_bots`` is the live bot list the plan saw, kept for the stale check.
+    bots). ``observed_bots`` and ``observed_objects`` are what the plan saw live, kept for the
+    stale check: the bot list, and for each object it touches None (absent) or every managed field
+    it read (``{}`` for an object that exists with none).
     """
 
     sdkappid: int
@@ -132,6 +134,7 @@ class Plan:
     estimate: Estimate = field(default_factory=lambda: Estimate({}, 0.0))
     fingerprint: str = ""
     observed_bots: list[str] = field(default_factory=list)
+    observed_objects: dict[str, dict[str, str] | None] = field(default_factory=dict)
 
     @property
     def app(self) -> AppConfig:
@@ -149,8 +152,8 @@ class Plan:
 
     @property
     def safe(self) -> bool:
-        """True when nothing needs ``--force``."""
-        return not self.unsafe_reasons
+        """True when the plan can be applied without ``--force`` (and has no errors)."""
+        return not self.unsafe_reasons and not self.errors
 
     @property
     def empty(self) -> bool:
@@ -177,7 +180,7 @@ class Plan:
             "kept": [kept.data for kept in self.kept],
             "warnings": list(self.warnings),
             "estimate": self.estimate.data,
-            "observed": {"bots": list(self.observed_bots)},
+            "observed": {"bots": list(self.observed_bots), "objects": dict(self.observed_objects)},
             "fingerprint": self.fingerprint,
         }
 
@@ -194,33 +197,67 @@ class Plan:
 
 
 def _plan_from_data(data: Any) -> Plan:
-    if not isinstance(data, dict):
-        raise TypeError("not an object")
+    data = _object(data)
     version = data["format_version"]
     if version != FORMAT_VERSION:
         raise ValueError(f"format_version {version!r}; this chatsync reads {FORMAT_VERSION!r}")
+    app = _object(data["app"])
     changes = []
-    for item in data["changes"]:
+    for item in _list(data["changes"]):
+        item = _object(item)
         if item["kind"] not in ("bot", "account") or item["action"] not in ACTIONS:
             raise ValueError(f"unknown kind or action in {item.get('address')!r}")
         changes.append(Change(item["kind"], _text(item["user_id"]), item["action"], _fields(item["before"]),
-                              _fields(item["after"]), item.get("reason", "")))
-    estimate = data.get("estimate") or {}
+                              _fields(item["after"]), _text(item.get("reason", ""))))
+    kept = []
+    for item in _list(data.get("kept", [])):
+        item = _object(item)
+        if item["kind"] not in ("bot", "account"):
+            raise ValueError(f"unknown kind in kept {item.get('address')!r}")
+        kept.append(Kept(item["kind"], _text(item["user_id"]), _text(item["reason"])))
+    estimate = _object(data.get("estimate") or {})
+    observed = _object(data["observed"])
     return Plan(
-        sdkappid=int(data["app"]["sdkappid"]),
-        endpoint=_text(data["app"]["endpoint"]),
-        admin=_text(data["app"].get("admin", DEFAULT_ADMIN)),
-        secret_key_env=_text(data["app"].get("secret_key_env", DEFAULT_SECRET_KEY_ENV)),
-        rates={_text(k): int(v) for k, v in data["app"].get("rate_limits", {}).items()},
+        sdkappid=_integer(app["sdkappid"]),
+        endpoint=_text(app["endpoint"]),
+        admin=_text(app.get("admin", DEFAULT_ADMIN)),
+        secret_key_env=_text(app.get("secret_key_env", DEFAULT_SECRET_KEY_ENV)),
+        rates={_text(k): _integer(v) for k, v in _object(app.get("rate_limits", {})).items()},
         changes=changes,
-        kept=[Kept(k["kind"], k["user_id"], k["reason"]) for k in data.get("kept", [])],
-        warnings=[_text(w) for w in data.get("warnings", [])],
-        unsafe_reasons=[_text(r) for r in data.get("unsafe_reasons", [])],
-        errors=[_text(e) for e in data.get("errors", [])],
-        estimate=Estimate(dict(estimate.get("calls", {})), float(estimate.get("seconds", 0.0))),
+        kept=kept,
+        warnings=[_text(w) for w in _list(data.get("warnings", []))],
+        unsafe_reasons=[_text(r) for r in _list(data.get("unsafe_reasons", []))],
+        errors=[_text(e) for e in _list(data.get("errors", []))],
+        estimate=Estimate({_text(k): _integer(v) for k, v in _object(estimate.get("calls", {})).items()},
+                          _number(estimate.get("seconds", 0.0))),
         fingerprint=_text(data["fingerprint"]),
-        observed_bots=[_text(b) for b in data["observed"]["bots"]],
+        observed_bots=[_text(b) for b in _list(observed["bots"])],
+        observed_objects={_text(k): _fields(v) for k, v in _object(observed["objects"]).items()},
     )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("expected an object")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def _integer(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("expected an integer")
+    return value
+
+
+def _number(value: Any) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError("expected a number")
+    return float(value)
 
 
 def _text(value: Any) -> str:
@@ -232,6 +269,4 @@ def _text(value: Any) -> str:
 def _fields(value: Any) -> dict[str, str] | None:
     if value is None:
         return None
-    if not isinstance(value, dict):
-        raise TypeError("fields must be an object")
-    return {_text(k): _text(v) for k, v in value.items()}
+    return {_text(k): _text(v) for k, v in _object(value).items()}

@@ -57,11 +57,11 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
 
     result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
                   admin=app.admin, secret_key_env=app.secret_key_env, rates=dict(app.rates),
-                  observed_bots=list(live.bot_ids))
+                  observed_bots=list(live.bot_ids), observed_objects=observed(changes, live))
     _check_safety(result, desired, live)
     calls = apply_calls(changes)
     result.estimate = Estimate(calls, _seconds(calls, app.rates))
-    result.fingerprint = fingerprint(app.sdkappid, live.bot_ids, snapshots(changes))
+    result.fingerprint = fingerprint(app.sdkappid, live.bot_ids, result.observed_objects)
     return result
 
 
@@ -138,15 +138,20 @@ def _seconds(calls: Mapping[str, int], rates: Mapping[str, int]) -> float:
                for name, count in calls.items())
 
 
-def snapshots(changes: Iterable[Change]) -> dict[str, Any]:
-    """What the plan saw of each object it touches: None (absent) or the fields it read."""
-    result: dict[str, Any] = {}
+def observed(changes: Iterable[Change], live: LiveState,
+             fields_of: Mapping[str, Iterable[str]] | None = None) -> dict[str, dict[str, str] | None]:
+    """What ``live`` holds of each object ``changes`` touch: None when it does not exist, else every
+    managed field that was read (by default, all the live object carries)."""
+    seen: dict[str, dict[str, str] | None] = {}
     for change in changes:
-        if change.action == "create":
-            result[change.address] = None
+        have = live.get(change.kind, change.user_id)
+        if have is None:
+            seen[change.address] = None
+        elif fields_of is None:
+            seen[change.address] = dict(have.fields)
         else:
-            result[change.address] = dict(change.before or {})
-    return result
+            seen[change.address] = {name: have.fields.get(name, "") for name in fields_of[change.address]}
+    return seen
 
 
 def fingerprint(sdkappid: int, bot_ids: Iterable[str], seen: Mapping[str, Any]) -> str:
@@ -159,41 +164,40 @@ def fingerprint(sdkappid: int, bot_ids: Iterable[str], seen: Mapping[str, Any]) 
 def recheck(api: ChatApi, saved: Plan) -> list[str]:
     """What changed in the live app since ``saved`` was made: [] when it is still current.
 
-    Re-reads only the bot list and the objects the plan touches (their existence, and the fields an
-    update changes), and compares them with what the plan saw.
+    Re-reads only the bot list and the objects the plan touches (their existence, and every
+    managed field the plan saw), and compares them with what the plan saw.
     """
-    wanted = [Wanted(c.kind, c.user_id, tuple(c.before or {}) if c.action == "update" else ())
-              for c in saved.changes]
+    fields_of = {address: tuple(seen or {}) for address, seen in saved.observed_objects.items()}
+    wanted = [Wanted(c.kind, c.user_id, fields_of.get(c.address, ())) for c in saved.changes]
     live = read_live(api, wanted)
-    if fingerprint(saved.sdkappid, live.bot_ids, _seen_now(saved.changes, live)) == saved.fingerprint:
+    now = observed(saved.changes, live, fields_of)
+    if fingerprint(saved.sdkappid, live.bot_ids, now) == saved.fingerprint:
         return []
-    return _differences(saved, live)
+    return _differences(saved, live.bot_ids, now)
 
 
 def tampered(saved: Plan) -> bool:
-    """True when a saved plan's changes or bot list no longer match its own fingerprint."""
-    return fingerprint(saved.sdkappid, saved.observed_bots, snapshots(saved.changes)) != saved.fingerprint
+    """True when a saved plan's contents no longer match its own fingerprint and observations."""
+    if fingerprint(saved.sdkappid, saved.observed_bots, saved.observed_objects) != saved.fingerprint:
+        return True
+    for change in saved.changes:
+        if change.address not in saved.observed_objects:
+            return True
+        seen = saved.observed_objects[change.address]
+        if (change.action == "create") != (seen is None):
+            return True
+        if change.action == "update" and any(seen.get(k, "") != v for k, v in (change.before or {}).items()):
+            return True
+    return False
 
 
-def _seen_now(changes: Iterable[Change], live: LiveState) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for change in changes:
-        have = live.get(change.kind, change.user_id)
-        if change.action == "create" or have is None:
-            seen[change.address] = None if have is None else {}
-        else:
-            seen[change.address] = {name: have.fields.get(name, "") for name in change.before or {}}
-    return seen
-
-
-def _differences(saved: Plan, live: LiveState) -> list[str]:
+def _differences(saved: Plan, bot_ids: list[str], now: Mapping[str, Any]) -> list[str]:
     found = []
-    before, now = set(saved.observed_bots), set(live.bot_ids)
-    found += [f"bot list: {bot!r} appeared" for bot in sorted(now - before)]
-    found += [f"bot list: {bot!r} disappeared" for bot in sorted(before - now)]
-    planned, current = snapshots(saved.changes), _seen_now(saved.changes, live)
-    for address, was in planned.items():
-        is_now = current[address]
+    before, current_bots = set(saved.observed_bots), set(bot_ids)
+    found += [f"bot list: {bot!r} appeared" for bot in sorted(current_bots - before)]
+    found += [f"bot list: {bot!r} disappeared" for bot in sorted(before - current_bots)]
+    for address, was in saved.observed_objects.items():
+        is_now = now.get(address)
         if was == is_now:
             continue
         if was is None or is_now is None:

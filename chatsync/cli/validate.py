@@ -6,7 +6,6 @@ import click
 
 from chatsync.config import load, schema_text
 
-
 VALIDATE_EPILOG = """\b
 Examples:
   chatsync validate                      # chatsync.yaml in this directory

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+from chatsync.live import LiveState
+from chatsync.model import Principal
 from chatsync.plan import Change
-from chatsync.planner import diff, fingerprint, snapshots
+from chatsync.planner import diff, fingerprint, observed
 from tests.plan.conftest import ENDPOINT, desired, live
 from tests.support import SECRET
 
@@ -77,11 +79,18 @@ def test_depends_on_the_app():
     assert fp(sdkappid=1400000001) != fp()
 
 
-def test_snapshots_record_what_the_plan_saw():
+def test_observed_records_every_managed_field_the_plan_read():
+    # An update records all fields read (not only the changed ones), so a saved plan can tell that
+    # an untouched managed field changed before apply --plan; a pruned bot exists with no fields.
     changes = [Change("bot", "@RBT#n", "create", None, {"nick": "N"}),
                Change("account", "a", "update", {"nick": "x"}, {"nick": "y"}),
-               Change("account", "m", "delete", {}, None)]
-    assert snapshots(changes) == {"bot.@RBT#n": None, "account.a": {"nick": "x"}, "account.m": {}}
+               Change("account", "m", "delete", {}, None),
+               Change("bot", "@RBT#old", "delete", {}, None)]
+    state = LiveState(bot_ids=["@RBT#old"], principals={
+        "account.a": Principal("account", "a", {"nick": "x", "face_url": "f"}),
+        "account.m": Principal("account", "m")})
+    assert observed(changes, state) == {"bot.@RBT#n": None, "account.a": {"nick": "x", "face_url": "f"},
+                                        "account.m": {}, "bot.@RBT#old": {}}
 
 
 def test_unicode_ids_and_values():

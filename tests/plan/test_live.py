@@ -150,7 +150,7 @@ def test_live_state_holds_exactly_the_fields_read(make_api):
     assert dict(state.get("account", "alice").fields) == {"nick": "Al", "self_signature": ""}
     assert dict(state.get("account", "bob").fields) == {}
     assert state.get("account", "carol") is None
-    assert state.get("bot", "@RBT#b") is None  # listed but not declared: only in bot_ids
+    assert dict(state.get("bot", "@RBT#b").fields) == {}  # listed, not declared: exists, nothing read
     assert writes(emulator) == {}
 
 

@@ -80,11 +80,12 @@ def test_summary_and_summary_line():
     assert empty.summary_line() == "Plan: 0 to create, 0 to update, 0 to delete."
 
 
-def test_safe_follows_unsafe_reasons_only():
+def test_safe_is_false_with_unsafe_reasons_or_errors():
     plan = Plan(1, ENDPOINT, [])
     assert plan.safe
     plan.errors.append("too many bots")
-    assert plan.safe  # errors cannot be forced away, but they are not "unsafe_reasons"
+    assert not plan.safe and plan.data["safe"] is False  # an error is never safe to apply
+    plan.errors.clear()
     plan.unsafe_reasons.append("too many deletes")
     assert not plan.safe and plan.data["safe"] is False
 
