@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -92,6 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON rows")
     args = parser.parse_args()
     process, url = start_emulator()
     try:
@@ -103,6 +105,11 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=10)
     rate = total / elapsed
+    if args.json:
+        print(json.dumps([{"measure": "emulator throughput (requests/s over loopback)",
+                           "value": round(rate), "goal": f">= {FLOOR:,.0f}", "ratio": round(rate / FLOOR, 2),
+                           "passed": rate >= FLOOR and failed == 0}], indent=2))
+        return
     print(f"emulator throughput: {rate:,.0f} requests/s over loopback "
           f"({total:,} calls, {args.threads} keep-alive threads, {elapsed:.1f} s, {failed} errors)")
     print(f"emulator CPU per request: {server_cpu / total * 1e6:,.0f} us "
