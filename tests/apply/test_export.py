@@ -1,0 +1,138 @@
+"""``chatsync export``: the live app as a config that validates and plans to no changes: every live
+bot (declared or not), and the named accounts that exist, with their whole profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.apply.conftest import WRITE_ENDPOINTS, all_fields, assert_clean_error, write_config
+
+BOTS = {
+    "@RBT#declared": {"nick": "Declared", "face_url": "https://img.example/d.png", "self_signature": "sig"},
+    "@RBT#undeclared": {"nick": "Undeclared"},
+    "@RBT#客服": {"nick": "客服 🤖", "self_signature": "您好"},
+    "@RBT#10086": {},
+}
+ACCOUNTS = {
+    "alice": {"nick": "Alice", "face_url": "https://img.example/a.png", "self_signature": "Hi"},
+    "10086": {"nick": "China Mobile"},
+    "007": {"nick": "007"},
+    "élodie": {"nick": "Élodie", "self_signature": "Ça va ?"},
+    "用户一": {"nick": "一"},
+    "bob": {},
+    "tricky": {"nick": "yes", "face_url": "null", "self_signature": "#1: a: b - [x] {y} 'q' \"dq\""},
+    "numbers": {"nick": "123", "face_url": "1e3", "self_signature": "0x1F"},
+    "spaces": {"nick": " leading and trailing ", "face_url": "~", "self_signature": "line one\nline two"},
+    "unlisted": {"nick": "Not named anywhere"},
+}
+IDS_FILE = """\
+# accounts to adopt
+10086
+élodie
+
+用户一
+  007
+bob
+tricky
+numbers
+spaces
+ghost
+alice
+"""
+NAMED = ["alice", "10086", "élodie", "用户一", "007", "bob", "tricky", "numbers", "spaces"]
+
+
+@pytest.fixture
+def app(serve):
+    app = serve()
+    app.seed(BOTS, ACCOUNTS)
+    return app
+
+
+@pytest.fixture
+def exported(app, tmp_path) -> Path:
+    config = write_config(tmp_path, bots={"@RBT#declared": {"nick": "Old"}},
+                          accounts={"alice": {"nick": "Alice"}, "ghost2": {"state": "absent"}})
+    ids = tmp_path / "ids.txt"
+    ids.write_text(IDS_FILE, encoding="utf-8")
+    out = tmp_path / "exported.yaml"
+    result = app.cli("export", config, "--accounts-file", str(ids), "--out", str(out))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    return out
+
+
+def test_export_is_valid_and_plans_to_no_changes(app, exported):
+    validated = app.cli("validate", str(exported))
+    assert validated.exit_code == 0, (validated.stdout, validated.stderr)
+    app.forget_calls()
+    plan = app.cli("plan", str(exported), "--detailed-exitcode")
+    assert plan.exit_code == 0, (plan.stdout, plan.stderr)
+    assert plan.stdout.endswith("No changes. The app matches the configuration.\n")
+    applied = app.cli("apply", str(exported), "--auto-approve")
+    assert applied.exit_code == 0 and "Apply complete" not in applied.stdout
+    assert not any(app.emulator.calls.get(name) for name in WRITE_ENDPOINTS)
+
+
+def test_export_holds_every_live_bot_and_the_named_accounts_that_exist(app, exported):
+    document = yaml.safe_load(exported.read_text(encoding="utf-8"))
+    assert document["version"] == 1
+    assert document["app"]["sdkappid"] == 1400000000
+    assert sorted(document["bots"]) == sorted(BOTS)
+    for bot, fields in BOTS.items():
+        assert document["bots"][bot] == all_fields(fields), bot
+    assert list(document["accounts"]) == NAMED  # config first, then the file; ghost and unlisted left out
+    for user_id in NAMED:
+        assert isinstance(user_id, str)
+        assert document["accounts"][user_id] == all_fields(ACCOUNTS[user_id]), user_id
+
+
+def test_export_keeps_unicode_and_numeric_looking_ids_as_text(exported):
+    text = exported.read_text(encoding="utf-8")
+    assert "用户一" in text and "élodie" in text and "客服 🤖" in text  # readable, not \\u escapes
+    document = yaml.safe_load(text)
+    assert "10086" in document["accounts"] and 10086 not in document["accounts"]
+    assert "007" in document["accounts"] and 7 not in document["accounts"]
+    assert document["accounts"]["numbers"]["nick"] == "123"
+
+
+def test_export_to_stdout_matches_the_file(app, exported, tmp_path):
+    config = write_config(tmp_path, bots={"@RBT#declared": {"nick": "Old"}},
+                          accounts={"alice": {"nick": "Alice"}, "ghost2": {"state": "absent"}})
+    result = app.cli("export", config, "--accounts-file", str(tmp_path / "ids.txt"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == exported.read_text(encoding="utf-8")
+
+
+def test_export_names_no_secret(app, exported):
+    text = exported.read_text(encoding="utf-8")
+    document = yaml.safe_load(text)
+    assert document["app"]["secret_key_env"] == "CHATSYNC_SECRET_KEY"  # the name, never the key
+    assert "usersig" not in text.lower()
+
+
+def test_export_without_an_accounts_file_exports_the_declared_accounts(app, tmp_path):
+    config = write_config(tmp_path, accounts={"alice": None, "10086": {"nick": "x"}, "ghost": None})
+    result = app.cli("export", config)
+    assert result.exit_code == 0, result.stderr
+    document = yaml.safe_load(result.stdout)
+    assert list(document["accounts"]) == ["alice", "10086"]
+    assert sorted(document["bots"]) == sorted(BOTS)
+
+
+def test_export_of_a_missing_accounts_file_is_a_clear_error(app, tmp_path):
+    config = write_config(tmp_path, accounts={"alice": None})
+    missing = str(tmp_path / "nope.txt")
+    assert_clean_error(app.cli("export", config, "--accounts-file", missing), "cannot read", missing)
+    assert not (tmp_path / "exported.yaml").exists()
+
+
+def test_export_with_a_wrong_key_writes_no_file(app, tmp_path):
+    config = write_config(tmp_path, accounts={"alice": None})
+    out = tmp_path / "out.yaml"
+    result = app.cli("export", config, "--out", str(out), env=app.env(CHATSYNC_SECRET_KEY="not-the-key-42"))
+    assert_clean_error(result, "70009")
+    assert not out.exists()
