@@ -7,6 +7,7 @@ import sys
 import click
 
 from chatsync.cli.common import (
+    call_rate,
     color_option,
     connected,
     parallelism_option,
@@ -53,7 +54,7 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     existing objects with managed fields; nothing is written.
     """
     desired = load(paths)
-    with connected(desired.app, parallelism) as api, progress(api.client, "Reading the live app"):
+    with connected(desired.app, parallelism) as api, progress("Reading the live app", call_rate(api.client)):
         result = make_plan(api, desired, api.client.target.url)
     if out_file:
         write_atomically(out_file, json_plan.render(result))

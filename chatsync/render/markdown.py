@@ -18,6 +18,7 @@ MARKER = "<!-- chatsync-plan -->"
 MAX_CHARS = 60_000
 FOLD_AFTER = 20  # more changes than this go inside <details>
 _RESERVE = 600  # room kept for the closing lines and the "left out" note
+_SPECIAL = set("\\|*_`[]#~")  # Markdown punctuation, written as numeric entities
 
 
 def render(plan: Plan, color: bool = False) -> str:
@@ -33,13 +34,14 @@ def render(plan: Plan, color: bool = False) -> str:
         head.append(f"> **Warning:** {_cell(warning)}")
     if plan.errors or plan.unsafe_reasons or plan.warnings:
         head.append("")
+    kept: list[str] = []
+    if plan.kept:
+        kept = ["", "Kept (never deleted): " + ", ".join(
+            f"{k.kind} {_code(k.user_id)} ({_cell(k.reason)})" for k in plan.kept)]
     body: list[str] = []
     if plan.changes:
-        body += _table(plan.changes, budget=MAX_CHARS - _RESERVE - _length(head))
-    if plan.kept:
-        body += ["", "Kept (never deleted): " + ", ".join(
-            f"{k.kind} {_code(k.user_id)} ({_cell(k.reason)})" for k in plan.kept)]
-    text = "\n".join(head + body).rstrip("\n") + "\n"
+        body += _table(plan.changes, budget=MAX_CHARS - _RESERVE - _length(head) - _length(kept))
+    text = "\n".join(head + body + kept).rstrip("\n") + "\n"
     return text[:MAX_CHARS]  # the budget already holds; this is a last guard
 
 
@@ -77,9 +79,7 @@ def _row(change: Change) -> str:
 def _cell(text: str) -> str:
     """``text`` safe inside a table cell: HTML-escaped, pipes and Markdown punctuation neutralised."""
     escaped = html.escape(text, quote=False).replace("\n", " ")
-    for char in "\\|*_`[]#~":
-        escaped = escaped.replace(char, f"&#{ord(char)};")
-    return escaped
+    return "".join(f"&#{ord(char)};" if char in _SPECIAL else char for char in escaped)
 
 
 def _code(text: str) -> str:
