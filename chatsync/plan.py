@@ -8,12 +8,16 @@ file read the same thing, and :func:`Plan.from_data` reads a saved plan back. Bu
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chatsync.errors import ChatsyncError
-from chatsync.model import DEFAULT_SECRET_KEY_ENV, AppConfig
+from chatsync.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig
+from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.limits import DEFAULT_ADMIN
 
 FORMAT_VERSION = "1"
@@ -127,6 +131,8 @@ class Plan:
     admin: str = DEFAULT_ADMIN
     secret_key_env: str = DEFAULT_SECRET_KEY_ENV  # the variable's NAME (never the key)
     rates: dict[str, int] = field(default_factory=dict)
+    protected: list[str] = field(default_factory=list)
+    max_deletes: int = DEFAULT_MAX_DELETES
     kept: list[Kept] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unsafe_reasons: list[str] = field(default_factory=list)
@@ -135,12 +141,14 @@ class Plan:
     fingerprint: str = ""
     observed_bots: list[str] = field(default_factory=list)
     observed_objects: dict[str, dict[str, str] | None] = field(default_factory=dict)
+    signature: str = ""  # HMAC of everything else with the app's secret key (see sign())
 
     @property
     def app(self) -> AppConfig:
         """The app settings needed to apply this plan (``apply --plan`` has no config files)."""
         return AppConfig(sdkappid=self.sdkappid, endpoint=self.endpoint, admin=self.admin,
-                         secret_key_env=self.secret_key_env, rates=self.rates)
+                         secret_key_env=self.secret_key_env, rates=self.rates,
+                         protected=tuple(self.protected), max_deletes=self.max_deletes)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -171,7 +179,8 @@ class Plan:
         return {
             "format_version": FORMAT_VERSION,
             "app": {"sdkappid": self.sdkappid, "endpoint": self.endpoint, "admin": self.admin,
-                    "secret_key_env": self.secret_key_env, "rate_limits": dict(self.rates)},
+                    "secret_key_env": self.secret_key_env, "rate_limits": dict(self.rates),
+                    "protected": list(self.protected), "max_deletes": self.max_deletes},
             "changes": [change.data for change in self.changes],
             "summary": self.summary,
             "safe": self.safe,
@@ -182,7 +191,24 @@ class Plan:
             "estimate": self.estimate.data,
             "observed": {"bots": list(self.observed_bots), "objects": dict(self.observed_objects)},
             "fingerprint": self.fingerprint,
+            "signature": self.signature,
         }
+
+    def sign(self, secret_key: str) -> None:
+        """Seal the plan: :attr:`signature` becomes an HMAC-SHA256, keyed with the app's secret
+        key, of everything else in :attr:`data`. Only someone holding the key can make a plan file
+        that :meth:`signed_by` accepts, so an edited file (a delete added, an endpoint changed, the
+        unsafe flag removed) or one made for another app is refused."""
+        self.signature = "hmac-sha256:" + self._mac(secret_key)
+
+    def signed_by(self, secret_key: str) -> bool:
+        """True when :attr:`signature` seals exactly this content with ``secret_key``."""
+        return hmac.compare_digest(self.signature, "hmac-sha256:" + self._mac(secret_key))
+
+    def _mac(self, secret_key: str) -> str:
+        content = {key: value for key, value in self.data.items() if key != "signature"}
+        text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hmac.new(secret_key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
     @classmethod
     def from_data(cls, data: Any, source: str = "the plan file") -> Plan:
@@ -222,7 +248,9 @@ def _plan_from_data(data: Any) -> Plan:
         endpoint=_text(app["endpoint"]),
         admin=_text(app.get("admin", DEFAULT_ADMIN)),
         secret_key_env=_text(app.get("secret_key_env", DEFAULT_SECRET_KEY_ENV)),
-        rates={_text(k): _integer(v) for k, v in _object(app.get("rate_limits", {})).items()},
+        rates=_rates(app.get("rate_limits", {})),
+        protected=[_text(p) for p in _list(app.get("protected", []))],
+        max_deletes=_integer(app.get("max_deletes", DEFAULT_MAX_DELETES)),
         changes=changes,
         kept=kept,
         warnings=[_text(w) for w in _list(data.get("warnings", []))],
@@ -233,7 +261,18 @@ def _plan_from_data(data: Any) -> Plan:
         fingerprint=_text(data["fingerprint"]),
         observed_bots=[_text(b) for b in _list(observed["bots"])],
         observed_objects={_text(k): _fields(v) for k, v in _object(observed["objects"]).items()},
+        signature=_text(data.get("signature", "")),
     )
+
+
+def _rates(value: Any) -> dict[str, int]:
+    rates = {_text(k): _integer(v) for k, v in _object(value).items()}
+    unknown = sorted(set(rates) - set(ENDPOINTS))
+    if unknown:
+        raise ValueError(f"rate_limits names an API this chatsync does not know: {unknown[0]}")
+    if any(rate < 1 for rate in rates.values()):
+        raise ValueError("rate_limits must be 1 or more calls per second")
+    return rates
 
 
 def _object(value: Any) -> dict[str, Any]:

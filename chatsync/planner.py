@@ -64,8 +64,9 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
 
     result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
                   admin=app.admin, secret_key_env=app.secret_key_env, rates=dict(app.rates),
+                  protected=list(app.protected), max_deletes=app.max_deletes,
                   observed_bots=list(live.bot_ids), observed_objects=observed(changes, live))
-    _check_safety(result, desired, live)
+    check_safety(result)
     calls = apply_calls(changes)
     result.estimate = Estimate(calls, _seconds(calls, app.rates))
     result.fingerprint = fingerprint(app.sdkappid, live.bot_ids, result.observed_objects)
@@ -93,16 +94,23 @@ def _delete(kind: Any, user_id: str, reason: str, protected: Iterable[str], admi
         deletes.append(Change(kind, user_id, "delete", {}, None, reason))
 
 
-def _check_safety(result: Plan, desired: DesiredState, live: LiveState) -> None:
+def check_safety(result: Plan) -> None:
+    """Work out the plan's unsafe reasons, errors and warnings from its changes alone (a saved plan
+    is checked again this way, so its own flags are never trusted)."""
+    result.unsafe_reasons, result.errors, result.warnings = [], [], []
     counts = result.summary
-    if counts["delete"] > desired.app.max_deletes:
+    if counts["delete"] > result.max_deletes:
         result.unsafe_reasons.append(
             f"the plan deletes {counts['delete']} objects, more than app.max_deletes "
-            f"({desired.app.max_deletes}); check the list, then pass --force (or raise app.max_deletes)"
+            f"({result.max_deletes}); check the list, then pass --force (or raise app.max_deletes)"
         )
-    bots_after = len(set(live.bot_ids)
-                     | {c.user_id for c in result.changes if c.kind == "bot" and c.action == "create"}) \
-        - sum(1 for c in result.changes if c.kind == "bot" and c.action == "delete")
+    never = {result.admin, *result.protected}
+    for change in result.changes:
+        if change.action == "delete" and change.user_id in never:
+            result.errors.append(f"the plan deletes {change.address}, which is protected (or the admin)")
+    created = {c.user_id for c in result.changes if c.kind == "bot" and c.action == "create"}
+    deleted = {c.user_id for c in result.changes if c.kind == "bot" and c.action == "delete"}
+    bots_after = len((set(result.observed_bots) | created) - deleted)
     if bots_after > MAX_BOTS:
         result.errors.append(
             f"the app would have {bots_after} active bots after this plan; it may have at most {MAX_BOTS}: "
@@ -186,6 +194,8 @@ def recheck(api: ChatApi, saved: Plan) -> list[str]:
 def tampered(saved: Plan) -> bool:
     """True when a saved plan's contents no longer match its own fingerprint and observations."""
     if fingerprint(saved.sdkappid, saved.observed_bots, saved.observed_objects) != saved.fingerprint:
+        return True
+    if set(saved.observed_objects) != {change.address for change in saved.changes}:
         return True
     for change in saved.changes:
         if change.address not in saved.observed_objects:

@@ -15,11 +15,12 @@ from chatsync.cli.plan import check_applicable
 from chatsync.config import load
 from chatsync.errors import ChatsyncError
 from chatsync.plan import Plan, PlanFileError
+from chatsync.planner import check_safety, recheck, tampered
 from chatsync.planner import plan as make_plan
-from chatsync.planner import recheck, tampered
 from chatsync.render import render
 from chatsync.render.report import json_text, text
 from chatsync.tencent.api import ChatApi
+from chatsync.tencent.credentials import secret_key_from_env
 from chatsync.tencent.target import ENDPOINT_ENV
 
 EPILOG = """\b
@@ -63,6 +64,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
         if paths:
             raise ApplyRefused("--plan takes no PATH: the plan file holds everything apply needs")
         saved = read_plan(plan_file)
+        check_safety(saved)  # from its changes: the file's own flags are not trusted
         check_applicable(saved, force)
         with connected(saved.app, parallelism) as api:
             with progress("Checking the plan is current", call_rate(api.client)):
@@ -103,9 +105,10 @@ def read_plan(path: str) -> Plan:
     except (UnicodeDecodeError, ValueError) as exc:
         raise PlanFileError(f"{path} is not JSON ({exc}); make one with: chatsync plan --out FILE") from None
     saved = Plan.from_data(data, source=path)
-    if tampered(saved):
-        raise PlanFileError(f"{path} was edited after it was made (its fingerprint does not match); "
-                            "make a new plan")
+    key = secret_key_from_env(saved.secret_key_env, os.environ)
+    if not saved.signed_by(key) or tampered(saved):
+        raise PlanFileError(f"{path} was edited after it was made, or made for another app (its signature "
+                            "does not match this app's key); make a new plan")
     override = os.environ.get(ENDPOINT_ENV)
     if override and override.rstrip("/") != saved.endpoint:
         raise ApplyRefused(f"the plan was made for {saved.endpoint}, but {ENDPOINT_ENV} is {override}; "

@@ -56,6 +56,7 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     desired = load(paths)
     with connected(desired.app, parallelism) as api, progress("Reading the live app", call_rate(api.client)):
         result = make_plan(api, desired, api.client.target.url)
+        result.sign(api.client.sigs.secret_key)  # so apply --plan can tell an edited file
     if out_file:
         write_atomically(out_file, json_plan.render(result))
     click.echo(render(result, output_format, color=use_color(no_color)), nl=False)

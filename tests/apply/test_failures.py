@@ -138,7 +138,8 @@ def test_a_wrong_secret_key_refuses_a_saved_plan_too(serve, tmp_path):
     assert app.cli("plan", config, "--out", path).exit_code == 0
     app.forget_calls()
     result = app.cli("apply", "--plan", path, env=app.env(CHATSYNC_SECRET_KEY="another-key-0123456789"))
-    assert_clean_error(result, "70009")
+    # the plan is sealed with the app's key: another key cannot even open it, so no call is made
+    assert_clean_error(result, "signature does not match")
     assert app.writes() == {}
 
 
@@ -197,7 +198,9 @@ def test_an_endpoint_that_dies_mid_apply_skips_the_rest_with_a_reason(serve, tmp
     assert 0 < statuses.count("ok") < 60
     for change in report["changes"]:
         if change["status"] == "skipped":
-            assert change["error_info"].startswith("not started: the run stopped after "), change
+            # never sent, or sent and stopped while waiting to retry (then the outcome is unknown)
+            assert change["error_info"].startswith(("not started: the run stopped after ",
+                                                    "stopped after ")), change
     assert report["summary"]["skipped"] == statuses.count("skipped")
     assert_clean_error(result, f"{statuses.count('skipped')} skipped of 300 changes")
 
@@ -213,4 +216,5 @@ def test_an_endpoint_that_dies_mid_apply_text_report(serve, tmp_path):
     assert len(stopped) == 1 and "cannot reach" in stopped[0], result.stdout
     assert "skipped: not started: the run stopped after" in result.stdout
     assert summary(result).startswith("Apply complete: ")
-    assert any(line.endswith("skipped (not started).") for line in result.stdout.splitlines())
+    assert any(line.endswith("skipped: not started, or stopped before a success.")
+               for line in result.stdout.splitlines())
