@@ -23,6 +23,7 @@ from chatsync.planner import needs_portrait_after_import
 from chatsync.tencent import errors
 from chatsync.tencent.api import IMPORT_KEYS, ChatApi, ItemResult, chunks
 from chatsync.tencent.client import CallFailed, Reply, Stopped
+from chatsync.tencent.limits import MAX_BOTS
 
 Status = Literal["ok", "failed", "skipped", "pending"]
 NOT_FOUND = 70107  # account_delete of an id that is gone: after a retry of an applied delete, done
@@ -130,8 +131,15 @@ class Applier:
     def _run_phases(self) -> None:
         changes = self.plan.changes
         bots = [c for c in changes if c.kind == "bot" and c.action == "create"]
+        bot_deletes = [c for c in changes if c.kind == "bot" and c.action == "delete"]
         imports = [c for c in changes if c.kind == "account" and c.action == "create"]
         updates = [c for c in changes if c.action == "update"]
+        if bot_deletes and len(set(self.plan.observed_bots) | {c.user_id for c in bots}) > MAX_BOTS:
+            # Swapping bots at the limit: the new ones only fit once the old ones are gone.
+            for change in bot_deletes:
+                self._spawn(self._delete_bot, change)
+            self._wait()
+            bot_deletes = []
         for change in bots:
             self._spawn(self._create_bot, change)
         for chunk in chunks(imports):
@@ -139,7 +147,7 @@ class Applier:
         for change in updates:
             self._spawn(self._set_profile, change, change.after or {})
         self._wait()
-        for change in (c for c in changes if c.kind == "bot" and c.action == "delete"):
+        for change in bot_deletes:
             self._spawn(self._delete_bot, change)
         for chunk in chunks([c for c in changes if c.kind == "account" and c.action == "delete"]):
             self._spawn(self._delete_accounts, chunk)
@@ -206,8 +214,12 @@ class Applier:
                          failure.hint)
             self._stop_if_run_wide(failure)
             return
-        except Stopped:
-            return  # left pending: reported as skipped
+        except Stopped as stop:
+            if stop.attempts:  # this call went out without a success: it may have been applied
+                self._finish(change, "skipped", None, f"stopped after {stop.attempts} failed attempt(s); "
+                             "whether it was applied is unknown: run apply again",
+                             attempts_before + stop.attempts)
+            return  # never sent: left pending, reported as not started
         self._finish(change, "ok", attempts=attempts_before + reply.attempts)
 
     def _batch(
@@ -216,12 +228,14 @@ class Applier:
         try:
             return call()
         except CallFailed as failure:  # only run-stopping failures escape a batch
+            done = getattr(failure, "partial", {})
             for change in chunk:
-                self._finish(change, "failed", failure.code, failure.info, failure.attempts, failure.hint)
+                if change.user_id not in done:
+                    self._finish(change, "failed", failure.code, failure.info, failure.attempts, failure.hint)
             self._stop_if_run_wide(failure)
-        except Stopped:
-            pass
-        return {}
+            return done
+        except Stopped as stop:
+            return getattr(stop, "partial", {})  # the items answered before the stop
 
     def _finish(self, change: Change, status: Status, code: int | None = None, info: str = "",
                 attempts: int = 0, hint: str | None = None) -> None:

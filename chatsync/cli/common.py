@@ -48,6 +48,9 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
     client = Client.for_app(app, parallelism=parallelism)
     try:
         yield ChatApi(client)
+    except BaseException:
+        client.stop()  # Ctrl-C or an error: calls not yet sent are dropped, not made
+        raise
     finally:
         client.close()
 

@@ -8,10 +8,13 @@ the wrong shape: the schema reports that, these rules just skip it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from chatsync.config import hints
 from chatsync.config.errors import Problem
@@ -64,12 +67,28 @@ def endpoint_problem(url: str) -> str | None:
         return f"endpoint {shown} must not have a query or fragment; write the base URL only"
     if parts.path not in ("", "/"):
         return f"endpoint {shown} must not have a path (chatsync adds /v4/...); write the base URL only"
+    if not _encodable_host(host):
+        return f"endpoint {shown} has a host that is not a valid domain name; fix it ({_EXAMPLE})"
     if scheme == "http" and not is_loopback(host):
         return (
             f"endpoint {shown} uses http:// on a host that is not loopback; use https:// "
             "(http:// is allowed only for localhost, 127.0.0.0/8 and ::1)"
         )
     return None
+
+
+def _encodable_host(host: str) -> bool:
+    """True when the host can go on the wire: an IP address, or a name that encodes to IDNA."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    try:
+        httpx.URL(f"https://{host}/")  # the check every request makes
+    except (UnicodeError, ValueError, httpx.InvalidURL):
+        return False
+    return True
 
 
 def user_id_message(where: str, user_id: str) -> str | None:

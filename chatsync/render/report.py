@@ -32,10 +32,10 @@ def text(report: Report, color: bool = False) -> str:
     if report.stopped_by:
         lines.append(f"Stopped: {report.stopped_by}")
     if report.interrupted:
-        lines.append("Interrupted: calls in flight finished; nothing else was started. Run apply again.")
+        lines.append("Interrupted: calls in flight finished and no new call was started. Run apply again.")
     lines.append(report.summary_line())
     if report.counts["skipped"]:
-        lines.append(f"{report.counts['skipped']} skipped (not started).")
+        lines.append(f"{report.counts['skipped']} skipped: not started, or stopped before a success.")
     return "\n".join(lines) + "\n"
 
 

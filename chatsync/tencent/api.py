@@ -17,7 +17,7 @@ from typing import Any
 
 from chatsync.model import PROFILE_FIELDS
 from chatsync.tencent import errors
-from chatsync.tencent.client import CallFailed, Client, Reply
+from chatsync.tencent.client import CallFailed, Client, Reply, Stopped
 from chatsync.tencent.limits import BATCH_MAX
 
 #: Config field -> the key the import and create APIs use for it (§4.1, §5.2).
@@ -181,9 +181,24 @@ class ChatApi:
         *,
         retry_one_by_one: bool = False,
     ) -> dict[str, ItemResult]:
+        results: dict[str, ItemResult] = {}
+        try:
+            return self._rounds(endpoint, user_ids, body_for, read, retry_one_by_one, results)
+        except (Stopped, CallFailed) as stop:
+            stop.partial = dict(results)  # type: ignore[union-attr]  # what was answered before it
+            raise
+
+    def _rounds(
+        self,
+        endpoint: str,
+        user_ids: Iterable[str],
+        body_for: Callable[[Sequence[str]], dict[str, Any]],
+        read: _ItemsReader,
+        retry_one_by_one: bool,
+        results: dict[str, ItemResult],
+    ) -> dict[str, ItemResult]:
         pending = list(dict.fromkeys(user_ids))  # each id once, in order
         attempts = dict.fromkeys(pending, 0)
-        results: dict[str, ItemResult] = {}
         lock = threading.Lock()
         for round_number in range(ITEM_RETRY_ROUNDS + 1):
             if not pending:

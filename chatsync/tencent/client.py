@@ -72,6 +72,7 @@ class CallFailed(ChatsyncError):
         self.attempts = attempts
         self.stops_run = stops_run
         self.hint = hint if hint is not None else (errors.lookup(code).hint if code else "")
+        self.partial: dict[str, Any] = {}  # for batch operations: the items answered before it
         super().__init__(self._text())
 
     def _text(self) -> str:
@@ -82,9 +83,18 @@ class CallFailed(ChatsyncError):
 
 
 class Stopped(ChatsyncError):
-    """The client was told to stop (Ctrl-C) before this call was sent."""
+    """The client was told to stop (Ctrl-C) before this call's next attempt.
+
+    ``attempts`` counts the attempts already sent (each failed, so the change may or may not have
+    been applied); ``partial`` holds what a batch operation had already got (see ``ChatApi``).
+    """
 
     exit_code = 130
+
+    def __init__(self, message: str, attempts: int = 0) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.partial: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -202,22 +212,28 @@ class Client:
         started = self._monotonic()
         refreshed = False
         attempt = 0
-        while True:
-            attempt += 1
-            result, sig = self._exchange(api, content, attempt)
-            if result.answer is not None:
-                return Reply(result.answer, attempt)
-            if result.kind is errors.Kind.REFRESH_SIG and not refreshed:
-                refreshed = True
-                self.sigs.renew(sig)
-                continue
-            if result.kind is errors.Kind.TRANSIENT:
-                wait = self.retry.delay(attempt, result.code)
-                elapsed = self._monotonic() - started
-                if self.retry.allows(attempt, elapsed, wait, connect_failure=result.connect_failure):
-                    self._sleep(wait)
+        sent = 0  # attempts that went out (a stop can come before or after sending)
+        try:
+            while True:
+                attempt += 1
+                result, sig = self._exchange(api, content, attempt)
+                sent = attempt
+                if result.answer is not None:
+                    return Reply(result.answer, attempt)
+                if result.kind is errors.Kind.REFRESH_SIG and not refreshed:
+                    refreshed = True
+                    self.sigs.renew(sig)
                     continue
-            raise self._failure(endpoint, result, attempt)
+                if result.kind is errors.Kind.TRANSIENT:
+                    wait = self.retry.delay(attempt, result.code)
+                    elapsed = self._monotonic() - started
+                    if self.retry.allows(attempt, elapsed, wait, connect_failure=result.connect_failure):
+                        self._sleep(wait)
+                        continue
+                raise self._failure(endpoint, result, attempt)
+        except Stopped as stop:
+            stop.attempts = sent
+            raise
 
     def map(self, function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
         """``[function(item) for item in items]``, run on the call pool; results in input order.
@@ -305,6 +321,9 @@ class Client:
                 result = _read(response)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
+                                  connect_failure=True)
+            except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
+                result = _Attempt(info=f"the endpoint's host is not valid ({self._scrub(exc)})",
                                   connect_failure=True)
             except httpx.TimeoutException:
                 result = _Attempt(info="the request timed out", kind=errors.Kind.TRANSIENT)
