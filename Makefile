@@ -25,8 +25,7 @@ demo: $(STAMP)
 	BIN=$(BIN) bash scripts/demo.sh
 
 bench: $(STAMP)
-	$(BIN)/python bench/emulator_throughput.py
-	$(BIN)/python bench/client_rate.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

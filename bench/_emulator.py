@@ -23,7 +23,8 @@ def running_emulator(*flags: str) -> Iterator[str]:
     """Run ``python -m chatsync emulator --port 0 FLAGS...``; yields its base URL, then stops it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "chatsync", "emulator", "--port", "0", "--sdkappid", str(SDKAPPID), *flags],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "CHATSYNC_SECRET_KEY": KEY},
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "CHATSYNC_SECRET_KEY": KEY},
     )
     try:
         line = process.stdout.readline().strip() if process.stdout else ""
