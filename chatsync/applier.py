@@ -279,11 +279,3 @@ class Applier:
             return "not started: interrupted"
         return "not started"
 
-
-def apply_plan(api: ChatApi, plan: Plan, *, on_start: Callable[[Applier], None] | None = None) -> Report:
-    """Apply ``plan``; ``on_start`` gets the :class:`Applier` first (to show progress or stop it)."""
-    applier = Applier(api, plan)
-    if on_start is not None:
-        on_start(applier)
-    return applier.run()
-

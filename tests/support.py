@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from chatsync.emulator import Emulator, EmulatorConfig
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.tencent import usersig
-from chatsync.tencent.endpoints import ENDPOINTS
+from chatsync.tencent.endpoints import BY_PATH, ENDPOINTS
 
 SECRET = "test-only-secret-0f4c2a9d8e7b6a5c4d3e2f1a0b9c8d7e"  # made up; never a real key
 SDKAPPID = 1400000000
@@ -85,3 +87,27 @@ def call(api: Api, name: str, body: Any = None, *, code: int = 0, **kwargs: Any)
     assert isinstance(answer["ErrorInfo"], str), answer
     assert (answer["ErrorInfo"] == "") == (code == 0), answer
     return answer
+
+
+def record_requests(emulator: Emulator, requests: list[tuple[str, Any]], lock: threading.Lock) -> None:
+    """Make ``emulator`` append (endpoint name, JSON body or None) to ``requests`` for every request."""
+    handle = emulator.handle
+
+    def recording(method: str, target: str, body: bytes) -> Any:
+        endpoint = BY_PATH.get(urlsplit(target).path)
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            payload = None
+        with lock:
+            requests.append((endpoint.name if endpoint else target, payload))
+        return handle(method, target, body)
+
+    emulator.handle = recording  # type: ignore[method-assign]
+
+
+def cli_env(url: str, **override: str | None) -> dict[str, str | None]:
+    """The environment a user sets to run chatsync against the emulator at ``url`` (None unsets)."""
+    env: dict[str, str | None] = {"CHATSYNC_SECRET_KEY": SECRET, "CHATSYNC_ENDPOINT": url, "NO_COLOR": None}
+    env.update(override)
+    return env

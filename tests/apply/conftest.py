@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -34,10 +33,10 @@ from chatsync.tencent import usersig
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.endpoints import BY_PATH, ENDPOINTS
+from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
+from tests.support import ADMIN, SDKAPPID, SECRET, cli_env, make_emulator, record_requests
 
 #: Endpoints that change something.
 WRITE_ENDPOINTS = ("create_robot", "delete_robot", "account_import", "multiaccount_import",
@@ -168,10 +167,7 @@ class App:
 
     def env(self, **override: str | None) -> dict[str, str | None]:
         """The environment a user would set for this app (``None`` unsets a variable)."""
-        env: dict[str, str | None] = {"CHATSYNC_SECRET_KEY": SECRET, "CHATSYNC_ENDPOINT": self.url,
-                                      "NO_COLOR": None}
-        env.update(override)
-        return env
+        return cli_env(self.url, **override)
 
     def cli(self, *args: str, env: Mapping[str, str | None] | None = None,
             input: str | None = None) -> Result:
@@ -226,19 +222,7 @@ def serve(secrets: Secrets) -> Iterator[Callable[..., App]]:
         client = fresh_client(server.url)
         started.append((server, client))
         app = App(emulator, server, server.url, ChatApi(client), secrets)
-        handle = emulator.handle
-
-        def recording_handle(method: str, target: str, body: bytes) -> Any:
-            endpoint = BY_PATH.get(urlsplit(target).path)
-            try:
-                payload = json.loads(body) if body else None
-            except ValueError:
-                payload = None
-            with app.lock:
-                app.requests.append((endpoint.name if endpoint else target, payload))
-            return handle(method, target, body)
-
-        emulator.handle = recording_handle  # type: ignore[method-assign]
+        record_requests(emulator, app.requests, app.lock)
         return app
 
     yield start

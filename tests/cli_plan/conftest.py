@@ -26,7 +26,7 @@ from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.target import Target
-from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
+from tests.support import ADMIN, SDKAPPID, SECRET, cli_env, make_emulator
 
 #: ``usersig=`` with anything but the redaction mark after it.
 USERSIG_VALUE = re.compile(r"usersig=(?!\*\*\*)", re.IGNORECASE)
@@ -73,10 +73,7 @@ class App:
 
     def env(self, **override: str | None) -> dict[str, str | None]:
         """The environment a user would set for this app (``None`` unsets a variable)."""
-        env: dict[str, str | None] = {"CHATSYNC_SECRET_KEY": SECRET, "CHATSYNC_ENDPOINT": self.url,
-                                      "NO_COLOR": None}
-        env.update(override)
-        return env
+        return cli_env(self.url, **override)
 
     def plan(self, *args: str, env: Mapping[str, str | None] | None = None) -> Result:
         """``chatsync plan ARGS`` against this app; stdout and stderr apart."""

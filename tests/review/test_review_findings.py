@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -27,10 +26,10 @@ from chatsync.plan import Change, Plan
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.endpoints import BY_PATH, ENDPOINTS
+from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
+from tests.support import ADMIN, SDKAPPID, SECRET, cli_env, make_emulator, record_requests
 
 UNPACED = {name: 1_000_000.0 for name in ENDPOINTS}
 FAST_RATES = {name: 100_000 for name in ENDPOINTS}
@@ -51,19 +50,7 @@ class App:
         self.api = ChatApi(self.client)
         self.requests: list[tuple[str, Any]] = []
         self.lock = threading.Lock()
-        handle = emulator.handle
-
-        def recording(method: str, target: str, body: bytes) -> Any:
-            endpoint = BY_PATH.get(urlsplit(target).path)
-            try:
-                payload = json.loads(body) if body else None
-            except ValueError:
-                payload = None
-            with self.lock:
-                self.requests.append((endpoint.name if endpoint else target, payload))
-            return handle(method, target, body)
-
-        emulator.handle = recording  # type: ignore[method-assign]
+        record_requests(emulator, self.requests, self.lock)
 
     def sent(self, endpoint: str) -> list[Any]:
         with self.lock:
@@ -74,10 +61,7 @@ class App:
             self.requests.clear()
 
     def env(self, **override: str | None) -> dict[str, str | None]:
-        env: dict[str, str | None] = {"CHATSYNC_SECRET_KEY": SECRET, "CHATSYNC_ENDPOINT": self.url,
-                                      "NO_COLOR": None}
-        env.update(override)
-        return env
+        return cli_env(self.url, **override)
 
     def cli(self, *args: str, env: Mapping[str, str | None] | None = None) -> Result:
         return CliRunner().invoke(main, list(args), env=dict(env if env is not None else self.env()))
