@@ -3,14 +3,19 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Every install is pinned, with hashes: what CI installs today it installs next year too.
+# `make lock` refreshes the pins on purpose (commit the result as its own change).
+LOCK   := requirements/dev.txt
+UV     := uv==0.13.9
 
-.PHONY: demo test lint unit bench clean
+.PHONY: demo test lint unit bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP): $(BIN)/python pyproject.toml $(LOCK)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -27,5 +32,15 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+# Refresh the pins: runtime.txt is what a user's install needs (the examples use it),
+# dev.txt adds the tests, linters and the build backend. Universal: one file for Python 3.10+.
+lock:
+	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/python -m pip install --quiet '$(UV)'
+	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml --universal \
+	    --python-version 3.10 --generate-hashes --no-header -o runtime.txt
+	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --extra test \
+	    --universal --python-version 3.10 --generate-hashes --no-header -o dev.txt
+	cp requirements/runtime.txt examples/gitops/ci/requirements.txt
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock build *.egg-info .pytest_cache .ruff_cache

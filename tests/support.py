@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -111,3 +114,15 @@ def cli_env(url: str, **override: str | None) -> dict[str, str | None]:
     env: dict[str, str | None] = {"CHATSYNC_SECRET_KEY": SECRET, "CHATSYNC_ENDPOINT": url, "NO_COLOR": None}
     env.update(override)
     return env
+
+
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port where connections are refused, for as long as the block runs.
+
+    The port stays bound (but never listens) until the block ends, so no server started meanwhile,
+    by this test or a parallel one, can be given it: a released port may be handed out again.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

@@ -5,13 +5,13 @@ reported as skipped with the reason. Exit 1 either way; the report says what was
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import pytest
 
 from chatsync.emulator.gateway import Outcome
 from tests.apply.conftest import App, assert_clean_error, summary, write_config
+from tests.support import refused_port
 
 NEW = {f"n{i:02d}": {"nick": f"N{i}", "self_signature": f"sig {i}"} for i in range(30)}
 LIMIT_HINT = "the free edition allows 100 accounts; upgrade the app's edition to import more"
@@ -144,12 +144,11 @@ def test_a_wrong_secret_key_refuses_a_saved_plan_too(serve, tmp_path):
 
 
 def test_an_unreachable_endpoint_is_one_clear_error(serve, tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     app = serve()
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
-    result = app.cli("apply", config, "--auto-approve", env=app.env(CHATSYNC_ENDPOINT=f"http://127.0.0.1:{port}"))
+    with refused_port() as port:
+        result = app.cli("apply", config, "--auto-approve",
+                         env=app.env(CHATSYNC_ENDPOINT=f"http://127.0.0.1:{port}"))
     assert_clean_error(result, "cannot reach", str(port))
 
 

@@ -33,9 +33,12 @@ def env_for(url: str) -> dict[str, str]:
 
 def start_apply(config: str, url: str) -> subprocess.Popen[str]:
     """``python -m chatsync apply CONFIG --auto-approve`` as a separate process."""
+    # A suite run as a background job (``make test &``) starts with SIGINT ignored, and a child
+    # inherits that: Python then installs no KeyboardInterrupt handler. Give the child Ctrl-C back.
     return subprocess.Popen([sys.executable, "-m", "chatsync", "apply", config, "--auto-approve"],
                             env=env_for(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[2])
+                            cwd=Path(__file__).resolve().parents[2],
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], what: str) -> None:

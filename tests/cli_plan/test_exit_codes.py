@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
 from tests.cli_plan.conftest import accounts_yaml, app_yaml, assert_clean_failure, write_config
+from tests.support import refused_port
 
 NO_CHANGES = "No changes. The app matches the configuration.\n"
 SUMMARY = "Plan: 1 to create, 1 to update, 0 to delete."
 
 CHANGES = app_yaml() + accounts_yaml({"alice": {"nick": "Alice"}, "bob": None})
-
-
-def unused_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_changes_without_detailed_exitcode_exit_0(serve: Any, tmp_path: Path) -> None:
@@ -133,8 +127,9 @@ def test_missing_secret_env_var_exit_1(serve: Any, tmp_path: Path) -> None:
 
 def test_unreachable_endpoint_exit_1(serve: Any, tmp_path: Path) -> None:
     app = serve()
-    url = f"http://127.0.0.1:{unused_port()}"
-    result = app.plan(write_config(tmp_path, CHANGES), env=app.env(CHATSYNC_ENDPOINT=url))
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        result = app.plan(write_config(tmp_path, CHANGES), env=app.env(CHATSYNC_ENDPOINT=url))
     assert_clean_failure(result)
     assert url.split("//")[1] in result.stderr or "reach" in result.stderr.lower()
     assert result.stdout == ""

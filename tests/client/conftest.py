@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -90,13 +89,6 @@ def mock(handler: Callable[[httpx.Request], httpx.Response | dict[str, Any]]) ->
         return result if isinstance(result, httpx.Response) else httpx.Response(200, json=result)
 
     return httpx.MockTransport(respond)
-
-
-def unused_loopback_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

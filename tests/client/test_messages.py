@@ -10,8 +10,7 @@ from chatsync.model import AppConfig
 from chatsync.tencent.client import Client
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.client.conftest import unused_loopback_port
-from tests.support import SDKAPPID, SECRET, make_emulator
+from tests.support import SDKAPPID, SECRET, make_emulator, refused_port
 
 QUICK = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.001, connect_attempts=2)
 
@@ -25,11 +24,12 @@ def failure_of(make_client, case: str) -> ChatsyncError:
         with pytest.raises(ChatsyncError) as caught:
             Client.for_app(AppConfig(sdkappid=SDKAPPID, endpoint="http://127.0.0.1:8080"), {})
     elif case == "unreachable endpoint":
-        url = f"http://127.0.0.1:{unused_loopback_port()}"
-        client = make_client(transport=httpx.HTTPTransport(), target=Target((url,), "app.endpoint"),
-                             retry=QUICK)
-        with pytest.raises(ChatsyncError) as caught:
-            client.call("account_check", {"CheckItem": [{"UserID": "a"}]})
+        with refused_port() as port:
+            url = f"http://127.0.0.1:{port}"
+            client = make_client(transport=httpx.HTTPTransport(), target=Target((url,), "app.endpoint"),
+                                 retry=QUICK)
+            with pytest.raises(ChatsyncError) as caught:
+                client.call("account_check", {"CheckItem": [{"UserID": "a"}]})
     else:  # non-https endpoint
         with pytest.raises(ChatsyncError) as caught:
             Client.for_app(AppConfig(sdkappid=SDKAPPID, endpoint="http://chat.example.com"),

@@ -19,8 +19,8 @@ from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import CallFailed
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.client.conftest import envelope, mock, unused_loopback_port
-from tests.support import SECRET, make_emulator
+from tests.client.conftest import envelope, mock
+from tests.support import SECRET, make_emulator, refused_port
 
 QUICK = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.001, connect_attempts=2)
 
@@ -83,11 +83,12 @@ def test_dropped_connections_whose_errors_quote_the_url_and_sig_are_redacted(mak
 
 
 def test_a_refused_connection_is_redacted(make_client, debug_log):
-    url = f"http://127.0.0.1:{unused_loopback_port()}"
-    client = make_client(transport=httpx.HTTPTransport(), target=Target((url,), "CHATSYNC_ENDPOINT"),
-                         retry=QUICK)
-    with pytest.raises(CallFailed) as caught:
-        ChatApi(client).account_delete(["a", "b"])
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        client = make_client(transport=httpx.HTTPTransport(), target=Target((url,), "CHATSYNC_ENDPOINT"),
+                             retry=QUICK)
+        with pytest.raises(CallFailed) as caught:
+            ChatApi(client).account_delete(["a", "b"])
     assert caught.value.attempts == 2
     assert "usersig=***" in debug_log.text
     for text in [debug_log.text, *texts_of(caught.value)]:

@@ -15,8 +15,8 @@ from chatsync.tencent.client import CallFailed
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.client.conftest import LOCAL, Recorder, envelope, mock, unused_loopback_port
-from tests.support import make_emulator
+from tests.client.conftest import LOCAL, Recorder, envelope, mock
+from tests.support import make_emulator, refused_port
 
 LOCAL_URL = LOCAL.url
 
@@ -193,12 +193,13 @@ def test_the_deadline_bounds_the_total_time(make_client):
 
 
 def test_a_refused_connection_gives_up_after_connect_attempts(make_client):
-    url = f"http://127.0.0.1:{unused_loopback_port()}"
-    client = make_client(transport=httpx.HTTPTransport(), target=Target((url,), "CHATSYNC_ENDPOINT"),
-                         retry=RetryPolicy(max_attempts=12, connect_attempts=3, base_delay=0.001,
-                                           max_delay=0.01))
-    with pytest.raises(CallFailed) as caught:
-        client.call("get_all_robots")
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        client = make_client(transport=httpx.HTTPTransport(), target=Target((url,), "CHATSYNC_ENDPOINT"),
+                             retry=RetryPolicy(max_attempts=12, connect_attempts=3, base_delay=0.001,
+                                               max_delay=0.01))
+        with pytest.raises(CallFailed) as caught:
+            client.call("get_all_robots")
     failure = caught.value
     assert failure.attempts == 3
     assert client.calls["get_all_robots"] == 3
