@@ -111,7 +111,7 @@ class Estimate:
     @property
     def data(self) -> dict[str, Any]:
         """The JSON form."""
-        return {"api_calls": self.api_calls, "seconds": round(self.seconds, 2),
+        return {"api_calls": self.api_calls, "seconds": round(float(self.seconds), 2),
                 "calls": {name: count for name, count in self.calls.items() if count}}
 
 
@@ -176,16 +176,16 @@ class Plan:
     @property
     def data(self) -> dict[str, Any]:
         """The JSON form written by ``--format json`` and ``--out`` (design.md §3)."""
-        return {
+        return {  # safety first: a reader of the file sees at once whether it can be applied
             "format_version": FORMAT_VERSION,
+            "safe": self.safe,
+            "unsafe_reasons": list(self.unsafe_reasons),
+            "errors": list(self.errors),
+            "summary": self.summary,
             "app": {"sdkappid": self.sdkappid, "endpoint": self.endpoint, "admin": self.admin,
                     "secret_key_env": self.secret_key_env, "rate_limits": dict(self.rates),
                     "protected": list(self.protected), "max_deletes": self.max_deletes},
             "changes": [change.data for change in self.changes],
-            "summary": self.summary,
-            "safe": self.safe,
-            "unsafe_reasons": list(self.unsafe_reasons),
-            "errors": list(self.errors),
             "kept": [kept.data for kept in self.kept],
             "warnings": list(self.warnings),
             "estimate": self.estimate.data,
@@ -197,18 +197,9 @@ class Plan:
     def sign(self, secret_key: str) -> None:
         """Seal the plan: :attr:`signature` becomes an HMAC-SHA256, keyed with the app's secret
         key, of everything else in :attr:`data`. Only someone holding the key can make a plan file
-        that :meth:`signed_by` accepts, so an edited file (a delete added, an endpoint changed, the
-        unsafe flag removed) or one made for another app is refused."""
-        self.signature = "hmac-sha256:" + self._mac(secret_key)
-
-    def signed_by(self, secret_key: str) -> bool:
-        """True when :attr:`signature` seals exactly this content with ``secret_key``."""
-        return hmac.compare_digest(self.signature, "hmac-sha256:" + self._mac(secret_key))
-
-    def _mac(self, secret_key: str) -> str:
-        content = {key: value for key, value in self.data.items() if key != "signature"}
-        text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return hmac.new(secret_key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
+        that :func:`seal_matches` accepts, so an edited file (a delete added, an endpoint changed,
+        the unsafe flag removed) or one made for another app is refused."""
+        self.signature = seal(self.data, secret_key)
 
     @classmethod
     def from_data(cls, data: Any, source: str = "the plan file") -> Plan:
@@ -220,6 +211,26 @@ class Plan:
             raise PlanFileError(
                 f"{source} is not a chatsync plan{detail}; make one with: chatsync plan --out FILE"
             ) from None
+
+
+def seal(data: Mapping[str, Any], secret_key: str) -> str:
+    """The seal of a plan's JSON form: an HMAC-SHA256 of everything but its ``signature``.
+
+    It is computed over the JSON text as written and read back (sorted keys, no spaces), so the
+    seal of a file and of the plan that wrote it are one and the same: a plan survives any JSON
+    round trip (``0`` and ``0.0`` are told apart by JSON itself, not by how Python held them).
+    """
+    content = {key: value for key, value in data.items() if key != "signature"}
+    text = json.dumps(json.loads(json.dumps(content)), ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+    return "hmac-sha256:" + hmac.new(secret_key.encode("utf-8"), text.encode("utf-8"),
+                                     hashlib.sha256).hexdigest()
+
+
+def seal_matches(data: Mapping[str, Any], secret_key: str) -> bool:
+    """True when the ``signature`` of a plan's JSON form seals exactly that form with ``secret_key``."""
+    signature = data.get("signature")
+    return isinstance(signature, str) and hmac.compare_digest(signature, seal(data, secret_key))
 
 
 def _plan_from_data(data: Any) -> Plan:

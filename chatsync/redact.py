@@ -32,3 +32,11 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(record.getMessage(), *self.secrets)
         record.args = ()
         return True
+
+
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s?#]*@", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit to print: credentials (``user:pass@``) and any UserSig replaced by ``***``."""
+    return redact(_USERINFO.sub(r"\g<scheme>***@", url))

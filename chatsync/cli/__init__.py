@@ -6,14 +6,13 @@ Commands parse flags, call the importable core, render and pick the exit code. A
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
 
 from chatsync import __version__
+from chatsync.cli.flags import global_flags
 from chatsync.errors import ChatsyncError
-from chatsync.redact import RedactingFilter
 
 
 class ChatsyncGroup(click.Group):
@@ -35,11 +34,8 @@ class ChatsyncGroup(click.Group):
 
 @click.group(cls=ChatsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="chatsync")
-@click.option("--debug", is_flag=True, help="Show tracebacks of errors (for bug reports).")
-@click.option("-v", "--verbose", is_flag=True,
-              help="Log every API call on stderr (endpoint, status, code, attempt, duration; no secrets).")
-@click.pass_context
-def main(ctx: click.Context, debug: bool, verbose: bool) -> None:
+@global_flags
+def main() -> None:
     """Manage Tencent Cloud Chat bots and accounts as code.
 
     \b
@@ -47,37 +43,21 @@ def main(ctx: click.Context, debug: bool, verbose: bool) -> None:
       chatsync validate            check the files offline
       chatsync plan                show what would change in the live app
       chatsync apply               make the live app match
+      chatsync show PLAN.json      print a saved plan (offline)
       chatsync export              write the live app as a config
       chatsync emulator            run a local stand-in for the Chat REST API
 
     \b
+    -v, --debug and --no-color may also follow the command: chatsync plan -v
     Shell completion: eval "$(_CHATSYNC_COMPLETE=bash_source chatsync)" (zsh_source, fish_source).
     """
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-    if verbose:
-        _log_calls()
-
-
-def _log_calls() -> None:
-    """Send chatsync's debug log (one line per API call) to stderr, through the redacting filter."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-    handler.addFilter(RedactingFilter())
-    logger = logging.getLogger("chatsync")
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
 
 
 def _register() -> None:
-    from chatsync.cli import apply, emulator, export, plan, validate
+    from chatsync.cli import apply, emulator, export, plan, show, validate
 
-    main.add_command(plan.plan)
-    main.add_command(apply.apply)
-    main.add_command(export.export)
-    main.add_command(emulator.emulator)
-    for command in validate.COMMANDS:
-        main.add_command(command)
+    for command in [*validate.COMMANDS, plan.plan, apply.apply, show.show, export.export, emulator.emulator]:
+        main.add_command(global_flags(command))
 
 
 _register()

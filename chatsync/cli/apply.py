@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 import sys
-from pathlib import Path
 
 import click
 
 from chatsync.applier import Applier, Report
-from chatsync.cli.common import call_rate, color_option, connected, parallelism_option, progress, use_color
+from chatsync.cli.common import call_rate, connected, parallelism_option, progress
+from chatsync.cli.flags import use_color
 from chatsync.cli.plan import check_applicable
 from chatsync.config import load
 from chatsync.errors import ChatsyncError
-from chatsync.plan import Plan, PlanFileError
-from chatsync.planner import check_safety, recheck, tampered
+from chatsync.model import DEFAULT_SECRET_KEY_ENV
+from chatsync.plan import Plan
 from chatsync.planner import plan as make_plan
+from chatsync.planner import recheck
+from chatsync.redact import redact_url
 from chatsync.render import render
 from chatsync.render.report import json_text, text
+from chatsync.render.style import target
+from chatsync.saved_plan import open_sealed
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.credentials import secret_key_from_env
 from chatsync.tencent.target import ENDPOINT_ENV
@@ -28,6 +32,7 @@ Examples:
   chatsync apply                         # plan, show it, ask for "yes", apply
   chatsync apply envs/prod --auto-approve
   chatsync plan --out plan.json && chatsync apply --plan plan.json
+  chatsync apply --plan plan.json --secret-key-env PROD_CHAT_KEY
 \b
 Exit codes: 0 every planned change done; 1 anything failed or was refused (the report says
 what was done and what was not); 130 interrupted (run apply again to finish).
@@ -50,23 +55,27 @@ class ApplyFailed(ChatsyncError):
 @click.option("--force", is_flag=True, help="Accept a plan that deletes more than app.max_deletes.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How to print the report.")
+@click.option("--secret-key-env", "key_variable", metavar="NAME",
+              help=f"With --plan: the variable holding the app's secret key, which checks the plan's "
+                   f"seal and signs the calls [default: {DEFAULT_SECRET_KEY_ENV}]. Never taken from "
+                   "the plan file.")
 @parallelism_option
-@color_option
 def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, force: bool, output_format: str,
-          parallelism: int, no_color: bool) -> None:
+          key_variable: str | None, parallelism: int) -> None:
     """Make the live app match the config: create, update and delete bots and accounts.
 
     Without --auto-approve the plan is shown and applied only after you type yes (on a terminal;
     elsewhere apply refuses). Failed changes fail alone; the report lists each with its code.
     """
-    color = use_color(no_color)
+    color = use_color()
     if plan_file is not None:
         if paths:
             raise ApplyRefused("--plan takes no PATH: the plan file holds everything apply needs")
-        saved = read_plan(plan_file)
-        check_safety(saved)  # from its changes: the file's own flags are not trusted
+        key_variable = key_variable or DEFAULT_SECRET_KEY_ENV
+        saved = read_plan(plan_file, key_variable)
         check_applicable(saved, force)
-        with connected(saved.app, parallelism) as api:
+        app = dataclasses.replace(saved.app, secret_key_env=key_variable)  # never the file's variable
+        with connected(app, parallelism) as api:
             with progress("Checking the plan is current", call_rate(api.client)):
                 changed = recheck(api, saved)
             if changed:
@@ -77,6 +86,9 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                                    "nothing was applied. Make a new plan.")
             report = run(api, saved)
     else:
+        if key_variable:
+            raise ApplyRefused("--secret-key-env goes with --plan; without it the config names the "
+                               "variable (app.secret_key_env)")
         desired = load(paths)
         with connected(desired.app, parallelism) as api:
             with progress("Reading the live app", call_rate(api.client)):
@@ -91,37 +103,32 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                 click.echo(render(planned, "text", color=color), file=shown)
             check_applicable(planned, force)
             if not auto_approve:
-                approve()
+                approve(planned)
             report = run(api, planned)
     finish(report, output_format, color)
 
 
-def read_plan(path: str) -> Plan:
-    """The saved plan at ``path``, checked to be chatsync's, unedited and for this endpoint."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PlanFileError(f"cannot read the plan file {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PlanFileError(f"{path} is not JSON ({exc}); make one with: chatsync plan --out FILE") from None
-    saved = Plan.from_data(data, source=path)
-    key = secret_key_from_env(saved.secret_key_env, os.environ)
-    if not saved.signed_by(key) or tampered(saved):
-        raise PlanFileError(f"{path} was edited after it was made, or made for another app (its signature "
-                            "does not match this app's key); make a new plan")
+def read_plan(path: str, key_variable: str) -> Plan:
+    """The saved plan at ``path``, sealed with the key in ``key_variable`` and for this endpoint."""
+    saved = open_sealed(path, secret_key_from_env(key_variable, os.environ), key_variable)
     override = os.environ.get(ENDPOINT_ENV)
     if override and override.rstrip("/") != saved.endpoint:
-        raise ApplyRefused(f"the plan was made for {saved.endpoint}, but {ENDPOINT_ENV} is {override}; "
-                           f"unset {ENDPOINT_ENV} or make a new plan")
+        raise ApplyRefused(f"the plan was made for {redact_url(saved.endpoint)}, but {ENDPOINT_ENV} is "
+                           f"{redact_url(override)}; unset {ENDPOINT_ENV} or make a new plan")
     return saved
 
 
-def approve() -> None:
+def interactive() -> bool:
+    """True when a person can answer the prompt (standard input is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def approve(planned: Plan) -> None:
     """Ask for ``yes`` on a terminal; refuse without one."""
-    if not sys.stdin.isatty():
+    if not interactive():
         raise ApplyRefused("apply needs approval and there is no terminal to ask: pass --auto-approve "
                            "(or apply a reviewed plan with --plan FILE)")
-    answer = click.prompt("Do you want to apply these changes? Only 'yes' is accepted", default="",
+    answer = click.prompt(f"Apply these changes to {target(planned)}? Only 'yes' is accepted", default="",
                           show_default=False, err=True)
     if answer.strip() != "yes":
         raise ApplyRefused("apply cancelled; nothing was changed")

@@ -31,17 +31,6 @@ def parallelism_option(function: F) -> F:
     )(function)
 
 
-def color_option(function: F) -> F:
-    """``--no-color``: plain output even on a terminal."""
-    return click.option("--no-color", is_flag=True, help="No colours (NO_COLOR does the same).")(function)
-
-
-def use_color(no_color: bool, stream: TextIO | None = None) -> bool:
-    """Colour only on a terminal, never with ``--no-color`` or a non-empty ``NO_COLOR``."""
-    stream = stream or sys.stdout
-    return not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
-
-
 @contextmanager
 def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
     """A :class:`ChatApi` for ``app``, closed (connections released) on the way out."""

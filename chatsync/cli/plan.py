@@ -6,15 +6,8 @@ import sys
 
 import click
 
-from chatsync.cli.common import (
-    call_rate,
-    color_option,
-    connected,
-    parallelism_option,
-    progress,
-    use_color,
-    write_atomically,
-)
+from chatsync.cli.common import call_rate, connected, parallelism_option, progress, write_atomically
+from chatsync.cli.flags import use_color
 from chatsync.config import load
 from chatsync.errors import ChatsyncError
 from chatsync.plan import Plan
@@ -45,21 +38,22 @@ class UnsafePlan(ChatsyncError):
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--force", is_flag=True, help="Accept a plan that deletes more than app.max_deletes.")
 @parallelism_option
-@color_option
 def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detailed_exitcode: bool,
-         force: bool, parallelism: int, no_color: bool) -> None:
+         force: bool, parallelism: int) -> None:
     """Show what apply would change in the live app (read-only).
 
     Reads the bot list, checks the declared accounts in batches of 100 and reads the profiles of
-    existing objects with managed fields; nothing is written.
+    existing objects with managed fields; nothing is written. An unsafe plan is still printed in
+    full (and saved with --out), marked unsafe at the top, and exits 1.
     """
     desired = load(paths)
     with connected(desired.app, parallelism) as api, progress("Reading the live app", call_rate(api.client)):
         result = make_plan(api, desired, api.client.target.url)
-        result.sign(api.client.sigs.secret_key)  # so apply --plan can tell an edited file
+        if out_file or output_format == "json":  # sealed, so apply --plan can tell an edited file
+            result.sign(api.client.sigs.secret_key)
     if out_file:
         write_atomically(out_file, json_plan.render(result))
-    click.echo(render(result, output_format, color=use_color(no_color)), nl=False)
+    click.echo(render(result, output_format, color=use_color()), nl=False)
     check_applicable(result, force)
     if detailed_exitcode and not result.empty:
         sys.exit(2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 
 from chatsync.plan import Change, Plan
+from chatsync.redact import redact_url
 from chatsync.render.style import NO_CHANGES, SYMBOLS, estimate_sentence, field_lines
 
 MARKER = "<!-- chatsync-plan -->"
@@ -24,15 +25,17 @@ _SPECIAL = set("\\|*_`[]#~")  # Markdown punctuation, written as numeric entitie
 def render(plan: Plan, color: bool = False) -> str:
     """The plan as a Markdown comment (``color`` is ignored)."""
     head = [MARKER, f"**{NO_CHANGES if plan.empty else plan.summary_line()}**", ""]
-    if not plan.empty:
-        head += [estimate_sentence(plan), ""]
-    for reason in plan.errors:
-        head.append(f"> **Error:** {_cell(reason)}")
+    for reason in plan.errors:  # first, so a reviewer cannot miss why it cannot be applied
+        head.append(f"> **Error: this plan cannot be applied.** {_cell(reason)}")
     for reason in plan.unsafe_reasons:
-        head.append(f"> **Unsafe:** {_cell(reason)}")
+        head.append(f"> **Unsafe: apply needs --force.** {_cell(reason)}")
+    if plan.errors or plan.unsafe_reasons:
+        head.append("")
+    where = f"For app {_code(str(plan.sdkappid))} at {_code(redact_url(plan.endpoint))}."  # code: no autolink
+    head += [f"{where} {estimate_sentence(plan)}" if not plan.empty else where, ""]
     for warning in plan.warnings:
         head.append(f"> **Warning:** {_cell(warning)}")
-    if plan.errors or plan.unsafe_reasons or plan.warnings:
+    if plan.warnings:
         head.append("")
     kept: list[str] = []
     if plan.kept:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from chatsync.plan import Change, Plan
+from chatsync.redact import redact_url
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red"}
@@ -14,6 +15,11 @@ NO_CHANGES = "No changes. The app matches the configuration."
 def quoted(value: str) -> str:
     """A value in double quotes, with control characters and quotes escaped (JSON style)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def target(plan: Plan) -> str:
+    """Which app a plan is for, and where: ``app 1400000000 at https://adminapisgp.im.qcloud.com``."""
+    return f"app {plan.sdkappid} at {redact_url(plan.endpoint)}"
 
 
 def header(change: Change) -> str:

@@ -6,14 +6,32 @@ from __future__ import annotations
 import click
 
 from chatsync.plan import Plan
-from chatsync.render.style import COLORS, NO_CHANGES, SYMBOLS, estimate_sentence, field_lines, header, quoted
+from chatsync.render.style import (
+    COLORS,
+    NO_CHANGES,
+    SYMBOLS,
+    estimate_sentence,
+    field_lines,
+    header,
+    quoted,
+    target,
+)
 
 FIELD_WIDTH = 10  # "face_url:" and "nick:" line up; longer names still get one space
 
 
 def render(plan: Plan, color: bool = False) -> str:
-    """The plan as text; ANSI colours only when ``color`` is true."""
-    lines: list[str] = []
+    """The plan as text; ANSI colours only when ``color`` is true.
+
+    First which app it is for, then (before anything else) why it cannot be applied as it is,
+    then the changes, the summary line and the estimate."""
+    lines: list[str] = [f"Plan for {target(plan)}", ""]
+    for error in plan.errors:
+        lines.append(_styled(f"Error: {error}", color))
+    for reason in plan.unsafe_reasons:
+        lines.append(_styled(f"Unsafe: {reason}", color))
+    if plan.errors or plan.unsafe_reasons:
+        lines.append("")
     deletes = [c for c in plan.changes if c.action == "delete"]
     note_column = max((len(header(c)) for c in deletes), default=0) + 3
     for change in plan.changes:
@@ -25,7 +43,7 @@ def render(plan: Plan, color: bool = False) -> str:
             lines.append(f"        {name + ':':<{FIELD_WIDTH}} {shown}")
     for kept in plan.kept:
         lines.append(f"  # {kept.kind} {quoted(kept.user_id)} kept: {kept.reason}")
-    if lines:
+    if plan.changes or plan.kept:
         lines.append("")
     if plan.empty:
         lines.append(NO_CHANGES)
@@ -34,10 +52,6 @@ def render(plan: Plan, color: bool = False) -> str:
         lines.append(estimate_sentence(plan))
     for warning in plan.warnings:
         lines.append(f"Warning: {warning}")
-    for reason in plan.unsafe_reasons:
-        lines.append(_styled(f"Unsafe: {reason}", color))
-    for error in plan.errors:
-        lines.append(_styled(f"Error: {error}", color))
     return "\n".join(lines) + "\n"
 
 

@@ -184,4 +184,4 @@ def test_plan_after_apply_is_empty_on_a_slow_app(serve, tmp_path):
     plan = app.cli("plan", config, "--detailed-exitcode")
     assert plan.exception is None or isinstance(plan.exception, SystemExit), repr(plan.exception)
     assert plan.exit_code == 0, (plan.stdout, plan.stderr)
-    assert plan.stdout == NO_CHANGES
+    assert plan.stdout == f"Plan for app 1400000000 at {app.url}\n\n" + NO_CHANGES

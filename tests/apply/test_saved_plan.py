@@ -174,7 +174,7 @@ def test_a_binary_plan_file_is_refused(app, tmp_path):
 def test_a_missing_plan_file_is_refused(app, tmp_path):
     missing = str(tmp_path / "nowhere.json")
     assert_clean_error(app.cli("apply", "--plan", missing), "cannot read the plan file", missing)
-    assert_clean_error(app.cli("apply", "--plan", str(tmp_path)), "cannot read the plan file")
+    assert_clean_error(app.cli("apply", "--plan", str(tmp_path)), "is a directory")
     assert app.writes() == {}
 
 

@@ -133,7 +133,9 @@ def test_golden_text_and_markdown(rich: tuple[App, str], output_format: str) -> 
     result = app.plan(config, "--format", output_format)
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert result.stderr == ""
-    check_golden(f"rich.{'txt' if output_format == 'text' else 'md'}", result.stdout)
+    assert app.url in result.stdout.splitlines()[0 if output_format == "text" else 3]  # the target, on top
+    shown = result.stdout.replace(app.url, "http://127.0.0.1:PORT")
+    check_golden(f"rich.{'txt' if output_format == 'text' else 'md'}", shown)
     assert app.writes() == {}
 
 

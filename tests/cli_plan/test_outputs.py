@@ -68,7 +68,8 @@ def test_out_file_with_text_output_is_the_json_plan(mixed: tuple[App, str], tmp_
     out = tmp_path / "plan.json"
     text = app.plan(config, "--out", str(out), "--force")
     assert text.exit_code == 0, text.stderr
-    assert text.stdout.startswith('  + bot "@RBT#new"')
+    assert text.stdout.startswith(f"Plan for app 1400000000 at {app.url}\n")
+    assert '\n  + bot "@RBT#new"' in text.stdout
     as_json = app.plan(config, "--format", "json", "--force")
     assert out.read_text(encoding="utf-8") == as_json.stdout  # same live state, same fingerprint
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
@@ -125,25 +126,27 @@ def test_the_cli_takes_a_verbose_flag():
     assert "--verbose" in result.output
 
 
-def test_verbose_logging_goes_through_the_redacting_filter():
+@pytest.mark.parametrize("args", [["-v", "validate", "--help"], ["validate", "--help", "-v"]])
+def test_verbose_logging_goes_through_the_redacting_filter(args):
     logger = logging.getLogger("chatsync")
     before, level = list(logger.handlers), logger.level
+    logger.handlers = [h for h in logger.handlers if not isinstance(h, logging.StreamHandler)]
     try:
-        result = CliRunner().invoke(main, ["-v", "validate", "--help"])
+        result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.output
+        again = CliRunner().invoke(main, ["-v", *args])  # given twice: still one handler
+        assert again.exit_code == 0, again.output
         added = [h for h in logger.handlers if h not in before]
         assert len(added) == 1
         assert logger.level == logging.DEBUG
         stream = io.StringIO()
-        added[0].setStream(stream)
-        logging.getLogger("chatsync.client").debug(
-            "POST %s", "/v4/x/y?sdkappid=1&usersig=eJyrVipILUq&random=3")
+        with contextlib.redirect_stderr(stream):  # the handler writes to stderr as it is now
+            logging.getLogger("chatsync.client").debug(
+                "POST %s", "/v4/x/y?sdkappid=1&usersig=eJyrVipILUq&random=3")
         assert "usersig=***&random=3" in stream.getvalue()
         assert "eJyrVipILUq" not in stream.getvalue()
     finally:
-        for handler in logger.handlers[:]:
-            if handler not in before:
-                logger.removeHandler(handler)
+        logger.handlers = before
         logger.setLevel(level)
 
 
