@@ -41,7 +41,7 @@ def _switch_on(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     root.ensure_object(dict)
     root.obj[param.name] = True
     if param.name == "verbose":
-        log_calls()
+        root.call_on_close(log_calls())  # for this command only (tests run many in one process)
 
 
 def flag(name: str) -> bool:
@@ -50,16 +50,24 @@ def flag(name: str) -> bool:
     return bool(ctx is not None and (ctx.find_root().obj or {}).get(name))
 
 
-def log_calls() -> None:
-    """Send chatsync's debug log (one line per API call) to stderr, through the redacting filter."""
+def log_calls() -> Callable[[], None]:
+    """Send chatsync's debug log (one line per API call) to stderr, through the redacting filter.
+    Returns what undoes it."""
     logger = logging.getLogger("chatsync")
     if any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
-        return  # -v given twice (before and after the command): one line per call, not two
+        return lambda: None  # -v given twice (before and after the command): one line per call
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
     handler.addFilter(RedactingFilter())
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    return undo
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

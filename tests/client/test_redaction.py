@@ -126,16 +126,14 @@ def test_the_cli_takes_a_verbose_flag():
     assert "--verbose" in result.output
 
 
-@pytest.mark.parametrize("args", [["-v", "validate", "--help"], ["validate", "--help", "-v"]])
-def test_verbose_logging_goes_through_the_redacting_filter(args):
+def test_verbose_logging_goes_through_the_redacting_filter(monkeypatch):
+    from chatsync.cli.flags import log_calls
+
     logger = logging.getLogger("chatsync")
     before, level = list(logger.handlers), logger.level
-    logger.handlers = [h for h in logger.handlers if not isinstance(h, logging.StreamHandler)]
+    undo = log_calls()
     try:
-        result = CliRunner().invoke(main, args)
-        assert result.exit_code == 0, result.output
-        again = CliRunner().invoke(main, ["-v", *args])  # given twice: still one handler
-        assert again.exit_code == 0, again.output
+        assert log_calls()() is None  # asked again: nothing more to add, nothing to undo
         added = [h for h in logger.handlers if h not in before]
         assert len(added) == 1
         assert logger.level == logging.DEBUG
@@ -146,8 +144,17 @@ def test_verbose_logging_goes_through_the_redacting_filter(args):
         assert "usersig=***&random=3" in stream.getvalue()
         assert "eJyrVipILUq" not in stream.getvalue()
     finally:
-        logger.handlers = before
-        logger.setLevel(level)
+        undo()
+    assert logger.handlers == before and logger.level == level
+
+
+@pytest.mark.parametrize("args", [["-v", "validate", "--help"], ["validate", "--help", "-v"]])
+def test_verbose_lasts_one_command(args):
+    logger = logging.getLogger("chatsync")
+    before = list(logger.handlers)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert logger.handlers == before  # the next command in this process logs nothing
 
 
 def test_the_redacting_filter_scrubs_message_arguments_and_given_secrets():
