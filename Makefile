@@ -32,11 +32,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
-# Refresh the pins: runtime.txt is what a user's install needs (the examples use it),
-# dev.txt adds the tests, linters and the build backend. Universal: one file for Python 3.10+.
+# Refresh the pins: runtime.txt is what a user's install needs, with the build backend (the
+# examples use it), dev.txt adds the tests and linters. Universal: one file for Python 3.10+.
 lock:
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/python -m pip install --quiet '$(UV)'
-	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml --universal \
+	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --universal \
 	    --python-version 3.10 --generate-hashes --no-header -o runtime.txt
 	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --extra test \
 	    --universal --python-version 3.10 --generate-hashes --no-header -o dev.txt
