@@ -104,3 +104,20 @@ def test_latency_delays_answers(monkeypatch):
     api = api_for(emulator)
     api("get_all_robots", {})
     assert slept == [0.02]
+
+
+def test_create_robot_faults_include_40006_from_its_page_and_other_robot_apis_do_not():
+    def codes(name: str, body: dict) -> set[int]:
+        api = api_for(make_emulator(fault_rate=1.0, seed=5))
+        seen = set()
+        for i in range(300):
+            try:
+                response = api.request(name, {**body, "Nick": str(i)} if name == "create_robot" else body)
+            except httpx.RemoteProtocolError:
+                continue
+            if response.status_code == 200:
+                seen.add(response.json()["ErrorCode"])
+        return seen
+
+    assert codes("create_robot", {"UserID": "@RBT#a"}) == {10002, 40006, 60008}
+    assert codes("get_all_robots", {}) == {10002, 60008}
