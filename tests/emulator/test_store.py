@@ -88,11 +88,11 @@ def test_state_of_another_app_is_refused(tmp_path):
     path = tmp_path / "state.json"
     emulator = make_emulator(state_path=path)
     emulator.store.accounts["x"] = {}
-    emulator.store.persist(emulator.store.changed())
+    emulator.store.commit(emulator.store.changed())
     with pytest.raises(StateFileError, match="belongs to SDKAppID 1400000000, not 1400000001"):
         Store(1400000001, ("administrator",), path)
 
 
-def test_unreadable_state_is_a_clear_error(tmp_path):
-    with pytest.raises(StateFileError, match="cannot be read"):
+def test_a_directory_as_state_is_a_clear_error(tmp_path):
+    with pytest.raises(StateFileError, match=r"is not a regular file \(it is a directory\)"):
         Store(1400000000, ("administrator",), tmp_path)  # a directory
