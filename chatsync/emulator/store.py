@@ -155,9 +155,14 @@ class Store:
         return ticket.version <= self._saved_version
 
     def _roll_back(self) -> None:
-        """Return to the state last on disk (lock held); end the generation of lost changes."""
+        """Return to the state last on disk (lock held); end the generation of lost changes.
+
+        The version goes back to the saved one, so the rolled-back state counts as on disk; the
+        numbers of lost changes are used again, but only by tickets of the new generation.
+        """
         self._generation.kept = self._saved_version
         self._generation = _Generation()
+        self.version = self._saved_version
         self._apply(json.loads(self._saved_data))
 
     def flush(self) -> None:
