@@ -173,3 +173,15 @@ def test_the_fault_seed_is_shown_when_none_was_given(fake_serving):
     seed = FakeServer.emulator.faults.seed
     expected = f"Injecting faults into 20% of calls with seed {seed} (--seed {seed} replays them)."
     assert expected in result.stderr
+
+
+def test_custom_fields_and_no_fsync_reach_the_emulator(fake_serving, tmp_path):
+    args = ["emulator", "--custom-field", "Hobby", "--custom-field", "Team", "--custom-field", "Hobby",
+            "--state", str(tmp_path / "app.json")]
+    result = CliRunner().invoke(main, args, env={"CHATSYNC_SECRET_KEY": SECRET})
+    assert result.exit_code == 0, result.output
+    config = FakeServer.emulator.config
+    assert config.custom_fields == ("Hobby", "Team") and config.fsync is True
+    assert FakeServer.emulator.store.custom_fields == {"Hobby", "Team"}
+    result = CliRunner().invoke(main, [*args, "--no-fsync"], env={"CHATSYNC_SECRET_KEY": SECRET})
+    assert result.exit_code == 0 and FakeServer.emulator.store.fsync is False
