@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 
+from chatsync.tencent.endpoints import ENDPOINTS
+
 
 class FaultKind(str, Enum):
     """What goes wrong."""
@@ -28,10 +30,10 @@ TRANSIENT_CODES: dict[str, tuple[int, ...]] = {
     "account": (70169, 70500, 60008),
     "profile": (40006, 60008),
 }
-#: Endpoints whose own error table adds transient codes to their family's: create_robot's page
-#: lists 40006 (an internal error while setting the bot's profile).
-TRANSIENT_CODES_BY_ENDPOINT: dict[str, tuple[int, ...]] = {
-    "create_robot": (10002, 40006, 60008),
+#: Endpoints (by path) whose own error table adds transient codes to their family's:
+#: create_robot's page lists 40006 (an internal error while setting the bot's profile).
+TRANSIENT_CODES_BY_PATH: dict[str, tuple[int, ...]] = {
+    ENDPOINTS["create_robot"].path: (10002, 40006, 60008),
 }
 
 
@@ -59,7 +61,7 @@ class FaultInjector:
         self._seen: dict[bytes, int] = {}
         self._lock = threading.Lock()
 
-    def draw(self, path: str, body: bytes, family: str, endpoint: str = "") -> Fault | None:
+    def draw(self, path: str, body: bytes, family: str) -> Fault | None:
         """The fault for this request, or None (its code from the endpoint's or family's table)."""
         if self.rate <= 0.0:
             return None
@@ -78,5 +80,5 @@ class FaultInjector:
             return None
         kinds = list(FaultKind)
         kind = kinds[draw[8] % len(kinds)]
-        codes = TRANSIENT_CODES_BY_ENDPOINT.get(endpoint) or TRANSIENT_CODES[family]
+        codes = TRANSIENT_CODES_BY_PATH.get(path) or TRANSIENT_CODES[family]
         return Fault(kind, after_commit=bool(draw[9] & 1), code=codes[draw[10] % len(codes)])

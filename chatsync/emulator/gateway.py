@@ -154,7 +154,7 @@ class Emulator:
             payload = _parse_body(body, endpoint)
         except _Refusal as refusal:
             return self._answer(endpoint, refusal.code, refusal.info, {})
-        fault = self.faults.draw(endpoint.path, body, endpoint.family, endpoint.name)
+        fault = self.faults.draw(endpoint.path, body, endpoint.family)
         if fault is not None and not fault.after_commit:
             return self._fault(endpoint, fault)
         answer, code, info = self._run(endpoint, payload)
