@@ -104,7 +104,8 @@ def _size(text: str, base: int, problem: str) -> int:
 
 def _read_chunked(rfile: BinaryIO) -> bytes | None:
     """A chunked body; None when the client hung up mid-body."""
-    parts, total = [], 0
+    parts: list[bytes] = []
+    total = 0
     while True:
         line = rfile.readline(MAX_LINE_BYTES + 1)
         if not line:

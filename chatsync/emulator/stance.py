@@ -67,7 +67,8 @@ CREATE_ROBOT_VALUE_TOO_LONG_CODE = 40601
 #: A JSON body that holds a lone UTF-16 surrogate (``"\\ud800"``) is not Unicode text: 60003.
 #: So is any body Python's parser refuses: nested too deeply (at any depth the emulator cannot
 #: parse), ``NaN``/``Infinity`` (not JSON), an integer of more than 4,300 digits. 70500 is only
-#: ever the emulator's own fault (a bug, or a state file it cannot write).
+#: ever the emulator's own fault (a bug, or a state file it cannot write) or an injected fault of
+#: the account APIs; never the answer to a malformed request.
 #: A malformed number in the query (``sdkappid``, ``random``: not ASCII digits, or too long for
 #: its range) is 60025, like any other wrong query parameter.
 
