@@ -30,10 +30,11 @@ TRANSIENT_CODES: dict[str, tuple[int, ...]] = {
     "account": (70169, 70500, 60008),
     "profile": (40006, 60008),
 }
-#: Endpoints (by path) whose own error table adds transient codes to their family's:
-#: create_robot's page lists 40006 (an internal error while setting the bot's profile).
+#: Endpoints (by path) whose own error table adds transient codes to their family's: the pages
+#: of create_robot and account_import list 40006 (an internal error while setting the profile).
 TRANSIENT_CODES_BY_PATH: dict[str, tuple[int, ...]] = {
     ENDPOINTS["create_robot"].path: (10002, 40006, 60008),
+    ENDPOINTS["account_import"].path: (70169, 70500, 60008, 40006),
 }
 
 
