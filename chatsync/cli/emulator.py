@@ -98,6 +98,8 @@ def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secre
         )
     for admin in admins:
         problem = limits.user_id_problem(admin)
+        if not problem and limits.reserved_prefix(admin):
+            problem = f"starts with {limits.reserved_prefix(admin)}, which only bots or the server use"
         if problem:
             raise ChatsyncError(f"--admin {admin!r} {problem}")
     for key in custom_fields:
