@@ -60,8 +60,13 @@ def apply_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def durability_rows(data: list[dict[str, Any]]) -> list[Row]:
+    return [(r["measure"], f"{r['value']} ({r['ratio']:.2f}x)", r["goal"], r["passed"]) for r in data]
+
+
 BENCHMARKS = [
     ("emulator_throughput.py", emulator_rows),
+    ("emulator_durability.py", durability_rows),
     ("client_rate.py", client_rows),
     ("plan_speed.py", plan_rows),
     ("apply_speed.py", apply_rows),

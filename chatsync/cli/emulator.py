@@ -15,7 +15,7 @@ import click
 
 from chatsync.errors import ChatsyncError
 from chatsync.net import is_loopback
-from chatsync.tencent import limits
+from chatsync.tencent import limits, profile_tags
 
 if TYPE_CHECKING:
     from chatsync.emulator.server import EmulatorHTTPServer
@@ -48,8 +48,15 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float | None) ->
               help="An App admin UserID (repeat for several; the real limit is 10).")
 @click.option("--secret-key-env", default="CHATSYNC_SECRET_KEY", show_default=True,
               help="NAME of the environment variable holding the app's secret key.")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="JSON file to load the app from and save it to after every change.")
+@click.option("--state", "state_path", type=click.Path(path_type=Path),
+              help="JSON file to load the app from and save it to after every change "
+                   "(an OK answer means the change is on disk).")
+@click.option("--no-fsync", is_flag=True,
+              help="With --state: do not fsync each write (faster; an OK then survives a killed "
+                   "emulator but not a power cut).")
+@click.option("--custom-field", "custom_fields", multiple=True, metavar="KEY",
+              help="A custom profile field the app has configured: Tag_Profile_Custom_KEY is then "
+                   "accepted (repeat for several; KEY is 1-8 English letters).")
 @click.option("--max-bots", default=limits.MAX_BOTS, show_default=True, type=click.IntRange(0),
               help="Active bots allowed per app (create_robot past it gets 10008).")
 @click.option("--max-accounts", type=click.IntRange(0),
@@ -72,7 +79,8 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float | None) ->
 def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secret_key_env: str,
              state_path: Path | None, max_bots: int, max_accounts: int | None, latency_ms: float,
              fault_rate: float, seed: int | None, rate_limit_scale: float, deletion_lock: bool,
-             deny_account_delete: bool, access_log: bool) -> None:
+             deny_account_delete: bool, access_log: bool, no_fsync: bool,
+             custom_fields: tuple[str, ...]) -> None:
     """Run a local emulator of the Tencent Cloud Chat REST API (v4).
 
     It verifies UserSigs made with the secret key in $CHATSYNC_SECRET_KEY (see
@@ -90,13 +98,21 @@ def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secre
         )
     for admin in admins:
         problem = limits.user_id_problem(admin)
+        if not problem and limits.reserved_prefix(admin):
+            problem = f"starts with {limits.reserved_prefix(admin)}, which only bots or the server use"
         if problem:
             raise ChatsyncError(f"--admin {admin!r} {problem}")
+    for key in custom_fields:
+        problem = profile_tags.custom_key_problem(key)
+        if problem:
+            raise ChatsyncError(f"--custom-field {key!r} {problem} (give the key without "
+                                f"{profile_tags.CUSTOM_PREFIX})")
     config = EmulatorConfig(
         secret_key=secret_key, sdkappid=sdkappid, admins=tuple(admins), state_path=state_path,
         max_bots=max_bots, max_accounts=max_accounts, latency_ms=latency_ms,
         fault_rate=fault_rate, seed=seed, rate_limit_scale=rate_limit_scale,
         deletion_lock=deletion_lock, allow_account_delete=not deny_account_delete,
+        custom_fields=tuple(dict.fromkeys(custom_fields)), fsync=not no_fsync,
     )
     app = Emulator(config)
     try:

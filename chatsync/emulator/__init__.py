@@ -3,7 +3,9 @@
 Layers, each in its own module:
 
 * :mod:`.stance` - what the emulator does where Tencent's docs are silent (one place);
-* :mod:`.store` - the app's data (accounts, bots, profiles) and its persistence;
+* :mod:`.store` - the app's data (accounts, bots, profiles) and its durable persistence (an OK
+  means on disk; a failed write is rolled back), with the strict check of the state file;
+* :mod:`.profile_rules` - which profile tags the app knows and which values each accepts;
 * :mod:`.handlers` - the API logic of each endpoint, pure functions over the store;
 * :mod:`.ratelimit`, :mod:`.faults` - per-API rate limits and injected failures;
 * :mod:`.gateway` - :class:`Emulator`: a request in, an :class:`Outcome` out (URL, UserSig,

@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 
+from chatsync.tencent.endpoints import ENDPOINTS
+
 
 class FaultKind(str, Enum):
     """What goes wrong."""
@@ -27,6 +29,12 @@ TRANSIENT_CODES: dict[str, tuple[int, ...]] = {
     "robot": (10002, 60008),
     "account": (70169, 70500, 60008),
     "profile": (40006, 60008),
+}
+#: Endpoints (by path) whose own error table adds transient codes to their family's: the pages
+#: of create_robot and account_import list 40006 (an internal error while setting the profile).
+TRANSIENT_CODES_BY_PATH: dict[str, tuple[int, ...]] = {
+    ENDPOINTS["create_robot"].path: (10002, 40006, 60008),
+    ENDPOINTS["account_import"].path: (70169, 70500, 60008, 40006),
 }
 
 
@@ -55,7 +63,7 @@ class FaultInjector:
         self._lock = threading.Lock()
 
     def draw(self, path: str, body: bytes, family: str) -> Fault | None:
-        """The fault for this request, or None."""
+        """The fault for this request, or None (its code from the endpoint's or family's table)."""
         if self.rate <= 0.0:
             return None
         request_digest = hashlib.blake2b(path.encode() + b"\0" + body, digest_size=16).digest()
@@ -73,5 +81,5 @@ class FaultInjector:
             return None
         kinds = list(FaultKind)
         kind = kinds[draw[8] % len(kinds)]
-        codes = TRANSIENT_CODES[family]
+        codes = TRANSIENT_CODES_BY_PATH.get(path) or TRANSIENT_CODES[family]
         return Fault(kind, after_commit=bool(draw[9] & 1), code=codes[draw[10] % len(codes)])

@@ -28,7 +28,7 @@ from chatsync.emulator import stance
 from chatsync.emulator.faults import Fault, FaultInjector, FaultKind
 from chatsync.emulator.handlers import HANDLERS, Answer, ApiError, App, BatchFailure
 from chatsync.emulator.ratelimit import SlidingWindow
-from chatsync.emulator.store import Store
+from chatsync.emulator.store import StateWriteError, Store, Ticket
 from chatsync.redact import redact
 from chatsync.tencent import errors, limits, usersig
 from chatsync.tencent.endpoints import BY_PATH, ENDPOINTS, Endpoint
@@ -55,6 +55,8 @@ class EmulatorConfig:
     rate_limit_scale: float = 1.0
     deletion_lock: bool = stance.DELETION_LOCK_DEFAULT
     allow_account_delete: bool = True
+    custom_fields: tuple[str, ...] = ()  # keys of Tag_Profile_Custom_<key> the app has configured
+    fsync: bool = True  # with a state file: fsync each write (an OK survives a power cut)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ class Emulator:
         self.config = config
         self.clock = clock
         self.sleep = sleep
-        self.store = Store(config.sdkappid, config.admins, config.state_path)
+        self.store = Store(config.sdkappid, config.admins, config.state_path,
+                           custom_fields=config.custom_fields, fsync=config.fsync, now=clock())
         self.app = App(
             store=self.store,
             max_bots=config.max_bots,
@@ -136,7 +139,10 @@ class Emulator:
     def _handle(self, method: str, target: str, body: bytes) -> Outcome:
         endpoint: Endpoint | None = None
         try:
-            parts = urlsplit(target)
+            try:
+                parts = urlsplit(target)
+            except ValueError:  # e.g. an unbalanced "[" read as an IPv6 host
+                raise _Refusal(60002) from None
             endpoint = BY_PATH.get(parts.path)
             if endpoint is None:
                 raise _Refusal(60009)
@@ -161,18 +167,17 @@ class Emulator:
         params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
         if not params.get("sdkappid"):
             raise _Refusal(60012)
-        sdkappid = params["sdkappid"]
-        if not _is_ascii_number(sdkappid):
-            raise _Refusal(60025, "sdkappid must be an integer")
+        sdkappid = _uint32(params["sdkappid"])
+        if sdkappid is None:
+            raise _Refusal(60025, "sdkappid must be an unsigned 32-bit integer")
         identifier = params.get("identifier", "")
         if not identifier:
             raise _Refusal(60025, "identifier is missing")
         if params.get("contenttype") != "json":
             raise _Refusal(60025, "contenttype must be json")
-        random = params.get("random", "")
-        if stance.REQUIRE_RANDOM and (not _is_ascii_number(random) or int(random) > UINT32_MAX):
+        if stance.REQUIRE_RANDOM and _uint32(params.get("random", "")) is None:
             raise _Refusal(60025, "random must be an unsigned 32-bit integer")
-        if int(sdkappid) != self.config.sdkappid:
+        if sdkappid != self.config.sdkappid:
             raise _Refusal(70020)
         self._check_sig(identifier, params.get("usersig", ""))
         if identifier not in self.config.admins:
@@ -219,7 +224,10 @@ class Emulator:
                 self._sig_failures.clear()
 
     def _run(self, endpoint: Endpoint, payload: Any) -> tuple[Answer, int, str | None]:
-        """Run the handler under the store lock; persist before answering."""
+        """Run the handler under the store lock; answer once what it saw or did is on disk.
+
+        A change that cannot be saved was rolled back: answer a transient code, never OK.
+        """
         handler = HANDLERS[endpoint.name]
         code, info = 0, None
         with self.store.lock:
@@ -229,9 +237,13 @@ class Emulator:
                 answer, code, info = Answer(failure.fields, failure.changed), failure.code, None
             except ApiError as error:
                 answer, code, info = Answer(), error.code, error.info
-            version = self.store.changed() if answer.changed else 0
-        if version:
-            self.store.persist(version)
+            ticket: Ticket = self.store.changed() if answer.changed else self.store.seen()
+        try:
+            self.store.commit(ticket)
+        except StateWriteError:
+            return Answer(), stance.STATE_WRITE_FAILED_CODE, (
+                "internal server error: the emulator could not save the change (its state file); "
+                "nothing was changed, retry later")
         return answer, code, info
 
     # -- answers --------------------------------------------------------------------------------
@@ -275,18 +287,40 @@ def _parse_body(body: bytes, endpoint: Endpoint) -> Any:
             return None
         raise _Refusal(60003, "the request body is empty; send a JSON object")
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        payload = json.loads(body.decode("utf-8"), parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deeply
         raise _Refusal(60003) from None
-    if _SURROGATE_ESCAPE.search(body):
-        try:  # "\ud800" escapes decode to lone surrogates, which are not Unicode text
-            json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise _Refusal(60003, "the body holds a lone UTF-16 surrogate (not valid Unicode)") from None
+    if _SURROGATE_ESCAPE.search(body) and _holds_lone_surrogate(payload):
+        # "\ud800" escapes decode to lone surrogates, which are not Unicode text
+        raise _Refusal(60003, "the body holds a lone UTF-16 surrogate (not valid Unicode)")
     return payload
 
 
-def _is_ascii_number(text: str) -> bool:
-    """Digits 0-9 only (``str.isdigit`` also accepts '²' and other scripts' digits)."""
-    return text.isascii() and text.isdigit()
+def _holds_lone_surrogate(payload: Any) -> bool:
+    """True when a key or string anywhere in ``payload`` is not encodable as UTF-8 (no recursion:
+    the parser's depth limit is the only one)."""
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and limits.encoding_problem(item):
+            return True
+    return False
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _uint32(text: str) -> int | None:
+    """``text`` as an unsigned 32-bit integer, or None: ASCII digits only (``str.isdigit`` also
+    accepts '²' and other scripts' digits), and short enough to convert (5,000 digits are not)."""
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(UINT32_MAX)):
+        return None
+    value = int(text)
+    return value if value <= UINT32_MAX else None
 

@@ -13,18 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatsync.emulator import stance
+from chatsync.emulator import profile_rules, stance
 from chatsync.emulator.store import Store
 from chatsync.tencent import errors, limits
-from chatsync.tencent.profile_tags import (
-    IMAGE,
-    NICK,
-    SIGNATURE,
-    STRING_TAGS,
-    UINT32_MAX,
-    UINT32_TAGS,
-    is_standard,
-)
+from chatsync.tencent.profile_tags import IMAGE, NICK, SIGNATURE, UINT32_TAGS
 
 
 class ApiError(Exception):
@@ -142,10 +134,11 @@ def create_robot(app: App, body: Any) -> Answer:
     bot = _user_id(body.get("UserID"), 10004)
     if not limits.is_bot_id(bot):
         raise ApiError(10004, f"a bot UserID must start with {limits.BOT_PREFIX}")
+    too_long = stance.CREATE_ROBOT_VALUE_TOO_LONG_CODE
     profile = {
-        NICK: _optional_text(body, "Nick", 10004, stance.CREATE_ROBOT_VALUE_TOO_LONG_CODE),
-        IMAGE: _optional_text(body, "FaceUrl", 10004, stance.CREATE_ROBOT_VALUE_TOO_LONG_CODE),
-        SIGNATURE: _optional_text(body, "SelfSignature", 10004, stance.CREATE_ROBOT_VALUE_TOO_LONG_CODE),
+        NICK: _optional_text(body, "Nick", 10004, too_long),
+        IMAGE: _optional_text(body, "FaceUrl", 10004, too_long),
+        SIGNATURE: _optional_text(body, "SelfSignature", 10004, too_long),
     }
     store = app.store
     if store.bots.get(bot):
@@ -155,6 +148,8 @@ def create_robot(app: App, body: Any) -> Answer:
         return Answer()
     if len(store.active_bots()) >= app.max_bots:
         raise ApiError(10008, f"the number of bots reached the limit of {app.max_bots}")
+    if bot not in store.accounts and _account_limit_reached(app):
+        raise ApiError(70398)  # a new bot is a new account; a revived one already counts
     _set_profile(store.accounts.setdefault(bot, {}), profile)
     store.bots[bot] = True
     return Answer(changed=True)
@@ -193,11 +188,18 @@ def _import_problem(app: App, user_id: str) -> int:
         return 0
     if app.deletion_lock and user_id in store.deleted:
         return 70399
-    if app.max_accounts is not None:
-        counted = len(store.accounts) if stance.ACCOUNT_LIMIT_COUNTS_BOTS else store.ordinary_count()
-        if counted >= app.max_accounts:
-            return 70398
+    if _account_limit_reached(app):
+        return 70398
     return 0
+
+
+def _account_limit_reached(app: App) -> bool:
+    """True when one more account would pass ``--max-accounts`` (stance: bots count too)."""
+    if app.max_accounts is None:
+        return False
+    store = app.store
+    counted = len(store.accounts) if stance.ACCOUNT_LIMIT_COUNTS_BOTS else store.ordinary_count()
+    return counted >= app.max_accounts
 
 
 def _create_account(store: Store, user_id: str, values: dict[str, str | None]) -> None:
@@ -328,12 +330,14 @@ def kick(app: App, body: Any) -> Answer:
 
 # -- profiles -------------------------------------------------------------------------------------
 
-def _known_tag(tag: Any) -> str:
-    if not isinstance(tag, str):
-        raise ApiError(40001, "Tag must be a string")
-    if not is_standard(tag):
-        raise ApiError(40009, f"tag {tag} does not exist")
-    return tag
+def _known_tag(app: App, tag: Any) -> str:
+    """A standard tag, or a custom one configured with ``--custom-field`` (else 40009)."""
+    try:
+        return profile_rules.check_tag(tag, app.store.custom_fields)
+    except TypeError:
+        raise ApiError(40001, "Tag must be a string") from None
+    except profile_rules.TagProblem as problem:
+        raise ApiError(problem.code, str(problem)) from None
 
 
 def portrait_get(app: App, body: Any) -> Answer:
@@ -345,7 +349,7 @@ def portrait_get(app: App, body: Any) -> Answer:
     tags = body.get("TagList")
     if not isinstance(tags, list) or not tags:
         raise ApiError(40001, "TagList must be a non-empty array")
-    tags = [_known_tag(tag) for tag in tags]
+    tags = [_known_tag(app, tag) for tag in tags]
     if not all(isinstance(a, str) for a in accounts):
         raise ApiError(60015, "To_Account must hold strings")
     items, failed = [], []
@@ -370,21 +374,11 @@ def portrait_get(app: App, body: Any) -> Answer:
 
 
 def _checked_value(tag: str, value: Any) -> str | int:
-    if tag in UINT32_TAGS:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ApiError(40610, f"{tag} takes an unsigned integer")
-        if not 0 <= value <= UINT32_MAX:
-            raise ApiError(40605, f"{tag} is out of the uint32 range")
-        return value
-    max_bytes, allowed = STRING_TAGS[tag]
-    if not isinstance(value, str):
-        raise ApiError(40610, f"{tag} takes a string")
-    if limits.utf8_len(value) > max_bytes:
-        code = 40601 if max_bytes == limits.VALUE_MAX_BYTES else 40605
-        raise ApiError(code, f"{tag} is longer than {max_bytes} bytes")
-    if allowed is not None and value not in allowed:
-        raise ApiError(40605, f"{tag} must be one of {', '.join(sorted(allowed))}")
-    return value
+    """The value if the tag accepts it: 40610 wrong type, 40601 over 500 bytes, 40605 otherwise."""
+    try:
+        return profile_rules.check_value(tag, value)
+    except profile_rules.TagProblem as problem:
+        raise ApiError(problem.code, str(problem)) from None
 
 
 def portrait_set(app: App, body: Any) -> Answer:
@@ -398,7 +392,7 @@ def portrait_set(app: App, body: Any) -> Answer:
     for item in items:
         if not isinstance(item, dict):
             raise ApiError(40001, "each ProfileItem must be an object with Tag and Value")
-        tag = _known_tag(item.get("Tag"))
+        tag = _known_tag(app, item.get("Tag"))
         if item.get("Value") is None:
             continue  # null is absent (client quirk §9.8)
         values[tag] = _checked_value(tag, item["Value"])

@@ -14,12 +14,15 @@ import email.utils
 import logging
 import socket
 import socketserver
+import sys
 import threading
 import time
+import traceback
 from http import HTTPStatus
 from typing import BinaryIO
 
 from chatsync.emulator.gateway import Emulator
+from chatsync.redact import redact
 
 log = logging.getLogger("chatsync.emulator")
 
@@ -76,34 +79,55 @@ def read_request(rfile: BinaryIO, wfile: BinaryIO) -> _Request | None:
     if "chunked" in headers.get("transfer-encoding", "").lower():
         body = _read_chunked(rfile)
     else:
-        try:
-            size = int(headers.get("content-length", "0") or "0")
-        except ValueError:
-            raise BadRequest(400, "bad Content-Length") from None
-        if not 0 <= size <= MAX_BODY_BYTES:
-            raise BadRequest(413, "body too large")
+        size = _size(headers.get("content-length", "0").strip() or "0", 10, "bad Content-Length")
         body = rfile.read(size)
         if len(body) < size:
             return None  # the client hung up mid-body
+    if body is None:
+        return None
     return _Request(method, target, body, keep_alive)
 
 
-def _read_chunked(rfile: BinaryIO) -> bytes:
-    parts, total = [], 0
+def _size(text: str, base: int, problem: str) -> int:
+    """A body or chunk size: digits of ``base`` only (no sign, no '_', no other scripts' digits),
+    at most :data:`MAX_BODY_BYTES` (413 beyond, checked before converting a long number)."""
+    digits = "0123456789abcdefABCDEF"[: 10 if base == 10 else 22]
+    if not text or any(c not in digits for c in text):
+        raise BadRequest(400, problem)
+    if len(text.lstrip("0")) > len(f"{MAX_BODY_BYTES:{'d' if base == 10 else 'x'}}"):
+        raise BadRequest(413, "body too large")
+    size = int(text, base)
+    if size > MAX_BODY_BYTES:
+        raise BadRequest(413, "body too large")
+    return size
+
+
+def _read_chunked(rfile: BinaryIO) -> bytes | None:
+    """A chunked body; None when the client hung up mid-body."""
+    parts: list[bytes] = []
+    total = 0
     while True:
-        try:
-            size = int(rfile.readline(MAX_LINE_BYTES).split(b";")[0].strip(), 16)
-        except ValueError:
-            raise BadRequest(400, "bad chunked body") from None
+        line = rfile.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return None
+        if len(line) > MAX_LINE_BYTES or not line.endswith(b"\n"):
+            raise BadRequest(400, "bad chunk size line")
+        size_text = line.split(b";")[0].strip().decode("latin-1")
+        size = _size(size_text, 16, "bad chunk size")
         if size == 0:
-            while rfile.readline(MAX_LINE_BYTES) not in (b"\r\n", b"\n", b""):
-                pass  # trailers
-            return b"".join(parts)
+            for _ in range(MAX_HEADERS + 1):
+                if rfile.readline(MAX_LINE_BYTES) in (b"\r\n", b"\n", b""):
+                    return b"".join(parts)  # after the trailers
+            raise BadRequest(431, "too many trailers")
         total += size
         if total > MAX_BODY_BYTES:
             raise BadRequest(413, "body too large")
-        parts.append(rfile.read(size))
-        rfile.readline(MAX_LINE_BYTES)
+        chunk = rfile.read(size)
+        if len(chunk) < size:
+            return None
+        parts.append(chunk)
+        if rfile.readline(MAX_LINE_BYTES) not in (b"\r\n", b"\n"):
+            raise BadRequest(400, "a chunk is longer than its size")
 
 
 _date_cache: tuple[int, str] = (0, "")
@@ -143,9 +167,16 @@ class _Handler(socketserver.StreamRequestHandler):
                 request = read_request(self.rfile, self.wfile)
             except BadRequest as bad:
                 page = f"<html><body>{bad.status} {bad}</body></html>".encode()
-                self.wfile.write(render_response(bad.status, page, keep_alive=False))
+                try:
+                    self.wfile.write(render_response(bad.status, page, keep_alive=False))
+                except OSError as exc:  # the client sent garbage and reset: one line, no traceback
+                    self._gone(f"after a bad request ({bad.status} {bad})", exc)
+                    return
+                log.info("bad request from %s: %s %s", self.client_address[0], bad.status, bad)
                 return
-            except (ConnectionError, TimeoutError):
+            except (ConnectionError, TimeoutError) as exc:  # reset or idle: routine
+                log.info("connection from %s ended: %s", self.client_address[0],
+                         getattr(exc, "strerror", None) or exc)
                 return
             if request is None:
                 return
@@ -159,11 +190,16 @@ class _Handler(socketserver.StreamRequestHandler):
             try:
                 self.wfile.write(render_response(outcome.status, outcome.body, request.keep_alive,
                                                  head_only=request.method == "HEAD"))
-            except (ConnectionError, TimeoutError):
+            except OSError as exc:  # reset, broken pipe, timeout: the client is gone
+                self._gone(f"before its answer ({outcome.endpoint or 'unknown path'})", exc)
                 return
             self._log(request, outcome.endpoint, f"{outcome.status} code={outcome.code}", started)
             if not request.keep_alive:
                 return
+
+    def _gone(self, when: str, error: OSError) -> None:
+        log.warning("client %s closed the connection %s: %s", self.client_address[0], when,
+                    error.strerror or error)
 
     def _log(self, request: _Request, endpoint: str, result: str, started: float) -> None:
         if self.server.access_log:
@@ -185,6 +221,17 @@ class EmulatorHTTPServer(socketserver.ThreadingTCPServer):
         self.access_log = access_log
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host.strip("[]"), port), _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A connection that failed outside a request's answer: one log line, never a traceback
+        (a client that resets is routine); anything else is a bug, logged with its traceback."""
+        error = sys.exc_info()[1]
+        host = client_address[0] if isinstance(client_address, tuple) else client_address
+        if isinstance(error, OSError):
+            log.warning("connection from %s ended: %s", host, error.strerror or error)
+        else:
+            log.error("connection from %s failed: %s", host,
+                      redact(traceback.format_exc(), self.emulator.config.secret_key))
 
     @property
     def url(self) -> str:

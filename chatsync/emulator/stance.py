@@ -41,9 +41,11 @@ ACCOUNT_DELETE_REFUSED_CODE = 70402
 # Rate limits: a sliding one-second window per API per app; refused calls (60007) do not count
 # (chatsync.emulator.ratelimit.SlidingWindow).
 
-#: Free edition: accounts are unlimited unless ``--max-accounts N``; ordinary accounts and admins
-#: count, bots do not (they have their own limit), deleted accounts stop counting.
-ACCOUNT_LIMIT_COUNTS_BOTS = False
+#: Free edition: accounts are unlimited unless ``--max-accounts N``. Every existing id counts:
+#: ordinary accounts, admins and bots (bots are accounts: create_robot's own table lists 70398),
+#: invalid bots too (their id still exists); deleted ordinary accounts stop counting. An import or
+#: a new bot that would pass N gets 70398; a revived bot already counts, so it never does.
+ACCOUNT_LIMIT_COUNTS_BOTS = True
 
 #: Re-importing a deleted id is allowed unless ``--deletion-lock``; then it gets 70399.
 DELETION_LOCK_DEFAULT = False
@@ -57,11 +59,30 @@ SIG_BLOCK_SECONDS = 60.0
 #: a required parameter; a repeated value is accepted (client quirk §9.4).
 REQUIRE_RANDOM = True
 
-#: ``create_robot`` answers a value over 500 bytes with 10004: the robot APIs document only
-#: 10002/10004/10008 (the import and profile APIs use 40601).
-CREATE_ROBOT_VALUE_TOO_LONG_CODE = 10004
+#: ``create_robot`` answers a Nick, FaceUrl or SelfSignature over 500 bytes with 40601, as its
+#: page's error table says (10004 is for a missing or malformed field). The page lists 40006 (an
+#: internal error while setting the profile) too: it is one of the robot APIs' injected faults.
+CREATE_ROBOT_VALUE_TOO_LONG_CODE = 40601
 
 #: A JSON body that holds a lone UTF-16 surrogate (``"\\ud800"``) is not Unicode text: 60003.
+#: So is any body Python's parser refuses: nested too deeply (at any depth the emulator cannot
+#: parse), ``NaN``/``Infinity`` (not JSON), an integer of more than 4,300 digits. 70500 is only
+#: ever the emulator's own fault (a bug, or a state file it cannot write) or an injected fault of
+#: the account APIs; never the answer to a malformed request.
+#: A malformed number in the query (``sdkappid``, ``random``: not ASCII digits, or too long for
+#: its range) is 60025, like any other wrong query parameter.
+
+#: Profile tags: the standard tags of §6.3 with their types; custom tags exist only for the keys
+#: given with ``--custom-field KEY`` (string values of at most 500 bytes); any other tag is 40009.
+#: A wrong JSON type is 40610, a string over 500 bytes 40601, any other refused value (an enum
+#: outside its values, a uint32 out of range, a Location over its 16 bytes) 40605
+#: (chatsync.emulator.profile_rules).
+
+#: Durability (with ``--state``): an OK answer means the change is on disk, fsynced (unless
+#: ``--no-fsync``). A change that cannot be saved is rolled back in memory and answered 70500 (a
+#: transient code: the client's retry applies it again); a request that only read state not yet on
+#: disk waits for it, and gets 70500 too if that state is rolled back (no dirty reads).
+STATE_WRITE_FAILED_CODE = 70500
 
 #: Check order at the gateway: path (60009) -> query (60012/60025) -> app (70020) -> UserSig (70xxx)
 #: -> admin (60010) -> rate (60007) -> body JSON (60003) -> API logic.

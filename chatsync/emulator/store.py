@@ -1,86 +1,175 @@
-"""The emulated app's data (accounts, bots, profiles) and its crash-safe persistence.
+"""The emulated app's data (accounts, bots, profiles) and its durable persistence.
 
-All reads and writes happen under :attr:`Store.lock`. When a state file is set, every change is
-written atomically (temp file + rename) before the answer leaves: concurrent writers share
-one write ("group commit"), so an OK answer always means the change is on disk. A state file that
-cannot be read is an error naming the file; it is never replaced.
+All reads and writes happen under :attr:`Store.lock`. With a state file, the promise is a
+database's: an OK answer means the change is on disk. Every request takes a :class:`Ticket` for the
+state it saw (:meth:`Store.changed` after a change, :meth:`Store.seen` otherwise) and calls
+:meth:`Store.commit` before answering. Commit writes the whole state atomically (temp file, fsync,
+rename, fsync of the folder); concurrent requests share one write ("group commit"). When a write
+fails (a full disk), every change not yet on disk is rolled back in memory and each request that
+saw one gets :class:`StateWriteError`, answered with a transient code: a retry applies the change
+again and saves it, and nothing is ever answered OK from memory alone.
+
+The state file is checked at start as strictly as a config: not a regular file, not UTF-8 text,
+not JSON, unknown keys, values out of range or inconsistent with each other each stop the start
+with one line naming the file; it is never replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import stat
 import tempfile
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chatsync.emulator import profile_rules
 from chatsync.errors import ChatsyncError
-from chatsync.tencent import profile_tags
+from chatsync.tencent import limits
+from chatsync.tencent.profile_tags import custom_key
 
 STATE_FORMAT = "chatsync-emulator-state"
 STATE_VERSION = 1
+STATE_KEYS = ("format", "version", "sdkappid", "accounts", "bots", "deleted", "kicked")
 
 Profile = dict[str, Any]
+log = logging.getLogger("chatsync.emulator")
 
 
 class StateFileError(ChatsyncError):
-    """The ``--state`` file exists but cannot be used."""
+    """The ``--state`` file exists but cannot be used, or cannot be written."""
+
+
+class StateWriteError(StateFileError):
+    """A change could not be saved; it was rolled back in memory (answer a transient error)."""
+
+
+class _Generation:
+    """The changes made since the last rollback. ``kept`` is set when a rollback ends it: the
+    last version that was on disk then (later versions of this generation were lost)."""
+
+    __slots__ = ("kept",)
+
+    def __init__(self) -> None:
+        self.kept: int | None = None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The state a request saw (or made): a version of one generation."""
+
+    version: int
+    generation: _Generation
 
 
 class Store:
     """Accounts (including admins and bots) with their profiles, bot status, deletions and kicks."""
 
-    def __init__(self, sdkappid: int, admins: tuple[str, ...], path: Path | None = None) -> None:
+    def __init__(self, sdkappid: int, admins: tuple[str, ...], path: Path | None = None, *,
+                 custom_fields: tuple[str, ...] = (), fsync: bool = True,
+                 now: float | None = None) -> None:
         self.sdkappid = sdkappid
         self.admins = admins
+        self.custom_fields = frozenset(custom_fields)
         self.path = path
+        self.fsync = fsync
         self.lock = threading.RLock()
         self.accounts: dict[str, Profile] = {}  # every imported id -> its profile tags
         self.bots: dict[str, bool] = {}  # bot id -> active (False once delete_robot ran)
         self.deleted: set[str] = set()  # ordinary ids deleted by account_delete
         self.kicked: dict[str, int] = {}  # id -> unix second of its last kick
         self.version = 0  # bumped on every change
+        self._generation = _Generation()
         self._saved_version = 0
         self._persist_lock = threading.Lock()
+        self._failing = False  # the last write failed (logged once, until a write succeeds)
         if path is not None:
             _check_writable_folder(path)
-            if path.exists():
-                self._load(path)
+            raw = _read_state_file(path)
+            if raw is not None:
+                self._load(path, raw, time.time() if now is None else now)
         for admin in admins:
             self.accounts.setdefault(admin, {})
+        self._saved_data = self._encode()  # what a rollback returns to
 
     # -- changes ---------------------------------------------------------------------------
-    def changed(self) -> int:
-        """Record a change (call with the lock held); returns the version to persist."""
+    def changed(self) -> Ticket:
+        """Record a change (call with the lock held); commit the ticket before answering."""
         self.version += 1
-        return self.version
+        return Ticket(self.version, self._generation)
 
-    def persist(self, version: int) -> None:
-        """Make sure ``version`` is on disk (no-op without a state file). Call without the lock."""
-        if self.path is None:
+    def seen(self) -> Ticket:
+        """The state a request read without changing it (call with the lock held)."""
+        return Ticket(self.version, self._generation)
+
+    def commit(self, ticket: Ticket) -> None:
+        """Return once the state ``ticket`` saw is on disk (at once without a state file).
+
+        Raises :class:`StateWriteError` when it never will be: the write failed and every change
+        not yet saved (this request's, and any other it saw) was rolled back in memory.
+        Call without the lock.
+        """
+        if self.path is None or self._settled(ticket):
             return
         with self._persist_lock:
-            if self._saved_version >= version:
-                return  # another writer's snapshot already covered this change
+            if self._settled(ticket):
+                return
             with self.lock:
-                text = json.dumps(self.snapshot(), ensure_ascii=False, separators=(",", ":"))
-                snapshot_version = self.version
+                version = self.version
+                try:
+                    data = self._encode()
+                except ValueError as exc:  # cannot happen for a state the gateway let in
+                    self._roll_back()
+                    raise StateWriteError(f"cannot encode the emulator state ({exc})") from None
             try:
-                _atomic_write(self.path, text)
+                _atomic_write(self.path, data, self.fsync)
             except OSError as exc:
-                # The change stays in memory (like a change whose answer was lost) and is
-                # written with the next one; the caller answers 70500, never OK.
-                raise StateFileError(
-                    f"cannot write emulator state file {self.path} ({exc.strerror or exc}); "
-                    "check the disk and the folder's permissions"
-                ) from None
-            self._saved_version = snapshot_version
+                with self.lock:
+                    self._roll_back()
+                message = (f"cannot write emulator state file {self.path} ({exc.strerror or exc}); "
+                           "check the disk and the folder's permissions")
+                if not self._failing:
+                    log.warning("%s; changes are refused with a transient code until it can be "
+                                "written", message)
+                    self._failing = True
+                raise StateWriteError(message) from None
+            self._saved_version, self._saved_data = version, data
+            if self._failing:
+                log.warning("emulator state file %s is written again", self.path)
+                self._failing = False
+        if not self._settled(ticket):  # pragma: no cover - the write above covered the ticket
+            raise StateWriteError("the change was not saved")
+
+    def _settled(self, ticket: Ticket) -> bool:
+        """True when ``ticket``'s state is on disk; raises when it was rolled back."""
+        kept = ticket.generation.kept
+        if kept is not None and ticket.version > kept:
+            raise StateWriteError(
+                f"cannot write emulator state file {self.path}; the change was rolled back"
+            )
+        return ticket.version <= self._saved_version
+
+    def _roll_back(self) -> None:
+        """Return to the state last on disk (lock held); end the generation of lost changes.
+
+        The version goes back to the saved one, so the rolled-back state counts as on disk; the
+        numbers of lost changes are used again, but only by tickets of the new generation.
+        """
+        self._generation.kept = self._saved_version
+        self._generation = _Generation()
+        self.version = self._saved_version
+        self._apply(json.loads(self._saved_data))
 
     def flush(self) -> None:
         """Write any unsaved change (used on shutdown)."""
-        self.persist(self.version)
+        with self.lock:
+            ticket = self.seen()
+        self.commit(ticket)
 
     # -- queries ---------------------------------------------------------------------------
     def active_bots(self) -> list[str]:
@@ -104,34 +193,62 @@ class Store:
             "kicked": self.kicked,
         }
 
-    def _load(self, path: Path) -> None:
+    def _encode(self) -> bytes:
+        return json.dumps(self.snapshot(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def _apply(self, data: dict[str, Any]) -> None:
+        self.accounts = data["accounts"]
+        self.bots = data["bots"]
+        self.deleted = set(data["deleted"])
+        self.kicked = data["kicked"]
+
+    def _load(self, path: Path, raw: bytes, now: float) -> None:
         where = f"emulator state file {path}"
         advice = "fix or move the file aside; it was left untouched"
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise StateFileError(f"{where} cannot be read ({exc.strerror}); {advice}") from None
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StateFileError(f"{where} is not UTF-8 text (byte {exc.start}); {advice}") from None
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise StateFileError(f"{where} is not UTF-8 text; {advice}") from None
+            data = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise StateFileError(
                 f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                 f"{advice}"
             ) from None
-        problem = _shape_problem(data)
-        if problem:
-            raise StateFileError(f"{where} is not a chatsync emulator state ({problem}); {advice}")
-        if data["sdkappid"] != self.sdkappid:
+        except (ValueError, RecursionError) as exc:
+            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise StateFileError(f"{where} is not valid JSON ({detail}); {advice}") from None
+        problem = _text_problem(data) or _shape_problem(data)
+        if problem is None and data["sdkappid"] != self.sdkappid:
             raise StateFileError(
                 f"{where} belongs to SDKAppID {data['sdkappid']}, not {self.sdkappid}; "
                 "pass --sdkappid to match it or use another --state file"
             )
-        self.accounts = data["accounts"]
-        self.bots = data["bots"]
-        self.deleted = set(data["deleted"])
-        self.kicked = data["kicked"]
+        problem = problem or _content_problem(data, self.custom_fields, now)
+        if problem:
+            raise StateFileError(f"{where} is not a chatsync emulator state ({problem}); {advice}")
+        self._apply(data)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _text_problem(data: Any) -> str | None:
+    """A string in ``data`` that is not Unicode text (a lone surrogate from a ``\\ud800`` escape)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and limits.encoding_problem(item):
+            return f"the string {item.encode('utf-8', 'backslashreplace').decode()[:40]!r} " \
+                   "holds a lone UTF-16 surrogate, which is not valid Unicode text"
+    return None
 
 
 def _shape_problem(data: Any) -> str | None:
@@ -139,25 +256,98 @@ def _shape_problem(data: Any) -> str | None:
         return f"its 'format' is not {STATE_FORMAT!r}"
     if data.get("version") != STATE_VERSION:
         return f"unsupported version {data.get('version')!r}, expected {STATE_VERSION}"
+    unknown = sorted(set(data) - set(STATE_KEYS))
+    if unknown:
+        return f"unknown key {unknown[0]!r}; a state holds {', '.join(STATE_KEYS)}"
     expected = {"sdkappid": int, "accounts": dict, "bots": dict, "deleted": list, "kicked": dict}
     for key, kind in expected.items():
-        if not isinstance(data.get(key), kind):
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
             return f"'{key}' is missing or not a {kind.__name__}"
-    for user_id, profile in data["accounts"].items():
+    return None
+
+
+def _content_problem(data: dict[str, Any], custom_fields: frozenset[str], now: float) -> str | None:
+    """Ids, profiles, bots, deletions and kicks: each valid, and consistent with the others."""
+    accounts, bots = data["accounts"], data["bots"]
+    for user_id, profile in accounts.items():
+        problem = limits.user_id_problem(user_id)
+        if problem:
+            return f"the account id {user_id!r} {problem}"
+        prefix = limits.reserved_prefix(user_id)
+        if prefix and not (prefix == limits.BOT_PREFIX and user_id in bots):
+            return f"the account id {user_id!r} starts with {prefix}, which ordinary accounts may not"
         if not isinstance(profile, dict):
             return f"the profile of {user_id!r} is not an object"
         for tag, value in profile.items():
-            if not profile_tags.is_standard(tag) or not profile_tags.has_valid_type(tag, value):
-                return f"the profile of {user_id!r} has a bad {tag!r}"
-    if not all(isinstance(a, bool) for a in data["bots"].values()):
-        return "a bot's status is not true/false"
-    if any(bot not in data["accounts"] for bot in data["bots"]):
-        return "a bot is missing from 'accounts'"
-    if not all(isinstance(d, str) for d in data["deleted"]):
+            try:
+                profile_rules.check_value(profile_rules.check_tag(tag, custom_fields), value)
+            except profile_rules.TagProblem as refused:
+                key = custom_key(tag) if refused.code == profile_rules.UNKNOWN_TAG else None
+                hint = f"; start the emulator with --custom-field {key}" if key else ""
+                return f"the profile of {user_id!r} has a bad {tag!r}: {refused}{hint}"
+    for bot, active in bots.items():
+        if not isinstance(active, bool):
+            return "a bot's status is not true/false"
+        if not limits.is_bot_id(bot):
+            return f"the bot {bot!r} does not start with {limits.BOT_PREFIX}"
+        if bot not in accounts:
+            return "a bot is missing from 'accounts'"
+    deleted = data["deleted"]
+    if not all(isinstance(d, str) for d in deleted):
         return "'deleted' holds something other than ids"
-    if not all(isinstance(t, int) and not isinstance(t, bool) for t in data["kicked"].values()):
-        return "'kicked' holds something other than unix times"
+    for user_id in deleted:
+        if limits.user_id_problem(user_id):
+            return f"'deleted' holds {user_id!r}, which is not a valid UserID"
+        if user_id in accounts:
+            return f"{user_id!r} is both an account and in 'deleted'"
+    if len(set(deleted)) != len(deleted):
+        return "'deleted' names an id twice"
+    for user_id, when in data["kicked"].items():
+        if not isinstance(when, int) or isinstance(when, bool):
+            return "'kicked' holds something other than unix times"
+        if user_id not in accounts:
+            return f"'kicked' names {user_id!r}, which is not an account"
+        if not 0 <= when <= now:
+            return (f"the kick of {user_id!r} is at unix time {when}, which is not between 0 and now "
+                    f"({int(now)}); every UserSig of it would be refused")
     return None
+
+
+def _read_state_file(path: Path) -> bytes | None:
+    """The file's bytes; None when it does not exist. Never blocks (a FIFO is refused)."""
+    where = f"emulator state file {path}"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateFileError(
+            f"{where} cannot be read ({exc.strerror}); fix or move the file aside; it was left untouched"
+        ) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise StateFileError(
+                f"{where} is not a regular file (it is {_kind_of(mode)}); "
+                "--state must name a JSON file or a path where one can be created"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError as exc:
+        raise StateFileError(
+            f"{where} cannot be read ({exc.strerror}); fix or move the file aside; it was left untouched"
+        ) from None
+    finally:
+        os.close(fd)
+
+
+def _kind_of(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def _check_writable_folder(path: Path) -> None:
@@ -172,20 +362,32 @@ def _check_writable_folder(path: Path) -> None:
         )
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a killed process leaves either the old or the new file.
+def _atomic_write(path: Path, data: bytes, fsync: bool) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file.
 
-    No fsync: this guards against the emulator (or its host process) dying, which is what tests and
-    demos meet; surviving a power cut is not worth ~40 ms a change on slow disks.
+    The temp file is written in the same folder and renamed over ``path``. With ``fsync``, the
+    file's bytes reach the disk before the rename and the rename before returning (the folder is
+    fsynced too): then an OK survives a power cut, not only a killed process.
     """
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
+    if fsync:
+        folder = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)

@@ -46,3 +46,32 @@ def has_valid_type(tag: str, value: object) -> bool:
     if tag in UINT32_TAGS:
         return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= UINT32_MAX
     return isinstance(value, str)
+
+
+# -- custom profile fields (tencent-chat-api.md §6.4) -----------------------------------------------
+
+#: A custom field's tag is this prefix plus its key (client SDKs omit the prefix).
+CUSTOM_PREFIX = "Tag_Profile_Custom_"
+#: A custom field's key: English letters only, at most this many bytes.
+CUSTOM_KEY_MAX_BYTES = 8
+
+
+def custom_key_problem(key: str) -> str | None:
+    """Why ``key`` cannot name a custom profile field, or None."""
+    if not key:
+        return "is empty; a custom field key needs 1 to 8 English letters"
+    if not (key.isascii() and key.isalpha()):
+        return "may hold English letters (a-z, A-Z) only"
+    if len(key) > CUSTOM_KEY_MAX_BYTES:
+        return f"is {len(key)} bytes long; a custom field key may have at most {CUSTOM_KEY_MAX_BYTES}"
+    return None
+
+
+def custom_tag(key: str) -> str:
+    """The tag of the custom field ``key``."""
+    return CUSTOM_PREFIX + key
+
+
+def custom_key(tag: str) -> str | None:
+    """The key of a custom tag (``Tag_Profile_Custom_Key`` -> ``Key``), or None for another tag."""
+    return tag[len(CUSTOM_PREFIX):] if tag.startswith(CUSTOM_PREFIX) else None

@@ -250,16 +250,30 @@ def test_multiaccount_import_non_string_ids_are_60015(api):
 
 # -- the account limit ----------------------------------------------------------------------------
 
-def test_max_accounts_counts_the_admin_but_not_bots(api_with):
-    api = api_with(max_accounts=3)
+def test_max_accounts_counts_the_admin_and_bots(api_with):
+    """Bots are accounts (create_robot's error table lists 70398): they count in both directions."""
+    api = api_with(max_accounts=4)
     call(api, "create_robot", {"UserID": "@RBT#one"})
-    call(api, "create_robot", {"UserID": "@RBT#two"})
     call(api, "account_import", {"UserID": "a"})
-    call(api, "account_import", {"UserID": "b"})  # administrator + a + b = 3
+    call(api, "account_import", {"UserID": "b"})  # administrator + @RBT#one + a + b = 4
     answer = call(api, "account_import", {"UserID": "c"}, code=70398)
     assert answer["ErrorInfo"] == "account number exceeds limit"
+    call(api, "create_robot", {"UserID": "@RBT#two"}, code=70398)
     call(api, "account_import", {"UserID": "a", "Nick": "again"})  # existing ids do not count again
-    assert check(api, "a", "b", "c") == ["Imported", "Imported", "NotImported"]
+    call(api, "create_robot", {"UserID": "@RBT#one"})  # a repeat neither
+    assert check(api, "a", "b", "c", "@RBT#two") == ["Imported", "Imported", "NotImported", "NotImported"]
+    assert call(api, "get_all_robots", {})["Robot_Account"] == ["@RBT#one"]
+
+
+def test_an_invalid_bot_still_counts_and_reviving_it_is_not_refused(api_with):
+    api = api_with(max_accounts=3)
+    call(api, "create_robot", {"UserID": "@RBT#one"})
+    call(api, "delete_robot", {"Robot_Account": "@RBT#one"})
+    call(api, "account_import", {"UserID": "a"})  # administrator + @RBT#one (its id exists) + a
+    call(api, "account_import", {"UserID": "b"}, code=70398)
+    call(api, "create_robot", {"UserID": "@RBT#one"})  # revived: its id already counted
+    call(api, "account_delete", {"DeleteItem": [{"UserID": "a"}]})  # deleted accounts stop counting
+    call(api, "create_robot", {"UserID": "@RBT#two"})
 
 
 def test_max_accounts_in_a_batch_fails_per_item(api_with):

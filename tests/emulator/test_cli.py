@@ -118,7 +118,7 @@ def test_loopback_detection(host, loopback):
 @pytest.mark.parametrize(
     ("args", "message"),
     [(["--fault-rate", "1.5"], "--fault-rate"), (["--rate-limit-scale", "0"], "--rate-limit-scale"),
-     (["--admin", "x" * 33], "--admin")],
+     (["--admin", "x" * 33], "--admin"), (["--admin", "@RBT#admin"], "--admin '@RBT#admin' starts with")],
 )
 def test_bad_flags_are_clear_errors(args, message, start):
     process = start(*args)

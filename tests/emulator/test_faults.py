@@ -32,7 +32,7 @@ def test_every_kind_of_fault_happens_near_the_asked_rate():
     seen = outcomes(seed=1, rate=0.3, calls=1000)
     failed = [o for o in seen if o != "0"]
     assert 0.25 < len(failed) / len(seen) < 0.35
-    assert {"drop", "502", "70169", "70500", "60008"} <= set(failed)
+    assert {"drop", "502", "70169", "70500", "60008", "40006"} <= set(failed)  # 40006: import's page
 
 
 def test_no_faults_at_rate_zero():
@@ -104,3 +104,20 @@ def test_latency_delays_answers(monkeypatch):
     api = api_for(emulator)
     api("get_all_robots", {})
     assert slept == [0.02]
+
+
+def test_create_robot_faults_include_40006_from_its_page_and_other_robot_apis_do_not():
+    def codes(name: str, body: dict) -> set[int]:
+        api = api_for(make_emulator(fault_rate=1.0, seed=5))
+        seen = set()
+        for i in range(300):
+            try:
+                response = api.request(name, {**body, "Nick": str(i)} if name == "create_robot" else body)
+            except httpx.RemoteProtocolError:
+                continue
+            if response.status_code == 200:
+                seen.add(response.json()["ErrorCode"])
+        return seen
+
+    assert codes("create_robot", {"UserID": "@RBT#a"}) == {10002, 40006, 60008}
+    assert codes("get_all_robots", {}) == {10002, 60008}

@@ -126,3 +126,64 @@ def test_an_internal_error_is_70500_and_its_log_holds_no_secret(served, monkeypa
     assert "RuntimeError: bug while serving /v4/x?usersig=***&random=1 with key ***" in logged
     assert api.sig not in logged and SECRET not in logged
     assert api("account_check", {"CheckItem": [{"UserID": "x"}]})["ErrorCode"] == 0  # still serving
+
+
+def chunked(api: Api, *chunks: bytes) -> bytes:
+    head = (f"POST {target(api, 'account_import')} HTTP/1.1\r\nHost: x\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    return head + b"".join(chunks)
+
+
+@pytest.mark.parametrize(("chunks", "status"), [
+    ((b"-5\r\n{}\r\n0\r\n\r\n",), b"400"),  # a negative size used to read to the end of the stream
+    ((b"-1000000\r\n", b"1000010\r\n"), b"400"),  # ...and to slip past the 16 MiB limit
+    ((b"+2\r\n{}\r\n0\r\n\r\n",), b"400"),
+    ((b"0x2\r\n{}\r\n0\r\n\r\n",), b"400"),
+    ((b"2_0\r\n",), b"400"),
+    ((b"\r\n",), b"400"),
+    ((b"1000001\r\n",), b"413"),  # 16 MiB + 1 in one chunk
+    ((b"F" * 5000 + b"\r\n",), b"413"),
+    ((b"800000\r\n" + b" " * 0x800000 + b"\r\n", b"800000\r\n" + b" " * 0x800000 + b"\r\n", b"1\r\n"),
+     b"413"),  # two chunks of 8 MiB, then one byte more
+    ((b"1\r\n{}\r\n0\r\n\r\n",), b"400"),  # a chunk longer than its size
+])
+def test_bad_chunk_sizes_are_refused_and_the_server_survives(wire, chunks, status):
+    url, api = wire
+    assert exchange(url, chunked(api, *chunks)).startswith(b"HTTP/1.1 " + status)
+    assert api("get_all_robots", {})["ErrorCode"] == 0
+
+
+@pytest.mark.parametrize(("length", "status"), [
+    (b"-1", b"400"), (b"+2", b"400"), (b"1_0", b"400"), ("٢".encode(), b"400"), (b"0x2", b"400"),
+    (b"9" * 5000, b"413"), (b"16777217", b"413"),
+])
+def test_bad_content_lengths_are_refused(wire, length, status):
+    url, api = wire
+    head = f"POST {target(api)} HTTP/1.1\r\nHost: x\r\n".encode()
+    raw = head + b"Content-Length: " + length + b"\r\n\r\n{}"
+    assert exchange(url, raw).startswith(b"HTTP/1.1 " + status)
+
+
+def test_a_chunked_body_with_extensions_and_trailers_is_read(wire):
+    url, api = wire
+    body = b'{"UserID": "ext"}'
+    raw = chunked(api, f"{len(body):X};name=value\r\n".encode(), body, b"\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    assert body_of(exchange(url, raw))["ErrorCode"] == 0
+
+
+def test_clients_that_reset_after_a_bad_request_leave_no_traceback(wire, capfd, caplog):
+    import struct
+
+    url, api = wire
+    host, port = url.removeprefix("http://").split(":")
+    with caplog.at_level("INFO", logger="chatsync.emulator"):
+        for i in range(60):
+            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = RST
+            sock.sendall(b"NONSENSE\r\n\r\n" if i % 2 else b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n{")
+            sock.close()
+        assert api("get_all_robots", {})["ErrorCode"] == 0
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Traceback" not in caplog.text
+    for record in caplog.records:
+        assert "\n" not in record.getMessage()

@@ -306,3 +306,47 @@ def test_profile_round_trip_over_loopback(served):
     ]
     assert answer["Fail_Account"] == ["nobody"]
     assert emulator.store.accounts["ünïcode"][GENDER] == "Gender_Type_Female"
+
+
+# -- custom fields (--custom-field KEY) -----------------------------------------------------------
+
+@pytest.fixture
+def custom(api_with):
+    api = api_with(custom_fields=("Hobby", "Team"))
+    call(api, "account_import", {"UserID": "alice"})
+    return api
+
+
+def test_configured_custom_fields_are_set_and_read(custom):
+    set_items(custom, "alice", ("Tag_Profile_Custom_Hobby", "chess"), ("Tag_Profile_Custom_Team", ""))
+    got = get(custom, "alice", ["Tag_Profile_Custom_Team", NICK, "Tag_Profile_Custom_Hobby"])
+    assert got == [{"Tag": "Tag_Profile_Custom_Team", "Value": ""},
+                   {"Tag": "Tag_Profile_Custom_Hobby", "Value": "chess"}]
+
+
+@pytest.mark.parametrize("tag", ["Tag_Profile_Custom_Other", "Tag_Profile_Custom_hobby",
+                                 "Tag_Profile_Custom_", "Tag_Profile_Custom_HobbyX"])
+def test_custom_fields_not_configured_are_40009_even_when_others_are(custom, tag):
+    set_items(custom, "alice", (tag, "x"), code=40009)
+    call(custom, "portrait_get", {"To_Account": ["alice"], "TagList": [tag]}, code=40009)
+
+
+@pytest.mark.parametrize(("value", "code"), [(5, 40610), (["x"], 40610), (True, 40610),
+                                              ("a" * 501, 40601), ("é" * 250 + "a", 40601)])
+def test_custom_field_values_are_strings_of_at_most_500_bytes(custom, value, code):
+    set_items(custom, "alice", ("Tag_Profile_Custom_Hobby", value), code=code)
+    set_items(custom, "alice", ("Tag_Profile_Custom_Hobby", "é" * 250))  # exactly 500 bytes
+
+
+def test_custom_fields_persist_and_a_state_needs_them_configured(tmp_path):
+    from chatsync.emulator.store import StateFileError
+    from tests.support import api_for, make_emulator
+
+    path = tmp_path / "app.json"
+    api = api_for(make_emulator(state_path=path, custom_fields=("Hobby",)))
+    call(api, "account_import", {"UserID": "alice"})
+    set_items(api, "alice", ("Tag_Profile_Custom_Hobby", "go"))
+    reborn = make_emulator(state_path=path, custom_fields=("Hobby",))
+    assert reborn.store.accounts["alice"] == {"Tag_Profile_Custom_Hobby": "go"}
+    with pytest.raises(StateFileError, match="start the emulator with --custom-field Hobby"):
+        make_emulator(state_path=path)

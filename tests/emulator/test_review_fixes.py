@@ -69,22 +69,24 @@ def test_a_state_folder_that_does_not_exist_is_refused_at_start(tmp_path):
         Store(1400000000, ("administrator",), tmp_path / "missing" / "app.json")
 
 
-def test_a_failed_write_answers_70500_and_the_change_is_saved_with_the_next(tmp_path, monkeypatch):
+def test_a_failed_write_answers_70500_is_rolled_back_and_a_retry_saves_it(tmp_path, monkeypatch):
     path = tmp_path / "app.json"
     emulator = make_emulator(state_path=path)
     api = api_for(emulator)
     real_write = store_module._atomic_write
-    failures = [OSError(28, "No space left on device")]
+    failures = [OSError(28, "No space left on device")] * 2
 
-    def flaky(target, text):
+    def flaky(target, data, fsync):
         if failures:
             raise failures.pop()
-        real_write(target, text)
+        real_write(target, data, fsync)
 
     monkeypatch.setattr(store_module, "_atomic_write", flaky)
     assert api("account_import", {"UserID": "alice"})["ErrorCode"] == 70500  # never OK
-    call(api, "account_import", {"UserID": "bob"})
-    assert {"alice", "bob"} <= set(make_emulator(state_path=path).store.accounts)
+    assert "alice" not in emulator.store.accounts  # rolled back in memory
+    assert api("account_import", {"UserID": "alice"})["ErrorCode"] == 70500  # the disk is still full
+    call(api, "account_import", {"UserID": "alice"})  # the retry is applied and saved
+    assert "alice" in make_emulator(state_path=path).store.accounts
 
 
 def test_a_failed_write_on_shutdown_is_a_clear_error(tmp_path, monkeypatch):
@@ -92,7 +94,7 @@ def test_a_failed_write_on_shutdown_is_a_clear_error(tmp_path, monkeypatch):
     emulator.store.accounts["alice"] = {}
     emulator.store.changed()
 
-    def full(target, text):
+    def full(target, data, fsync):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store_module, "_atomic_write", full)
@@ -171,3 +173,15 @@ def test_the_fault_seed_is_shown_when_none_was_given(fake_serving):
     seed = FakeServer.emulator.faults.seed
     expected = f"Injecting faults into 20% of calls with seed {seed} (--seed {seed} replays them)."
     assert expected in result.stderr
+
+
+def test_custom_fields_and_no_fsync_reach_the_emulator(fake_serving, tmp_path):
+    args = ["emulator", "--custom-field", "Hobby", "--custom-field", "Team", "--custom-field", "Hobby",
+            "--state", str(tmp_path / "app.json")]
+    result = CliRunner().invoke(main, args, env={"CHATSYNC_SECRET_KEY": SECRET})
+    assert result.exit_code == 0, result.output
+    config = FakeServer.emulator.config
+    assert config.custom_fields == ("Hobby", "Team") and config.fsync is True
+    assert FakeServer.emulator.store.custom_fields == {"Hobby", "Team"}
+    result = CliRunner().invoke(main, [*args, "--no-fsync"], env={"CHATSYNC_SECRET_KEY": SECRET})
+    assert result.exit_code == 0 and FakeServer.emulator.store.fsync is False

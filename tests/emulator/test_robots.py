@@ -100,9 +100,9 @@ def test_create_robot_non_string_user_id_is_60015(api, user_id):
 
 
 @pytest.mark.parametrize("field", ["Nick", "FaceUrl", "SelfSignature"])
-def test_create_robot_value_limit_is_500_bytes(api, field):
-    call(api, "create_robot", {"UserID": "@RBT#long", field: "é" * 250 + "a"}, code=10004)  # 501 bytes
-    call(api, "create_robot", {"UserID": "@RBT#long", field: "a" * 501}, code=10004)
+def test_create_robot_value_limit_is_500_bytes_40601_as_its_page_says(api, field):
+    call(api, "create_robot", {"UserID": "@RBT#long", field: "é" * 250 + "a"}, code=40601)  # 501 bytes
+    call(api, "create_robot", {"UserID": "@RBT#long", field: "a" * 501}, code=40601)
     assert robots(api) == []
     call(api, "create_robot", {"UserID": "@RBT#long", field: "é" * 250})  # exactly 500 bytes
     tag = {"Nick": NICK, "FaceUrl": IMAGE, "SelfSignature": SIGNATURE}[field]
@@ -236,3 +236,26 @@ def test_bot_lifecycle_over_loopback(served):
     call(api, "delete_robot", {"Robot_Account": "@RBT#helper"})
     assert call(api, "get_all_robots", [])["Robot_Account"] == []
     assert emulator.store.bots == {"@RBT#helper": False}
+
+
+# -- create_robot's whole error table (its seed page) ---------------------------------------------
+
+def test_create_robot_answers_70398_when_bots_and_accounts_reach_max_accounts(api_with):
+    api = api_with(max_accounts=3)  # administrator + alice + one bot
+    call(api, "account_import", {"UserID": "alice"})
+    call(api, "create_robot", {"UserID": "@RBT#one"})
+    answer = call(api, "create_robot", {"UserID": "@RBT#two"}, code=70398)
+    assert answer["ErrorInfo"] == "account number exceeds limit"
+    assert robots(api) == ["@RBT#one"] and status(api, "@RBT#two") == "NotImported"
+
+
+def test_create_robot_checks_the_bot_limit_before_the_account_limit(api_with):
+    api = api_with(max_bots=1, max_accounts=2)  # administrator + one bot: both limits reached
+    call(api, "create_robot", {"UserID": "@RBT#one"})
+    call(api, "create_robot", {"UserID": "@RBT#two"}, code=10008)
+
+
+def test_create_robot_value_over_500_bytes_wins_over_the_limits(api_with):
+    api = api_with(max_bots=0, max_accounts=1)
+    call(api, "create_robot", {"UserID": "@RBT#one", "SelfSignature": "x" * 501}, code=40601)
+    call(api, "create_robot", {"UserID": "@RBT#one"}, code=10008)

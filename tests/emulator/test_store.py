@@ -88,11 +88,94 @@ def test_state_of_another_app_is_refused(tmp_path):
     path = tmp_path / "state.json"
     emulator = make_emulator(state_path=path)
     emulator.store.accounts["x"] = {}
-    emulator.store.persist(emulator.store.changed())
+    emulator.store.commit(emulator.store.changed())
     with pytest.raises(StateFileError, match="belongs to SDKAppID 1400000000, not 1400000001"):
         Store(1400000001, ("administrator",), path)
 
 
-def test_unreadable_state_is_a_clear_error(tmp_path):
-    with pytest.raises(StateFileError, match="cannot be read"):
+def test_a_directory_as_state_is_a_clear_error(tmp_path):
+    with pytest.raises(StateFileError, match=r"is not a regular file \(it is a directory\)"):
         Store(1400000000, ("administrator",), tmp_path)  # a directory
+
+
+def test_requests_that_saw_a_change_that_is_then_rolled_back_never_answer_ok(tmp_path, monkeypatch):
+    """A read or a repeat that saw alice in memory waits for her write; when it fails, they fail too."""
+    import threading
+
+    from chatsync.emulator import store as store_module
+    from tests.support import api_for
+
+    emulator = make_emulator(state_path=tmp_path / "app.json")
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck_then_full(path, data, fsync):
+        entered.set()
+        assert release.wait(10)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store_module, "_atomic_write", stuck_then_full)
+    answers: dict[str, dict] = {}
+
+    def send(label: str, name: str, body: dict) -> None:
+        api = api_for(emulator)
+        answers[label] = api(name, body)
+
+    writer = threading.Thread(target=send, args=("import", "account_import", {"UserID": "alice"}))
+    writer.start()
+    assert entered.wait(10)  # alice is in memory, her write is on its way to a full disk
+    others = [threading.Thread(target=send, args=args) for args in [
+        ("check", "account_check", {"CheckItem": [{"UserID": "alice"}]}),
+        ("repeat", "account_import", {"UserID": "alice"}),
+    ]]
+    for thread in others:
+        thread.start()
+    for thread in others:  # they saw alice and wait for her write
+        thread.join(0.2)
+        assert thread.is_alive()
+    release.set()
+    for thread in [writer, *others]:
+        thread.join(10)
+    assert {label: answer["ErrorCode"] for label, answer in answers.items()} == {
+        "import": 70500, "check": 70500, "repeat": 70500}
+    assert "alice" not in emulator.store.accounts
+    monkeypatch.undo()
+    api = api_for(emulator)
+    assert api("account_check", {"CheckItem": [{"UserID": "alice"}]})["ResultItem"][0][
+        "AccountStatus"] == "NotImported"
+    assert api("account_import", {"UserID": "alice"})["ErrorCode"] == 0
+    assert "alice" in make_emulator(state_path=tmp_path / "app.json").store.accounts
+
+
+def test_concurrent_writers_share_one_write(tmp_path, monkeypatch):
+    """Group commit: writers that queue behind a write are saved together by the next one."""
+    import threading
+
+    from chatsync.emulator import store as store_module
+    from tests.support import api_for
+
+    emulator = make_emulator(state_path=tmp_path / "app.json")
+    real_write = store_module._atomic_write
+    gate, writes = threading.Event(), []
+
+    def slow(path, data, fsync):
+        writes.append(data)
+        if len(writes) == 1:
+            assert gate.wait(10)
+        real_write(path, data, fsync)
+
+    monkeypatch.setattr(store_module, "_atomic_write", slow)
+    first = threading.Thread(target=lambda: api_for(emulator)("account_import", {"UserID": "u0"}))
+    first.start()
+    while not writes:
+        threading.Event().wait(0.01)
+    rest = [threading.Thread(target=lambda i=i: api_for(emulator)("account_import", {"UserID": f"u{i}"}))
+            for i in range(1, 9)]
+    for thread in rest:
+        thread.start()
+    while emulator.store.version < 9:  # every change is in memory, waiting
+        threading.Event().wait(0.01)
+    gate.set()
+    for thread in [first, *rest]:
+        thread.join(10)
+    assert len(writes) == 2  # the first, then one for the eight that queued behind it
+    assert {f"u{i}" for i in range(9)} <= set(make_emulator(state_path=tmp_path / "app.json").store.accounts)
