@@ -103,14 +103,15 @@ def expand(
         if not name:
             refuse(
                 '""',
-                "an empty path was given; pass a config file or directory (e.g. chatsync validate config/)",
+                "an empty path was given; pass config files or directories (e.g. bots envs/prod)",
             )
             continue
         try:
             info = os.stat(name)
         except FileNotFoundError:
             if default:
-                refuse(name, "no such file; pass the config path, e.g. chatsync validate config/")
+                refuse(name, "no such file in this directory; create it, or pass your config files "
+                             "or directories (e.g. bots envs/prod)")
             else:
                 refuse(name, "no such file or directory; check the path")
             continue

@@ -45,7 +45,8 @@ def test_validate_default_path_missing(tmp_path: Path, monkeypatch: pytest.Monke
     result = CliRunner().invoke(main, ["validate"])
     assert result.exit_code == 1
     assert result.stderr == (
-        "chatsync.yaml: no such file; pass the config path, e.g. chatsync validate config/\n"
+        "chatsync.yaml: no such file in this directory; create it, or pass your config files or directories "
+        "(e.g. bots envs/prod)\n"
         "1 problem found.\n"
     )
     assert "Traceback" not in result.output

@@ -124,7 +124,8 @@ def test_large_config_loads_quickly(tmp_path: Path) -> None:
 def test_missing_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert problems([]) == [
-        "chatsync.yaml: no such file; pass the config path, e.g. chatsync validate config/"
+        "chatsync.yaml: no such file in this directory; create it, or pass your config files or directories "
+        "(e.g. bots envs/prod)"
     ]
 
 
@@ -291,7 +292,7 @@ def test_an_empty_path_is_an_error_not_the_current_directory(
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "c.yaml", APP)
     (got,) = problems([""])
-    assert got.startswith('"": an empty path was given; pass a config file or directory')
+    assert got.startswith('"": an empty path was given; pass config files or directories')
 
 
 def test_a_file_over_the_size_cap_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
