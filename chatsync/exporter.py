@@ -1,31 +1,74 @@
 """Export: write the live app as a complete, valid config (every live bot, and the named accounts
-that exist, each with its whole profile), so ``plan`` on it right after shows no changes."""
+that exist, each with its whole profile), so ``plan`` on it right after shows no changes.
+
+Named accounts that cannot be exported (not UserIDs at all, bot ids, or not in the app) are not
+dropped silently: :class:`Export` lists each with why, and the CLI makes that an error unless
+told to skip them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import yaml
 
 from chatsync.live import Wanted, read_live
 from chatsync.model import PROFILE_FIELDS, AppConfig, Principal
+from chatsync.tencent import limits
 from chatsync.tencent.api import ChatApi
 
 HEADER = "# Exported by chatsync export from the live app. Every field shown is managed.\n"
 
 
-def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str]) -> str:
-    """The config text: ``app`` as given, every live bot, and those of ``account_ids`` that exist."""
+@dataclass(frozen=True)
+class Export:
+    """The config text, and the named accounts left out of it: (UserID, why)."""
+
+    text: str
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+
+
+def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
+           expected_absent: Iterable[str] = ()) -> Export:
+    """The config: ``app`` as given, every live bot, and those of ``account_ids`` that exist.
+
+    Ids in ``expected_absent`` (declared ``state: absent``) that do not exist are not reported.
+    """
     fields = tuple(PROFILE_FIELDS)
-    accounts = list(dict.fromkeys(account_ids))
+    left_out: list[tuple[str, str]] = []
+    accounts: list[str] = []
+    for user_id in dict.fromkeys(account_ids):
+        why = _not_an_account(user_id)
+        if why:
+            left_out.append((user_id, why))
+        else:
+            accounts.append(user_id)
     live = read_live(api, [Wanted("account", a, fields) for a in accounts], every_bot=fields)
+    absent_ok = set(expected_absent)
+    left_out += [(a, "does not exist in the app") for a in accounts
+                 if live.get("account", a) is None and a not in absent_ok]
     document = {
         "version": 1,
         "app": _app_section(app),
         "bots": {b: _profile(live.get("bot", b)) for b in live.bot_ids},
         "accounts": {a: _profile(live.get("account", a)) for a in accounts if live.get("account", a)},
     }
-    return HEADER + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=1000)
+    text = HEADER + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=1000)
+    return Export(text, left_out)
+
+
+def _not_an_account(user_id: str) -> str:
+    """Why ``user_id`` cannot be exported as an account ('' when it can)."""
+    problem = limits.user_id_problem(user_id)
+    if problem is not None:
+        return f"is not a valid UserID: it {problem}"
+    if limits.is_bot_id(user_id):
+        return "is a bot id (every live bot is exported anyway)"
+    prefix = limits.reserved_prefix(user_id)
+    if prefix is not None:
+        return f"starts with the reserved prefix {prefix}"
+    return ""
 
 
 def _app_section(app: AppConfig) -> dict[str, object]:

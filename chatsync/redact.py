@@ -34,9 +34,18 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s?#]*@", re.IGNORECASE)
+_AUTHORITY_END = re.compile(r"[/?#]")
+
+
+def redact_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` part shown as ``***@``: messages never echo a password."""
+    start = url.find("://")
+    start = 0 if start < 0 else start + 3
+    end = _AUTHORITY_END.search(url, start)
+    at = url.rfind("@", start, end.start() if end else len(url))
+    return url if at < 0 else url[:start] + "***" + url[at:]
 
 
 def redact_url(url: str) -> str:
     """``url`` fit to print: credentials (``user:pass@``) and any UserSig replaced by ``***``."""
-    return redact(_USERINFO.sub(r"\g<scheme>***@", url))
+    return redact(redact_userinfo(url))

@@ -59,9 +59,11 @@ def exported(app, tmp_path) -> Path:
     ids = tmp_path / "ids.txt"
     ids.write_text(IDS_FILE, encoding="utf-8")
     out = tmp_path / "exported.yaml"
-    result = app.cli("export", config, "--accounts-file", str(ids), "--out", str(out))
+    result = app.cli("export", config, "--accounts-file", str(ids), "--out", str(out), "--skip-missing")
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert result.stdout == ""
+    assert 'account "ghost" does not exist in the app' in result.stderr  # named, never silently dropped
+    assert "ghost2" not in result.stderr  # declared state: absent: its absence is expected
     return out
 
 
@@ -102,7 +104,7 @@ def test_export_keeps_unicode_and_numeric_looking_ids_as_text(exported):
 def test_export_to_stdout_matches_the_file(app, exported, tmp_path):
     config = write_config(tmp_path, bots={"@RBT#declared": {"nick": "Old"}},
                           accounts={"alice": {"nick": "Alice"}, "ghost2": {"state": "absent"}})
-    result = app.cli("export", config, "--accounts-file", str(tmp_path / "ids.txt"))
+    result = app.cli("export", config, "--accounts-file", str(tmp_path / "ids.txt"), "--skip-missing")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == exported.read_text(encoding="utf-8")
 
@@ -117,8 +119,10 @@ def test_export_names_no_secret(app, exported):
 def test_export_without_an_accounts_file_exports_the_declared_accounts(app, tmp_path):
     config = write_config(tmp_path, accounts={"alice": None, "10086": {"nick": "x"}, "ghost": None})
     result = app.cli("export", config)
-    assert result.exit_code == 0, result.stderr
-    document = yaml.safe_load(result.stdout)
+    assert result.exit_code == 1, result.stderr  # ghost is declared, and not in the app
+    assert 'account "ghost" does not exist in the app' in result.stderr
+    assert "--skip-missing" in result.stderr.splitlines()[-1]
+    document = yaml.safe_load(result.stdout)  # the rest is still written
     assert list(document["accounts"]) == ["alice", "10086"]
     assert sorted(document["bots"]) == sorted(BOTS)
 
@@ -136,3 +140,37 @@ def test_export_with_a_wrong_key_writes_no_file(app, tmp_path):
     result = app.cli("export", config, "--out", str(out), env=app.env(CHATSYNC_SECRET_KEY="not-the-key-42"))
     assert_clean_error(result, "70009")
     assert not out.exists()
+
+
+def test_ids_that_cannot_be_exported_are_listed_with_why(app, tmp_path):
+    config = write_config(tmp_path, accounts={"alice": None})
+    ids = tmp_path / "ids.txt"
+    ids.write_text("@RBT#declared\n@TLS#system\n" + "x" * 40 + "\nnobody\nbob\n", encoding="utf-8")
+    result = app.cli("export", config, "--accounts-file", str(ids))
+    assert result.exit_code == 1
+    listed = result.stderr.splitlines()
+    assert listed[0] == "Left out of the export (4 named accounts):"
+    assert '  account "@RBT#declared" is a bot id (every live bot is exported anyway)' in listed
+    assert '  account "@TLS#system" starts with the reserved prefix @TLS#' in listed
+    too_long = f'  account "{"x" * 40}" is not a valid UserID: it is 40 bytes'
+    assert any(line.startswith(too_long) for line in listed)
+    assert '  account "nobody" does not exist in the app' in listed
+    assert listed[-1].startswith("Error: 4 named account(s) could not be exported")
+    assert "Traceback" not in result.stderr
+    assert sorted(yaml.safe_load(result.stdout)["accounts"]) == ["alice", "bob"]
+    skipped = app.cli("export", config, "--accounts-file", str(ids), "--skip-missing")
+    assert skipped.exit_code == 0 and skipped.stdout == result.stdout
+
+
+@pytest.mark.parametrize("which", ["config", "accounts-file", "directory member"])
+def test_out_naming_an_input_file_is_refused_and_the_input_kept(app, tmp_path, which):
+    config = write_config(tmp_path, accounts={"alice": None})
+    ids = tmp_path / "ids.txt"
+    ids.write_text("bob\n", encoding="utf-8")
+    target = {"config": config, "accounts-file": str(ids), "directory member": config}[which]
+    given = str(tmp_path) if which == "directory member" else config
+    before = Path(target).read_text(encoding="utf-8")
+    result = app.cli("export", given, "--accounts-file", str(ids), "--out", target)
+    assert_clean_error(result, "is one of the input files")
+    assert Path(target).read_text(encoding="utf-8") == before
+    assert sum(app.emulator.calls.values()) == 0  # refused before reading anything
