@@ -24,9 +24,9 @@ FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "delete")
 Action = Literal["create", "update", "delete"]
 
-#: What a delete means, shown beside it (design.md §3).
+#: What a delete means, shown beside it after its reason (design.md §3).
 DELETE_NOTES = {
-    "bot": "invalidate",
+    "bot": "invalidated",
     "account": "permanent: on paid editions the id cannot be re-imported for 3 months",
 }
 
@@ -58,8 +58,10 @@ class Change:
 
     @property
     def note(self) -> str:
-        """The short remark shown beside a delete ('' otherwise)."""
-        return DELETE_NOTES[self.kind] if self.action == "delete" else ""
+        """The remark shown beside a delete: why, and what it means ('' for other changes)."""
+        if self.action != "delete":
+            return ""
+        return f"{self.reason}; {DELETE_NOTES[self.kind]}" if self.reason else DELETE_NOTES[self.kind]
 
     @property
     def data(self) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.limits import BATCH_MAX, MAX_BOTS
 from chatsync.tencent.pacing import HEADROOM
 
+#: Why a live bot no file declares is deleted (``app.prune_bots``).
+PRUNE_REASON = "not declared (prune_bots)"
 ACCOUNT_DELETE_WARNING = (
     "Deleting an account is permanent: on paid editions its id cannot be re-imported for 3 months."
 )
@@ -58,7 +60,7 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
     if app.prune_bots:
         for bot_id in live.bot_ids:
             if bot_id not in desired.bots:
-                _delete("bot", bot_id, "not declared (prune_bots)", app.protected, app.admin, deletes, kept)
+                _delete("bot", bot_id, PRUNE_REASON, app.protected, app.admin, deletes, kept)
     deletes.sort(key=lambda c: c.kind != "account")  # accounts first, then bots (stable otherwise)
     changes += deletes
 
@@ -115,6 +117,14 @@ def check_safety(result: Plan) -> None:
         result.errors.append(
             f"the app would have {bots_after} active bots after this plan; it may have at most {MAX_BOTS}: "
             "declare some bots state: absent, or set app.prune_bots: true"
+        )
+    pruned = sum(1 for c in result.changes if c.action == "delete" and c.reason == PRUNE_REASON)
+    live_bots = len(result.observed_bots)
+    if pruned > 1 and pruned * 2 > live_bots:
+        result.unsafe_reasons.append(
+            f"prune_bots would delete {pruned} of the app's {live_bots} live bots: was a file or directory "
+            "of bots left out of the command (e.g. chatsync plan bots envs/dev)? If these deletes are "
+            "meant, pass --force"
         )
     if any(c.kind == "account" and c.action == "delete" for c in result.changes):
         result.warnings.append(ACCOUNT_DELETE_WARNING)

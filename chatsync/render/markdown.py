@@ -50,21 +50,21 @@ def render(plan: Plan, color: bool = False) -> str:
 
 def _table(changes: list[Change], budget: int) -> list[str]:
     folded = len(changes) > FOLD_AFTER
-    lines = []
-    if folded:
-        lines += ["<details>", f"<summary>Show all {len(changes)} changes</summary>", ""]
-    lines += ["| | object | fields |", "|---|---|---|"]
-    used = _length(lines) + 40
-    shown = 0
+    rows = []
+    used = _length(["| | object | fields |", "|---|---|---|"]) + 120  # the table head and <details>
     for change in changes:
         row = _row(change)
         if used + len(row) + 1 > budget:
             break
-        lines.append(row)
+        rows.append(row)
         used += len(row) + 1
-        shown += 1
-    if shown < len(changes):
-        left = len(changes) - shown
+    left = len(changes) - len(rows)
+    lines = []
+    if folded:
+        label = f"Show all {len(rows)} changes" if not left else f"Show {len(rows)} of {len(changes)} changes"
+        lines += ["<details>", f"<summary>{label}</summary>", ""]
+    lines += ["| | object | fields |", "|---|---|---|", *rows]
+    if left:
         lines += ["", f"*{left} more change{'s' if left != 1 else ''} left out: a comment holds at most "
                       f"{MAX_CHARS:,} characters. Run `chatsync plan` or see the JSON plan for all of them.*"]
     if folded:

@@ -17,8 +17,6 @@ from chatsync.render.style import (
     target,
 )
 
-FIELD_WIDTH = 10  # "face_url:" and "nick:" line up; longer names still get one space
-
 
 def render(plan: Plan, color: bool = False) -> str:
     """The plan as text; ANSI colours only when ``color`` is true.
@@ -39,8 +37,10 @@ def render(plan: Plan, color: bool = False) -> str:
         if change.note:
             title = f"{title:<{note_column + 4}}({change.note})"
         lines.append(click.style(title, fg=COLORS[change.action]) if color else title)
-        for name, shown in field_lines(change):
-            lines.append(f"        {name + ':':<{FIELD_WIDTH}} {shown}")
+        fields = field_lines(change)
+        width = max((len(name) for name, _ in fields), default=0) + 1  # values line up in a change
+        for name, shown in fields:
+            lines.append(f"        {name + ':':<{width}} {shown}")
     for kept in plan.kept:
         lines.append(f"  # {kept.kind} {quoted(kept.user_id)} kept: {kept.reason}")
     if plan.changes or plan.kept:

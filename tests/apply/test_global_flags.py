@@ -32,7 +32,8 @@ def test_verbose_before_and_after_logs_each_call_once(serve: Any, tmp_path: Path
     assert sum("get_all_robots" in line for line in result.stderr.splitlines()) == 1
 
 
-@pytest.mark.parametrize("command", [["plan"], ["apply", "--auto-approve"], ["validate"], ["export"]])
+@pytest.mark.parametrize("command", [["plan"], ["apply", "--auto-approve"], ["validate"],
+                                     ["export", "--skip-missing"]])
 def test_debug_and_no_color_are_accepted_after_every_command(serve: Any, tmp_path: Path,
                                                              command: list[str]) -> None:
     app = serve()

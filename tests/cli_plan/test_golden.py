@@ -222,7 +222,7 @@ def test_text_shows_values_json_quoted(rich: tuple[App, str]) -> None:
     app, config = rich
     text = app.plan(config).stdout
     assert '        self_signature: "Say \\"hi\\" | <b>bold</b>"' in text
-    assert '        nick:      "News" -> "News 📰"' in text
+    assert '        nick:           "News" -> "News 📰"' in text  # aligned with self_signature
     assert '        self_signature: "" -> "Daily"' in text
     assert text.splitlines()[-3:] == [
         "Plan: 2 to create, 3 to update, 3 to delete.",
@@ -232,3 +232,24 @@ def test_text_shows_values_json_quoted(rich: tuple[App, str]) -> None:
     ]
     assert re.fullmatch(r"Apply would make 8 API calls, about \d+\.\d\d s at the API's rate limits\.",
                         text.splitlines()[-2])
+
+
+def test_field_values_line_up_within_each_change(rich: tuple[App, str]) -> None:
+    app, config = rich
+    lines = app.plan(config).stdout.splitlines()
+    blocks: list[list[str]] = []
+    for line in lines:
+        if line.startswith("  ") and not line.startswith("        "):
+            blocks.append([])
+        elif line.startswith("        ") and blocks:
+            blocks[-1].append(line)
+    assert any(len(block) >= 2 for block in blocks)
+    for block in blocks:
+        starts = {len(line) - len(line.split(": ", 1)[1].lstrip()) for line in block}
+        assert len(starts) <= 1, block  # every value starts in one column
+
+
+def test_every_delete_shows_why(rich: tuple[App, str]) -> None:
+    app, config = rich
+    deletes = [line for line in app.plan(config).stdout.splitlines() if line.startswith("  - ")]
+    assert deletes and all(("state: absent;" in d) or ("not declared (prune_bots);" in d) for d in deletes)

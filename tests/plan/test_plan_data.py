@@ -39,9 +39,9 @@ def test_delete_change_carries_its_reason_and_note():
     bot = Change("bot", "@RBT#old", "delete", {}, None, "not declared (prune_bots)")
     assert bot.data["reason"] == "not declared (prune_bots)"
     assert bot.data["after"] is None
-    assert bot.note == "invalidate"
+    assert bot.note == "not declared (prune_bots); invalidated"  # why, then what it means
     account = Change("account", "mallory", "delete", {}, None, "state: absent")
-    assert "3 months" in account.note
+    assert account.note.startswith("state: absent; permanent") and "3 months" in account.note
 
 
 def test_kept_and_estimate_data():
