@@ -24,6 +24,12 @@ ENVS = ("dev", "prod")
 KEYS = {"dev": SECRET, "prod": SECRET[::-1]}
 
 
+def assert_no_key(*texts: str) -> None:
+    """No key appears in any of ``texts`` (outputs of the steps, files they left)."""
+    for text in texts:
+        assert all(key not in text for key in KEYS.values()), "a secret key was shown"
+
+
 @dataclass
 class App:
     """One environment's served emulator and a client to seed and read it."""

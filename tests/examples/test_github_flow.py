@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.examples.conftest import ENVS, KEYS, App
+from tests.examples.conftest import ENVS, KEYS, App, assert_no_key
 from tests.examples.workflows import (
     GITHUB_WORKFLOW,
     Ran,
@@ -46,7 +46,9 @@ def run(job: str, name: str, env: str, repo: Path, app: App, **outputs: str) -> 
     the_step, values = step(JOBS[job], name), context(env, job, **outputs)
     if not runs(the_step, values):
         return None
-    return run_github_step(the_step, repo, base_env(CHATSYNC_ENDPOINT=app.url, **WORKFLOW["env"]), values)
+    ran = run_github_step(the_step, repo, base_env(CHATSYNC_ENDPOINT=app.url, **WORKFLOW["env"]), values)
+    assert_no_key(ran.stdout, ran.stderr)
+    return ran
 
 
 def ok(ran: Ran | None) -> Ran:
@@ -166,5 +168,4 @@ def test_each_leg_uses_its_own_key(seeded: dict[str, App], tmp_path: Path) -> No
 def _assert_no_key_anywhere(tmp_path: Path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
-            text = path.read_bytes().decode("utf-8", "replace")
-            assert all(key not in text for key in KEYS.values()), path
+            assert_no_key(path.read_bytes().decode("utf-8", "replace"))

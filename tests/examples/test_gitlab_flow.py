@@ -5,13 +5,14 @@ the default branch, and the scheduled drift check."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.examples import fake_gitlab
-from tests.examples.conftest import ENVS, KEYS, App
+from tests.examples.conftest import ENVS, KEYS, App, assert_no_key
 from tests.examples.workflows import GITLAB_CI, Ran, base_env, copy_gitops, load, run_gitlab_script
 
 PIPELINE = load(GITLAB_CI)
@@ -25,7 +26,9 @@ def job_env(env: str, app: App, gitlab: fake_gitlab.GitLab, **extra: str) -> dic
 
 
 def run(job: str, env: str, repo: Path, app: App, gitlab: fake_gitlab.GitLab, **extra: str) -> Ran:
-    return run_gitlab_script(PIPELINE[job], repo, job_env(env, app, gitlab, **extra))
+    ran = run_gitlab_script(PIPELINE[job], repo, job_env(env, app, gitlab, **extra))
+    assert_no_key(ran.stdout, ran.stderr)
+    return ran
 
 
 def plan_job(env: str, number: int, artifacts: bool = True) -> dict[str, Any]:
@@ -34,7 +37,7 @@ def plan_job(env: str, number: int, artifacts: bool = True) -> dict[str, Any]:
 
 
 @pytest.fixture
-def gitlab(tmp_path: Path):
+def gitlab(tmp_path: Path) -> Iterator[fake_gitlab.GitLab]:
     with fake_gitlab.serve(tmp_path / "artifacts") as served:
         yield served
 
@@ -74,6 +77,8 @@ def test_merge_request_plan_then_manual_apply_of_that_plan_then_no_drift(
     drift = run("drift", "dev", merged, apps["dev"], gitlab)
     assert drift.returncode == 2
     assert "qa-alice" in (merged / "drift.md").read_text(encoding="utf-8")
+    assert_no_key(*(note["body"] for note in gitlab.notes),
+                  *(p.read_bytes().decode("utf-8", "replace") for p in tmp_path.rglob("*") if p.is_file()))
 
 
 def test_a_commit_that_merged_no_merge_request_applies_nothing(
