@@ -1,42 +1,58 @@
 """Post a chatsync Markdown plan on the current GitLab merge request as one note, updated in place.
 
-Usage (in a merge-request pipeline): python3 ci/post_plan_note.py plan.md ENV
+Usage (in a merge-request pipeline): python3 ci/post_plan_note.py plan.md ENV [PLAN_EXIT_STATUS]
 Needs GITLAB_TOKEN (a project access token with api scope); CI_* variables come from GitLab.
-The note is found again by its first lines: <!-- chatsync-plan --> and "### ENV".
+The note is found again, among all the merge request's notes, by its first line
+``<!-- chatsync-plan: ENV -->``. A non-zero exit status of plan puts a warning on top.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import urllib.request
+from pathlib import Path
 
-MARKER = "<!-- chatsync-plan -->"
+from gitlab_api import GitLabError, pages, request
 
-
-def api(method: str, path: str, body: dict | None = None) -> object:
-    url = f"{os.environ['CI_API_V4_URL']}/projects/{os.environ['CI_PROJECT_ID']}{path}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "PRIVATE-TOKEN": os.environ["GITLAB_TOKEN"], "Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)
+LIMIT = 900_000  # a note holds 1,000,000 characters; the artifact holds the whole plan
 
 
-def main(plan_path: str, env: str) -> None:
-    with open(plan_path, encoding="utf-8") as file:
-        plan = file.read()
-    tag = f"{MARKER}\n### {env}"
-    body = plan.replace(MARKER, tag, 1)
-    notes_path = f"/merge_requests/{os.environ['CI_MERGE_REQUEST_IID']}/notes"
-    notes = api("GET", f"{notes_path}?per_page=100")
-    mine = next((n for n in notes if isinstance(n, dict) and n.get("body", "").startswith(tag)), None)
+def note_body(plan: str, env: str, status: str = "0") -> str:
+    """The note: its marker, a heading, a warning if plan failed or is unsafe, then the plan."""
+    job = os.environ.get("CI_JOB_URL", "the job log")
+    warning = "" if status == "0" else (
+        f"> **Warning:** chatsync plan exited {status}: this plan is unsafe or failed, and will not be "
+        f"applied as it is. See {job}.\n\n")
+    plan = plan.strip()
+    if len(plan) > LIMIT:
+        plan = f"{plan[:LIMIT]}\n\n… cut: the whole plan is the artifact plan-{env}.json of {job}."
+    sha = os.environ.get("CI_COMMIT_SHA", "")
+    plan = plan or "_No plan was made: see the job log._"
+    return (f"{marker(env)}\n### chatsync plan: {env}\n\n{warning}{plan}"
+            f"\n\n<sub>For {sha}; the apply job on the default branch applies exactly this plan.</sub>")
+
+
+def marker(env: str) -> str:
+    return f"<!-- chatsync-plan: {env} -->"
+
+
+def main(plan_path: str, env: str, status: str = "0") -> None:
+    path = Path(plan_path)
+    plan = path.read_text(encoding="utf-8") if path.exists() else ""
+    body = note_body(plan, env, status)
+    notes_path = f"/merge_requests/{os.environ.get('CI_MERGE_REQUEST_IID', '')}/notes"
+    mine = next((n for n in pages(notes_path) if str(n.get("body", "")).startswith(marker(env))
+                 and not n.get("system")), None)
     if mine:
-        api("PUT", f"{notes_path}/{mine['id']}", {"body": body})
+        request("PUT", f"{notes_path}/{mine['id']}", {"body": body})
     else:
-        api("POST", notes_path, {"body": body})
+        request("POST", notes_path, {"body": body})
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if not 3 <= len(sys.argv) <= 4:
+        sys.exit("usage: python3 ci/post_plan_note.py plan.md ENV [PLAN_EXIT_STATUS]")
+    try:
+        main(*sys.argv[1:])
+    except GitLabError as error:
+        sys.exit(f"Error: posting the plan note: {error}")
