@@ -200,8 +200,9 @@ def _zizmor() -> str | None:
 
 def test_zizmor_finds_nothing_of_medium_or_high_severity() -> None:
     binary = _zizmor()
-    if binary is None:
-        pytest.skip("zizmor is not installed: the test extra has it on Python 3.11+ (make installs the lock)")
+    if binary is None and sys.version_info < (3, 11):
+        pytest.skip("zizmor's wheels need Python 3.11+; the 3.11 run of the suite checks the workflow")
+    assert binary is not None, "zizmor is not installed: make installs it from requirements/dev.txt"
     done = subprocess.run([binary, "--offline", "--persona", "auditor", "--format", "json", "--no-config",
                            str(GITHUB_WORKFLOW)], capture_output=True, text=True, timeout=120)
     assert done.returncode in (0, 10, 11, 12, 13, 14), done.stderr  # 1x: findings, judged below
