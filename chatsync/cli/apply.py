@@ -43,6 +43,13 @@ class ApplyRefused(ChatsyncError):
     """Apply did not start: no approval, a stale or unusable plan."""
 
 
+class ApplyCancelled(ChatsyncError):
+    """The person at the prompt did not say yes (another answer, Ctrl-C or Ctrl-D)."""
+
+    def report(self) -> list[str]:
+        return ["Apply cancelled; nothing was changed."]
+
+
 class ApplyFailed(ChatsyncError):
     """Some changes failed or were skipped; the report above says which."""
 
@@ -128,10 +135,14 @@ def approve(planned: Plan) -> None:
     if not interactive():
         raise ApplyRefused("apply needs approval and there is no terminal to ask: pass --auto-approve "
                            "(or apply a reviewed plan with --plan FILE)")
-    answer = click.prompt(f"Apply these changes to {target(planned)}? Only 'yes' is accepted", default="",
-                          show_default=False, err=True)
+    try:
+        answer = click.prompt(f"Apply these changes to {target(planned)}? Only 'yes' is accepted",
+                              default="", show_default=False, err=True)
+    except click.Abort:  # Ctrl-C or Ctrl-D at the prompt
+        click.echo("", err=True)  # end the prompt's line
+        raise ApplyCancelled() from None
     if answer.strip() != "yes":
-        raise ApplyRefused("apply cancelled; nothing was changed")
+        raise ApplyCancelled()
 
 
 def run(api: ChatApi, planned: Plan) -> Report:

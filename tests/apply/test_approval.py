@@ -31,6 +31,7 @@ def test_without_auto_approve_and_no_terminal_apply_refuses_and_changes_nothing(
     assert app.snapshot() == before
 
 
+
 def test_without_auto_approve_json_output_refuses_too(app, tmp_path):
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
     result = app.cli("apply", config, "--format", "json")
@@ -99,5 +100,22 @@ def test_on_a_terminal_anything_but_yes_changes_nothing(app, tmp_path, terminal_
     assert result.exit_code == 1, (result.stdout, result.stderr)
     assert "Traceback" not in result.stdout + result.stderr
     assert "Apply complete" not in result.stdout
+    # "" is Ctrl-D (end of input): the same clean cancel as any other answer
+    assert result.stderr.splitlines()[-1] == "Apply cancelled; nothing was changed."
     assert app.writes() == {}
     assert app.snapshot() == before
+
+
+def test_ctrl_c_at_the_prompt_cancels_cleanly(app, tmp_path, terminal_stdin, monkeypatch):
+    import click
+
+    def interrupted(*_args, **_kwargs):
+        raise click.Abort()  # what click.prompt raises for Ctrl-C (and Ctrl-D)
+
+    monkeypatch.setattr("chatsync.cli.apply.click.prompt", interrupted)
+    config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
+    result = app.cli("apply", config)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "Apply cancelled; nothing was changed."
+    assert "Aborted" not in result.stderr and "Traceback" not in result.stderr
+    assert app.writes() == {}

@@ -138,7 +138,8 @@ def test_the_plan_names_its_target_and_so_does_the_prompt(app, tmp_path, monkeyp
     monkeypatch.setattr(apply_command, "interactive", lambda: True)
     monkeypatch.setattr(apply_command.click, "prompt", lambda text, **_: asked.append(text) or "no")
     refused = app.cli("apply", config)
-    assert_clean_error(refused, "cancelled")
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines()[-1] == "Apply cancelled; nothing was changed."
     assert asked and f"app 1400000000 at {app.url}" in asked[0]
     assert app.writes() == {}
 
