@@ -46,11 +46,20 @@ class LiveState:
     bot_ids: list[str]
     principals: dict[str, Principal] = field(default_factory=dict)
 
+    @property
+    def bot_set(self) -> frozenset[str]:
+        """:attr:`bot_ids` as a set (built once per list), for lookups in constant time."""
+        cached = self.__dict__.get("_bot_set")
+        if cached is None or cached[0] is not self.bot_ids:
+            cached = (self.bot_ids, frozenset(self.bot_ids))
+            self.__dict__["_bot_set"] = cached
+        return cached[1]
+
     def get(self, kind: Kind, user_id: str) -> Principal | None:
         """The live object, or None when it does not exist. A listed bot that was not wanted (a bot
         to prune) exists with no fields read."""
         found = self.principals.get(f"{kind}.{user_id}")
-        if found is None and kind == "bot" and user_id in self.bot_ids:
+        if found is None and kind == "bot" and user_id in self.bot_set:
             return Principal("bot", user_id)
         return found
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatsync.model import PROFILE_FIELDS
-from chatsync.tencent import errors
-from chatsync.tencent.client import CallFailed, Client, Reply, Stopped
+from chatsync.tencent import answers, errors
+from chatsync.tencent.client import CallFailed, Client, ProtocolError, Reply, Stopped
 from chatsync.tencent.limits import BATCH_MAX
 
 #: Config field -> the key the import and create APIs use for it (§4.1, §5.2).
@@ -75,9 +75,11 @@ class ChatApi:
 
     def get_all_robots(self) -> list[str]:
         """The ids of the app's active bots."""
-        answer = self.client.call("get_all_robots", {}).answer
-        robots = answer.get("Robot_Account") or []
-        return [bot for bot in robots if isinstance(bot, str)]
+        reply = self.client.call("get_all_robots", {})
+        try:
+            return answers.robot_ids(reply.answer)
+        except answers.AnswerError as exc:
+            raise ProtocolError.from_answer("get_all_robots", exc, reply.attempts) from None
 
     def create_robot(self, user_id: str, profile: Mapping[str, str]) -> Reply:
         """Create the bot ``user_id`` with its profile fields (a repeat is OK and changes nothing)."""
@@ -100,12 +102,7 @@ class ChatApi:
         """Whether each id is imported: ``data["AccountStatus"]`` is ``Imported`` or ``NotImported``."""
 
         def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
-            found = {}
-            for item in _list(answer, "ResultItem"):
-                code = item.get("ResultCode", 0)
-                status = item.get("AccountStatus")
-                found[item.get("UserID")] = (code, _text(item.get("ResultInfo")), {"AccountStatus": status})
-            return found
+            return answers.result_items(answer, frozenset(ids), statuses=True)
 
         return self._per_item(
             "account_check", user_ids, lambda ids: {"CheckItem": [{"UserID": i} for i in ids]}, read
@@ -116,22 +113,10 @@ class ChatApi:
         """The given profile fields of each id, as ``data`` (a tag never set reads as ``""``)."""
         tags = [PROFILE_FIELDS[name] for name in fields]
 
+        asked_tags = {tag: _FIELD_OF_TAG[tag] for tag in tags}
+
         def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
-            found = {}
-            for item in _list(answer, "UserProfileItem"):
-                profile = {_FIELD_OF_TAG[tag]: "" for tag in tags}
-                for entry in _list(item, "ProfileItem"):
-                    name = _FIELD_OF_TAG.get(entry.get("Tag"))
-                    if name is not None and name in profile:
-                        profile[name] = _text(entry.get("Value"))
-                code = item.get("ResultCode", 0)
-                found[item.get("To_Account")] = (
-                    code, _text(item.get("ResultInfo")), profile if code == 0 else {}
-                )
-            for failed in answer.get("Fail_Account") or []:
-                if found.get(failed, (0,))[0] == 0:
-                    found[failed] = (None, "listed in Fail_Account", {})
-            return found
+            return answers.profiles(answer, frozenset(ids), asked_tags)
 
         return self._per_item(
             "portrait_get", user_ids, lambda ids: {"To_Account": list(ids), "TagList": tags}, read
@@ -149,7 +134,7 @@ class ChatApi:
         }
 
         def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
-            failed = {i for i in answer.get("FailAccounts") or [] if isinstance(i, str)}
+            failed = set(answers.failed_accounts(answer, frozenset(ids)))
             return {i: (None, "listed in FailAccounts", {}) if i in failed else (0, "", {}) for i in ids}
 
         return self._per_item(
@@ -161,10 +146,7 @@ class ChatApi:
         """Delete each id. An id that does not exist comes back with code 70107 (for the caller to judge)."""
 
         def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
-            return {
-                item.get("UserID"): (item.get("ResultCode", 0), _text(item.get("ResultInfo")), {})
-                for item in _list(answer, "ResultItem")
-            }
+            return answers.result_items(answer, frozenset(ids), statuses=False)
 
         return self._per_item(
             "account_delete", user_ids, lambda ids: {"DeleteItem": [{"UserID": i} for i in ids]}, read
@@ -211,7 +193,12 @@ class ChatApi:
 
             def run(ids: Sequence[str], last_round: bool = last_round, again: list[str] = again) -> None:
                 outcome = _send(self.client, endpoint, body_for(ids))
-                said = read(outcome.answer, ids) if isinstance(outcome, Reply) else {}
+                said: _Said = {}
+                if isinstance(outcome, Reply):
+                    try:
+                        said = read(outcome.answer, ids)
+                    except answers.AnswerError as exc:
+                        raise ProtocolError.from_answer(endpoint, exc, outcome.attempts) from None
                 with lock:
                     for user_id in ids:
                         attempts[user_id] += outcome.attempts
@@ -238,12 +225,3 @@ def _send(client: Client, endpoint: str, body: dict[str, Any]) -> Reply | CallFa
         if failure.stops_run:
             raise
         return failure
-
-
-def _list(container: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    value = container.get(key)
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)

@@ -31,7 +31,7 @@ import httpx
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
 from chatsync.redact import RedactingFilter, redact
-from chatsync.tencent import errors
+from chatsync.tencent import answers, errors
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
 from chatsync.tencent.pacing import Pacers
@@ -82,6 +82,25 @@ class CallFailed(ChatsyncError):
         return f"{text}\n  {self.hint}" if self.hint else text
 
 
+class ProtocolError(CallFailed):
+    """An answer that does not fit its API (:mod:`chatsync.tencent.answers`): never retried, never
+    used, and it stops the run (a server that answers nonsense once cannot be trusted with more)."""
+
+    def __init__(self, endpoint: str, field: str, problem: str, attempts: int = 1) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(endpoint, None, f"{field} {problem}", attempts, stops_run=True, hint="")
+
+    def _text(self) -> str:
+        return (f"protocol error: the {self.endpoint} answer's {self.info}; nothing was done with it "
+                "(is the endpoint a Chat REST API server?)")
+
+    @classmethod
+    def from_answer(cls, endpoint: str, error: answers.AnswerError, attempts: int = 1) -> ProtocolError:
+        """The protocol error for a field :mod:`~chatsync.tencent.answers` refused."""
+        return cls(endpoint, error.field, error.problem, attempts)
+
+
 class Stopped(ChatsyncError):
     """The client was told to stop (Ctrl-C) before this call's next attempt.
 
@@ -115,6 +134,7 @@ class _Attempt:
     info: str = ""
     kind: errors.Kind = errors.Kind.PERMANENT
     connect_failure: bool = False
+    protocol: answers.AnswerError | None = None  # the answer did not fit the envelope
 
 
 class Client:
@@ -220,6 +240,8 @@ class Client:
                 sent = attempt
                 if result.answer is not None:
                     return Reply(result.answer, attempt)
+                if result.protocol is not None:
+                    raise ProtocolError.from_answer(endpoint, result.protocol, attempt)
                 if result.kind is errors.Kind.REFRESH_SIG and not refreshed:
                     refreshed = True
                     self.sigs.renew(sig)
@@ -387,15 +409,17 @@ def _read(response: httpx.Response) -> _Attempt:
             info=f"HTTP {status}: the endpoint does not look like a Chat REST API server",
         )
     try:
-        answer = response.json()
-    except ValueError:
+        answer = json.loads(response.content)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         answer = None
-    if not isinstance(answer, dict) or not isinstance(answer.get("ErrorCode"), int):
+    if not isinstance(answer, dict) or "ErrorCode" not in answer:
         # The real service answers every request with a JSON envelope (§1.3): this is another server.
         return _Attempt(status=status, info="the answer is not a Chat API answer (no JSON ErrorCode)")
-    code = answer["ErrorCode"]
-    if code == 0 and answer.get("ActionStatus", "OK") == "OK":
+    try:
+        code, info = answers.envelope(answer)
+    except answers.AnswerError as exc:
+        return _Attempt(status=status, protocol=exc)
+    if code == 0:
         return _Attempt(answer=answer, status=status, code=0)
     entry = errors.lookup(code)
-    info = answer.get("ErrorInfo") if isinstance(answer.get("ErrorInfo"), str) else ""
     return _Attempt(status=status, code=code, info=info or entry.info, kind=entry.kind)
