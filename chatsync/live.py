@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from chatsync.errors import ChatsyncError
 from chatsync.model import PROFILE_FIELDS, DesiredState, Kind, Principal
+from chatsync.safe_text import server_text
 from chatsync.tencent.api import ChatApi, ItemResult, chunks
 from chatsync.tencent.limits import BATCH_MAX
 
@@ -161,7 +162,7 @@ def _failure_text(failures: list[tuple[Wanted, ItemResult]]) -> str:
     want, result = failures[0]
     more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
     code = f"error {result.code}" if result.code is not None else "no code"
-    info = f", {result.info}" if result.info else ""
+    info = f", {server_text(result.info)}" if result.info else ""
     hint = f"; {result.hint}" if result.hint else ""
     return (
         f"could not read {want.kind} {want.user_id!r}{more}: {code}{info}{hint}\n"

@@ -67,10 +67,10 @@ def lines(text: str) -> list[str]:
 # -- Markdown -------------------------------------------------------------------------------------
 
 #: Markdown and HTML punctuation written as numeric entities, so it stays literal text.
-_MD_SPECIAL = frozenset("\\|*_`[]#~<>&!()$^{}=+-")
-#: After these a zero-width space is added, so GitHub cannot make a mention (``@``), an issue
-#: reference (``#``), an autolink (``https:``, ``a@b.c``) or an emoji (``:``); ``www.`` gets one too.
-_MD_BREAK_AFTER = frozenset("@#:")
+_MD_SPECIAL = frozenset("\\|*_`[]#~<>&$!")
+#: A zero-width space follows ``@``, ``#``, the ``:`` of ``://``, the ``www`` of ``www.`` and the ``GH``
+#: of ``GH-1``, so GitHub cannot make a mention, an issue reference or an autolink (``https://``,
+#: ``www.``, ``a@b.c``).
 _ZERO_WIDTH_SPACE = "&#8203;"
 
 
@@ -79,15 +79,20 @@ def markdown(text: str) -> str:
 
     Unsafe characters become escapes first (:func:`visible`: no raw newline or carriage return can
     end a table row), then punctuation becomes numeric entities (no emphasis, link, code span or
-    HTML), and a zero-width space follows ``@ # :`` and ``www`` (no mention, reference or autolink).
+    HTML), and a zero-width space follows ``@``, ``#``, ``://``'s colon and ``www`` (no mention, reference or
+    autolink).
     """
+    shown = visible(text)
     out: list[str] = []
-    for char in visible(text):
-        if char == "." and "".join(out[-3:]).lower() == "www":
-            out.append(_ZERO_WIDTH_SPACE + ".")
+    for n, char in enumerate(shown):
+        if char in _MD_SPECIAL:
+            out.append(f"&#{ord(char)};")
         else:
-            shown = f"&#{ord(char)};" if char in _MD_SPECIAL else char
-            out.append(shown + _ZERO_WIDTH_SPACE if char in _MD_BREAK_AFTER else shown)
+            out.append(char)
+        if char in "@#" or (char == ":" and shown.startswith("//", n + 1)) or (
+                char in "wW" and shown[n - 2:n + 2].lower() == "www.") or (
+                char in "hH" and shown[n - 1:n + 2].lower() == "gh-"):
+            out.append(_ZERO_WIDTH_SPACE)
     return "".join(out)
 
 

@@ -14,6 +14,7 @@ import click
 from chatsync import __version__
 from chatsync.errors import ChatsyncError
 from chatsync.redact import RedactingFilter
+from chatsync.safe_text import lines as safe_lines
 
 
 class ChatsyncGroup(click.Group):
@@ -26,7 +27,8 @@ class ChatsyncGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             for line in exc.report():
-                click.echo(line, err=True)
+                for shown in safe_lines(line):  # no value can print a control or start a line
+                    click.echo(shown, err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)

@@ -19,6 +19,7 @@ from chatsync.planner import check_safety, recheck, tampered
 from chatsync.planner import plan as make_plan
 from chatsync.render import render
 from chatsync.render.report import json_text, text
+from chatsync.safe_text import visible
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.credentials import secret_key_from_env
 from chatsync.tencent.target import ENDPOINT_ENV
@@ -71,7 +72,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                 changed = recheck(api, saved)
             if changed:
                 for line in changed[:20]:
-                    click.echo(f"  {line}", err=True)
+                    click.echo(f"  {visible(line)}", err=True)
                 more = f" ({len(changed) - 20} more not shown)" if len(changed) > 20 else ""
                 raise ApplyRefused(f"the plan is stale: the live app changed since it was made{more}; "
                                    "nothing was applied. Make a new plan.")

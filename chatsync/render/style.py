@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from chatsync.plan import Change, Plan
+from chatsync.safe_text import quoted as safe_quoted
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red"}
@@ -12,8 +11,9 @@ NO_CHANGES = "No changes. The app matches the configuration."
 
 
 def quoted(value: str) -> str:
-    """A value in double quotes, with control characters and quotes escaped (JSON style)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A value in double quotes, with quotes, backslashes and every control or bidi character
+    escaped (:func:`chatsync.safe_text.quoted`)."""
+    return safe_quoted(value)
 
 
 def header(change: Change) -> str:

@@ -7,6 +7,7 @@ import click
 
 from chatsync.plan import Plan
 from chatsync.render.style import COLORS, NO_CHANGES, SYMBOLS, estimate_sentence, field_lines, header, quoted
+from chatsync.safe_text import visible
 
 FIELD_WIDTH = 10  # "face_url:" and "nick:" line up; longer names still get one space
 
@@ -24,7 +25,7 @@ def render(plan: Plan, color: bool = False) -> str:
         for name, shown in field_lines(change):
             lines.append(f"        {name + ':':<{FIELD_WIDTH}} {shown}")
     for kept in plan.kept:
-        lines.append(f"  # {kept.kind} {quoted(kept.user_id)} kept: {kept.reason}")
+        lines.append(f"  # {kept.kind} {quoted(kept.user_id)} kept: {visible(kept.reason)}")
     if lines:
         lines.append("")
     if plan.empty:
@@ -33,11 +34,11 @@ def render(plan: Plan, color: bool = False) -> str:
         lines.append(plan.summary_line())
         lines.append(estimate_sentence(plan))
     for warning in plan.warnings:
-        lines.append(f"Warning: {warning}")
+        lines.append(f"Warning: {visible(warning)}")
     for reason in plan.unsafe_reasons:
-        lines.append(_styled(f"Unsafe: {reason}", color))
+        lines.append(_styled(f"Unsafe: {visible(reason)}", color))
     for error in plan.errors:
-        lines.append(_styled(f"Error: {error}", color))
+        lines.append(_styled(f"Error: {visible(error)}", color))
     return "\n".join(lines) + "\n"
 
 

@@ -31,6 +31,7 @@ import httpx
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
 from chatsync.redact import RedactingFilter, redact
+from chatsync.safe_text import server_text
 from chatsync.tencent import answers, errors
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
@@ -78,7 +79,7 @@ class CallFailed(ChatsyncError):
     def _text(self) -> str:
         what = f"error {self.code}" if self.code is not None else "no usable answer"
         tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
-        text = f"{self.endpoint} failed with {what}{tries}: {self.info}"
+        text = f"{self.endpoint} failed with {what}{tries}: {server_text(self.info)}"
         return f"{text}\n  {self.hint}" if self.hint else text
 
 
