@@ -17,6 +17,7 @@ from chatsync.errors import ChatsyncError
 from chatsync.plan import Plan, PlanFileError
 from chatsync.planner import check_safety, recheck, tampered
 from chatsync.planner import plan as make_plan
+from chatsync.redact import redact_url
 from chatsync.render import render
 from chatsync.render.report import json_text, text
 from chatsync.safe_text import visible
@@ -112,7 +113,8 @@ def read_plan(path: str) -> Plan:
                             "does not match this app's key); make a new plan")
     override = os.environ.get(ENDPOINT_ENV)
     if override and override.rstrip("/") != saved.endpoint:
-        raise ApplyRefused(f"the plan was made for {saved.endpoint}, but {ENDPOINT_ENV} is {override}; "
+        raise ApplyRefused(f"the plan was made for {redact_url(saved.endpoint)}, but {ENDPOINT_ENV} is "
+                           f"{redact_url(override)}; "
                            f"unset {ENDPOINT_ENV} or make a new plan")
     return saved
 

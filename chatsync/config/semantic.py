@@ -9,7 +9,6 @@ the wrong shape: the schema reports that, these rules just skip it.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,20 +20,16 @@ from chatsync.config.errors import Problem
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.model import PROFILE_FIELDS
 from chatsync.net import is_loopback
+from chatsync.redact import redact_url
 from chatsync.tencent import limits
 
 ENDPOINT_EXAMPLE = "e.g. https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080"
 _EXAMPLE = ENDPOINT_EXAMPLE
-_AUTHORITY_END = re.compile(r"[/?#]")
 
 
 def redact_userinfo(url: str) -> str:
     """``url`` with any ``user:password@`` part shown as ``***@``: messages never echo a password."""
-    start = url.find("://")
-    start = 0 if start < 0 else start + 3
-    end = _AUTHORITY_END.search(url, start)
-    at = url.rfind("@", start, end.start() if end else len(url))
-    return url if at < 0 else url[:start] + "***" + url[at:]
+    return redact_url(url)
 
 
 def endpoint_problem(url: str) -> str | None:

@@ -20,6 +20,7 @@ import os
 import secrets as random_source
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,12 +31,14 @@ import httpx
 
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
-from chatsync.redact import RedactingFilter, redact
-from chatsync.safe_text import server_text
+from chatsync.redact import RedactingFilter, redact, redact_url
+from chatsync.safe_text import server_text, visible
 from chatsync.tencent import answers, errors
+from chatsync.tencent.bounded import AnswerTooLarge, Bounds, MiB, UnreadableEncoding, deadline, read_body
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
 from chatsync.tencent.pacing import Pacers
+from chatsync.tencent.proxies import http_transport
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from chatsync.tencent.target import resolve as resolve_target
@@ -151,6 +154,8 @@ class Client:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        bounds: Bounds | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
@@ -158,15 +163,19 @@ class Client:
         self.sigs = sigs
         self.parallelism = parallelism
         self.retry = retry or RetryPolicy()
+        self.bounds = bounds or Bounds()
         self._stop = threading.Event()
         self._monotonic = monotonic
         self.pacers = Pacers(rates, monotonic=monotonic, sleep=self._sleep)
         self._slots = threading.BoundedSemaphore(parallelism)
+        if transport is None:  # proxies only for https (HTTPS_PROXY); every operation under a deadline
+            transport = http_transport(target, os.environ if environ is None else environ, parallelism)
         self._http = httpx.Client(
             transport=transport,
             timeout=TIMEOUT,
-            limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
-            headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"},
+            trust_env=False,  # HTTP_PROXY/ALL_PROXY must never see a plain-http call: see proxies.py
+            headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
+                     "Accept-Encoding": "gzip, deflate"},
         )
         self._base = 0  # index into target.urls; moves to the backup domain if the primary fails
         # More workers than in-flight slots: workers queueing for a slowly paced API must leave
@@ -188,6 +197,7 @@ class Client:
         target = resolve_target(app, environ)
         key = secret_key_from_env(app.secret_key_env, environ)
         options.setdefault("rates", dict(app.rates))
+        options.setdefault("environ", environ)
         return cls(target, SigCache(app.sdkappid, app.admin, key), **options)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -231,13 +241,14 @@ class Client:
         api = ENDPOINTS[endpoint]
         content = json.dumps(dict(body or {}), ensure_ascii=False, separators=(",", ":")).encode()
         started = self._monotonic()
+        first_send: list[float] = []  # when the first attempt went out (real time): the call's bound
         refreshed = False
         attempt = 0
         sent = 0  # attempts that went out (a stop can come before or after sending)
         try:
             while True:
                 attempt += 1
-                result, sig = self._exchange(api, content, attempt)
+                result, sig = self._exchange(api, content, attempt, first_send)
                 sent = attempt
                 if result.answer is not None:
                     return Reply(result.answer, attempt)
@@ -322,8 +333,9 @@ class Client:
         )
         return f"{self.target.urls[self._base]}{api.path}?{query}"
 
-    def _exchange(self, api: Endpoint, content: bytes, attempt: int) -> tuple[_Attempt, str]:
-        """One paced HTTP exchange; returns what it gave and the UserSig it carried.
+    def _exchange(self, api: Endpoint, content: bytes, attempt: int,
+                  first_send: list[float]) -> tuple[_Attempt, str]:
+        """One paced HTTP exchange, bounded as a whole; returns what it gave and the UserSig it carried.
 
         The call queues for its API's start time holding no in-flight slot (so a slowly paced API
         never blocks the others), then takes a slot and is spaced from the previous send.
@@ -337,19 +349,27 @@ class Client:
             sig = self.sigs.current()
             url = self._url(api, sig)
             began = time.perf_counter()
+            now = time.monotonic()
+            if not first_send:
+                first_send.append(now)
+            window = min(self.bounds.attempt_seconds, first_send[0] + self.bounds.call_seconds - now)
+            if window <= 0:
+                return _Attempt(info=f"gave up: the call took {self.bounds.call_seconds:g} s in all, "
+                                     "retries included"), sig
             with self._count_lock:
                 self.calls[api.name] += 1
             try:
-                response = self._http.post(url, content=content)
-                result = _read(response)
+                with deadline(window), self._http.stream("POST", url, content=content) as response:
+                    result = _read(response, self.bounds.answer_bytes)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
                                   connect_failure=True)
+            except httpx.TimeoutException:
+                result = _Attempt(info=f"no complete answer within {window:.3g} s (the limit of one attempt)",
+                                  kind=errors.Kind.TRANSIENT)
             except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
                 result = _Attempt(info=f"the endpoint's host is not valid ({self._scrub(exc)})",
                                   connect_failure=True)
-            except httpx.TimeoutException:
-                result = _Attempt(info="the request timed out", kind=errors.Kind.TRANSIENT)
             except httpx.TransportError as exc:
                 result = _Attempt(info=f"the connection failed ({self._scrub(exc)})",
                                   kind=errors.Kind.TRANSIENT)
@@ -366,12 +386,12 @@ class Client:
         )
 
     def _unreachable(self, exc: Exception) -> str:
-        base = self.target.urls[self._base]
+        base = visible(redact_url(self.target.urls[self._base]))
         reason = self._scrub(exc) or type(exc).__name__
         with self._count_lock:
-            if self.target.urls[self._base] == base and self._base + 1 < len(self.target.urls):
+            if self._base + 1 < len(self.target.urls):
                 self._base += 1  # DNS trouble with the primary domain: the backup domain is for that
-                backup = self.target.urls[self._base]
+                backup = visible(redact_url(self.target.urls[self._base]))
                 log.warning("cannot reach %s (%s); switching to %s", base, reason, backup)
         return f"cannot reach {base} ({reason})"
 
@@ -380,7 +400,8 @@ class Client:
 
     def _failure(self, endpoint: str, result: _Attempt, attempts: int) -> CallFailed:
         target = self.target
-        endpoint_hint = f"check {target.source} ({target.url}) and the network; is the server running?"
+        endpoint_hint = (f"check {target.source} ({visible(redact_url(target.url))}) and the network; "
+                         "is the server running?")
         if result.connect_failure:
             return CallFailed(endpoint, None, result.info, attempts, stops_run=True, hint=endpoint_hint)
         info = self._scrub(result.info)
@@ -399,8 +420,9 @@ class Client:
 _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check the endpoint"
 
 
-def _read(response: httpx.Response) -> _Attempt:
-    """Classify one HTTP response (the status is 200 for every business answer, §1.3)."""
+def _read(response: httpx.Response, limit: int) -> _Attempt:
+    """Classify one streamed HTTP response (the status is 200 for every business answer, §1.3);
+    the body is read only for a 200, and never past ``limit`` decoded bytes."""
     status = response.status_code
     if status >= 500 or status == 429:  # 429 only from a proxy in between: the API uses 60007
         return _Attempt(status=status, info=f"HTTP {status} from the service", kind=errors.Kind.TRANSIENT)
@@ -410,7 +432,17 @@ def _read(response: httpx.Response) -> _Attempt:
             info=f"HTTP {status}: the endpoint does not look like a Chat REST API server",
         )
     try:
-        answer = json.loads(response.content)
+        body = read_body(response, limit)
+    except AnswerTooLarge:
+        return _Attempt(status=status, info=f"the answer is larger than {limit / MiB:g} MiB (decoded); "
+                                            "chatsync reads no more than that")
+    except UnreadableEncoding as exc:
+        return _Attempt(status=status, info=f"the answer's Content-Encoding {server_text(str(exc), 40)!r} "
+                                            "is not gzip or deflate")
+    except zlib.error:
+        return _Attempt(status=status, info="the answer's compressed body is corrupt")
+    try:
+        answer = json.loads(body)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         answer = None
     if not isinstance(answer, dict) or "ErrorCode" not in answer:

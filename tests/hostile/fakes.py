@@ -10,6 +10,7 @@ test can tell what reached it (a write after a protocol error, the UserSig throu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import socketserver
@@ -166,3 +167,92 @@ def silent() -> Callable[[socket.socket, threading.Event], None]:
         stopping.wait(60)
 
     return send
+
+
+class TlsFakeServer(FakeServer):
+    """A :class:`FakeServer` speaking TLS with ``context`` (a server-side SSLContext)."""
+
+    def __init__(self, behaviour: Behaviour, context: Any) -> None:
+        super().__init__(behaviour)
+        self.context = context
+
+    @property
+    def url(self) -> str:
+        return super().url.replace("http://", "https://")
+
+    def _serve(self, sock: socket.socket) -> None:
+        try:
+            wrapped = self.context.wrap_socket(sock, server_side=True)
+        except OSError:
+            return
+        super()._serve(wrapped)
+
+
+class ConnectProxy:
+    """A loopback HTTP proxy: tunnels CONNECT, records every byte it saw from the client, and
+    answers any other (plain-http, proxied) request itself with a forged success, as an attacker
+    would."""
+
+    def __init__(self) -> None:
+        self.heads: list[bytes] = []
+        self.seen = bytearray()
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                outer._serve(self.request)
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _serve(self, sock: socket.socket) -> None:
+        sock.settimeout(10)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = sock.recv(65536)
+            if not data:
+                return
+            head += data
+        with self.lock:
+            self.heads.append(head)
+            self.seen += head
+        first = head.split(b"\r\n")[0].split(b" ")
+        if first[0] != b"CONNECT":
+            sock.sendall(http(json.dumps(ok(Robot_Account=["@RBT#forged"])).encode()))
+            return
+        host, _, port = first[1].decode().rpartition(":")
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pump(source: socket.socket, sink: socket.socket, record: bool) -> None:
+            try:
+                while data := source.recv(65536):
+                    if record:
+                        with self.lock:
+                            self.seen += data
+                    sink.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (source, sink):
+                    with contextlib.suppress(OSError):
+                        s.shutdown(socket.SHUT_RDWR)
+
+        back = threading.Thread(target=pump, args=(upstream, sock, False), daemon=True)
+        back.start()
+        pump(sock, upstream, True)
+        back.join(10)
