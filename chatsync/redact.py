@@ -33,7 +33,7 @@ def redact_url(url: str) -> str:
 def redact(text: str, *secrets: str) -> str:
     """``text`` with every ``usersig=...`` value, every URL's ``user:password@`` and each given
     secret replaced by ``***``."""
-    text = redact_url(text)
+    text = _USERINFO.sub(r"\1***@", _USERSIG.sub(r"\1***", text))
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
