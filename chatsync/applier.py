@@ -186,7 +186,8 @@ class Applier:
             if result is None:
                 continue
             if not result.ok:
-                self._finish(change, "failed", result.code, result.info, result.attempts)
+                status: Status = "skipped" if result.code is None and self.api.client.stopping else "failed"
+                self._finish(change, status, result.code, result.info, result.attempts)
             elif needs_portrait_after_import(change):
                 rest = {n: v for n, v in (change.after or {}).items() if n not in IMPORT_KEYS}
                 self._spawn(self._set_profile, change, rest, result.attempts)
