@@ -77,7 +77,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                 more = f" ({len(changed) - 20} more not shown)" if len(changed) > 20 else ""
                 raise ApplyRefused(f"the plan is stale: the live app changed since it was made{more}; "
                                    "nothing was applied. Make a new plan.")
-            report = run(api, saved)
+            finish(run(api, saved), output_format, color)  # printed before waiting for calls in flight
     else:
         desired = load(paths)
         with connected(desired.app, parallelism) as api:
@@ -94,8 +94,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
             check_applicable(planned, force)
             if not auto_approve:
                 approve()
-            report = run(api, planned)
-    finish(report, output_format, color)
+            finish(run(api, planned), output_format, color)
 
 
 def read_plan(path: str) -> Plan:
@@ -139,7 +138,7 @@ def run(api: ChatApi, planned: Plan) -> Report:
         return f"{finished}/{total} changes, {failed} failed, {call_rate_text()}"
 
     call_rate_text = call_rate(api.client)
-    with progress("Applying", status):
+    with progress("Applying", status), applier.signals():  # Ctrl-C, a second one, SIGTERM: a true report
         return applier.run()
 
 
@@ -150,8 +149,9 @@ def finish(report: Report, output_format: str, color: bool) -> None:
     else:
         click.echo(text(report, color=color), nl=False)
     if report.interrupted:
-        sys.exit(130)
+        sys.exit(report.exit_code or 130)
     if not report.ok:
         counts = report.counts
-        raise ApplyFailed(f"{counts['failed']} failed and {counts['skipped']} skipped of "
+        partial = f", {counts['partial']} partly done" if counts.get("partial") else ""
+        raise ApplyFailed(f"{counts['failed']} failed{partial} and {counts['skipped']} skipped of "
                           f"{len(report.outcomes)} changes; fix what the report says, then run apply again")

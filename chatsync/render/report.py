@@ -9,7 +9,7 @@ from chatsync.render.style import SYMBOLS, header
 from chatsync.safe_text import json_text as safe_json
 from chatsync.safe_text import server_text, visible
 
-STATUS_COLORS = {"ok": "green", "failed": "red", "skipped": "yellow"}
+STATUS_COLORS = {"ok": "green", "failed": "red", "skipped": "yellow", "partial": "yellow"}
 
 
 def text(report: Report, color: bool = False) -> str:
@@ -21,8 +21,10 @@ def text(report: Report, color: bool = False) -> str:
         if outcome.status == "failed":
             code = f" {outcome.error_code}" if outcome.error_code is not None else ""
             status = f"failed{code}: {server_text(outcome.error_info)}"
-        elif outcome.status == "skipped":
-            status = f"skipped: {server_text(outcome.error_info)}"
+            if outcome.state:
+                status += f" ({outcome.state})"
+        elif outcome.status in ("skipped", "partial"):
+            status = f"{outcome.status}: {server_text(outcome.error_info)}"
         line = f"  {SYMBOLS[change.action]} {header(change)}  {status}"
         lines.append(click.style(line, fg=STATUS_COLORS[outcome.status]) if color else line)
         if outcome.status == "failed" and outcome.hint:
@@ -36,6 +38,8 @@ def text(report: Report, color: bool = False) -> str:
     lines.append(report.summary_line())
     if report.counts["skipped"]:
         lines.append(f"{report.counts['skipped']} skipped: not started, or stopped before a success.")
+    if report.counts.get("partial"):
+        lines.append(f"{report.counts['partial']} partly done: created, but not every field set yet.")
     return "\n".join(lines) + "\n"
 
 
