@@ -60,11 +60,16 @@ def apply_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def linear_rows(data: list[dict[str, Any]]) -> list[Row]:
+    return [(r["measure"], f"{r['value']:.2f}x ({r['seconds']:.3f} s)", r["goal"], r["passed"]) for r in data]
+
+
 BENCHMARKS = [
     ("emulator_throughput.py", emulator_rows),
     ("client_rate.py", client_rows),
     ("plan_speed.py", plan_rows),
     ("apply_speed.py", apply_rows),
+    ("hostile_lists.py", linear_rows),
 ]
 
 

@@ -11,6 +11,7 @@ The result is made of the same :class:`~chatsync.model.Principal` objects as the
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, wait
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ class _Reader:
         self.every_bot = every_bot
         self.live = LiveState(bot_ids=[])
         self.failures: list[tuple[Wanted, ItemResult]] = []
-        self._batch: list[Wanted] = []  # existing objects whose profiles are still to read
+        self._batch: deque[Wanted] = deque()  # existing objects whose profiles are still to read
         self._lock = threading.Lock()
 
     def run(self) -> LiveState:
@@ -141,7 +142,7 @@ class _Reader:
             with self._lock:
                 if len(self._batch) < (1 if final else BATCH_MAX):
                     return
-                batch, self._batch = self._batch[:BATCH_MAX], self._batch[BATCH_MAX:]
+                batch = [self._batch.popleft() for _ in range(min(BATCH_MAX, len(self._batch)))]
             self._read_profile_batch(batch)
 
     def _read_profile_batch(self, batch: list[Wanted]) -> None:
