@@ -139,6 +139,7 @@ class _Attempt:
     kind: errors.Kind = errors.Kind.PERMANENT
     connect_failure: bool = False
     protocol: answers.AnswerError | None = None  # the answer did not fit the envelope
+    sent: bool = True  # False when the call's time was up before this attempt could go out
 
 
 class Client:
@@ -249,6 +250,8 @@ class Client:
             while True:
                 attempt += 1
                 result, sig = self._exchange(api, content, attempt, first_send)
+                if not result.sent:
+                    raise self._failure(endpoint, result, attempt - 1)
                 sent = attempt
                 if result.answer is not None:
                     return Reply(result.answer, attempt)
@@ -355,7 +358,7 @@ class Client:
             window = min(self.bounds.attempt_seconds, first_send[0] + self.bounds.call_seconds - now)
             if window <= 0:
                 return _Attempt(info=f"gave up: the call took {self.bounds.call_seconds:g} s in all, "
-                                     "retries included"), sig
+                                     "retries included", sent=False), sig
             with self._count_lock:
                 self.calls[api.name] += 1
             try:
