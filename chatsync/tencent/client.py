@@ -389,10 +389,11 @@ class Client:
         )
 
     def _unreachable(self, exc: Exception) -> str:
-        base = visible(redact_url(self.target.urls[self._base]))
+        tried = self.target.urls[self._base]
+        base = visible(redact_url(tried))
         reason = self._scrub(exc) or type(exc).__name__
         with self._count_lock:
-            if self._base + 1 < len(self.target.urls):
+            if self.target.urls[self._base] == tried and self._base + 1 < len(self.target.urls):
                 self._base += 1  # DNS trouble with the primary domain: the backup domain is for that
                 backup = visible(redact_url(self.target.urls[self._base]))
                 log.warning("cannot reach %s (%s); switching to %s", base, reason, backup)
