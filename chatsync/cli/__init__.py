@@ -7,7 +7,11 @@ Commands parse flags, call the importable core, render and pick the exit code. A
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -22,7 +26,11 @@ class ChatsyncGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            with _terminate_as_interrupt():
+                return super().invoke(ctx)
+        except Terminated:
+            click.echo("Terminated.", err=True)
+            sys.exit(143)
         except ChatsyncError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -33,6 +41,27 @@ class ChatsyncGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every command stops the same way (exit 143, not killed mid-line).
+    ``apply`` handles it itself while applying, to print its report."""
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(number: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=ChatsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})

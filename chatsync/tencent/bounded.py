@@ -15,8 +15,11 @@ from the first send, so queueing for a rate limit does not count), and bytes per
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,8 +77,9 @@ def _left(timeout: float | None, expired: type[Exception]) -> float | None:
 class DeadlineStream(httpcore.NetworkStream):
     """A network stream whose every operation ends by the deadline of the thread using it."""
 
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
+    def __init__(self, inner: httpcore.NetworkStream, backend: DeadlineBackend | None = None) -> None:
         self._inner = inner
+        self._backend = backend
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
@@ -89,42 +93,67 @@ class DeadlineStream(httpcore.NetworkStream):
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
         inner = self._inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout))
-        return DeadlineStream(inner)
+        tls = DeadlineStream(inner, self._backend)
+        return self._backend._track(tls) if self._backend is not None else tls
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
 
 
 class DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's backend, with :class:`DeadlineStream` streams."""
+    """httpcore's backend, with :class:`DeadlineStream` streams; :meth:`abort` cuts them all."""
 
     def __init__(self, inner: httpcore.NetworkBackend) -> None:
         self._inner = inner
+        self._streams: weakref.WeakSet[DeadlineStream] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def _track(self, stream: DeadlineStream) -> DeadlineStream:
+        with self._lock:
+            self._streams.add(stream)
+        return stream
+
+    def abort(self) -> None:
+        """Shut every open connection down, so calls blocked reading end now (after a stop)."""
+        with self._lock:
+            streams = list(self._streams)
+        for stream in streams:
+            sock = stream.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
         left = _left(timeout, httpcore.ConnectTimeout)
         stream = self._inner.connect_tcp(host, port, left, local_address, socket_options)
-        return DeadlineStream(stream)
+        return self._track(DeadlineStream(stream, self))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Any = None) -> httpcore.NetworkStream:
         left = _left(timeout, httpcore.ConnectTimeout)
         stream = self._inner.connect_unix_socket(path, left, socket_options)
-        return DeadlineStream(stream)
+        return self._track(DeadlineStream(stream, self))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
 
-def bound(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
-    """``transport`` with its connections (and its proxy's) under :class:`DeadlineBackend`."""
-    pool = transport._pool  # httpcore.ConnectionPool or HTTPProxy: both keep their backend here
-    backend = pool._network_backend
-    if not isinstance(backend, httpcore.NetworkBackend):  # pragma: no cover - a changed httpcore
-        raise RuntimeError("this httpcore keeps no network backend where chatsync expects it")
-    pool._network_backend = DeadlineBackend(backend)
-    return transport
+class BoundedTransport(httpx.HTTPTransport):
+    """httpx's transport with its connections (and its proxy's) under :class:`DeadlineBackend`."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        pool = self._pool  # httpcore.ConnectionPool or HTTPProxy: both keep their backend here
+        inner = pool._network_backend
+        if not isinstance(inner, httpcore.NetworkBackend):  # pragma: no cover - a changed httpcore
+            raise RuntimeError("this httpcore keeps no network backend where chatsync expects it")
+        self.backend = DeadlineBackend(inner)
+        pool._network_backend = self.backend
+
+    def abort(self) -> None:
+        """Cut every open connection (calls in flight fail now instead of at their deadline)."""
+        self.backend.abort()
 
 
 # -- the body -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import secrets as random_source
+import signal
 import threading
 import time
 import zlib
@@ -34,7 +35,15 @@ from chatsync.model import AppConfig
 from chatsync.redact import RedactingFilter, redact, redact_url
 from chatsync.safe_text import server_text, visible
 from chatsync.tencent import answers, errors
-from chatsync.tencent.bounded import AnswerTooLarge, Bounds, MiB, UnreadableEncoding, deadline, read_body
+from chatsync.tencent.bounded import (
+    AnswerTooLarge,
+    BoundedTransport,
+    Bounds,
+    MiB,
+    UnreadableEncoding,
+    deadline,
+    read_body,
+)
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
 from chatsync.tencent.pacing import Pacers
@@ -171,6 +180,7 @@ class Client:
         self._slots = threading.BoundedSemaphore(parallelism)
         if transport is None:  # proxies only for https (HTTPS_PROXY); every operation under a deadline
             transport = http_transport(target, os.environ if environ is None else environ, parallelism)
+        self._transport = transport
         self._http = httpx.Client(
             transport=transport,
             timeout=TIMEOUT,
@@ -181,7 +191,8 @@ class Client:
         self._base = 0  # index into target.urls; moves to the backup domain if the primary fails
         # More workers than in-flight slots: workers queueing for a slowly paced API must leave
         # others free to send. Each map() keeps at most ``parallelism`` of its items started.
-        self._pool = ThreadPoolExecutor(POOL_FACTOR * parallelism, thread_name_prefix="chatsync-call")
+        self._pool = ThreadPoolExecutor(POOL_FACTOR * parallelism, thread_name_prefix="chatsync-call",
+                                        initializer=_block_stop_signals)
         self._in_pool = threading.local()
         self.calls: dict[str, int] = {name: 0 for name in ENDPOINTS}  # HTTP requests sent
         self._count_lock = threading.Lock()
@@ -217,6 +228,13 @@ class Client:
     def stop(self) -> None:
         """Start no new call (Ctrl-C): calls in flight finish; waiting ones raise :class:`Stopped`."""
         self._stop.set()
+
+    def abort(self) -> None:
+        """:meth:`stop`, and cut the calls in flight too (their outcome is then unknown): for leaving
+        at once, after the report of an apply, or when nothing is being written."""
+        self.stop()
+        if isinstance(self._transport, BoundedTransport):
+            self._transport.abort()
 
     @property
     def stopping(self) -> bool:
@@ -422,6 +440,13 @@ class Client:
 
 
 _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check the endpoint"
+
+
+def _block_stop_signals() -> None:
+    """Keep SIGINT and SIGTERM off the call threads: the kernel then hands them to the main thread,
+    whose handler (a Ctrl-C, an honest stop) runs at once instead of after a slow call."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _read(response: httpx.Response, limit: int) -> _Attempt:

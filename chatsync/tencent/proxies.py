@@ -19,7 +19,7 @@ import httpx
 from chatsync.errors import ChatsyncError
 from chatsync.redact import redact_url
 from chatsync.safe_text import visible
-from chatsync.tencent.bounded import bound
+from chatsync.tencent.bounded import BoundedTransport
 from chatsync.tencent.target import Target
 
 #: Checked in this order for an https endpoint (the lower-case names too, as curl does).
@@ -93,12 +93,11 @@ def verification(environ: Mapping[str, str]) -> ssl.SSLContext | bool:
                                 "or unset it") from None
 
 
-def http_transport(target: Target, environ: Mapping[str, str], parallelism: int) -> httpx.HTTPTransport:
+def http_transport(target: Target, environ: Mapping[str, str], parallelism: int) -> BoundedTransport:
     """The transport of a client for ``target``: its proxy (if any), its CAs, bounded operations."""
-    transport = httpx.HTTPTransport(
+    return BoundedTransport(
         verify=verification(environ),
         proxy=proxy_for(target, environ),
         limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
         trust_env=False,
     )
-    return bound(transport)

@@ -132,3 +132,33 @@ def test_a_second_ctrl_c_reports_at_once_with_calls_in_flight_as_unknown(fake, t
     assert "in flight when the run was abandoned: whether it was applied is unknown" in out
     assert not [line for line in out.splitlines() if line.startswith("  + ") and line.endswith("  ok")]
     assert "300 partly done" in summaries[0]  # all imported; no profile is known to be set
+
+
+@pytest.mark.parametrize(("number", "code", "word"), [(signal.SIGTERM, 143, "Terminated."),
+                                                      (signal.SIGINT, 130, "Interrupted.")])
+def test_a_stop_while_reading_from_a_stalled_server_ends_at_once(fake, tmp_path, secrets, number, code, word):
+    from tests.hostile.fakes import silent
+
+    stalled = threading.Event()
+
+    def behaviour(endpoint: str, body: Any) -> Any:
+        stalled.set()
+        return silent()  # the call would wait for its 30 s deadline
+
+    server = fake(behaviour)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATSYNC_")}
+    env.update(CHATSYNC_SECRET_KEY=SECRET, CHATSYNC_ENDPOINT=server.url)
+    config = write_config(tmp_path, accounts=ACCOUNTS)
+    process = subprocess.Popen([sys.executable, "-m", "chatsync", "plan", config],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).resolve().parents[2])
+    wait_until(stalled.is_set, process)
+    time.sleep(0.2)
+    process.send_signal(number)
+    try:
+        out, err = process.communicate(timeout=15)  # well before the 30 s the stalled call may take
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("the stop waited for the stalled call")
+    assert process.returncode == code, (out, err)
+    assert err.strip().splitlines()[-1] == word and "Traceback" not in err
