@@ -389,10 +389,10 @@ class Client:
                 result = _Attempt(info=f"no complete answer within {window:.3g} s (the limit of one attempt)",
                                   kind=errors.Kind.TRANSIENT)
             except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
-                result = _Attempt(info=f"the endpoint's host is not valid ({self._scrub(exc)})",
+                result = _Attempt(info=f"the endpoint's host is not valid ({self._reason(exc)})",
                                   connect_failure=True)
             except httpx.TransportError as exc:
-                result = _Attempt(info=f"the connection failed ({self._scrub(exc)})",
+                result = _Attempt(info=f"the connection failed ({self._reason(exc)})",
                                   kind=errors.Kind.TRANSIENT)
         if log.isEnabledFor(logging.DEBUG):
             self._log(api, attempt, result, began, url)
@@ -409,7 +409,7 @@ class Client:
     def _unreachable(self, exc: Exception) -> str:
         tried = self.target.urls[self._base]
         base = visible(redact_url(tried))
-        reason = self._scrub(exc) or type(exc).__name__
+        reason = self._reason(exc)
         with self._count_lock:
             if self.target.urls[self._base] == tried and self._base + 1 < len(self.target.urls):
                 self._base += 1  # DNS trouble with the primary domain: the backup domain is for that
@@ -419,6 +419,11 @@ class Client:
 
     def _scrub(self, value: object) -> str:
         return redact(str(value), *self.sigs.secrets())
+
+    def _reason(self, exc: Exception) -> str:
+        """An exception's text without secrets, cut and with controls escaped (it may quote what the
+        server sent)."""
+        return server_text(self._scrub(exc), 200) or type(exc).__name__
 
     def _failure(self, endpoint: str, result: _Attempt, attempts: int) -> CallFailed:
         target = self.target
