@@ -77,6 +77,7 @@ class Report:
     stopped_by: str = ""  # the run-stopping failure, if any
     counts: dict[str, int] = field(default_factory=dict)
     exit_code: int = 0  # 130 after Ctrl-C, 143 after SIGTERM, else 0
+    abandoned: bool = False  # a second stop: made without waiting for the calls in flight
 
     def __post_init__(self) -> None:
         self.recount()
@@ -113,7 +114,7 @@ class Report:
     def data(self) -> dict[str, Any]:
         """The JSON report (``apply --format json``)."""
         return {"format_version": "1", "changes": [o.data for o in self.outcomes],
-                "summary": dict(self.counts), "interrupted": self.interrupted,
+                "summary": dict(self.counts), "interrupted": self.interrupted, "abandoned": self.abandoned,
                 "stopped_by": self.stopped_by or None}
 
 
@@ -233,7 +234,7 @@ class Applier:
                     outcome.status, outcome.error_info = "skipped", reason
             # Copies: a call still in flight (after a second Ctrl-C) cannot change a report once made.
             shown = [dataclasses.replace(outcome) for outcome in self.outcomes.values()]
-            report = Report(shown, self.interrupted, self.stopped_by)
+            report = Report(shown, self.interrupted, self.stopped_by, abandoned=self.abandoned)
         if self.interrupted:
             report.exit_code = SIGNAL_EXIT.get(self.signal, 130) if self.signal is not None else 130
         return report

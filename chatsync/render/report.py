@@ -33,7 +33,10 @@ def text(report: Report, color: bool = False) -> str:
         lines.append("")
     if report.stopped_by:
         lines.append(f"Stopped: {server_text(report.stopped_by, 500)}")
-    if report.interrupted:
+    if report.abandoned:
+        lines.append("Interrupted twice: reported at once; the calls still in flight are marked unknown. "
+                     "Run apply again.")
+    elif report.interrupted:
         lines.append("Interrupted: calls in flight finished and no new call was started. Run apply again.")
     lines.append(report.summary_line())
     if report.counts["skipped"]:

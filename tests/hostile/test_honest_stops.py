@@ -113,10 +113,11 @@ def test_a_stop_signal_prints_a_json_report_that_agrees_with_the_app(fake, tmp_p
     assert 0 < len(app.profiled) < len(ACCOUNTS)
 
 
-def test_a_second_ctrl_c_reports_at_once_with_calls_in_flight_as_unknown(fake, tmp_path, secrets):
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_a_second_ctrl_c_reports_at_once_with_calls_in_flight_as_unknown(fake, tmp_path, secrets, output):
     app = Recording(hold=20.0)  # portrait_set never answers until released
     server = fake(app)
-    process = start(write_config(tmp_path, accounts=ACCOUNTS), server.url)
+    process = start(write_config(tmp_path, accounts=ACCOUNTS), server.url, "--format", output)
     try:
         wait_until(lambda: app.portrait_sets >= 5, process)
         process.send_signal(signal.SIGINT)
@@ -127,9 +128,18 @@ def test_a_second_ctrl_c_reports_at_once_with_calls_in_flight_as_unknown(fake, t
         threading.Timer(2.0, app.release.set).start()
     out, err = finished(process, secrets)
     assert process.returncode == 130, (out, err)
+    unknown = "in flight when the run was abandoned: whether it was applied is unknown"
+    if output == "json":
+        report = json.loads(out)
+        assert report["interrupted"] and report["abandoned"]
+        statuses = {c["status"] for c in report["changes"]}
+        assert "ok" not in statuses and statuses <= {"partial", "skipped"}
+        assert any(unknown in c["error_info"] for c in report["changes"])
+        assert report["summary"]["partial"] == 300
+        return
     summaries = [line for line in out.splitlines() if line.startswith("Apply complete:")]
     assert len(summaries) == 1
-    assert "in flight when the run was abandoned: whether it was applied is unknown" in out
+    assert unknown in out and "Interrupted twice" in out
     assert not [line for line in out.splitlines() if line.startswith("  + ") and line.endswith("  ok")]
     assert "300 partly done" in summaries[0]  # all imported; no profile is known to be set
 
