@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chatsync.tencent.client import Client
+from chatsync.tencent.client import CallFailed, Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.proxies import NetworkSetupError
 from chatsync.tencent.target import Target
@@ -77,7 +77,7 @@ def test_without_ssl_cert_file_a_self_signed_service_is_refused(certificate):
     context.load_cert_chain(cert, key)
     server = TlsFakeServer(lambda endpoint, body: ok(Robot_Account=[]), context).__enter__()
     try:
-        with client(server.url, {}) as tls_client, pytest.raises(Exception) as caught:
+        with client(server.url, {}) as tls_client, pytest.raises(CallFailed) as caught:
             tls_client.call("get_all_robots", {})
     finally:
         server.__exit__()
