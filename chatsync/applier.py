@@ -321,7 +321,14 @@ class Applier:
             self._stop_if_run_wide(failure)
             return done
         except Stopped as stop:
-            return getattr(stop, "partial", {})  # the items answered before the stop
+            done = getattr(stop, "partial", {})  # the items answered before the stop
+            if stop.attempts:  # a request went out and failed, then the stop came before a retry
+                for change in chunk:
+                    if change.user_id not in done:
+                        self._finish(change, "skipped", None, f"stopped after {stop.attempts} failed "
+                                     "attempt(s); whether it was applied is unknown: run apply again",
+                                     stop.attempts)
+            return done
 
     def _finish(self, change: Change, status: Status, code: int | None = None, info: str = "",
                 attempts: int = 0, hint: str | None = None) -> None:

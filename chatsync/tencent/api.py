@@ -153,8 +153,11 @@ class ChatApi:
         try:
             for learnt in self.client.map(lambda r: self._import_one(bodies[r.user_id], r), unexplained):
                 results[learnt.user_id] = learnt
-        except (Stopped, CallFailed) as stop:
-            stop.partial = {i: r for i, r in results.items() if r.code is not None}
+        except Stopped as stop:
+            stop.partial = dict(results)  # the unexplained ones too: the answer said they failed
+            raise
+        except CallFailed as failure:
+            failure.partial = {i: r for i, r in results.items() if r.code is not None}  # the rest: its code
             raise
         return results
 
