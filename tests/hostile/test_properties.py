@@ -35,6 +35,7 @@ from chatsync.tencent.endpoints import BY_PATH
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from tests.hostile.conftest import RAW_CONTROL, HonestApp
+from tests.hostile.test_output_hygiene import rendered
 from tests.support import ADMIN, SDKAPPID, SECRET, cli_env
 
 QUICK = RetryPolicy(max_attempts=2, base_delay=0.0001, max_delay=0.001)
@@ -188,6 +189,10 @@ def test_a_plan_on_hostile_reads_is_a_safe_plan_or_one_clear_error(spoil, endpoi
         api.client.close()
     for output in ("text", "markdown"):
         assert not RAW_CONTROL.search(render(result, output))
+    page = rendered(render(result, "markdown"))  # GitHub's parser: only our own tags, no link
+    assert set(page.tags) <= {"table", "thead", "tr", "th", "tbody", "td", "code", "br", "strong", "p", "em",
+                              "details", "summary", "!--", "blockquote"}, page.tags
+    assert page.tags.count("tr") == (len(result.changes) + 1 if result.changes else 0)
     for change in result.changes:
         if change.kind == "bot":
             assert change.user_id.startswith("@RBT#")
