@@ -64,12 +64,17 @@ def durability_rows(data: list[dict[str, Any]]) -> list[Row]:
     return [(r["measure"], f"{r['value']} ({r['ratio']:.2f}x)", r["goal"], r["passed"]) for r in data]
 
 
+def linear_rows(data: list[dict[str, Any]]) -> list[Row]:
+    return [(r["measure"], f"{r['value']:.2f}x ({r['seconds']:.3f} s)", r["goal"], r["passed"]) for r in data]
+
+
 BENCHMARKS = [
     ("emulator_throughput.py", emulator_rows),
     ("emulator_durability.py", durability_rows),
     ("client_rate.py", client_rows),
     ("plan_speed.py", plan_rows),
     ("apply_speed.py", apply_rows),
+    ("hostile_lists.py", linear_rows),
 ]
 
 

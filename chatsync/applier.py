@@ -8,25 +8,43 @@ fields with one ``portrait_set`` per object; deletions last (``delete_robot``, `
 call (wrong key, unreachable endpoint) stops the run, and the changes not yet started are reported
 as skipped, as they are after Ctrl-C (:meth:`Applier.stop`). Every call is idempotent, so running
 ``apply`` again after any interruption converges without duplicates.
+
+Stops are honest (:meth:`Applier.signals`): the first Ctrl-C or SIGTERM starts no new call and lets
+the calls in flight finish; a second one reports at once. Either way the report gives each change
+its true state: done, failed, not started, partly done (an account imported whose profile was not
+set yet: ``partial``), or in flight when the run was abandoned (whether it was applied is unknown).
+Any failure inside a task, even an unexpected one, becomes the outcome of its changes.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Literal
 
 from chatsync.plan import Change, Plan
 from chatsync.planner import needs_portrait_after_import
+from chatsync.safe_text import server_text
 from chatsync.tencent import errors
 from chatsync.tencent.api import IMPORT_KEYS, ChatApi, ItemResult, chunks
 from chatsync.tencent.client import CallFailed, Reply, Stopped
 from chatsync.tencent.limits import MAX_BOTS
 
-Status = Literal["ok", "failed", "skipped", "pending"]
+Status = Literal["ok", "failed", "skipped", "partial", "pending"]
 NOT_FOUND = 70107  # account_delete of an id that is gone: after a retry of an applied delete, done
+IMPORTED_ONLY = "imported; profile not set"  # an account whose portrait_set is still to come
+#: Exit codes of a run stopped by a signal: 128 + its number, as shells report it.
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+class Abandoned(Exception):
+    """A second stop signal: report now, without waiting for the calls in flight."""
 
 
 @dataclass
@@ -39,12 +57,15 @@ class Outcome:
     error_info: str = ""
     hint: str = ""
     attempts: int = 0
+    state: str = ""  # what is done of a change not (yet) complete, e.g. IMPORTED_ONLY
+    started: bool = False  # a task for it began (its call may be in flight)
 
     @property
     def data(self) -> dict[str, Any]:
-        """The change's JSON form plus ``status``, ``error_code``, ``error_info`` and ``attempts``."""
+        """The change's JSON form plus ``status``, ``error_code``, ``error_info``, ``attempts`` and
+        ``state`` (what is done of a partial or failed change, else None)."""
         return {**self.change.data, "status": self.status, "error_code": self.error_code,
-                "error_info": self.error_info, "attempts": self.attempts}
+                "error_info": self.error_info, "attempts": self.attempts, "state": self.state or None}
 
 
 @dataclass
@@ -55,6 +76,8 @@ class Report:
     interrupted: bool = False
     stopped_by: str = ""  # the run-stopping failure, if any
     counts: dict[str, int] = field(default_factory=dict)
+    exit_code: int = 0  # 130 after Ctrl-C, 143 after SIGTERM, else 0
+    abandoned: bool = False  # a second stop: made without waiting for the calls in flight
 
     def __post_init__(self) -> None:
         self.recount()
@@ -62,16 +85,18 @@ class Report:
     def recount(self) -> None:
         """Refresh :attr:`counts` from the outcomes."""
         done = {"create": 0, "update": 0, "delete": 0}
-        failed = skipped = 0
+        failed = skipped = partial = 0
         for outcome in self.outcomes:
             if outcome.status == "ok":
                 done[outcome.change.action] += 1
             elif outcome.status == "failed":
                 failed += 1
+            elif outcome.status == "partial":
+                partial += 1
             else:
                 skipped += 1
         self.counts = {"created": done["create"], "updated": done["update"], "deleted": done["delete"],
-                       "failed": failed, "skipped": skipped}
+                       "failed": failed, "skipped": skipped, "partial": partial}
 
     @property
     def ok(self) -> bool:
@@ -81,14 +106,15 @@ class Report:
     def summary_line(self) -> str:
         """``Apply complete: X created, Y updated, Z deleted, F failed.``"""
         c = self.counts
+        partial = f", {c['partial']} partly done" if c.get("partial") else ""
         return f"Apply complete: {c['created']} created, {c['updated']} updated, {c['deleted']} deleted, " \
-               f"{c['failed']} failed."
+               f"{c['failed']} failed{partial}."
 
     @property
     def data(self) -> dict[str, Any]:
         """The JSON report (``apply --format json``)."""
         return {"format_version": "1", "changes": [o.data for o in self.outcomes],
-                "summary": dict(self.counts), "interrupted": self.interrupted,
+                "summary": dict(self.counts), "interrupted": self.interrupted, "abandoned": self.abandoned,
                 "stopped_by": self.stopped_by or None}
 
 
@@ -102,7 +128,10 @@ class Applier:
         self._lock = threading.Lock()
         self._futures: list[Future[None]] = []
         self.interrupted = False
+        self.abandoned = False  # a second stop signal: reported without waiting for calls in flight
+        self.signal: int | None = None  # the first stop signal received, if any
         self.stopped_by = ""
+        self._finished = False
 
     # -- progress ------------------------------------------------------------------------------
 
@@ -122,11 +151,39 @@ class Applier:
         starts, calls in flight finish, and the report says what was done and what was not.
         """
         try:
-            self._run_phases()
-        except KeyboardInterrupt:
-            self.stop()
-            self._wait()
+            try:
+                self._run_phases()
+            except KeyboardInterrupt:
+                self.signal = self.signal or signal.SIGINT
+                self.stop()
+                self._wait()
+        except Abandoned:
+            self.abandoned = True
+        self._finished = True
         return self.report()
+
+    @contextmanager
+    def signals(self) -> Iterator[None]:
+        """While the block runs (in the main thread), SIGINT and SIGTERM stop this apply honestly:
+        the first starts no new call, the second reports at once (:class:`Abandoned`)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {number: signal.signal(number, self._on_signal) for number in SIGNAL_EXIT}
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def _on_signal(self, number: int, frame: FrameType | None) -> None:
+        if self.signal is None:
+            self.signal = number
+        if self._finished:
+            return  # the report is being made: it comes out either way
+        if self.interrupted:
+            raise Abandoned
+        self.stop()
 
     def _run_phases(self) -> None:
         changes = self.plan.changes
@@ -163,11 +220,31 @@ class Applier:
         reason = self._skip_reason()
         with self._lock:
             for outcome in self.outcomes.values():
-                if outcome.status == "pending":
+                if outcome.status != "pending":
+                    continue
+                if outcome.started and self.abandoned:
+                    outcome.status = "partial" if outcome.state else "skipped"
+                    done = f"{outcome.state}; " if outcome.state else ""
+                    outcome.error_info = (f"{done}in flight when the run was abandoned: whether it was "
+                                          "applied is unknown; run apply again")
+                elif outcome.state:
+                    outcome.status = "partial"
+                    outcome.error_info = f"{outcome.state}: the run stopped before the rest; run apply again"
+                else:
                     outcome.status, outcome.error_info = "skipped", reason
-            return Report(list(self.outcomes.values()), self.interrupted, self.stopped_by)
+            # Copies: a call still in flight (after a second Ctrl-C) cannot change a report once made.
+            shown = [dataclasses.replace(outcome) for outcome in self.outcomes.values()]
+            report = Report(shown, self.interrupted, self.stopped_by, abandoned=self.abandoned)
+        if self.interrupted:
+            report.exit_code = SIGNAL_EXIT.get(self.signal, 130) if self.signal is not None else 130
+        return report
 
     # -- one task per call (or per chunk) ------------------------------------------------------------
+
+    def _begin(self, changes: Sequence[Change]) -> None:
+        with self._lock:
+            for change in changes:
+                self.outcomes[change.address].started = True
 
     def _create_bot(self, change: Change) -> None:
         self._single(change, lambda: self.api.create_robot(change.user_id, change.after or {}))
@@ -186,9 +263,14 @@ class Applier:
             if result is None:
                 continue
             if not result.ok:
-                self._finish(change, "failed", result.code, result.info, result.attempts)
+                status: Status = "skipped" if result.code is None and self.api.client.stopping else "failed"
+                self._finish(change, status, result.code, result.info, result.attempts)
             elif needs_portrait_after_import(change):
                 rest = {n: v for n, v in (change.after or {}).items() if n not in IMPORT_KEYS}
+                with self._lock:
+                    outcome = self.outcomes[change.address]
+                    outcome.state, outcome.attempts = IMPORTED_ONLY, result.attempts
+                    outcome.started = False  # the import is done; the portrait_set is not begun
                 self._spawn(self._set_profile, change, rest, result.attempts)
             else:
                 self._finish(change, "ok", attempts=result.attempts)
@@ -207,6 +289,7 @@ class Applier:
     # -- plumbing --------------------------------------------------------------------------
 
     def _single(self, change: Change, call: Callable[[], Reply], attempts_before: int = 0) -> None:
+        self._begin([change])
         try:
             reply = call()
         except CallFailed as failure:
@@ -216,15 +299,18 @@ class Applier:
             return
         except Stopped as stop:
             if stop.attempts:  # this call went out without a success: it may have been applied
-                self._finish(change, "skipped", None, f"stopped after {stop.attempts} failed attempt(s); "
-                             "whether it was applied is unknown: run apply again",
+                state = self.outcomes[change.address].state
+                self._finish(change, "partial" if state else "skipped", None,
+                             f"{state + '; ' if state else ''}stopped after {stop.attempts} failed "
+                             "attempt(s); whether it was applied is unknown: run apply again",
                              attempts_before + stop.attempts)
-            return  # never sent: left pending, reported as not started
+            return  # never sent: left pending, reported as not started (or as partly done)
         self._finish(change, "ok", attempts=attempts_before + reply.attempts)
 
     def _batch(
         self, chunk: Sequence[Change], call: Callable[[], dict[str, ItemResult]]
     ) -> dict[str, ItemResult]:
+        self._begin(chunk)
         try:
             return call()
         except CallFailed as failure:  # only run-stopping failures escape a batch
@@ -235,7 +321,14 @@ class Applier:
             self._stop_if_run_wide(failure)
             return done
         except Stopped as stop:
-            return getattr(stop, "partial", {})  # the items answered before the stop
+            done = getattr(stop, "partial", {})  # the items answered before the stop
+            if stop.attempts:  # a request went out and failed, then the stop came before a retry
+                for change in chunk:
+                    if change.user_id not in done:
+                        self._finish(change, "skipped", None, f"stopped after {stop.attempts} failed "
+                                     "attempt(s); whether it was applied is unknown: run apply again",
+                                     stop.attempts)
+            return done
 
     def _finish(self, change: Change, status: Status, code: int | None = None, info: str = "",
                 attempts: int = 0, hint: str | None = None) -> None:
@@ -255,9 +348,26 @@ class Applier:
     def _spawn(self, function: Callable[..., None], *args: Any) -> None:
         if self.api.client.stopping:
             return
-        future = self.api.client.submit(function, *args)
+        future = self.api.client.submit(self._guarded, function, *args)
         with self._lock:
             self._futures.append(future)
+
+    def _guarded(self, function: Callable[..., None], *args: Any) -> None:
+        """Run a task; an unexpected exception fails its changes and stops the run (never a crash)."""
+        try:
+            function(*args)
+        except Exception as exc:
+            first = args[0]
+            changes = list(first) if isinstance(first, (list, tuple)) else [first]
+            what = f"internal error ({type(exc).__name__}: {server_text(str(exc), 200)})"
+            for change in changes:
+                if self.outcomes[change.address].status == "pending":
+                    self._finish(change, "failed", None, what, 0,
+                                 "this is a bug in chatsync: please report it")
+            with self._lock:
+                if not self.stopped_by:
+                    self.stopped_by = what
+            self.api.client.stop()
 
     def _wait(self) -> None:
         """Wait until every task, including those spawned by tasks, has finished."""
@@ -266,7 +376,9 @@ class Applier:
                 pending = [f for f in self._futures if not f.done()]
             if not pending:
                 break
-            wait(pending)
+            # Short waits: a signal may land on a worker thread, and its handler runs only once this
+            # (main) thread runs Python code again; the second Ctrl-C must not wait for a slow call.
+            wait(pending, timeout=0.2)
         with self._lock:
             failures = [f.exception() for f in self._futures if not f.cancelled() and f.exception()]
         if failures:

@@ -15,6 +15,7 @@ import yaml
 
 from chatsync.live import Wanted, read_live
 from chatsync.model import PROFILE_FIELDS, AppConfig, Principal
+from chatsync.safe_text import UNSAFE
 from chatsync.tencent import limits
 from chatsync.tencent.api import ChatApi
 
@@ -54,8 +55,10 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
         "bots": {b: _profile(live.get("bot", b)) for b in live.bot_ids},
         "accounts": {a: _profile(live.get("account", a)) for a in accounts if live.get("account", a)},
     }
-    text = HEADER + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=1000)
-    return Export(text, left_out)
+    text = yaml.dump(document, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=1000)
+    # Only double-quoted scalars hold such characters (see _SafeDumper); there, \uXXXX is the same value.
+    text = UNSAFE.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text)
+    return Export(HEADER + text, left_out)
 
 
 def _not_an_account(user_id: str) -> str:
@@ -69,6 +72,18 @@ def _not_an_account(user_id: str) -> str:
     if prefix is not None:
         return f"starts with the reserved prefix {prefix}"
     return ""
+
+
+class _SafeDumper(yaml.SafeDumper):
+    """Writes a string holding a control or bidi character double-quoted, so it can be escaped."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if UNSAFE.search(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_SafeDumper.add_representer(str, _string)
 
 
 def _app_section(app: AppConfig) -> dict[str, object]:

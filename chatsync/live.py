@@ -11,12 +11,14 @@ The result is made of the same :class:`~chatsync.model.Principal` objects as the
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, wait
 from dataclasses import dataclass, field
 
 from chatsync.errors import ChatsyncError
 from chatsync.model import PROFILE_FIELDS, DesiredState, Kind, Principal
+from chatsync.safe_text import server_text
 from chatsync.tencent.api import ChatApi, ItemResult, chunks
 from chatsync.tencent.limits import BATCH_MAX
 
@@ -46,11 +48,20 @@ class LiveState:
     bot_ids: list[str]
     principals: dict[str, Principal] = field(default_factory=dict)
 
+    @property
+    def bot_set(self) -> frozenset[str]:
+        """:attr:`bot_ids` as a set (built once per list), for lookups in constant time."""
+        cached = self.__dict__.get("_bot_set")
+        if cached is None or cached[0] is not self.bot_ids:
+            cached = (self.bot_ids, frozenset(self.bot_ids))
+            self.__dict__["_bot_set"] = cached
+        return cached[1]
+
     def get(self, kind: Kind, user_id: str) -> Principal | None:
         """The live object, or None when it does not exist. A listed bot that was not wanted (a bot
         to prune) exists with no fields read."""
         found = self.principals.get(f"{kind}.{user_id}")
-        if found is None and kind == "bot" and user_id in self.bot_ids:
+        if found is None and kind == "bot" and user_id in self.bot_set:
             return Principal("bot", user_id)
         return found
 
@@ -75,7 +86,7 @@ class _Reader:
         self.every_bot = every_bot
         self.live = LiveState(bot_ids=[])
         self.failures: list[tuple[Wanted, ItemResult]] = []
-        self._batch: list[Wanted] = []  # existing objects whose profiles are still to read
+        self._batch: deque[Wanted] = deque()  # existing objects whose profiles are still to read
         self._lock = threading.Lock()
 
     def run(self) -> LiveState:
@@ -131,7 +142,7 @@ class _Reader:
             with self._lock:
                 if len(self._batch) < (1 if final else BATCH_MAX):
                     return
-                batch, self._batch = self._batch[:BATCH_MAX], self._batch[BATCH_MAX:]
+                batch = [self._batch.popleft() for _ in range(min(BATCH_MAX, len(self._batch)))]
             self._read_profile_batch(batch)
 
     def _read_profile_batch(self, batch: list[Wanted]) -> None:
@@ -152,7 +163,7 @@ def _failure_text(failures: list[tuple[Wanted, ItemResult]]) -> str:
     want, result = failures[0]
     more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
     code = f"error {result.code}" if result.code is not None else "no code"
-    info = f", {result.info}" if result.info else ""
+    info = f", {server_text(result.info)}" if result.info else ""
     hint = f"; {result.hint}" if result.hint else ""
     return (
         f"could not read {want.kind} {want.user_id!r}{more}: {code}{info}{hint}\n"

@@ -49,6 +49,7 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
     changes: list[Change] = []
     deletes: list[Change] = []
     kept: list[Kept] = []
+    protected = frozenset(app.protected)  # looked up once per delete: a set, for linear plans
     for want in desired.principals():
         have = live.get(want.kind, want.user_id)
         if want.present:
@@ -56,11 +57,11 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
             if change is not None:
                 changes.append(change)
         elif have is not None:
-            _delete(want.kind, want.user_id, "state: absent", app.protected, app.admin, deletes, kept)
+            _delete(want.kind, want.user_id, "state: absent", protected, app.admin, deletes, kept)
     if app.prune_bots:
         for bot_id in live.bot_ids:
             if bot_id not in desired.bots:
-                _delete("bot", bot_id, PRUNE_REASON, app.protected, app.admin, deletes, kept)
+                _delete("bot", bot_id, PRUNE_REASON, protected, app.admin, deletes, kept)
     deletes.sort(key=lambda c: c.kind != "account")  # accounts first, then bots (stable otherwise)
     changes += deletes
 
@@ -86,7 +87,7 @@ def _create_or_update(want: Principal, have: Principal | None) -> Change | None:
                   {name: want.fields[name] for name in changed})
 
 
-def _delete(kind: Any, user_id: str, reason: str, protected: Iterable[str], admin: str,
+def _delete(kind: Any, user_id: str, reason: str, protected: frozenset[str], admin: str,
             deletes: list[Change], kept: list[Kept]) -> None:
     if user_id == admin:
         kept.append(Kept(kind, user_id, "the admin (app.admin) is never deleted"))

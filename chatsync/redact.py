@@ -1,7 +1,9 @@
 """Scrub secrets from text before it reaches a log, an error message or a file.
 
 The UserSig travels in the query string (``usersig=...``), so any URL, request line or exception
-text that quotes one must pass through :func:`redact` first.
+text that quotes one must pass through :func:`redact` first. A URL may also carry a user and a
+password (``https://user:pass@host``, a proxy or an endpoint): :func:`redact_url` hides them, and
+:func:`redact` does it too wherever such a URL stands in a text.
 """
 
 from __future__ import annotations
@@ -10,11 +12,28 @@ import logging
 import re
 
 _USERSIG = re.compile(r"(usersig=)[^&\s'\"<>]*", re.IGNORECASE)
+#: ``scheme://userinfo@``: the userinfo (a user, or user:password) is replaced.
+_USERINFO = re.compile(r"([a-z][a-z0-9+.-]*://)[^/?#\s'\"<>]*@", re.IGNORECASE)  # to the last @
+
+
+_AUTHORITY_END = re.compile(r"[/?#]")
+
+
+def redact_url(url: str) -> str:
+    """``url`` (with or without a scheme) with any ``user:password@`` written as ``***@`` and any
+    usersig scrubbed: the one redaction of every URL chatsync prints (endpoints, proxies)."""
+    start = url.find("://")
+    start = 0 if start < 0 else start + 3
+    end = _AUTHORITY_END.search(url, start)
+    at = url.rfind("@", start, end.start() if end else len(url))
+    url = url if at < 0 else url[:start] + "***" + url[at:]
+    return _USERSIG.sub(r"\1***", url)
 
 
 def redact(text: str, *secrets: str) -> str:
-    """``text`` with every ``usersig=...`` value and each given secret replaced by ``***``."""
-    text = _USERSIG.sub(r"\1***", text)
+    """``text`` with every ``usersig=...`` value, every URL's ``user:password@`` and each given
+    secret replaced by ``***``."""
+    text = _USERINFO.sub(r"\1***@", _USERSIG.sub(r"\1***", text))
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
@@ -33,19 +52,3 @@ class RedactingFilter(logging.Filter):
         record.args = ()
         return True
 
-
-_AUTHORITY_END = re.compile(r"[/?#]")
-
-
-def redact_userinfo(url: str) -> str:
-    """``url`` with any ``user:password@`` part shown as ``***@``: messages never echo a password."""
-    start = url.find("://")
-    start = 0 if start < 0 else start + 3
-    end = _AUTHORITY_END.search(url, start)
-    at = url.rfind("@", start, end.start() if end else len(url))
-    return url if at < 0 else url[:start] + "***" + url[at:]
-
-
-def redact_url(url: str) -> str:
-    """``url`` fit to print: credentials (``user:pass@``) and any UserSig replaced by ``***``."""
-    return redact(redact_userinfo(url))

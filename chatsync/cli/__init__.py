@@ -6,13 +6,18 @@ Commands parse flags, call the importable core, render and pick the exit code. A
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
 from chatsync import __version__
 from chatsync.cli.flags import global_flags
 from chatsync.errors import ChatsyncError
+from chatsync.safe_text import lines as safe_lines
 
 
 class ChatsyncGroup(click.Group):
@@ -20,16 +25,42 @@ class ChatsyncGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            with _terminate_as_interrupt():
+                return super().invoke(ctx)
+        except Terminated:
+            click.echo("Terminated.", err=True)
+            sys.exit(143)
         except ChatsyncError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             for line in exc.report():
-                click.echo(line, err=True)
+                for shown in safe_lines(line):  # no value can print a control or start a line
+                    click.echo(shown, err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every command stops the same way (exit 143, not killed mid-line).
+    ``apply`` handles it itself while applying, to print its report."""
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(number: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=ChatsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})

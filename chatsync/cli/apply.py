@@ -22,6 +22,7 @@ from chatsync.redact import redact_url
 from chatsync.render import render
 from chatsync.render.report import json_text, text
 from chatsync.render.style import target
+from chatsync.safe_text import visible
 from chatsync.saved_plan import open_sealed
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.credentials import secret_key_from_env
@@ -87,11 +88,11 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                 changed = recheck(api, saved)
             if changed:
                 for line in changed[:20]:
-                    click.echo(f"  {line}", err=True)
+                    click.echo(f"  {visible(line)}", err=True)
                 more = f" ({len(changed) - 20} more not shown)" if len(changed) > 20 else ""
                 raise ApplyRefused(f"the plan is stale: the live app changed since it was made{more}; "
                                    "nothing was applied. Make a new plan.")
-            report = run(api, saved)
+            finish(run(api, saved), output_format, color)  # printed before waiting for calls in flight
     else:
         if key_variable:
             raise ApplyRefused("--secret-key-env goes with --plan; without it the config names the "
@@ -111,8 +112,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
             check_applicable(planned, force)
             if not auto_approve:
                 approve(planned)
-            report = run(api, planned)
-    finish(report, output_format, color)
+            finish(run(api, planned), output_format, color)
 
 
 def read_plan(path: str, key_variable: str) -> Plan:
@@ -121,7 +121,8 @@ def read_plan(path: str, key_variable: str) -> Plan:
     override = os.environ.get(ENDPOINT_ENV)
     if override and override.rstrip("/") != saved.endpoint:
         raise ApplyRefused(f"the plan was made for {redact_url(saved.endpoint)}, but {ENDPOINT_ENV} is "
-                           f"{redact_url(override)}; unset {ENDPOINT_ENV} or make a new plan")
+                           f"{redact_url(override)}; "
+                           f"unset {ENDPOINT_ENV} or make a new plan")
     return saved
 
 
@@ -154,7 +155,7 @@ def run(api: ChatApi, planned: Plan) -> Report:
         return f"{finished}/{total} changes, {failed} failed, {call_rate_text()}"
 
     call_rate_text = call_rate(api.client)
-    with progress("Applying", status):
+    with progress("Applying", status), applier.signals():  # Ctrl-C, a second one, SIGTERM: a true report
         return applier.run()
 
 
@@ -165,8 +166,9 @@ def finish(report: Report, output_format: str, color: bool) -> None:
     else:
         click.echo(text(report, color=color), nl=False)
     if report.interrupted:
-        sys.exit(130)
+        sys.exit(report.exit_code or 130)
     if not report.ok:
         counts = report.counts
-        raise ApplyFailed(f"{counts['failed']} failed and {counts['skipped']} skipped of "
+        partial = f", {counts['partial']} partly done" if counts.get("partial") else ""
+        raise ApplyFailed(f"{counts['failed']} failed{partial} and {counts['skipped']} skipped of "
                           f"{len(report.outcomes)} changes; fix what the report says, then run apply again")

@@ -4,6 +4,7 @@ atomic file writes. Kept here so ``plan``, ``apply`` and ``export`` stay thin.""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -38,7 +39,9 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
     try:
         yield ChatApi(client)
     except BaseException:
-        client.stop()  # Ctrl-C or an error: calls not yet sent are dropped, not made
+        # Ctrl-C or an error, or the end of an apply whose report is out: calls not yet sent are
+        # dropped, and any still in flight (a stalled read, an abandoned apply) are cut, not awaited.
+        client.abort()
         raise
     finally:
         client.close()
@@ -63,6 +66,8 @@ def progress(
 
     def tick() -> None:
         nonlocal shown
+        if hasattr(signal, "pthread_sigmask"):  # Ctrl-C and SIGTERM go to the main thread, at once
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         last_line = started
         while not done.wait(0.25):
             now = time.monotonic()

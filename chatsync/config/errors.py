@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from chatsync.errors import ChatsyncError
 from chatsync.model import Location
+from chatsync.safe_text import visible
 
 
 class Problem(NamedTuple):
@@ -46,4 +47,5 @@ class ConfigError(ChatsyncError):
     def report(self) -> list[str]:
         """Each problem on its own line (it names its place), then how many there are."""
         count = len(self.problems)
-        return [*map(str, self.problems), f"{count} problem{'s' if count != 1 else ''} found."]
+        shown = [visible(str(problem)) for problem in self.problems]  # a value cannot start a line
+        return [*shown, f"{count} problem{'s' if count != 1 else ''} found."]

@@ -20,7 +20,7 @@ from chatsync.config.errors import Problem
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.model import PROFILE_FIELDS
 from chatsync.net import is_loopback
-from chatsync.redact import redact_userinfo
+from chatsync.redact import redact_url
 from chatsync.tencent import limits
 
 ENDPOINT_EXAMPLE = "e.g. https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080"
@@ -29,7 +29,7 @@ _EXAMPLE = ENDPOINT_EXAMPLE
 
 def endpoint_problem(url: str) -> str | None:
     """Why ``url`` cannot be an API base URL, or None. ``http://`` is for loopback hosts only."""
-    shown = hints.quote(redact_userinfo(url))
+    shown = hints.quote(redact_url(url))
     if url != url.strip():
         return f"endpoint {shown} has spaces at the start or end; remove them ({_EXAMPLE})"
     bad = next((ch for ch in url if ch == "\\" or ch.isspace() or not ch.isprintable()), None)

@@ -2,24 +2,23 @@
 
 The first line is the marker ``<!-- chatsync-plan -->`` (CI finds its own comment by it and edits
 it in place), then the summary line, then a table of changes, folded in ``<details>`` when long.
-Everything from the config or the live app is escaped, so a nickname cannot inject Markdown or
-HTML into the comment. The whole text never exceeds :data:`MAX_CHARS`: rows that do not fit are
+Every value from the config or the live app passes :func:`chatsync.safe_text.markdown`, so a
+nickname or an id cannot inject Markdown or HTML, mention anyone, reference an issue, make a link
+or break the table. The whole text never exceeds :data:`MAX_CHARS`: rows that do not fit are
 left out, with a note saying how many.
 """
 
 from __future__ import annotations
 
-import html
-
 from chatsync.plan import Change, Plan
 from chatsync.redact import redact_url
 from chatsync.render.style import NO_CHANGES, SYMBOLS, estimate_sentence, field_lines
+from chatsync.safe_text import markdown
 
 MARKER = "<!-- chatsync-plan -->"
 MAX_CHARS = 60_000
 FOLD_AFTER = 20  # more changes than this go inside <details>
 _RESERVE = 600  # room kept for the closing lines and the "left out" note
-_SPECIAL = set("\\|*_`[]#~")  # Markdown punctuation, written as numeric entities
 
 
 def render(plan: Plan, color: bool = False) -> str:
@@ -80,9 +79,8 @@ def _row(change: Change) -> str:
 
 
 def _cell(text: str) -> str:
-    """``text`` safe inside a table cell: HTML-escaped, pipes and Markdown punctuation neutralised."""
-    escaped = html.escape(text, quote=False).replace("\n", " ")
-    return "".join(f"&#{ord(char)};" if char in _SPECIAL else char for char in escaped)
+    """``text`` safe inside a table cell (:func:`chatsync.safe_text.markdown`)."""
+    return markdown(text)
 
 
 def _code(text: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from chatsync.plan import Change, Plan
 from chatsync.redact import redact_url
+from chatsync.safe_text import quoted as safe_quoted
+from chatsync.safe_text import visible
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red"}
@@ -13,13 +13,14 @@ NO_CHANGES = "No changes. The app matches the configuration."
 
 
 def quoted(value: str) -> str:
-    """A value in double quotes, with control characters and quotes escaped (JSON style)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A value in double quotes, with quotes, backslashes and every control or bidi character
+    escaped (:func:`chatsync.safe_text.quoted`)."""
+    return safe_quoted(value)
 
 
 def target(plan: Plan) -> str:
     """Which app a plan is for, and where: ``app 1400000000 at https://adminapisgp.im.qcloud.com``."""
-    return f"app {plan.sdkappid} at {redact_url(plan.endpoint)}"
+    return f"app {plan.sdkappid} at {visible(redact_url(plan.endpoint))}"
 
 
 def header(change: Change) -> str:

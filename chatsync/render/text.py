@@ -16,6 +16,7 @@ from chatsync.render.style import (
     quoted,
     target,
 )
+from chatsync.safe_text import visible
 
 
 def render(plan: Plan, color: bool = False) -> str:
@@ -25,9 +26,9 @@ def render(plan: Plan, color: bool = False) -> str:
     then the changes, the summary line and the estimate."""
     lines: list[str] = [f"Plan for {target(plan)}", ""]
     for error in plan.errors:
-        lines.append(_styled(f"Error: {error}", color))
+        lines.append(_styled(f"Error: {visible(error)}", color))
     for reason in plan.unsafe_reasons:
-        lines.append(_styled(f"Unsafe: {reason}", color))
+        lines.append(_styled(f"Unsafe: {visible(reason)}", color))
     if plan.errors or plan.unsafe_reasons:
         lines.append("")
     deletes = [c for c in plan.changes if c.action == "delete"]
@@ -35,14 +36,14 @@ def render(plan: Plan, color: bool = False) -> str:
     for change in plan.changes:
         title = f"  {SYMBOLS[change.action]} {header(change)}"
         if change.note:
-            title = f"{title:<{note_column + 4}}({change.note})"
+            title = f"{title:<{note_column + 4}}({visible(change.note)})"
         lines.append(click.style(title, fg=COLORS[change.action]) if color else title)
         fields = field_lines(change)
         width = max((len(name) for name, _ in fields), default=0) + 1  # values line up in a change
         for name, shown in fields:
             lines.append(f"        {name + ':':<{width}} {shown}")
     for kept in plan.kept:
-        lines.append(f"  # {kept.kind} {quoted(kept.user_id)} kept: {kept.reason}")
+        lines.append(f"  # {kept.kind} {quoted(kept.user_id)} kept: {visible(kept.reason)}")
     if plan.changes or plan.kept:
         lines.append("")
     if plan.empty:
@@ -51,7 +52,7 @@ def render(plan: Plan, color: bool = False) -> str:
         lines.append(plan.summary_line())
         lines.append(estimate_sentence(plan))
     for warning in plan.warnings:
-        lines.append(f"Warning: {warning}")
+        lines.append(f"Warning: {visible(warning)}")
     return "\n".join(lines) + "\n"
 
 

@@ -3,9 +3,11 @@
 Profiles are read and written by config field name (``nick``, ``face_url``, ``self_signature``;
 :data:`chatsync.model.PROFILE_FIELDS`). Batch operations take any number of ids, send them in
 chunks of 100 concurrently, and read the answer item by item (``ResultItem[].ResultCode``,
-``FailAccounts``, ``Fail_Account``): each id gets its own :class:`ItemResult`, and only the items
-that failed with a transient code are sent again. A failure of a whole chunk becomes the result of
-each of its items, unless it stops the run (a wrong key, say), which is raised.
+``FailAccounts``, ``Fail_Account``; strictly, :mod:`chatsync.tencent.answers`): each id gets its
+own :class:`ItemResult`, and only the items that failed with a transient code are sent again (an
+import that ``FailAccounts`` names gets one ``account_import`` of its own, to learn its code).
+A failure of a whole chunk becomes the result of each of its items, unless it stops the run (a
+wrong key, say), which is raised.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatsync.model import PROFILE_FIELDS
-from chatsync.tencent import errors
-from chatsync.tencent.client import CallFailed, Client, Reply, Stopped
+from chatsync.tencent import answers, errors
+from chatsync.tencent.client import CallFailed, Client, ProtocolError, Reply, Stopped
 from chatsync.tencent.limits import BATCH_MAX
 
 #: Config field -> the key the import and create APIs use for it (§4.1, §5.2).
@@ -27,6 +29,8 @@ _FIELD_OF_TAG = {tag: name for name, tag in PROFILE_FIELDS.items()}
 
 #: Rounds of re-sending only the failed items of a batch, after the first.
 ITEM_RETRY_ROUNDS = 4
+#: The info of an id that ``FailAccounts`` names, until its own code is known.
+UNEXPLAINED = "listed in FailAccounts (the answer gave no code)"
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,11 @@ class ChatApi:
 
     def get_all_robots(self) -> list[str]:
         """The ids of the app's active bots."""
-        answer = self.client.call("get_all_robots", {}).answer
-        robots = answer.get("Robot_Account") or []
-        return [bot for bot in robots if isinstance(bot, str)]
+        reply = self.client.call("get_all_robots", {})
+        try:
+            return answers.robot_ids(reply.answer)
+        except answers.AnswerError as exc:
+            raise ProtocolError.from_answer("get_all_robots", exc, reply.attempts) from None
 
     def create_robot(self, user_id: str, profile: Mapping[str, str]) -> Reply:
         """Create the bot ``user_id`` with its profile fields (a repeat is OK and changes nothing)."""
@@ -100,12 +106,7 @@ class ChatApi:
         """Whether each id is imported: ``data["AccountStatus"]`` is ``Imported`` or ``NotImported``."""
 
         def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
-            found = {}
-            for item in _list(answer, "ResultItem"):
-                code = item.get("ResultCode", 0)
-                status = item.get("AccountStatus")
-                found[item.get("UserID")] = (code, _text(item.get("ResultInfo")), {"AccountStatus": status})
-            return found
+            return answers.result_items(answer, frozenset(ids), statuses=True)
 
         return self._per_item(
             "account_check", user_ids, lambda ids: {"CheckItem": [{"UserID": i} for i in ids]}, read
@@ -116,22 +117,10 @@ class ChatApi:
         """The given profile fields of each id, as ``data`` (a tag never set reads as ``""``)."""
         tags = [PROFILE_FIELDS[name] for name in fields]
 
+        asked_tags = {tag: _FIELD_OF_TAG[tag] for tag in tags}
+
         def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
-            found = {}
-            for item in _list(answer, "UserProfileItem"):
-                profile = {_FIELD_OF_TAG[tag]: "" for tag in tags}
-                for entry in _list(item, "ProfileItem"):
-                    name = _FIELD_OF_TAG.get(entry.get("Tag"))
-                    if name is not None and name in profile:
-                        profile[name] = _text(entry.get("Value"))
-                code = item.get("ResultCode", 0)
-                found[item.get("To_Account")] = (
-                    code, _text(item.get("ResultInfo")), profile if code == 0 else {}
-                )
-            for failed in answer.get("Fail_Account") or []:
-                if found.get(failed, (0,))[0] == 0:
-                    found[failed] = (None, "listed in Fail_Account", {})
-            return found
+            return answers.profiles(answer, frozenset(ids), asked_tags)
 
         return self._per_item(
             "portrait_get", user_ids, lambda ids: {"To_Account": list(ids), "TagList": tags}, read
@@ -140,8 +129,10 @@ class ChatApi:
     def multiaccount_import(self, accounts: Mapping[str, Mapping[str, str]]) -> dict[str, ItemResult]:
         """Import each id with the profile fields the import carries (nick, face_url; others ignored).
 
-        Ids listed in ``FailAccounts`` are sent again one per call: a batch whose every item fails
-        carries that item's code in the envelope, so each failure ends with its own code.
+        The answer names failed ids in ``FailAccounts`` with no code of their own (§5.2). The reason
+        of each is learnt once: a single ``account_import`` of it (the same fields) either imports it
+        or fails with its code, which is final (a transient one was already retried by the client).
+        So an id costs at most one extra call, and every failure ends with a code and its hint.
         """
         bodies = {
             user_id: {"UserID": user_id, **{IMPORT_KEYS[n]: v for n, v in fields.items() if n in IMPORT_KEYS}}
@@ -149,22 +140,43 @@ class ChatApi:
         }
 
         def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
-            failed = {i for i in answer.get("FailAccounts") or [] if isinstance(i, str)}
-            return {i: (None, "listed in FailAccounts", {}) if i in failed else (0, "", {}) for i in ids}
+            failed = set(answers.failed_accounts(answer, frozenset(ids)))
+            return {i: (None, UNEXPLAINED, {}) if i in failed else (0, "", {}) for i in ids}
 
-        return self._per_item(
+        results = self._per_item(
             "multiaccount_import", list(accounts), lambda ids: {"AccountList": [bodies[i] for i in ids]},
-            read, retry_one_by_one=True,
+            read, rounds=0,
         )
+        unexplained = [result for result in results.values() if result.code is None]
+        if not unexplained:
+            return results
+        try:
+            for learnt in self.client.map(lambda r: self._import_one(bodies[r.user_id], r), unexplained):
+                results[learnt.user_id] = learnt
+        except Stopped as stop:
+            stop.partial = dict(results)  # the unexplained ones too: the answer said they failed
+            raise
+        except CallFailed as failure:
+            failure.partial = {i: r for i, r in results.items() if r.code is not None}  # the rest: its code
+            raise
+        return results
+
+    def _import_one(self, body: Mapping[str, Any], before: ItemResult) -> ItemResult:
+        """One ``account_import`` of an id ``FailAccounts`` named: its outcome is the id's."""
+        try:
+            reply = self.client.call("account_import", body)
+        except CallFailed as failure:
+            if failure.stops_run:
+                raise
+            return ItemResult(before.user_id, failure.code, failure.info or UNEXPLAINED,
+                              before.attempts + failure.attempts)
+        return ItemResult(before.user_id, 0, "", before.attempts + reply.attempts)
 
     def account_delete(self, user_ids: Iterable[str]) -> dict[str, ItemResult]:
         """Delete each id. An id that does not exist comes back with code 70107 (for the caller to judge)."""
 
         def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
-            return {
-                item.get("UserID"): (item.get("ResultCode", 0), _text(item.get("ResultInfo")), {})
-                for item in _list(answer, "ResultItem")
-            }
+            return answers.result_items(answer, frozenset(ids), statuses=False)
 
         return self._per_item(
             "account_delete", user_ids, lambda ids: {"DeleteItem": [{"UserID": i} for i in ids]}, read
@@ -179,11 +191,11 @@ class ChatApi:
         body_for: Callable[[Sequence[str]], dict[str, Any]],
         read: _ItemsReader,
         *,
-        retry_one_by_one: bool = False,
+        rounds: int = ITEM_RETRY_ROUNDS,
     ) -> dict[str, ItemResult]:
         results: dict[str, ItemResult] = {}
         try:
-            return self._rounds(endpoint, user_ids, body_for, read, retry_one_by_one, results)
+            return self._rounds(endpoint, user_ids, body_for, read, rounds, results)
         except (Stopped, CallFailed) as stop:
             stop.partial = dict(results)  # type: ignore[union-attr]  # what was answered before it
             raise
@@ -194,24 +206,28 @@ class ChatApi:
         user_ids: Iterable[str],
         body_for: Callable[[Sequence[str]], dict[str, Any]],
         read: _ItemsReader,
-        retry_one_by_one: bool,
+        rounds: int,
         results: dict[str, ItemResult],
     ) -> dict[str, ItemResult]:
         pending = list(dict.fromkeys(user_ids))  # each id once, in order
         attempts = dict.fromkeys(pending, 0)
         lock = threading.Lock()
-        for round_number in range(ITEM_RETRY_ROUNDS + 1):
+        for round_number in range(rounds + 1):
             if not pending:
                 break
             if round_number:
                 self.client.pause(self.client.retry.delay(round_number))
-            size = 1 if (retry_one_by_one and round_number) else BATCH_MAX
-            last_round = round_number == ITEM_RETRY_ROUNDS
+            last_round = round_number == rounds
             again: list[str] = []
 
             def run(ids: Sequence[str], last_round: bool = last_round, again: list[str] = again) -> None:
                 outcome = _send(self.client, endpoint, body_for(ids))
-                said = read(outcome.answer, ids) if isinstance(outcome, Reply) else {}
+                said: _Said = {}
+                if isinstance(outcome, Reply):
+                    try:
+                        said = read(outcome.answer, ids)
+                    except answers.AnswerError as exc:
+                        raise ProtocolError.from_answer(endpoint, exc, outcome.attempts) from None
                 with lock:
                     for user_id in ids:
                         attempts[user_id] += outcome.attempts
@@ -225,7 +241,7 @@ class ChatApi:
                             continue
                         results[user_id] = ItemResult(user_id, code, info, attempts[user_id], data)
 
-            self.client.map(run, chunks(pending, size))
+            self.client.map(run, chunks(pending))
             pending = again
         return results
 
@@ -238,12 +254,3 @@ def _send(client: Client, endpoint: str, body: dict[str, Any]) -> Reply | CallFa
         if failure.stops_run:
             raise
         return failure
-
-
-def _list(container: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    value = container.get(key)
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)

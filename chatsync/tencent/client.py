@@ -18,8 +18,10 @@ import json
 import logging
 import os
 import secrets as random_source
+import signal
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,11 +32,22 @@ import httpx
 
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
-from chatsync.redact import RedactingFilter, redact
-from chatsync.tencent import errors
+from chatsync.redact import RedactingFilter, redact, redact_url
+from chatsync.safe_text import server_text, visible
+from chatsync.tencent import answers, errors
+from chatsync.tencent.bounded import (
+    AnswerTooLarge,
+    BoundedTransport,
+    Bounds,
+    MiB,
+    UnreadableEncoding,
+    deadline,
+    read_body,
+)
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
 from chatsync.tencent.pacing import Pacers
+from chatsync.tencent.proxies import http_transport
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from chatsync.tencent.target import resolve as resolve_target
@@ -78,8 +91,27 @@ class CallFailed(ChatsyncError):
     def _text(self) -> str:
         what = f"error {self.code}" if self.code is not None else "no usable answer"
         tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
-        text = f"{self.endpoint} failed with {what}{tries}: {self.info}"
+        text = f"{self.endpoint} failed with {what}{tries}: {server_text(self.info)}"
         return f"{text}\n  {self.hint}" if self.hint else text
+
+
+class ProtocolError(CallFailed):
+    """An answer that does not fit its API (:mod:`chatsync.tencent.answers`): never retried, never
+    used, and it stops the run (a server that answers nonsense once cannot be trusted with more)."""
+
+    def __init__(self, endpoint: str, field: str, problem: str, attempts: int = 1) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(endpoint, None, f"{field} {problem}", attempts, stops_run=True, hint="")
+
+    def _text(self) -> str:
+        return (f"protocol error: the {self.endpoint} answer's {self.info}; nothing was done with it "
+                "(is the endpoint a Chat REST API server?)")
+
+    @classmethod
+    def from_answer(cls, endpoint: str, error: answers.AnswerError, attempts: int = 1) -> ProtocolError:
+        """The protocol error for a field :mod:`~chatsync.tencent.answers` refused."""
+        return cls(endpoint, error.field, error.problem, attempts)
 
 
 class Stopped(ChatsyncError):
@@ -115,6 +147,8 @@ class _Attempt:
     info: str = ""
     kind: errors.Kind = errors.Kind.PERMANENT
     connect_failure: bool = False
+    protocol: answers.AnswerError | None = None  # the answer did not fit the envelope
+    sent: bool = True  # False when the call's time was up before this attempt could go out
 
 
 class Client:
@@ -130,6 +164,8 @@ class Client:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        bounds: Bounds | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
@@ -137,20 +173,26 @@ class Client:
         self.sigs = sigs
         self.parallelism = parallelism
         self.retry = retry or RetryPolicy()
+        self.bounds = bounds or Bounds()
         self._stop = threading.Event()
         self._monotonic = monotonic
         self.pacers = Pacers(rates, monotonic=monotonic, sleep=self._sleep)
         self._slots = threading.BoundedSemaphore(parallelism)
+        if transport is None:  # proxies only for https (HTTPS_PROXY); every operation under a deadline
+            transport = http_transport(target, os.environ if environ is None else environ, parallelism)
+        self._transport = transport
         self._http = httpx.Client(
             transport=transport,
             timeout=TIMEOUT,
-            limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
-            headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"},
+            trust_env=False,  # HTTP_PROXY/ALL_PROXY must never see a plain-http call: see proxies.py
+            headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
+                     "Accept-Encoding": "gzip, deflate"},
         )
         self._base = 0  # index into target.urls; moves to the backup domain if the primary fails
         # More workers than in-flight slots: workers queueing for a slowly paced API must leave
         # others free to send. Each map() keeps at most ``parallelism`` of its items started.
-        self._pool = ThreadPoolExecutor(POOL_FACTOR * parallelism, thread_name_prefix="chatsync-call")
+        self._pool = ThreadPoolExecutor(POOL_FACTOR * parallelism, thread_name_prefix="chatsync-call",
+                                        initializer=_block_stop_signals)
         self._in_pool = threading.local()
         self.calls: dict[str, int] = {name: 0 for name in ENDPOINTS}  # HTTP requests sent
         self._count_lock = threading.Lock()
@@ -167,6 +209,7 @@ class Client:
         target = resolve_target(app, environ)
         key = secret_key_from_env(app.secret_key_env, environ)
         options.setdefault("rates", dict(app.rates))
+        options.setdefault("environ", environ)
         return cls(target, SigCache(app.sdkappid, app.admin, key), **options)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -185,6 +228,13 @@ class Client:
     def stop(self) -> None:
         """Start no new call (Ctrl-C): calls in flight finish; waiting ones raise :class:`Stopped`."""
         self._stop.set()
+
+    def abort(self) -> None:
+        """:meth:`stop`, and cut the calls in flight too (their outcome is then unknown): for leaving
+        at once, after the report of an apply, or when nothing is being written."""
+        self.stop()
+        if isinstance(self._transport, BoundedTransport):
+            self._transport.abort()
 
     @property
     def stopping(self) -> bool:
@@ -210,16 +260,21 @@ class Client:
         api = ENDPOINTS[endpoint]
         content = json.dumps(dict(body or {}), ensure_ascii=False, separators=(",", ":")).encode()
         started = self._monotonic()
+        first_send: list[float] = []  # when the first attempt went out (real time): the call's bound
         refreshed = False
         attempt = 0
         sent = 0  # attempts that went out (a stop can come before or after sending)
         try:
             while True:
                 attempt += 1
-                result, sig = self._exchange(api, content, attempt)
+                result, sig = self._exchange(api, content, attempt, first_send)
+                if not result.sent:
+                    raise self._failure(endpoint, result, attempt - 1)
                 sent = attempt
                 if result.answer is not None:
                     return Reply(result.answer, attempt)
+                if result.protocol is not None:
+                    raise ProtocolError.from_answer(endpoint, result.protocol, attempt)
                 if result.kind is errors.Kind.REFRESH_SIG and not refreshed:
                     refreshed = True
                     self.sigs.renew(sig)
@@ -299,8 +354,9 @@ class Client:
         )
         return f"{self.target.urls[self._base]}{api.path}?{query}"
 
-    def _exchange(self, api: Endpoint, content: bytes, attempt: int) -> tuple[_Attempt, str]:
-        """One paced HTTP exchange; returns what it gave and the UserSig it carried.
+    def _exchange(self, api: Endpoint, content: bytes, attempt: int,
+                  first_send: list[float]) -> tuple[_Attempt, str]:
+        """One paced HTTP exchange, bounded as a whole; returns what it gave and the UserSig it carried.
 
         The call queues for its API's start time holding no in-flight slot (so a slowly paced API
         never blocks the others), then takes a slot and is spaced from the previous send.
@@ -314,21 +370,29 @@ class Client:
             sig = self.sigs.current()
             url = self._url(api, sig)
             began = time.perf_counter()
+            now = time.monotonic()
+            if not first_send:
+                first_send.append(now)
+            window = min(self.bounds.attempt_seconds, first_send[0] + self.bounds.call_seconds - now)
+            if window <= 0:
+                return _Attempt(info=f"gave up: the call took {self.bounds.call_seconds:g} s in all, "
+                                     "retries included", sent=False), sig
             with self._count_lock:
                 self.calls[api.name] += 1
             try:
-                response = self._http.post(url, content=content)
-                result = _read(response)
+                with deadline(window), self._http.stream("POST", url, content=content) as response:
+                    result = _read(response, self.bounds.answer_bytes)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
                                   connect_failure=True)
-            except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
-                result = _Attempt(info=f"the endpoint's host is not valid ({self._scrub(exc)})",
-                                  connect_failure=True)
             except httpx.TimeoutException:
-                result = _Attempt(info="the request timed out", kind=errors.Kind.TRANSIENT)
+                result = _Attempt(info=f"no complete answer within {window:.3g} s (the limit of one attempt)",
+                                  kind=errors.Kind.TRANSIENT)
+            except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
+                result = _Attempt(info=f"the endpoint's host is not valid ({self._reason(exc)})",
+                                  connect_failure=True)
             except httpx.TransportError as exc:
-                result = _Attempt(info=f"the connection failed ({self._scrub(exc)})",
+                result = _Attempt(info=f"the connection failed ({self._reason(exc)})",
                                   kind=errors.Kind.TRANSIENT)
         if log.isEnabledFor(logging.DEBUG):
             self._log(api, attempt, result, began, url)
@@ -343,21 +407,28 @@ class Client:
         )
 
     def _unreachable(self, exc: Exception) -> str:
-        base = self.target.urls[self._base]
-        reason = self._scrub(exc) or type(exc).__name__
+        tried = self.target.urls[self._base]
+        base = visible(redact_url(tried))
+        reason = self._reason(exc)
         with self._count_lock:
-            if self.target.urls[self._base] == base and self._base + 1 < len(self.target.urls):
+            if self.target.urls[self._base] == tried and self._base + 1 < len(self.target.urls):
                 self._base += 1  # DNS trouble with the primary domain: the backup domain is for that
-                backup = self.target.urls[self._base]
+                backup = visible(redact_url(self.target.urls[self._base]))
                 log.warning("cannot reach %s (%s); switching to %s", base, reason, backup)
         return f"cannot reach {base} ({reason})"
 
     def _scrub(self, value: object) -> str:
         return redact(str(value), *self.sigs.secrets())
 
+    def _reason(self, exc: Exception) -> str:
+        """An exception's text without secrets, cut and with controls escaped (it may quote what the
+        server sent)."""
+        return server_text(self._scrub(exc), 200) or type(exc).__name__
+
     def _failure(self, endpoint: str, result: _Attempt, attempts: int) -> CallFailed:
         target = self.target
-        endpoint_hint = f"check {target.source} ({target.url}) and the network; is the server running?"
+        endpoint_hint = (f"check {target.source} ({visible(redact_url(target.url))}) and the network; "
+                         "is the server running?")
         if result.connect_failure:
             return CallFailed(endpoint, None, result.info, attempts, stops_run=True, hint=endpoint_hint)
         info = self._scrub(result.info)
@@ -376,8 +447,16 @@ class Client:
 _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check the endpoint"
 
 
-def _read(response: httpx.Response) -> _Attempt:
-    """Classify one HTTP response (the status is 200 for every business answer, §1.3)."""
+def _block_stop_signals() -> None:
+    """Keep SIGINT and SIGTERM off the call threads: the kernel then hands them to the main thread,
+    whose handler (a Ctrl-C, an honest stop) runs at once instead of after a slow call."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def _read(response: httpx.Response, limit: int) -> _Attempt:
+    """Classify one streamed HTTP response (the status is 200 for every business answer, §1.3);
+    the body is read only for a 200, and never past ``limit`` decoded bytes."""
     status = response.status_code
     if status >= 500 or status == 429:  # 429 only from a proxy in between: the API uses 60007
         return _Attempt(status=status, info=f"HTTP {status} from the service", kind=errors.Kind.TRANSIENT)
@@ -387,15 +466,27 @@ def _read(response: httpx.Response) -> _Attempt:
             info=f"HTTP {status}: the endpoint does not look like a Chat REST API server",
         )
     try:
-        answer = response.json()
-    except ValueError:
+        body = read_body(response, limit)
+    except AnswerTooLarge:
+        return _Attempt(status=status, info=f"the answer is larger than {limit / MiB:g} MiB (decoded); "
+                                            "chatsync reads no more than that")
+    except UnreadableEncoding as exc:
+        return _Attempt(status=status, info=f"the answer's Content-Encoding {server_text(str(exc), 40)!r} "
+                                            "is not gzip or deflate")
+    except zlib.error:
+        return _Attempt(status=status, info="the answer's compressed body is corrupt")
+    try:
+        answer = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         answer = None
-    if not isinstance(answer, dict) or not isinstance(answer.get("ErrorCode"), int):
+    if not isinstance(answer, dict) or "ErrorCode" not in answer:
         # The real service answers every request with a JSON envelope (§1.3): this is another server.
         return _Attempt(status=status, info="the answer is not a Chat API answer (no JSON ErrorCode)")
-    code = answer["ErrorCode"]
-    if code == 0 and answer.get("ActionStatus", "OK") == "OK":
+    try:
+        code, info = answers.envelope(answer)
+    except answers.AnswerError as exc:
+        return _Attempt(status=status, protocol=exc)
+    if code == 0:
         return _Attempt(answer=answer, status=status, code=0)
     entry = errors.lookup(code)
-    info = answer.get("ErrorInfo") if isinstance(answer.get("ErrorInfo"), str) else ""
     return _Attempt(status=status, code=code, info=info or entry.info, kind=entry.kind)

@@ -20,6 +20,7 @@ import pytest
 import chatsync.cli.plan as plan_command
 from chatsync.cli.common import progress as real_progress
 from chatsync.plan import Plan
+from chatsync.safe_text import markdown
 from tests.cli_plan.conftest import App, accounts_yaml, app_yaml, write_config
 from tests.support import SECRET
 
@@ -232,7 +233,7 @@ def test_markdown_of_3000_changes_is_cut_folded_and_says_how_many_were_left_out(
     # the fold's label counts what is inside it, of how many
     assert lines[opened + 1] == f"<summary>Show {len(rows)} of 3000 changes</summary>"
     assert "<img" not in text
-    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "&#60;img src=x onerror=alert(1)&#62;" in text
     evil = next(line for line in rows if "evil" in line)
     assert evil.count("|") == 4, evil
     assert app.writes() == {}
@@ -257,5 +258,5 @@ def test_markdown_stays_whole_with_a_long_kept_list_and_a_huge_plan(serve: Any, 
     kept = text.splitlines()[-1]
     assert kept.startswith("Kept (never deleted): ")
     for bot in bots:
-        assert f"<code>{bot.replace('#', '&#35;')}</code>" in kept, bot
+        assert f"<code>{markdown(bot)}</code>" in kept, bot
     assert kept.count("<code>") == kept.count("</code>") == 20

@@ -200,7 +200,7 @@ def test_a_run_stopping_failure_in_an_item_retry_does_not_fail_the_items_already
 
     def handler(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        if len(body["AccountList"]) == 3:
+        if len(body.get("AccountList", [])) == 3:
             return _answer(FailAccounts=["c"])
         return httpx.Response(200, json={"ActionStatus": "FAIL", "ErrorCode": 60028,
                                           "ErrorInfo": "trial quota"})
