@@ -103,18 +103,28 @@ class Report:
         """True when every planned change succeeded."""
         return all(outcome.status == "ok" for outcome in self.outcomes)
 
+    @property
+    def ended(self) -> str:
+        """How the run ended: ``complete`` (every change was attempted), ``interrupted`` (Ctrl-C or
+        SIGTERM) or ``stopped`` (a failure that would hit every call)."""
+        if self.interrupted or self.abandoned:
+            return "interrupted"
+        return "stopped" if self.stopped_by else "complete"
+
     def summary_line(self) -> str:
-        """``Apply complete: X created, Y updated, Z deleted, F failed.``"""
+        """``Apply complete: X created, Y updated, Z deleted, F failed.`` (or ``Apply interrupted:`` /
+        ``Apply stopped:`` in the same shape, when not every change was attempted)."""
         c = self.counts
         partial = f", {c['partial']} partly done" if c.get("partial") else ""
-        return f"Apply complete: {c['created']} created, {c['updated']} updated, {c['deleted']} deleted, " \
-               f"{c['failed']} failed{partial}."
+        return f"Apply {self.ended}: {c['created']} created, {c['updated']} updated, {c['deleted']} " \
+               f"deleted, {c['failed']} failed{partial}."
 
     @property
     def data(self) -> dict[str, Any]:
         """The JSON report (``apply --format json``)."""
         return {"format_version": "1", "changes": [o.data for o in self.outcomes],
-                "summary": dict(self.counts), "interrupted": self.interrupted, "abandoned": self.abandoned,
+                "summary": dict(self.counts), "ended": self.ended, "interrupted": self.interrupted,
+                "abandoned": self.abandoned,
                 "stopped_by": self.stopped_by or None}
 
 

@@ -21,6 +21,7 @@ from chatsync.model import PROFILE_FIELDS, DesiredState, Kind, Principal
 from chatsync.safe_text import server_text
 from chatsync.tencent.api import ChatApi, ItemResult, chunks
 from chatsync.tencent.limits import BATCH_MAX
+from chatsync.tencent.limits import BATCH_MAX as BATCH
 
 
 class LiveReadError(ChatsyncError):
@@ -69,6 +70,15 @@ class LiveState:
 def wanted_for(desired: DesiredState) -> list[Wanted]:
     """What a plan of ``desired`` must read: every declared object, with its managed fields."""
     return [Wanted(p.kind, p.user_id, tuple(p.fields) if p.present else ()) for p in desired.principals()]
+
+
+def read_calls(wanted: Sequence[Wanted]) -> int:
+    """At most how many calls :func:`read_live` makes for ``wanted`` (for progress): the bot list,
+    the account checks, and the profile reads of every wanted object with fields (only those that
+    exist are read)."""
+    accounts = sum(1 for w in wanted if w.kind == "account")
+    with_fields = sum(1 for w in wanted if w.fields)
+    return 1 + -(-accounts // BATCH) + -(-with_fields // BATCH)
 
 
 def read_live(api: ChatApi, wanted: Iterable[Wanted], *, every_bot: tuple[str, ...] = ()) -> LiveState:

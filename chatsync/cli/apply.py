@@ -5,15 +5,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import time
 
 import click
 
 from chatsync.applier import Applier, Report
-from chatsync.cli.common import call_rate, connected, parallelism_option, progress
-from chatsync.cli.flags import use_color
+from chatsync.cli.common import call_rate, connected, eta, parallelism_option, progress
+from chatsync.cli.flags import flag, use_color
 from chatsync.cli.plan import check_applicable
 from chatsync.config import load
 from chatsync.errors import ChatsyncError
+from chatsync.live import read_calls, wanted_for
 from chatsync.model import DEFAULT_SECRET_KEY_ENV
 from chatsync.plan import Plan
 from chatsync.planner import plan as make_plan
@@ -99,7 +101,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                                "variable (app.secret_key_env)")
         desired = load(paths)
         with connected(desired.app, parallelism) as api:
-            with progress("Reading the live app", call_rate(api.client)):
+            with progress("Reading the live app", call_rate(api.client, read_calls(wanted_for(desired)))):
                 planned = make_plan(api, desired, api.client.target.url)
             shown = sys.stdout if output_format == "text" else sys.stderr
             if planned.empty:
@@ -147,16 +149,20 @@ def approve(planned: Plan) -> None:
 
 
 def run(api: ChatApi, planned: Plan) -> Report:
-    """Apply ``planned`` with a progress display on stderr."""
+    """Apply ``planned`` with a progress display on stderr (it ends saying how the run ended)."""
     applier = Applier(api, planned)
+    started = time.monotonic()
 
-    def status() -> str:
+    def status(final: bool) -> str:
         finished, total, failed = applier.progress()
-        return f"{finished}/{total} changes, {failed} failed, {call_rate_text()}"
+        left = "" if final else eta(finished, total, time.monotonic() - started)
+        return f"{finished}/{total} changes, {failed} failed, {call_rate_text(True)}{left}"
 
     call_rate_text = call_rate(api.client)
-    with progress("Applying", status), applier.signals():  # Ctrl-C, a second one, SIGTERM: a true report
-        return applier.run()
+    with progress("Applying", status) as phase, applier.signals():  # Ctrl-C, twice, SIGTERM: a true report
+        report = applier.run()
+        phase.ending = {"complete": "done"}.get(report.ended, report.ended)
+        return report
 
 
 def finish(report: Report, output_format: str, color: bool) -> None:
@@ -164,7 +170,7 @@ def finish(report: Report, output_format: str, color: bool) -> None:
     if output_format == "json":
         click.echo(json_text(report), nl=False)
     else:
-        click.echo(text(report, color=color), nl=False)
+        click.echo(text(report, color=color, verbose=flag("verbose")), nl=False)
     if report.interrupted:
         sys.exit(report.exit_code or 130)
     if not report.ok:

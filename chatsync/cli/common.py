@@ -47,21 +47,32 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
         client.close()
 
 
+class Phase:
+    """How a phase shown by :func:`progress` ended: ``done`` unless the code says otherwise
+    (``stopped`` after a run-stopping failure, ``interrupted`` after Ctrl-C or SIGTERM)."""
+
+    def __init__(self) -> None:
+        self.ending = "done"
+
+
 @contextmanager
 def progress(
-    label: str, status: Callable[[], str], *, stream: TextIO | None = None, after: float = 1.0,
+    label: str, status: Callable[[bool], str], *, stream: TextIO | None = None, after: float = 1.0,
     every: float = 10.0,
-) -> Iterator[None]:
-    """Report ``label: <status()>`` on stderr while a phase runs longer than ``after`` seconds.
+) -> Iterator[Phase]:
+    """Report ``label: <status(False)>`` on stderr while a phase runs longer than ``after`` seconds
+    (``status(True)`` for the last line: counts, without a time left).
 
-    On a terminal, one line updated in place; elsewhere (CI logs), a plain line every ``every``
-    seconds. Either way a last line when a phase that took that long ends. Never on stdout, so
-    JSON and Markdown output stay clean.
+    On a terminal, one line updated in place and cut to the terminal's width (so it never wraps);
+    elsewhere (CI logs), a plain line every ``every`` seconds. Either way a last line when a phase
+    that took that long ends, saying how it ended: ``done``, ``stopped`` or ``interrupted``. Never
+    on stdout, so JSON and Markdown output stay clean.
     """
     stream = stream or sys.stderr
     tty = stream.isatty()
     started = time.monotonic()
     done = threading.Event()
+    phase = Phase()
     shown = False
 
     def tick() -> None:
@@ -74,17 +85,24 @@ def progress(
             if now - started < after:
                 continue
             if tty:
-                stream.write(f"\r{label}: {status()}, {now - started:.0f}s \033[K")
+                line = f"{label}: {status(False)}, {now - started:.0f}s"
+                stream.write(f"\r{line[:_width(stream) - 1]}\033[K")
                 shown = True
             elif now - last_line >= every:
-                stream.write(f"{label}: {status()}, {now - started:.0f}s\n")
+                stream.write(f"{label}: {status(False)}, {now - started:.0f}s\n")
                 last_line = now
             stream.flush()
 
     ticker = threading.Thread(target=tick, daemon=True)
     ticker.start()
     try:
-        yield
+        yield phase
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM raised as one
+        phase.ending = "interrupted"
+        raise
+    except BaseException:
+        phase.ending = "stopped"
+        raise
     finally:
         done.set()
         ticker.join()
@@ -92,18 +110,39 @@ def progress(
         if shown:
             stream.write("\r\033[K")
         if elapsed >= after:
-            stream.write(f"{label}: {status()}, done in {elapsed:.1f}s.\n")
+            ending = "done in" if phase.ending == "done" else f"{phase.ending} after"
+            stream.write(f"{label}: {status(True)}, {ending} {elapsed:.1f}s.\n")
         stream.flush()
 
 
-def call_rate(client: Client) -> Callable[[], str]:
-    """A progress status: API calls made since now, and their rate."""
+def _width(stream: TextIO) -> int:
+    """The terminal's width in columns (80 when it cannot be told)."""
+    try:
+        return max(os.get_terminal_size(stream.fileno()).columns, 20)
+    except (OSError, ValueError, AttributeError):
+        return 80
+
+
+def eta(done: int, total: int, elapsed: float) -> str:
+    """``, about 12s left`` at the pace so far ('' until there is a pace, or when nothing is left)."""
+    if done <= 0 or done >= total or elapsed <= 0:
+        return ""
+    return f", about {elapsed / done * (total - done):.0f}s left"
+
+
+def call_rate(client: Client, expected: int | None = None) -> Callable[[bool], str]:
+    """A progress status: API calls made since now, of about ``expected`` if known, their rate and
+    the time left at that rate."""
     base = sum(client.calls.values())
     started = time.monotonic()
 
-    def status() -> str:
+    def status(final: bool = False) -> str:
         calls = sum(client.calls.values()) - base
-        return f"{calls} API calls ({calls / max(time.monotonic() - started, 1e-9):.0f}/s)"
+        elapsed = time.monotonic() - started
+        rate = f"{calls / max(elapsed, 1e-9):.0f}/s"
+        if final or not expected:
+            return f"{calls} API calls ({rate})"
+        return f"{calls}/{expected} API calls ({rate}){eta(calls, expected, elapsed)}"
 
     return status
 

@@ -10,6 +10,7 @@ from chatsync.cli.common import call_rate, connected, parallelism_option, progre
 from chatsync.cli.flags import use_color
 from chatsync.config import load
 from chatsync.errors import ChatsyncError
+from chatsync.live import read_calls, wanted_for
 from chatsync.plan import Plan
 from chatsync.planner import plan as make_plan
 from chatsync.render import json_plan, render
@@ -47,7 +48,9 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     full (and saved with --out), marked unsafe at the top, and exits 1.
     """
     desired = load(paths)
-    with connected(desired.app, parallelism) as api, progress("Reading the live app", call_rate(api.client)):
+    expected = read_calls(wanted_for(desired))
+    with connected(desired.app, parallelism) as api, \
+            progress("Reading the live app", call_rate(api.client, expected)):
         result = make_plan(api, desired, api.client.target.url)
         if out_file or output_format == "json":  # sealed, so apply --plan can tell an edited file
             result.sign(api.client.sigs.secret_key)

@@ -267,8 +267,9 @@ def all_fields(values: Mapping[str, str]) -> dict[str, str]:
 
 
 def summary(result: Result) -> str:
-    """The ``Apply complete: ...`` line of a text report."""
-    lines = [line for line in result.stdout.splitlines() if line.startswith("Apply complete:")]
+    """The summary line of a text report: ``Apply complete: ...`` (or ``interrupted`` / ``stopped``)."""
+    lines = [line for line in result.stdout.splitlines()
+             if line.startswith(("Apply complete:", "Apply interrupted:", "Apply stopped:"))]
     assert len(lines) == 1, result.stdout
     return lines[0]
 

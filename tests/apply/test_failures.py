@@ -219,6 +219,6 @@ def test_an_endpoint_that_dies_mid_apply_text_report(serve, tmp_path):
     stopped = [line for line in result.stdout.splitlines() if line.startswith("Stopped: ")]
     assert len(stopped) == 1 and "cannot reach" in stopped[0], result.stdout
     assert "partial: imported; profile not set: the run stopped before the rest" in result.stdout
-    assert summary(result).startswith("Apply complete: ") and "partly done" in summary(result)
+    assert summary(result).startswith("Apply stopped: ") and "partly done" in summary(result)
     assert any(line.endswith("partly done: created, but not every field set yet.")
                for line in result.stdout.splitlines())

@@ -137,7 +137,7 @@ def test_a_second_ctrl_c_reports_at_once_with_calls_in_flight_as_unknown(fake, t
         assert any(unknown in c["error_info"] for c in report["changes"])
         assert report["summary"]["partial"] == 300
         return
-    summaries = [line for line in out.splitlines() if line.startswith("Apply complete:")]
+    summaries = [line for line in out.splitlines() if line.startswith("Apply interrupted:")]
     assert len(summaries) == 1
     assert unknown in out and "Interrupted twice" in out
     assert not [line for line in out.splitlines() if line.startswith("  + ") and line.endswith("  ok")]
