@@ -42,6 +42,20 @@ def http(body: bytes, *, status: str = "200 OK", headers: dict[str, str] | None 
     return "\r\n".join(lines).encode() + body
 
 
+def loopback_server(serve: Callable[[socket.socket], None]) -> socketserver.ThreadingTCPServer:
+    """A threaded TCP server on a free loopback port handing each connection to ``serve``."""
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            serve(self.request)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    return Server(("127.0.0.1", 0), Handler)
+
+
 @dataclass
 class Seen:
     """One request the fake server got."""
@@ -61,17 +75,7 @@ class FakeServer:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        outer = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                outer._serve(self.request)
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
+        self._server = loopback_server(self._serve)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.stopping = threading.Event()
 
@@ -197,17 +201,7 @@ class ConnectProxy:
         self.heads: list[bytes] = []
         self.seen = bytearray()
         self.lock = threading.Lock()
-        outer = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                outer._serve(self.request)
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
+        self._server = loopback_server(self._serve)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     @property
