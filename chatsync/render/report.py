@@ -17,7 +17,7 @@ def text(report: Report, color: bool = False) -> str:
     lines = []
     for outcome in report.outcomes:
         change = outcome.change
-        status = outcome.status
+        status: str = outcome.status
         if outcome.status == "failed":
             code = f" {outcome.error_code}" if outcome.error_code is not None else ""
             status = f"failed{code}: {server_text(outcome.error_info)}"
