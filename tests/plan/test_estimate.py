@@ -1,4 +1,5 @@
-"""The estimate: which calls apply will make (design.md §4), and how long they take at the paced rates."""
+"""The estimate: which calls apply will make (docs/contract.md §4), and how long they take at the
+paced rates."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import math
 import pytest
 
 from chatsync.config import load
-from chatsync.plan import Change
 from chatsync.planner import apply_calls, diff, needs_portrait_after_import
+from chatsync.plans import Change
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.pacing import HEADROOM
 from tests.plan.conftest import ENDPOINT, desired, live
