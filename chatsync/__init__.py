@@ -31,6 +31,7 @@ _EXPORTS = {
     "apply": "chatsync.core",
     "read_plan": "chatsync.core",
     "save_plan": "chatsync.core",
+    "export": "chatsync.core",
     "check_applicable": "chatsync.core",
     "connect": "chatsync.core",
     "format_plan": "chatsync.output",
@@ -61,6 +62,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from chatsync.core import apply as apply
     from chatsync.core import check_applicable as check_applicable
     from chatsync.core import connect as connect
+    from chatsync.core import export as export
     from chatsync.core import load as load
     from chatsync.core import plan as plan
     from chatsync.core import read_plan as read_plan

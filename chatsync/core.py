@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from chatsync import planner
+from chatsync import exporter, planner
 from chatsync.applier import Applier, Report
 from chatsync.config import load as load_config
 from chatsync.errors import ChatsyncError
+from chatsync.exporter import Export
 from chatsync.model import DEFAULT_SECRET_KEY_ENV, AppConfig, DesiredState
 from chatsync.plans import Plan
 from chatsync.redact import redact_url
@@ -135,6 +136,24 @@ def apply(planned: Plan, *, force: bool = False, check_current: bool = True, sec
             if changed:
                 raise StalePlan(changed)
         return Applier(api, planned).run()
+
+
+def export(desired: DesiredState, account_ids: Iterable[str] = (), *, secret_key: str | None = None,
+           environ: Mapping[str, str] | None = None, parallelism: int = DEFAULT_PARALLELISM) -> Export:
+    """The live app as a config: every live bot, and the accounts ``desired`` declares or
+    ``account_ids`` names that exist, with their whole profiles (custom keys of
+    ``app.custom_fields`` included). ``.text`` is the YAML; ``.left_out`` lists the named
+    accounts that could not be exported, and why."""
+    ids = [*desired.accounts, *account_ids]
+    absent = [a.user_id for a in desired.accounts.values() if not a.present]
+    with connect(desired.app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
+        return export_with(api, desired, ids, absent)
+
+
+def export_with(api: ChatApi, desired: DesiredState, account_ids: Iterable[str],
+                expected_absent: Iterable[str] = ()) -> Export:
+    """:func:`export` through an open connection (the CLI shows progress around it)."""
+    return exporter.export(api, desired.app, account_ids, expected_absent=expected_absent)
 
 
 def save_plan(planned: Plan, path: str | os.PathLike[str]) -> None:
