@@ -356,6 +356,9 @@ def _value_message(
         return f"unknown region {shown}; {hint}choose one of: {', '.join(REGIONS)}"
     if len(path) == 3 and path[2] == "state":
         return f"{where} must be present or absent, not {shown}; write state: absent or remove it"
+    if _is_profile_field(path) and value is None and _field_kind(path) == "enum":
+        names = ", ".join(BY_NAME[path[2]].names)
+        return f"{where} has no value; write one of {names}, or remove the line to leave it unmanaged"
     if path[:2] == ["app", "custom_fields"] and keyword == "pattern" and isinstance(value, str):
         why = custom_key_problem(value) or "is not a custom field key"
         return f"{where} {hints.quote(value)} {why}; write the key as configured in the console"
@@ -397,7 +400,8 @@ def _expected(error: ValidationError) -> Any:
 
 
 def _shown(value: Any, text: str | None) -> Any:
-    if isinstance(text if text is not None else value, str) and hints.looks_like_key_value(text or value):
+    written = text if text is not None else value
+    if isinstance(written, str) and hints.looks_like_key_value(written):
         return hints.HIDDEN
     return text if text is not None else (hints.quote(value) if isinstance(value, str) else value)
 

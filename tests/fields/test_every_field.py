@@ -276,3 +276,32 @@ def test_importing_the_client_loads_no_config_machinery() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
+
+
+def test_fields_with_no_or_wrong_values_are_worded_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, f"version: 1\napp: {{sdkappid: {SDKAPPID}}}\naccounts:\n"
+                           "  a:\n    gender:\n    level:\n    custom:\n"
+                           "  b:\n    allow_type: 1\n    birthday: 1.5\n    role: true\n")
+    with pytest.raises(ConfigError) as caught:
+        chatsync.load(path)
+    messages = [p.message for p in caught.value.problems]
+    assert any("gender has no value; write one of unknown, female, male" in m for m in messages)
+    assert any("level must be a whole number" in m for m in messages)
+    assert any("custom must be a mapping" in m for m in messages)
+    assert any("allow_type must be one of need_confirm, allow_any, deny_any, not 1" in m for m in messages)
+    assert sum("must be a whole number" in m for m in messages) == 3  # level, birthday, role
+    assert not any("report this as a bug" in m for m in messages)
+
+
+def test_the_stale_check_names_the_integer_field_that_changed(tmp_path: Path) -> None:
+    live = Emulated()
+    try:
+        env = environ(live.url)
+        planned = chatsync.plan(chatsync.load(write(tmp_path, CONFIG)), environ=env)
+        with live.emulator.store.lock:
+            live.emulator.store.accounts["existing"]["Tag_Profile_IM_Level"] = 2  # changed since the plan
+        with pytest.raises(chatsync.StalePlan) as caught:
+            chatsync.apply(planned, environ=env)
+        assert "account.existing: level was 1 when planned, is 2 now" in caught.value.changes
+    finally:
+        live.close()
