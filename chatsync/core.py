@@ -174,7 +174,7 @@ def read_plan(path: str | os.PathLike[str], *, secret_key: str | None = None,
     if not sealed:
         return open_unsealed(source)
     key = secret_key if secret_key is not None else secret_key_from_env(key_variable, environ)
-    saved = open_sealed(source, key, key_variable if secret_key is None else "the key given")
+    saved = open_sealed(source, key, key_variable if secret_key is None else "the secret_key argument")
     override = environ.get(ENDPOINT_ENV)
     if override and override.rstrip("/") != saved.endpoint:
         raise ApplyRefused(f"the plan was made for {redact_url(saved.endpoint)}, but {ENDPOINT_ENV} is "
