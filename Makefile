@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements/dev.txt
 UV     := uv==0.13.9
 
-.PHONY: demo test lint unit bench clean lock
+.PHONY: demo test lint typecheck unit bench clean lock schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,18 @@ $(STAMP): $(BIN)/python pyproject.toml $(LOCK)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# mypy, strict for chatsync/ ([tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: lint unit
+test: lint typecheck unit
+
+# Regenerate the JSON Schema from the field table (chatsync/fields.py); commit the result.
+schema: $(STAMP)
+	$(BIN)/python -m chatsync.schema_build
 
 demo: $(STAMP)
 	BIN=$(BIN) bash scripts/demo.sh

@@ -1,13 +1,14 @@
 """Apply: turn a plan's changes into paced, concurrent, idempotent calls, and report each one.
 
-Calls (design.md §4): new bots with ``create_robot`` (fields included); new accounts with
-``multiaccount_import`` (100 a call, Nick and FaceUrl included), then one ``portrait_set`` for a
-new account's fields the import cannot carry, started as soon as its import chunk answers; changed
-fields with one ``portrait_set`` per object; deletions last (``delete_robot``, ``account_delete``
-100 a call). A change that fails fails alone; the others go on. A failure that would hit every
-call (wrong key, unreachable endpoint) stops the run, and the changes not yet started are reported
-as skipped, as they are after Ctrl-C (:meth:`Applier.stop`). Every call is idempotent, so running
-``apply`` again after any interruption converges without duplicates.
+Calls (the call strategy, :mod:`chatsync.strategy`; docs/contract.md §4): new bots with
+``create_robot`` and new accounts with ``multiaccount_import`` (100 a call), each with the fields
+that call carries, then one ``portrait_set`` for a new object's other fields, started as soon as
+its creating call answers; changed fields with one ``portrait_set`` per object; deletions last
+(``delete_robot``, ``account_delete`` 100 a call). A change that fails fails alone; the others go
+on. A failure that would hit every call (wrong key, unreachable endpoint) stops the run, and the
+changes not yet started are reported as skipped, as they are after Ctrl-C (:meth:`Applier.stop`).
+Every call is idempotent, so running ``apply`` again after any interruption converges without
+duplicates.
 
 Stops are honest (:meth:`Applier.signals`): the first Ctrl-C or SIGTERM starts no new call and lets
 the calls in flight finish; a second one reports at once. Either way the report gives each change
@@ -28,19 +29,21 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Literal
 
-from chatsync.plan import Change, Plan
-from chatsync.planner import needs_portrait_after_import
+from chatsync import strategy
+from chatsync.fields import Value
+from chatsync.plans import Change, Plan
 from chatsync.safe_text import server_text
 from chatsync.tencent import errors
-from chatsync.tencent.api import IMPORT_KEYS, ChatApi, ItemResult, chunks
+from chatsync.tencent.api import ChatApi, ItemResult, chunks
 from chatsync.tencent.client import CallFailed, Reply, Stopped
 from chatsync.tencent.limits import MAX_BOTS
 
 Status = Literal["ok", "failed", "skipped", "partial", "pending"]
 NOT_FOUND = 70107  # account_delete of an id that is gone: after a retry of an applied delete, done
 IMPORTED_ONLY = "imported; profile not set"  # an account whose portrait_set is still to come
+CREATED_ONLY = "created; profile not set"  # a bot whose portrait_set is still to come
 #: Exit codes of a run stopped by a signal: 128 + its number, as shells report it.
-SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class Abandoned(Exception):
@@ -257,16 +260,29 @@ class Applier:
                 self.outcomes[change.address].started = True
 
     def _create_bot(self, change: Change) -> None:
-        self._single(change, lambda: self.api.create_robot(change.user_id, change.after or {}))
+        rest = strategy.later(change)
+        fields = strategy.carried(change)
+        attempts = self._single(change, lambda: self.api.create_robot(change.user_id, fields),
+                                finish=not rest)
+        if rest and attempts is not None:
+            self._then_set_profile(change, CREATED_ONLY, rest, attempts)
 
-    def _set_profile(self, change: Change, fields: dict[str, str], attempts_before: int = 0) -> None:
+    def _then_set_profile(self, change: Change, state: str, rest: dict[str, Value], attempts: int) -> None:
+        """The creating call of ``change`` succeeded: its other fields follow in a task of their own."""
+        with self._lock:
+            outcome = self.outcomes[change.address]
+            outcome.state, outcome.attempts = state, attempts
+            outcome.started = False  # the creation is done; the portrait_set is not begun
+        self._spawn(self._set_profile, change, rest, attempts)
+
+    def _set_profile(self, change: Change, fields: dict[str, Value], attempts_before: int = 0) -> None:
         self._single(change, lambda: self.api.portrait_set(change.user_id, fields), attempts_before)
 
     def _delete_bot(self, change: Change) -> None:
         self._single(change, lambda: self.api.delete_robot(change.user_id))
 
     def _import_accounts(self, chunk: Sequence[Change]) -> None:
-        accounts = {c.user_id: dict(c.after or {}) for c in chunk}
+        accounts = {c.user_id: strategy.carried(c) for c in chunk}
         results = self._batch(chunk, lambda: self.api.multiaccount_import(accounts))
         for change in chunk:
             result = results.get(change.user_id) if results else None
@@ -275,13 +291,8 @@ class Applier:
             if not result.ok:
                 status: Status = "skipped" if result.code is None and self.api.client.stopping else "failed"
                 self._finish(change, status, result.code, result.info, result.attempts)
-            elif needs_portrait_after_import(change):
-                rest = {n: v for n, v in (change.after or {}).items() if n not in IMPORT_KEYS}
-                with self._lock:
-                    outcome = self.outcomes[change.address]
-                    outcome.state, outcome.attempts = IMPORTED_ONLY, result.attempts
-                    outcome.started = False  # the import is done; the portrait_set is not begun
-                self._spawn(self._set_profile, change, rest, result.attempts)
+            elif strategy.later(change):
+                self._then_set_profile(change, IMPORTED_ONLY, strategy.later(change), result.attempts)
             else:
                 self._finish(change, "ok", attempts=result.attempts)
 
@@ -298,7 +309,10 @@ class Applier:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _single(self, change: Change, call: Callable[[], Reply], attempts_before: int = 0) -> None:
+    def _single(self, change: Change, call: Callable[[], Reply], attempts_before: int = 0, *,
+                finish: bool = True) -> int | None:
+        """Make one call for ``change``; on success, finish it as done (or, with ``finish`` false,
+        leave it pending) and return the attempts made so far; None when it did not succeed."""
         self._begin([change])
         try:
             reply = call()
@@ -306,7 +320,7 @@ class Applier:
             self._finish(change, "failed", failure.code, failure.info, attempts_before + failure.attempts,
                          failure.hint)
             self._stop_if_run_wide(failure)
-            return
+            return None
         except Stopped as stop:
             if stop.attempts:  # this call went out without a success: it may have been applied
                 state = self.outcomes[change.address].state
@@ -314,8 +328,10 @@ class Applier:
                              f"{state + '; ' if state else ''}stopped after {stop.attempts} failed "
                              "attempt(s); whether it was applied is unknown: run apply again",
                              attempts_before + stop.attempts)
-            return  # never sent: left pending, reported as not started (or as partly done)
-        self._finish(change, "ok", attempts=attempts_before + reply.attempts)
+            return None  # never sent: left pending, reported as not started (or as partly done)
+        if finish:
+            self._finish(change, "ok", attempts=attempts_before + reply.attempts)
+        return attempts_before + reply.attempts
 
     def _batch(
         self, chunk: Sequence[Change], call: Callable[[], dict[str, ItemResult]]
@@ -390,7 +406,7 @@ class Applier:
             # (main) thread runs Python code again; the second Ctrl-C must not wait for a slow call.
             wait(pending, timeout=0.2)
         with self._lock:
-            failures = [f.exception() for f in self._futures if not f.cancelled() and f.exception()]
+            failures = [error for f in self._futures if not f.cancelled() and (error := f.exception())]
         if failures:
             raise failures[0]  # a bug, not an API failure: those are outcomes
 

@@ -1,6 +1,10 @@
 """Export: write the live app as a complete, valid config (every live bot, and the named accounts
 that exist, each with its whole profile), so ``plan`` on it right after shows no changes.
 
+Every standard field is written (integers as integers, enums by their YAML name), and the custom
+keys the config lists in ``app.custom_fields`` under ``custom:``. An enum never set (or set to a
+value chatsync does not know) is left out: unmanaged, so the plan on the export stays empty.
+
 Named accounts that cannot be exported (not UserIDs at all, bot ids, or not in the app) are not
 dropped silently: :class:`Export` lists each with why, and the CLI makes that an error unless
 told to skip them.
@@ -13,8 +17,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from chatsync.fields import CUSTOM_SECTION, STANDARD, Value, custom_name
 from chatsync.live import Wanted, read_live
-from chatsync.model import PROFILE_FIELDS, AppConfig, Principal
+from chatsync.model import AppConfig, Principal
 from chatsync.safe_text import UNSAFE
 from chatsync.tencent import limits
 from chatsync.tencent.api import ChatApi
@@ -36,7 +41,7 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
 
     Ids in ``expected_absent`` (declared ``state: absent``) that do not exist are not reported.
     """
-    fields = tuple(PROFILE_FIELDS)
+    fields = (*(f.name for f in STANDARD), *(custom_name(key) for key in app.custom_fields))
     left_out: list[tuple[str, str]] = []
     accounts: list[str] = []
     for user_id in dict.fromkeys(account_ids):
@@ -52,8 +57,8 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
     document = {
         "version": 1,
         "app": _app_section(app),
-        "bots": {b: _profile(live.get("bot", b)) for b in live.bot_ids},
-        "accounts": {a: _profile(live.get("account", a)) for a in accounts if live.get("account", a)},
+        "bots": {b: _profile(live.get("bot", b), app) for b in live.bot_ids},
+        "accounts": {a: _profile(live.get("account", a), app) for a in accounts if live.get("account", a)},
     }
     text = yaml.dump(document, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=1000)
     # Only double-quoted scalars hold such characters (see _SafeDumper); there, \uXXXX is the same value.
@@ -94,11 +99,21 @@ def _app_section(app: AppConfig) -> dict[str, object]:
         section["region"] = app.region
     section.update(admin=app.admin, secret_key_env=app.secret_key_env, prune_bots=app.prune_bots,
                    protected=list(app.protected), max_deletes=app.max_deletes)
+    if app.custom_fields:
+        section["custom_fields"] = list(app.custom_fields)
     if app.rates:
         section["rate_limits"] = dict(app.rates)
     return section
 
 
-def _profile(principal: Principal | None) -> dict[str, str]:
+def _profile(principal: Principal | None, app: AppConfig) -> dict[str, object]:
     fields = principal.fields if principal is not None else {}
-    return {name: fields.get(name, "") for name in PROFILE_FIELDS}
+    profile: dict[str, object] = {}
+    for f in STANDARD:
+        value = fields.get(f.name, f.unset)
+        if f.problem(value) is None:  # an enum never set, or unknown to chatsync: left unmanaged
+            profile[f.name] = value
+    custom: dict[str, Value] = {key: fields.get(custom_name(key), "") for key in app.custom_fields}
+    if custom:
+        profile[CUSTOM_SECTION] = custom
+    return profile

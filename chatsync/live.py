@@ -17,7 +17,8 @@ from concurrent.futures import FIRST_EXCEPTION, wait
 from dataclasses import dataclass, field
 
 from chatsync.errors import ChatsyncError
-from chatsync.model import PROFILE_FIELDS, DesiredState, Kind, Principal
+from chatsync.fields import field_of, ordered
+from chatsync.model import DesiredState, Kind, Principal
 from chatsync.safe_text import server_text
 from chatsync.tencent.api import ChatApi, ItemResult, chunks
 from chatsync.tencent.limits import BATCH_MAX
@@ -156,7 +157,7 @@ class _Reader:
             self._read_profile_batch(batch)
 
     def _read_profile_batch(self, batch: list[Wanted]) -> None:
-        fields = [name for name in PROFILE_FIELDS if any(name in w.fields for w in batch)]
+        fields = ordered({name for w in batch for name in w.fields})
         results = self.api.portrait_get([w.user_id for w in batch], fields)
         with self._lock:
             for want in batch:
@@ -164,7 +165,7 @@ class _Reader:
                 if not result.ok:
                     self.failures.append((want, result))
                     continue
-                values = {name: str(result.data.get(name, "")) for name in want.fields}
+                values = {name: result.data.get(name, field_of(name).unset) for name in want.fields}
                 live = Principal(want.kind, want.user_id, values)
                 self.live.principals[live.address] = live
 

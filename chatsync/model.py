@@ -3,7 +3,9 @@
 Desired state (read from YAML) and live state (read from the API) are made of the same
 :class:`Principal` objects, so planning is a plain comparison of two of them (octoDNS style).
 A profile field that is absent from :attr:`Principal.fields` is *unmanaged*: never compared,
-never changed. A field present with ``""`` is managed and must be empty.
+never changed. A field present with ``""`` is managed and must be empty. Field names and values
+follow the field table (:mod:`chatsync.fields`): integers for integer fields, an enum's YAML name
+for enum fields, and ``custom.Key`` for each custom key.
 """
 
 from __future__ import annotations
@@ -13,15 +15,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from chatsync.fields import TAGS, Value, is_field, ordered
 from chatsync.tencent.limits import DEFAULT_ADMIN
 from chatsync.tencent.regions import DEFAULT_REGION
 
-#: Config field name -> Tencent standard profile tag (tencent-chat-api.md §6.3).
-PROFILE_FIELDS: dict[str, str] = {
-    "nick": "Tag_Profile_IM_Nick",
-    "face_url": "Tag_Profile_IM_Image",
-    "self_signature": "Tag_Profile_IM_SelfSignature",
-}
+#: Config field name -> Tencent standard profile tag (docs/profile-fields.md), from the field table.
+PROFILE_FIELDS: dict[str, str] = dict(TAGS)
 
 DEFAULT_SECRET_KEY_ENV = "CHATSYNC_SECRET_KEY"
 DEFAULT_MAX_DELETES = 10
@@ -48,11 +47,13 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-def _frozen_fields(fields: Mapping[str, str]) -> Mapping[str, str]:
-    unknown = set(fields) - set(PROFILE_FIELDS)
+def _frozen_fields(fields: Mapping[str, Value]) -> Mapping[str, Value]:
+    if all(name in PROFILE_FIELDS for name in fields):  # the common case, kept fast
+        return MappingProxyType({name: fields[name] for name in PROFILE_FIELDS if name in fields})
+    unknown = [name for name in fields if not is_field(name)]
     if unknown:
         raise ValueError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
-    return MappingProxyType({name: fields[name] for name in PROFILE_FIELDS if name in fields})
+    return MappingProxyType({name: fields[name] for name in ordered(fields)})
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Principal:
 
     kind: Kind
     user_id: str
-    fields: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, Value] = field(default_factory=dict)
     state: State = "present"
     location: Location | None = field(default=None, compare=False)
 
@@ -108,12 +109,15 @@ class AppConfig:
     prune_bots: bool = False
     protected: tuple[str, ...] = ()
     max_deletes: int = DEFAULT_MAX_DELETES
+    #: Custom profile keys the app has configured in the console (``app.custom_fields``).
+    custom_fields: tuple[str, ...] = ()
     #: Per-endpoint rate overrides (calls per second), keyed by ``chatsync.tencent.endpoints`` name.
     rates: Mapping[str, int] = field(default_factory=dict)
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "protected", tuple(self.protected))
+        object.__setattr__(self, "custom_fields", tuple(self.custom_fields))
         object.__setattr__(self, "rates", MappingProxyType(dict(self.rates)))
 
     def __hash__(self) -> int:

@@ -1,5 +1,5 @@
 """Plan: the diff of the desired state and the live state, with safety checks, an estimate of the
-apply's calls and time, and a fingerprint of what the plan saw (design.md §2-§4).
+apply's calls and time, and a fingerprint of what the plan saw (docs/contract.md §2-§4).
 
 The diff compares managed fields only (a field left out of the config is never compared).
 Deletes come from ``state: absent`` and, with ``prune_bots``, from live bots that are not declared;
@@ -12,16 +12,17 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from chatsync import strategy
+from chatsync.fields import Value, field_of
 from chatsync.live import LiveState, Wanted, read_live, wanted_for
 from chatsync.model import DesiredState, Principal
-from chatsync.plan import Change, Estimate, Kept, Plan
-from chatsync.tencent.api import IMPORT_KEYS, ChatApi
+from chatsync.plans import Change, Estimate, Kept, Plan
+from chatsync.tencent.api import ChatApi
 from chatsync.tencent.endpoints import ENDPOINTS
-from chatsync.tencent.limits import BATCH_MAX, MAX_BOTS
+from chatsync.tencent.limits import MAX_BOTS
 from chatsync.tencent.pacing import HEADROOM
 
 #: Why a live bot no file declares is deleted (``app.prune_bots``).
@@ -83,8 +84,16 @@ def _create_or_update(want: Principal, have: Principal | None) -> Change | None:
     if not changed:
         return None
     return Change(want.kind, want.user_id, "update",
-                  {name: have.fields.get(name, "") for name in changed},
+                  {name: have.fields.get(name, unset(name)) for name in changed},
                   {name: want.fields[name] for name in changed})
+
+
+def unset(name: str) -> Value:
+    """What field ``name`` reads as when never set (``""``, or ``0`` for an integer field)."""
+    try:
+        return field_of(name).unset
+    except KeyError:
+        return ""
 
 
 def _delete(kind: Any, user_id: str, reason: str, protected: frozenset[str], admin: str,
@@ -132,30 +141,13 @@ def check_safety(result: Plan) -> None:
 
 
 def apply_calls(changes: Iterable[Change]) -> dict[str, int]:
-    """The API calls ``apply`` makes for ``changes``, per endpoint (design.md §4)."""
-    calls = dict.fromkeys(ENDPOINTS, 0)
-    imports = account_deletes = 0
-    for change in changes:
-        if change.action == "create" and change.kind == "bot":
-            calls["create_robot"] += 1
-        elif change.action == "create":
-            imports += 1
-            if needs_portrait_after_import(change):
-                calls["portrait_set"] += 1
-        elif change.action == "update":
-            calls["portrait_set"] += 1
-        elif change.kind == "bot":
-            calls["delete_robot"] += 1
-        else:
-            account_deletes += 1
-    calls["multiaccount_import"] = math.ceil(imports / BATCH_MAX)
-    calls["account_delete"] = math.ceil(account_deletes / BATCH_MAX)
-    return {name: count for name, count in calls.items() if count}
+    """The API calls ``apply`` makes for ``changes``, per endpoint (:func:`chatsync.strategy.calls`)."""
+    return strategy.calls(changes)
 
 
 def needs_portrait_after_import(change: Change) -> bool:
-    """True when a new account has fields the import cannot carry (self_signature)."""
-    return any(name not in IMPORT_KEYS for name in change.after or {})
+    """True when a new object has fields its creating call cannot carry (:mod:`chatsync.strategy`)."""
+    return bool(strategy.later(change))
 
 
 def _seconds(calls: Mapping[str, int], rates: Mapping[str, int]) -> float:
@@ -165,10 +157,10 @@ def _seconds(calls: Mapping[str, int], rates: Mapping[str, int]) -> float:
 
 
 def observed(changes: Iterable[Change], live: LiveState,
-             fields_of: Mapping[str, Iterable[str]] | None = None) -> dict[str, dict[str, str] | None]:
+             fields_of: Mapping[str, Iterable[str]] | None = None) -> dict[str, dict[str, Value] | None]:
     """What ``live`` holds of each object ``changes`` touch: None when it does not exist, else every
     managed field that was read (by default, all the live object carries)."""
-    seen: dict[str, dict[str, str] | None] = {}
+    seen: dict[str, dict[str, Value] | None] = {}
     for change in changes:
         have = live.get(change.kind, change.user_id)
         if have is None:
@@ -176,7 +168,8 @@ def observed(changes: Iterable[Change], live: LiveState,
         elif fields_of is None:
             seen[change.address] = dict(have.fields)
         else:
-            seen[change.address] = {name: have.fields.get(name, "") for name in fields_of[change.address]}
+            names = fields_of[change.address]
+            seen[change.address] = {name: have.fields.get(name, unset(name)) for name in names}
     return seen
 
 
@@ -214,7 +207,8 @@ def tampered(saved: Plan) -> bool:
         seen = saved.observed_objects[change.address]
         if (change.action == "create") != (seen is None):
             return True
-        if change.action == "update" and any(seen.get(k, "") != v for k, v in (change.before or {}).items()):
+        if change.action == "update" and seen is not None and any(
+                seen.get(k, unset(k)) != v for k, v in (change.before or {}).items()):
             return True
     return False
 

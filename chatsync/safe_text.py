@@ -47,6 +47,21 @@ def quoted(text: str) -> str:
     return '"' + visible(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
+def json_quoted(text: str) -> str:
+    """``text`` in double quotes as JSON writes it, with every character that is not printable
+    escaped: control characters, bidi overrides, no-break spaces and lone surrogates print as
+    ``\\uXXXX``, so a message never hides or reorders what a file holds."""
+    shown = json.dumps(text, ensure_ascii=False)
+    if shown.isprintable():
+        return shown
+    return "".join(ch if ch.isprintable() else _code_point(ch) for ch in shown)
+
+
+def _code_point(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def clipped(text: str, limit: int = SERVER_TEXT_MAX) -> str:
     """``text`` cut to ``limit`` characters, with a note of how many were left out."""
     if len(text) <= limit:

@@ -1,9 +1,9 @@
-"""``chatsync apply``: make the live app match the config (or apply a reviewed saved plan)."""
+"""``chatsync apply``: make the live app match the config (or apply a reviewed saved plan); a shell
+over :mod:`chatsync.core` that adds the prompt, the progress display and the exit codes."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 import time
 
@@ -12,23 +12,18 @@ import click
 from chatsync.applier import Applier, Report
 from chatsync.cli.common import call_rate, connected, eta, parallelism_option, progress
 from chatsync.cli.flags import flag, use_color
-from chatsync.cli.plan import check_applicable
-from chatsync.config import load
+from chatsync.core import ApplyRefused, StalePlan, check_applicable, load, plan_with
+from chatsync.core import read_plan as read_saved_plan
 from chatsync.errors import ChatsyncError
 from chatsync.live import read_calls, wanted_for
 from chatsync.model import DEFAULT_SECRET_KEY_ENV
-from chatsync.plan import Plan
-from chatsync.planner import plan as make_plan
 from chatsync.planner import recheck
-from chatsync.redact import redact_url
+from chatsync.plans import Plan
 from chatsync.render import render
 from chatsync.render.report import json_text, text
 from chatsync.render.style import target
 from chatsync.safe_text import visible
-from chatsync.saved_plan import open_sealed
 from chatsync.tencent.api import ChatApi
-from chatsync.tencent.credentials import secret_key_from_env
-from chatsync.tencent.target import ENDPOINT_ENV
 
 EPILOG = """\b
 Examples:
@@ -40,10 +35,6 @@ Examples:
 Exit codes: 0 every planned change done; 1 anything failed or was refused (the report says
 what was done and what was not); 130 interrupted (run apply again to finish).
 """
-
-
-class ApplyRefused(ChatsyncError):
-    """Apply did not start: no approval, a stale or unusable plan."""
 
 
 class ApplyCancelled(ChatsyncError):
@@ -91,18 +82,16 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
             if changed:
                 for line in changed[:20]:
                     click.echo(f"  {visible(line)}", err=True)
-                more = f" ({len(changed) - 20} more not shown)" if len(changed) > 20 else ""
-                raise ApplyRefused(f"the plan is stale: the live app changed since it was made{more}; "
-                                   "nothing was applied. Make a new plan.")
+                raise StalePlan(changed)
             finish(run(api, saved), output_format, color)  # printed before waiting for calls in flight
     else:
         if key_variable:
             raise ApplyRefused("--secret-key-env goes with --plan; without it the config names the "
                                "variable (app.secret_key_env)")
-        desired = load(paths)
+        desired = load(*paths)
         with connected(desired.app, parallelism) as api:
             with progress("Reading the live app", call_rate(api.client, read_calls(wanted_for(desired)))):
-                planned = make_plan(api, desired, api.client.target.url)
+                planned = plan_with(api, desired, seal=False)  # applied now, never saved
             shown = sys.stdout if output_format == "text" else sys.stderr
             if planned.empty:
                 click.echo(render(planned, "text", color=color), nl=False, file=shown)
@@ -118,14 +107,9 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
 
 
 def read_plan(path: str, key_variable: str) -> Plan:
-    """The saved plan at ``path``, sealed with the key in ``key_variable`` and for this endpoint."""
-    saved = open_sealed(path, secret_key_from_env(key_variable, os.environ), key_variable)
-    override = os.environ.get(ENDPOINT_ENV)
-    if override and override.rstrip("/") != saved.endpoint:
-        raise ApplyRefused(f"the plan was made for {redact_url(saved.endpoint)}, but {ENDPOINT_ENV} is "
-                           f"{redact_url(override)}; "
-                           f"unset {ENDPOINT_ENV} or make a new plan")
-    return saved
+    """The saved plan at ``path``, sealed with the key in ``key_variable`` and for this endpoint
+    (:func:`chatsync.core.read_plan`)."""
+    return read_saved_plan(path, key_variable=key_variable)
 
 
 def interactive() -> bool:

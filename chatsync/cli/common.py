@@ -16,6 +16,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from chatsync.core import connect
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
 from chatsync.tencent.api import ChatApi
@@ -34,17 +35,12 @@ def parallelism_option(function: F) -> F:
 
 @contextmanager
 def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
-    """A :class:`ChatApi` for ``app``, closed (connections released) on the way out."""
-    client = Client.for_app(app, parallelism=parallelism)
-    try:
-        yield ChatApi(client)
-    except BaseException:
-        # Ctrl-C or an error, or the end of an apply whose report is out: calls not yet sent are
-        # dropped, and any still in flight (a stalled read, an abandoned apply) are cut, not awaited.
-        client.abort()
-        raise
-    finally:
-        client.close()
+    """A :class:`ChatApi` for ``app``, closed (connections released) on the way out. On Ctrl-C or
+    an error, or the end of an apply whose report is out, calls not yet sent are dropped, and any
+    still in flight (a stalled read, an abandoned apply) are cut, not awaited
+    (:func:`chatsync.core.connect`)."""
+    with connect(app, parallelism=parallelism) as api:
+        yield api
 
 
 class Phase:

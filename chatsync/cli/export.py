@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 
 from chatsync.cli.common import call_rate, connected, parallelism_option, progress, write_atomically
-from chatsync.config import load
 from chatsync.config.loader import expand
+from chatsync.core import export_with, load
 from chatsync.errors import ChatsyncError
-from chatsync.exporter import export as export_config
 from chatsync.render.style import quoted
 
 EPILOG = """\b
@@ -43,13 +42,13 @@ def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | No
     accounts, so accounts must be named."""
     if out_file:
         refuse_overwriting_inputs(out_file, paths, accounts_file)
-    desired = load(paths)
+    desired = load(*paths)
     ids = list(desired.accounts)
     if accounts_file:
         ids += read_ids(accounts_file)
     absent = [a.user_id for a in desired.accounts.values() if not a.present]
     with connected(desired.app, parallelism) as api, progress("Reading the live app", call_rate(api.client)):
-        result = export_config(api, desired.app, ids, expected_absent=absent)
+        result = export_with(api, desired, ids, absent)
     if out_file:
         write_atomically(out_file, result.text)
     else:

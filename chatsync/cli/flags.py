@@ -74,7 +74,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A log handler writing to ``sys.stderr`` as it is when a line is written (not when the
     handler was made), so a command run in process after another still logs where it should."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 

@@ -1,4 +1,5 @@
-"""``chatsync plan``: read the live app, diff it against the config, show the plan."""
+"""``chatsync plan``: read the live app, diff it against the config, show the plan (a shell over
+:mod:`chatsync.core`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,8 @@ import click
 
 from chatsync.cli.common import call_rate, connected, parallelism_option, progress, write_atomically
 from chatsync.cli.flags import use_color
-from chatsync.config import load
-from chatsync.errors import ChatsyncError
+from chatsync.core import UnsafePlan, check_applicable, load, plan_with
 from chatsync.live import read_calls, wanted_for
-from chatsync.plan import Plan
-from chatsync.planner import plan as make_plan
 from chatsync.render import json_plan, render
 
 EPILOG = """\b
@@ -25,10 +23,6 @@ Examples:
 Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error or unsafe plan without
 --force, 2 changes present (with --detailed-exitcode).
 """
-
-
-class UnsafePlan(ChatsyncError):
-    """The plan needs ``--force`` (too many deletes) or cannot be applied at all (too many bots)."""
 
 
 @click.command(epilog=EPILOG)
@@ -47,13 +41,12 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     existing objects with managed fields; nothing is written. An unsafe plan is still printed in
     full (and saved with --out), marked unsafe at the top, and exits 1.
     """
-    desired = load(paths)
+    desired = load(*paths)
     expected = read_calls(wanted_for(desired))
     with connected(desired.app, parallelism) as api, \
             progress("Reading the live app", call_rate(api.client, expected)):
-        result = make_plan(api, desired, api.client.target.url)
-        if out_file or output_format == "json":  # sealed, so apply --plan can tell an edited file
-            result.sign(api.client.sigs.secret_key)
+        # sealed only when it can be saved, so apply --plan can tell an edited file
+        result = plan_with(api, desired, seal=bool(out_file or output_format == "json"))
     if out_file:
         write_atomically(out_file, json_plan.render(result))
     click.echo(render(result, output_format, color=use_color()), nl=False)
@@ -62,9 +55,4 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
         sys.exit(2)
 
 
-def check_applicable(result: Plan, force: bool) -> None:
-    """Raise :class:`UnsafePlan` for a plan with errors, or an unsafe one without ``--force``."""
-    if result.errors:
-        raise UnsafePlan(f"the plan cannot be applied: {result.errors[0]}")
-    if not result.safe and not force:
-        raise UnsafePlan(f"the plan is unsafe: {result.unsafe_reasons[0]}")
+__all__ = ["UnsafePlan", "check_applicable", "plan"]

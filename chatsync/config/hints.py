@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import json
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from chatsync.safe_text import json_quoted
 from chatsync.tencent import limits
 
 #: Parts of field names that would hold a secret (compared without case, "_", "-" and spaces).
@@ -28,20 +28,9 @@ _LONG_HEX = re.compile(r"[0-9a-fA-F]{32,}")
 
 
 def quote(text: str) -> str:
-    """``text`` in double quotes, with every character that is not printable escaped.
-
-    Control characters, bidi overrides (U+202E), no-break spaces and lone surrogates print as
-    ``\\uXXXX`` so a message never hides or reorders what the file holds.
-    """
-    shown = json.dumps(text, ensure_ascii=False)
-    if shown.isprintable():
-        return shown
-    return "".join(ch if ch.isprintable() else _escape(ch) for ch in shown)
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    """``text`` in double quotes, with every character that is not printable escaped
+    (:func:`chatsync.safe_text.json_quoted`)."""
+    return json_quoted(text)
 
 
 def describe(path: Sequence[Any]) -> str:

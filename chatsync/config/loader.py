@@ -18,10 +18,10 @@ from typing import Any
 from chatsync.config import hints, schema, semantic
 from chatsync.config.errors import ConfigError, Problem
 from chatsync.config.yaml_loader import Document, YList, YMap, location, read_text
+from chatsync.fields import BY_NAME, CUSTOM_SECTION, Value, custom_key_problem, custom_name
 from chatsync.model import (
     DEFAULT_MAX_DELETES,
     DEFAULT_SECRET_KEY_ENV,
-    PROFILE_FIELDS,
     AppConfig,
     DesiredState,
     Location,
@@ -260,6 +260,7 @@ def _assemble(
     if app_entry is None:
         return None
     app = _app_config(*app_entry)
+    _undeclared_custom_keys(documents, app, problems)
     for principal in (*bots.values(), *accounts.values()):
         if not principal.present and principal.user_id in app.protected_ids:
             reason = (
@@ -325,13 +326,56 @@ def _collect(
                 )
             )
             continue
-        fields: dict[str, str] = {}
+        fields: dict[str, Value] = {}
         state = "present"
         if isinstance(body, YMap):
-            fields = {k: v for k, v in body.items() if k in PROFILE_FIELDS and isinstance(v, str)}
+            fields = _fields(body)
             if body.get("state") == "absent":
                 state = "absent"
         declared[user_id] = Principal(kind, user_id, fields, state, here)  # type: ignore[arg-type]
+
+
+def _fields(body: YMap) -> dict[str, Value]:
+    """The profile fields of one bot or account whose values have the right type (the schema
+    reports the others), custom keys as ``custom.Key``."""
+    fields: dict[str, Value] = {}
+    for name, value in body.items():
+        field = BY_NAME.get(name)
+        if field is None:
+            continue
+        if isinstance(value, str) if field.kind != "uint32" else field.problem(value) is None:
+            fields[name] = value
+    custom = body.get(CUSTOM_SECTION)
+    if isinstance(custom, YMap):
+        for key, value in custom.items():
+            if isinstance(key, str) and custom_key_problem(key) is None and isinstance(value, str):
+                fields[custom_name(key)] = value
+    return fields
+
+
+def _undeclared_custom_keys(documents: list[Document], app: AppConfig, problems: list[Problem]) -> None:
+    """A custom key that ``app.custom_fields`` does not list is an error where it is used."""
+    declared = set(app.custom_fields)
+    for document in documents:
+        for section in ("bots", "accounts"):
+            entries = document.root.get(section)
+            if not isinstance(entries, YMap):
+                continue
+            for user_id, body in entries.items():
+                custom = body.get(CUSTOM_SECTION) if isinstance(body, YMap) else None
+                if not isinstance(custom, YMap):
+                    continue
+                for key in custom:
+                    if not isinstance(key, str) or key in declared or custom_key_problem(key) is not None:
+                        continue
+                    kind = "bot" if section == "bots" else "account"
+                    listed = ", ".join(app.custom_fields) or "none"
+                    problems.append(Problem(
+                        location(document.file, custom.meta[key].key_mark),
+                        f"{kind} {hints.quote(user_id)} custom.{key}: {key} is not in app.custom_fields "
+                        f"(listed: {listed}); configure it in the Chat console, then add it to "
+                        "app.custom_fields",
+                    ))
 
 
 def _bot_limit(documents: list[Document], bots: dict[str, Principal], problems: list[Problem]) -> None:
@@ -362,6 +406,7 @@ def _app_config(file: str, root: YMap) -> AppConfig:
         return value if isinstance(value, kind) else default
 
     protected = app.get("protected")
+    custom = app.get("custom_fields")
     rates = app.get("rate_limits")
     return AppConfig(
         sdkappid=get("sdkappid", int, 0),
@@ -372,6 +417,8 @@ def _app_config(file: str, root: YMap) -> AppConfig:
         prune_bots=get("prune_bots", bool, False),
         protected=tuple(p for p in protected if isinstance(p, str)) if isinstance(protected, YList) else (),
         max_deletes=get("max_deletes", int, DEFAULT_MAX_DELETES),
+        custom_fields=tuple(dict.fromkeys(k for k in custom if isinstance(k, str)))
+        if isinstance(custom, YList) else (),
         rates={k: v for k, v in rates.items() if isinstance(v, int)} if isinstance(rates, YMap) else {},
         location=location(file, root.meta["app"].key_mark),
     )

@@ -23,9 +23,11 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 
 from chatsync.config import hints
 from chatsync.config.errors import Problem
-from chatsync.config.semantic import ENDPOINT_EXAMPLE, endpoint_problem, user_id_message
+from chatsync.config.semantic import text_problem, user_id_message
 from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
+from chatsync.fields import BY_NAME, CUSTOM_SECTION, custom_field, custom_key_problem
 from chatsync.model import PROFILE_FIELDS
+from chatsync.net import ENDPOINT_EXAMPLE, endpoint_problem
 
 SCHEMA_RESOURCE = "schemas/chatsync.schema.json"
 
@@ -38,7 +40,8 @@ def schema_text() -> str:
 @lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
     """The packaged schema, parsed."""
-    return json.loads(schema_text())
+    schema: dict[str, Any] = json.loads(schema_text())
+    return schema
 
 
 def _is_integer(_checker: object, instance: object) -> bool:
@@ -46,7 +49,7 @@ def _is_integer(_checker: object, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-StrictValidator = validators.extend(
+StrictValidator = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator,
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
 )
@@ -75,7 +78,8 @@ _TYPES: dict[str, Predicate] = {
 def compile_predicate(sub: Any, root: dict[str, Any] | None = None) -> Predicate | None:
     """An exact ``is_valid`` for a subschema using only simple keywords, else None.
 
-    Supported: type, minLength, maxLength, pattern, not, enum/const of strings, properties,
+    Supported: type, minLength, maxLength, minimum, maximum, pattern, not, enum/const of strings,
+    properties,
     additionalProperties, propertyNames, required and local ``$ref``. Exactness (not just
     soundness) is what lets ``not`` be compiled; the tests check it against jsonschema.
     """
@@ -140,6 +144,11 @@ def _compile_keyword(keyword: str, value: Any, sub: dict[str, Any], root: dict[s
         return lambda x: not isinstance(x, str) or len(x) <= value
     if keyword == "minLength":
         return lambda x: not isinstance(x, str) or len(x) >= value
+    if keyword in ("minimum", "maximum") and isinstance(value, int):
+        number = _TYPES["number"]
+        if keyword == "minimum":
+            return lambda x: not number(x) or x >= value
+        return lambda x: not number(x) or x <= value
     if keyword == "pattern":
         regex = re.compile(value)
         return lambda x: not isinstance(x, str) or regex.search(x) is not None
@@ -159,8 +168,9 @@ def _compile_keyword(keyword: str, value: Any, sub: dict[str, Any], root: dict[s
         names = compile_predicate(value, root)
         return None if names is None else (lambda x: not isinstance(x, dict) or all(map(names, x)))
     if keyword == "properties":
-        props = {name: compile_predicate(s, root) for name, s in value.items()}
-        if any(p is None for p in props.values()):
+        compiled = {name: compile_predicate(s, root) for name, s in value.items()}
+        props = {name: p for name, p in compiled.items() if p is not None}
+        if len(props) != len(compiled):
             return None
         return lambda x: not isinstance(x, dict) or all(props[k](v) for k, v in x.items() if k in props)
     if keyword == "additionalProperties":  # compiled together with "properties"
@@ -219,7 +229,8 @@ def check(file: str, root: YMap) -> list[Problem]:
 
 def _translate(file: str, root: YMap, error: ValidationError) -> Iterator[Problem]:
     path = list(error.absolute_path)
-    keyword = error.validator
+    keyword = str(error.validator)
+    expected_value: Any = error.validator_value
     schema_path = list(error.relative_schema_path)
 
     def at_value() -> Any:
@@ -241,7 +252,8 @@ def _translate(file: str, root: YMap, error: ValidationError) -> Iterator[Proble
         yield from _unknown_fields(file, root, path, error)
         return
     if keyword == "required":
-        missing = [n for n in error.validator_value if n not in error.instance]
+        instance: Any = error.instance
+        missing = [n for n in expected_value if n not in instance]
         where_missing = at_key(path) if path else location(file, root.mark)
         for name in missing:
             yield Problem(where_missing, _missing(path, name))
@@ -250,11 +262,11 @@ def _translate(file: str, root: YMap, error: ValidationError) -> Iterator[Proble
     text = entry.text if entry else None
     value = error.instance
     if keyword == "type":
-        expected = (
-            [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
-        )
-        field = path[-1] if _is_profile_field(path) else None
-        if path == ["version"]:
+        expected = [expected_value] if isinstance(expected_value, str) else list(expected_value)
+        field = str(path[-1]) if _is_profile_field(path) else None
+        if field is not None and _field_kind(path) == "uint32":
+            message = hints.wrong_type(where, value, text, ["integer"])
+        elif path == ["version"]:
             message = _version_message(_shown(value, text))
         elif path == ["app", "secret_key_env"]:  # never shown: it may be the key itself
             message = hints.secret_key_env_not_text(value, text)
@@ -268,13 +280,27 @@ def _translate(file: str, root: YMap, error: ValidationError) -> Iterator[Proble
 
 
 def _is_profile_field(path: list[Any]) -> bool:
-    return len(path) == 3 and path[0] in ("bots", "accounts") and path[2] in PROFILE_FIELDS
+    """True for the path of a profile field's value: a standard field, or one custom key."""
+    if not path or path[0] not in ("bots", "accounts"):
+        return False
+    return (len(path) == 3 and path[2] in PROFILE_FIELDS) or (len(path) == 4 and path[2] == CUSTOM_SECTION)
+
+
+def _field_kind(path: list[Any]) -> str:
+    return BY_NAME[path[2]].kind if len(path) == 3 else "text"
 
 
 def _bad_name(path: list[Any], key: str) -> str:
     section = path[0] if path else ""
     if len(path) == 1 and section in ("bots", "accounts"):
         return hints.id_problem(section, key) or f"{hints.quote(key)} is not a valid id; fix it"
+    if len(path) == 3 and section in ("bots", "accounts") and path[2] == CUSTOM_SECTION:
+        why = custom_key_problem(key) or "is not a custom field key"
+        return (f"{hints.describe(path)}: the key {hints.quote(key)} {why}; write the key as it is "
+                "configured in the console")
+    if path == ["app", "custom_fields"] or path[:2] == ["app", "custom_fields"]:
+        why = custom_key_problem(key) or "is not a custom field key"
+        return f"{hints.describe(path)}: {hints.quote(key)} {why}; write the key as configured in the console"
     if path == ["app", "rate_limits"]:
         from chatsync.tencent.endpoints import ENDPOINTS
 
@@ -330,8 +356,17 @@ def _value_message(
         return f"unknown region {shown}; {hint}choose one of: {', '.join(REGIONS)}"
     if len(path) == 3 and path[2] == "state":
         return f"{where} must be present or absent, not {shown}; write state: absent or remove it"
-    if _is_profile_field(path) and isinstance(value, str):
-        return hints.value_problem(where, value) or (
+    if _is_profile_field(path) and value is None and _field_kind(path) == "enum":
+        names = ", ".join(BY_NAME[path[2]].names)
+        return f"{where} has no value; write one of {names}, or remove the line to leave it unmanaged"
+    if path[:2] == ["app", "custom_fields"] and keyword == "pattern" and isinstance(value, str):
+        why = custom_key_problem(value) or "is not a custom field key"
+        return f"{where} {hints.quote(value)} {why}; write the key as configured in the console"
+    if path == ["app", "custom_fields"] and keyword == "uniqueItems":
+        return f"{where} lists a key twice; list each custom field key once"
+    if _is_profile_field(path) and isinstance(value, str) and _field_kind(path) == "text":
+        field = BY_NAME[path[2]] if len(path) == 3 else custom_field("Key")
+        return text_problem(where, field, value) or (
             f"{where} is not a valid profile value; write text of at most 500 bytes (UTF-8)"
         )
     if path[:2] == ["app", "secret_key_env"]:  # never shown: it may be the key itself
@@ -354,13 +389,19 @@ def _value_message(
     if path[:2] == ["app", "rate_limits"]:
         return f"{where} must be at least 1 call per second, not {shown}; raise it or remove it"
     if keyword == "enum":
-        options = ", ".join(str(o) for o in error.validator_value)
+        options = ", ".join(str(o) for o in _expected(error))
         return f"{where} must be one of {options}, not {shown}; pick one"
-    return _generic(where, keyword, error.validator_value, shown)
+    return _generic(where, keyword, _expected(error), shown)
+
+
+def _expected(error: ValidationError) -> Any:
+    """What the failed keyword asked for (its value in the schema)."""
+    return error.validator_value
 
 
 def _shown(value: Any, text: str | None) -> Any:
-    if isinstance(text if text is not None else value, str) and hints.looks_like_key_value(text or value):
+    written = text if text is not None else value
+    if isinstance(written, str) and hints.looks_like_key_value(written):
         return hints.HIDDEN
     return text if text is not None else (hints.quote(value) if isinstance(value, str) else value)
 

@@ -1,84 +1,24 @@
-"""The rules JSON Schema cannot express, checked on one file's data (see design.md §1).
+"""The rules JSON Schema cannot express, checked on one file's data (see docs/configuration.md).
 
 Byte lengths (UTF-8, not characters), printable ids, id prefixes, endpoints (``http://`` only for
-loopback hosts), secrets written into the file. Checks across files (one ``app``, ids declared
+loopback hosts; the rules live in :mod:`chatsync.net`, shared with the client), secrets written
+into the file. Checks across files (one ``app``, ids declared
 once, at most 20 bots) live in :mod:`chatsync.config.loader`. Every check here tolerates data of
 the wrong shape: the schema reports that, these rules just skip it.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
-
-import httpx
 
 from chatsync.config import hints
 from chatsync.config.errors import Problem
 from chatsync.config.yaml_loader import YList, YMap, location
+from chatsync.fields import BY_NAME, CUSTOM_SECTION, Field
 from chatsync.model import PROFILE_FIELDS
-from chatsync.net import is_loopback
-from chatsync.redact import redact_url
+from chatsync.net import endpoint_problem
 from chatsync.tencent import limits
-
-ENDPOINT_EXAMPLE = "e.g. https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080"
-_EXAMPLE = ENDPOINT_EXAMPLE
-
-
-def endpoint_problem(url: str) -> str | None:
-    """Why ``url`` cannot be an API base URL, or None. ``http://`` is for loopback hosts only."""
-    shown = hints.quote(redact_url(url))
-    if url != url.strip():
-        return f"endpoint {shown} has spaces at the start or end; remove them ({_EXAMPLE})"
-    bad = next((ch for ch in url if ch == "\\" or ch.isspace() or not ch.isprintable()), None)
-    if bad is not None:
-        return (
-            f"endpoint {shown} contains {hints.quote(bad)}; a base URL has no spaces, control "
-            f"characters or backslashes: remove it ({_EXAMPLE})"
-        )
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        port = parts.port  # raises ValueError for a bad port
-    except ValueError:
-        return f"endpoint {shown} is not a valid URL; write a base URL, {_EXAMPLE}"
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not url.lower().startswith(scheme + "://"):
-        return f"endpoint {shown} must start with https:// (or http:// on loopback); {_EXAMPLE}"
-    if not host:
-        return f"endpoint {shown} has no host; write a base URL, {_EXAMPLE}"
-    if parts.username is not None or parts.password is not None:
-        return f"endpoint {shown} must not contain credentials; remove the user:password@ part"
-    if port == 0:
-        return f"endpoint {shown} has port 0; write the port the server listens on (e.g. :8080) or none"
-    if parts.query or parts.fragment or url.endswith(("?", "#")):
-        return f"endpoint {shown} must not have a query or fragment; write the base URL only"
-    if parts.path not in ("", "/"):
-        return f"endpoint {shown} must not have a path (chatsync adds /v4/...); write the base URL only"
-    if not _encodable_host(host):
-        return f"endpoint {shown} has a host that is not a valid domain name; fix it ({_EXAMPLE})"
-    if scheme == "http" and not is_loopback(host):
-        return (
-            f"endpoint {shown} uses http:// on a host that is not loopback; use https:// "
-            "(http:// is allowed only for localhost, 127.0.0.0/8 and ::1)"
-        )
-    return None
-
-
-def _encodable_host(host: str) -> bool:
-    """True when the host can go on the wire: an IP address, or a name that encodes to IDNA."""
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return True
-    except ValueError:
-        pass
-    try:
-        httpx.URL(f"https://{host}/")  # the check every request makes
-    except (UnicodeError, ValueError, httpx.InvalidURL):
-        return False
-    return True
 
 
 def user_id_message(where: str, user_id: str) -> str | None:
@@ -87,6 +27,16 @@ def user_id_message(where: str, user_id: str) -> str | None:
     if problem is None:
         return None
     return f"{where} {hints.quote(user_id)} {problem}; fix it"
+
+
+def text_problem(where: str, field: Field, value: str) -> str | None:
+    """Why ``value`` cannot be the text field ``field`` (its byte limit, UTF-8), or None."""
+    if field.kind != "text":
+        return None  # enums, integers: the schema's rules
+    if field.max_bytes == limits.VALUE_MAX_BYTES:
+        return hints.value_problem(where, value)
+    problem = field.problem(value)
+    return f"{where} {problem}; shorten it" if problem else None
 
 
 def check_file(file: str, root: YMap) -> list[Problem]:
@@ -143,11 +93,18 @@ def _principals(file: str, section: str, entries: YMap) -> Iterator[Problem]:
         for name in PROFILE_FIELDS:
             value = body.get(name)
             if isinstance(value, str):
-                message = hints.value_problem(f"{where} {name}", value)
+                message = text_problem(f"{where} {name}", BY_NAME[name], value)
                 if message:
                     yield Problem(location(file, body.meta[name].value_mark), message)
+        custom = body.get(CUSTOM_SECTION)
+        if isinstance(custom, YMap):
+            for key, value in custom.items():
+                if isinstance(value, str) and isinstance(key, str):
+                    message = hints.value_problem(f"{where} {CUSTOM_SECTION}.{key}", value)
+                    if message:
+                        yield Problem(location(file, custom.meta[key].value_mark), message)
         if body.get("state") == "absent":
-            managed = [name for name in body if name in PROFILE_FIELDS]
+            managed = [name for name in body if name in PROFILE_FIELDS or name == CUSTOM_SECTION]
             if managed:
                 yield Problem(
                     location(file, body.meta[managed[0]].key_mark),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import codecs
 import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import yaml
@@ -47,6 +47,8 @@ _VALUE = "tag:yaml.org,2002:value"
 _MAP_TAGS = (None, "!", "tag:yaml.org,2002:map")
 _SEQ_TAGS = (None, "!", "tag:yaml.org,2002:seq")
 _RESOLVER = Resolver()
+#: The resolver's typing (PyYAML's stubs leave it untyped).
+_resolve: Callable[[type, str, tuple[bool, bool]], str] = _RESOLVER.resolve
 _CONSTRUCTOR = SafeConstructor()
 #: Characters YAML 1.1 allows in a stream (PyYAML's Reader rejects all others).
 #: First characters of plain scalars the resolver may read as something other than text.
@@ -73,7 +75,7 @@ class Entry(NamedTuple):
     text: str | None
 
 
-class YMap(dict):
+class YMap(dict[str, Any]):
     """A YAML mapping (keys are the text written) that remembers where each entry is.
 
     ``mark`` is where the mapping starts, ``meta`` maps each key to its :class:`Entry` and
@@ -86,7 +88,7 @@ class YMap(dict):
     size: int
 
 
-class YList(list):
+class YList(list[Any]):
     """A YAML sequence that remembers where each item is (``meta`` holds one Entry per item)."""
 
     __slots__ = ("mark", "meta", "size")
@@ -149,7 +151,7 @@ class _Frame:
     __slots__ = ("anchor", "container", "expect_key", "is_map", "key", "key_mark", "merge_mark", "merges")
 
     def __init__(self, container: YMap | YList, anchor: str | None) -> None:
-        self.container = container
+        self.container: Any = container  # a YMap or a YList; Any: the hot loop checks is_map instead
         self.anchor = anchor
         self.is_map = isinstance(container, YMap)
         self.expect_key = True
@@ -200,7 +202,7 @@ class _Builder:
         stack = self.stack
         scalar_event = yaml.ScalarEvent
         resolvable = _RESOLVABLE
-        handlers = {
+        handlers: dict[type, Callable[[Any], None]] = {
             yaml.MappingStartEvent: self._start,
             yaml.SequenceStartEvent: self._start,
             yaml.MappingEndEvent: self._end,
@@ -291,7 +293,7 @@ class _Builder:
         tag = event.tag
         if tag is None:
             tag = (
-                _RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False)) if event.implicit[0] else _STR
+                _resolve(yaml.ScalarNode, event.value, (True, False)) if event.implicit[0] else _STR
             )
             if tag in (_MERGE, _VALUE):  # plain = or << as a value: the user wrote no tag
                 raise _Unsupported(
@@ -416,7 +418,7 @@ class _Builder:
 
     def _merge(self, frame: _Frame) -> YMap:
         explicit = frame.container
-        merged = _new(YMap, explicit.mark)
+        merged: YMap = _new(YMap, explicit.mark)
         merged.size = explicit.size
         for value, mark in frame.merges:
             if isinstance(value, YMap):

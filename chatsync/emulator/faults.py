@@ -24,7 +24,7 @@ class FaultKind(str, Enum):
     DROP = "drop"  # the connection closes with no answer
 
 
-# Transient codes each API family really uses (tencent-chat-api.md §2, §4-§6).
+# Transient codes each API family really uses (docs/tencent-api.md §2, §4-§6).
 TRANSIENT_CODES: dict[str, tuple[int, ...]] = {
     "robot": (10002, 60008),
     "account": (70169, 70500, 60008),

@@ -71,7 +71,8 @@ class Outcome:
 
     def json(self) -> dict[str, Any]:
         """The body as JSON (for tests)."""
-        return json.loads(self.body)
+        data: dict[str, Any] = json.loads(self.body)
+        return data
 
 
 class _Refusal(Exception):

@@ -15,8 +15,13 @@ from typing import Any
 
 from chatsync.emulator import profile_rules, stance
 from chatsync.emulator.store import Store
+from chatsync.fields import STANDARD
 from chatsync.tencent import errors, limits
-from chatsync.tencent.profile_tags import IMAGE, NICK, SIGNATURE, UINT32_TAGS
+from chatsync.tencent.profile_tags import UINT32_TAGS
+
+#: Tag -> the key of create_robot / of the import APIs that carries it (the field table).
+ROBOT_KEYS = {f.tag: f.robot_key for f in STANDARD if f.robot_key}
+IMPORT_KEYS = {f.tag: f.import_key for f in STANDARD if f.import_key}
 
 
 class ApiError(Exception):
@@ -135,11 +140,7 @@ def create_robot(app: App, body: Any) -> Answer:
     if not limits.is_bot_id(bot):
         raise ApiError(10004, f"a bot UserID must start with {limits.BOT_PREFIX}")
     too_long = stance.CREATE_ROBOT_VALUE_TOO_LONG_CODE
-    profile = {
-        NICK: _optional_text(body, "Nick", 10004, too_long),
-        IMAGE: _optional_text(body, "FaceUrl", 10004, too_long),
-        SIGNATURE: _optional_text(body, "SelfSignature", 10004, too_long),
-    }
+    profile = {tag: _optional_text(body, key, 10004, too_long) for tag, key in ROBOT_KEYS.items()}
     store = app.store
     if store.bots.get(bot):
         if stance.CREATE_ROBOT_REPEAT_UPDATES_PROFILE:
@@ -208,22 +209,26 @@ def _create_account(store: Store, user_id: str, values: dict[str, str | None]) -
     store.deleted.discard(user_id)
 
 
+def _import_values(item: dict[str, Any]) -> dict[str, str | None]:
+    """The profile an import item carries (Nick, FaceUrl: the field table's import keys)."""
+    return {tag: _optional_text(item, key, 70402, 40601) for tag, key in IMPORT_KEYS.items()}
+
+
 def account_import(app: App, body: Any) -> Answer:
     """Import one account (``UserID``, or the older ``Identifier``) with Nick and FaceUrl."""
     body = _object(body, 70402)
     user_id = _user_id(_account_field(body), 70402)
-    nick = _optional_text(body, "Nick", 70402, 40601)
-    face = _optional_text(body, "FaceUrl", 70402, 40601)
+    values = _import_values(body)
     code = _import_problem(app, user_id)
     if code:
         raise ApiError(code)
     store = app.store
     if user_id in store.accounts:
         if stance.ACCOUNT_IMPORT_REPEAT_UPDATES_PROFILE:
-            _set_profile(store.accounts[user_id], {NICK: nick, IMAGE: face})
+            _set_profile(store.accounts[user_id], values)
             return Answer(changed=True)
         return Answer()
-    _create_account(store, user_id, {NICK: nick, IMAGE: face})
+    _create_account(store, user_id, values)
     return Answer(changed=True)
 
 
@@ -254,8 +259,7 @@ def multiaccount_import(app: App, body: Any) -> Answer:
         values = None
         if not code and item is not None:
             try:  # the same field rules as account_import, failing this item only
-                values = {NICK: _optional_text(item, "Nick", 70402, 40601),
-                          IMAGE: _optional_text(item, "FaceUrl", 70402, 40601)}
+                values = _import_values(item)
             except ApiError as error:
                 code = error.code
         if code:

@@ -1,6 +1,6 @@
 """Which profile tags the emulated app knows, and which values each accepts.
 
-The standard tags of tencent-chat-api.md §6.3 (with their types, enums and byte limits) plus the
+The standard tags of docs/tencent-api.md §6.3 (with their types, enums and byte limits) plus the
 custom fields configured with ``--custom-field KEY`` (§6.4: strings of at most 500 bytes). One
 function answers "is this value acceptable for this tag, and if not, which code": ``portrait_set``
 answers with it, and the state file loader refuses a profile it would have refused.
@@ -13,7 +13,7 @@ from collections.abc import Collection
 from chatsync.tencent import limits
 from chatsync.tencent.profile_tags import STRING_TAGS, UINT32_MAX, UINT32_TAGS, custom_key, is_standard
 
-#: Codes (tencent-chat-api.md §6.2).
+#: Codes (docs/tencent-api.md §6.2).
 UNKNOWN_TAG = 40009  # the tag does not exist, or the custom field is not configured
 TOO_LONG = 40601  # a value over 500 bytes
 BAD_VALUE = 40605  # not one of a standard field's values (enum, range, a shorter byte limit)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import io
 import logging
 import socket
 import socketserver
@@ -50,7 +51,7 @@ class _Request:
         self.method, self.target, self.body, self.keep_alive = method, target, body, keep_alive
 
 
-def read_request(rfile: BinaryIO, wfile: BinaryIO) -> _Request | None:
+def read_request(rfile: BinaryIO | io.BufferedIOBase, wfile: BinaryIO | io.BufferedIOBase) -> _Request | None:
     """Read one request from the stream; None when the client closed the connection."""
     line = rfile.readline(MAX_LINE_BYTES + 1)
     while line in (b"\r\n", b"\n"):  # tolerate blank lines between requests (RFC 9112 §2.2)
@@ -102,7 +103,7 @@ def _size(text: str, base: int, problem: str) -> int:
     return size
 
 
-def _read_chunked(rfile: BinaryIO) -> bytes | None:
+def _read_chunked(rfile: BinaryIO | io.BufferedIOBase) -> bytes | None:
     """A chunked body; None when the client hung up mid-body."""
     parts: list[bytes] = []
     total = 0
@@ -236,8 +237,9 @@ class EmulatorHTTPServer(socketserver.ThreadingTCPServer):
     @property
     def url(self) -> str:
         """``http://HOST:PORT`` of the bound socket (the real port when 0 was asked)."""
-        host, port = self.server_address[:2]
-        if ":" in str(host):
+        address, port = self.server_address[:2]
+        host = address.decode() if isinstance(address, bytes) else str(address)
+        if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}"
 

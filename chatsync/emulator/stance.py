@@ -1,6 +1,6 @@
 """Where Tencent's docs are silent: the emulator's decisions, kept in one place.
 
-The emulator takes the strictest plausible reading (tencent-chat-api.md §8) so that a client that
+The emulator takes the strictest plausible reading (docs/tencent-api.md §8) so that a client that
 works here works against the real service under either reading. Handlers read these constants;
 the README's emulator section lists the same decisions.
 """

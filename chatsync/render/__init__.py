@@ -1,4 +1,4 @@
-"""Plan renderers: each turns a :class:`~chatsync.plan.Plan` into the text of one output format.
+"""Plan renderers: each turns a :class:`~chatsync.plans.Plan` into the text of one output format.
 
 Every renderer is a module of its own with one function, ``render(plan, color=False) -> str``;
 :data:`RENDERERS` maps a ``--format`` name to it.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatsync.plan import Plan
+from chatsync.plans import Plan
 from chatsync.render import json_plan, markdown, text
 
 Renderer = Callable[..., str]

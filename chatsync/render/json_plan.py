@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatsync.plan import Plan
+from chatsync.plans import Plan
 from chatsync.safe_text import json_text
 
 

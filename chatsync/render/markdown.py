@@ -1,4 +1,4 @@
-"""The Markdown plan, for a pull-request comment (design.md §3).
+"""The Markdown plan, for a pull-request comment (docs/contract.md §3).
 
 The first line is the marker ``<!-- chatsync-plan -->`` (CI finds its own comment by it and edits
 it in place), then the summary line, then a table of changes, folded in ``<details>`` when long.
@@ -10,7 +10,7 @@ left out, with a note saying how many.
 
 from __future__ import annotations
 
-from chatsync.plan import Change, Plan
+from chatsync.plans import Change, Plan
 from chatsync.redact import redact_url
 from chatsync.render.style import NO_CHANGES, SYMBOLS, estimate_sentence, field_lines
 from chatsync.safe_text import markdown

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chatsync.plan import Change, Plan
+from chatsync.fields import Value
+from chatsync.plans import Change, Plan
 from chatsync.redact import redact_url
 from chatsync.safe_text import quoted as safe_quoted
 from chatsync.safe_text import visible
@@ -28,13 +29,19 @@ def header(change: Change) -> str:
     return f"{change.kind} {quoted(change.user_id)}"
 
 
+def value(shown: Value) -> str:
+    """A field value as plans show it: text quoted and escaped (:func:`quoted`), an integer bare."""
+    return str(shown) if isinstance(shown, int) else quoted(shown)
+
+
 def field_lines(change: Change) -> list[tuple[str, str]]:
-    """(field, shown value) pairs: ``"new"`` for a create, ``"old" -> "new"`` for an update."""
+    """(field, shown value) pairs: ``"new"`` for a create, ``"old" -> "new"`` for an update; an
+    integer field shows bare numbers (``3 -> 4``), a custom key shows as ``custom.Key``."""
     after = change.after or {}
     if change.action == "update":
         before = change.before or {}
-        return [(name, f"{quoted(before.get(name, ''))} -> {quoted(value)}") for name, value in after.items()]
-    return [(name, quoted(value)) for name, value in after.items()]
+        return [(name, f"{value(before.get(name, ''))} -> {value(new)}") for name, new in after.items()]
+    return [(name, value(new)) for name, new in after.items()]
 
 
 def estimate_sentence(plan: Plan) -> str:

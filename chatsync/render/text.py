@@ -1,11 +1,11 @@
 """The text plan (the default): Terraform-like ``+ ~ -`` lines, ``old -> new`` per field, and the
-summary line ``Plan: X to create, Y to update, Z to delete.`` (design.md §3)."""
+summary line ``Plan: X to create, Y to update, Z to delete.`` (docs/contract.md §3)."""
 
 from __future__ import annotations
 
 import click
 
-from chatsync.plan import Plan
+from chatsync.plans import Plan
 from chatsync.render.style import (
     COLORS,
     NO_CHANGES,

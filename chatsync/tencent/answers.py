@@ -1,6 +1,6 @@
 """The strict reading of every answer, in one place: each field checked for type and shape before use.
 
-Every answer from the network is untrusted input. The envelope (tencent-chat-api.md §1.3) must carry
+Every answer from the network is untrusted input. The envelope (docs/tencent-api.md §1.3) must carry
 an int ``ErrorCode`` (a JSON ``true``/``false`` is not one), a string ``ErrorInfo`` and ``ActionStatus``
 ``OK``/``FAIL`` when present. Each API's own fields are read here (§4-§6): ids are strings, bot ids
 start with ``@RBT#``, ``AccountStatus`` is one of the documented values, and per-item results name
@@ -60,6 +60,14 @@ def integer(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise AnswerError(field, f"is {type_name(value)}, not an integer")
     return value
+
+
+def uint32(value: Any, field: str) -> int:
+    """``value`` when it is a JSON integer from 0 to 4294967295."""
+    number = integer(value, field)
+    if not 0 <= number <= 2**32 - 1:
+        raise AnswerError(field, f"is {number}, not an unsigned 32-bit integer")
+    return number
 
 
 def text(value: Any, field: str) -> str:
@@ -146,12 +154,14 @@ def result_items(answer: Mapping[str, Any], asked: Collection[str], *, statuses:
     return found
 
 
-def profiles(answer: Mapping[str, Any], asked: Collection[str], tags: Mapping[str, str]) -> dict[str, Item]:
+def profiles(answer: Mapping[str, Any], asked: Collection[str],
+             tags: Mapping[str, tuple[str, bool, str | int]]) -> dict[str, Item]:
     """``UserProfileItem[]`` and ``Fail_Account`` of portrait_get (§6.1).
 
-    ``tags`` maps each asked tag to its field name; the values of those tags must be strings (a tag
-    the answer carries but was not asked for is ignored). A tag never set reads as ``""``. An id in
-    ``Fail_Account`` without a failed item of its own gets code None.
+    ``tags`` maps each asked tag to (its field name, whether its values are integers, what it reads
+    as when never set); each value must have its tag's type: a string, or an unsigned 32-bit integer
+    (a tag the answer carries but was not asked for is ignored). A tag the answer leaves out reads as
+    never set. An id in ``Fail_Account`` without a failed item of its own gets code None.
     """
     found: dict[str, Item] = {}
     for n, item in enumerate(listed(answer.get("UserProfileItem"), "UserProfileItem")):
@@ -159,12 +169,15 @@ def profiles(answer: Mapping[str, Any], asked: Collection[str], tags: Mapping[st
         item = obj(item, where)
         user_id = _asked_id(item.get("To_Account"), f"{where}.To_Account", asked, found)
         code = integer(item.get("ResultCode", 0), f"{where}.ResultCode")
-        profile = dict.fromkeys(tags.values(), "")
+        profile: dict[str, Any] = {name: unset for name, _, unset in tags.values()}
         for m, entry in enumerate(listed(item.get("ProfileItem"), f"{where}.ProfileItem")):
             entry = obj(entry, f"{where}.ProfileItem[{m}]")
             tag = text(entry.get("Tag"), f"{where}.ProfileItem[{m}].Tag")
             if tag in tags:
-                profile[tags[tag]] = text(entry.get("Value"), f"{where}.ProfileItem[{m}].Value")
+                name, is_integer, _ = tags[tag]
+                value_field = f"{where}.ProfileItem[{m}].Value"
+                profile[name] = (uint32(entry.get("Value"), value_field) if is_integer
+                                 else text(entry.get("Value"), value_field))
         said = info(item.get("ResultInfo"), f"{where}.ResultInfo")
         found[user_id] = (code, said, profile if code == 0 else {})
     failed: dict[str, Item] = {}

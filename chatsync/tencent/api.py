@@ -1,7 +1,8 @@
 """The operations chatsync needs, in its own terms, on top of :class:`~chatsync.tencent.client.Client`.
 
-Profiles are read and written by config field name (``nick``, ``face_url``, ``self_signature``;
-:data:`chatsync.model.PROFILE_FIELDS`). Batch operations take any number of ids, send them in
+Profiles are read and written by config field name and value (``nick``, ``gender: male``,
+``custom.Dept``; the field table, :mod:`chatsync.fields`): this module maps them to tags and wire
+values and back. Batch operations take any number of ids, send them in
 chunks of 100 concurrently, and read the answer item by item (``ResultItem[].ResultCode``,
 ``FailAccounts``, ``Fail_Account``; strictly, :mod:`chatsync.tencent.answers`): each id gets its
 own :class:`ItemResult`, and only the items that failed with a transient code are sent again (an
@@ -12,20 +13,25 @@ wrong key, say), which is raised.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatsync.model import PROFILE_FIELDS
+from chatsync.fields import STANDARD, Value, field_of
 from chatsync.tencent import answers, errors
 from chatsync.tencent.client import CallFailed, Client, ProtocolError, Reply, Stopped
 from chatsync.tencent.limits import BATCH_MAX
 
-#: Config field -> the key the import and create APIs use for it (§4.1, §5.2).
-IMPORT_KEYS: dict[str, str] = {"nick": "Nick", "face_url": "FaceUrl"}
-ROBOT_KEYS: dict[str, str] = {**IMPORT_KEYS, "self_signature": "SelfSignature"}
-_FIELD_OF_TAG = {tag: name for name, tag in PROFILE_FIELDS.items()}
+#: Config field -> the key the import and create APIs use for it (docs/tencent-api.md §4.1, §5.2).
+IMPORT_KEYS: dict[str, str] = {f.name: f.import_key for f in STANDARD if f.import_key}
+ROBOT_KEYS: dict[str, str] = {f.name: f.robot_key for f in STANDARD if f.robot_key}
+#: Every standard field, the default of :meth:`ChatApi.portrait_get`.
+ALL_STANDARD = tuple(f.name for f in STANDARD)
+#: Said of a 40009 that concerns custom fields: which keys, and what to do.
+MISSING_CUSTOM = ("custom field {keys} may not be configured for the app (error 40009): add {them} in "
+                  "the Chat console (Configuration > Custom user fields), then run again")
 
 #: Rounds of re-sending only the failed items of a batch, after the first.
 ITEM_RETRY_ROUNDS = 4
@@ -85,20 +91,31 @@ class ChatApi:
         except answers.AnswerError as exc:
             raise ProtocolError.from_answer("get_all_robots", exc, reply.attempts) from None
 
-    def create_robot(self, user_id: str, profile: Mapping[str, str]) -> Reply:
-        """Create the bot ``user_id`` with its profile fields (a repeat is OK and changes nothing)."""
+    def create_robot(self, user_id: str, profile: Mapping[str, Value]) -> Reply:
+        """Create the bot ``user_id`` with the profile fields ``create_robot`` carries (nick,
+        face_url, self_signature; any other field is a ValueError): a repeat is OK and changes nothing."""
         body: dict[str, Any] = {"UserID": user_id}
-        body.update({ROBOT_KEYS[name]: value for name, value in profile.items()})
+        for name, value in profile.items():
+            if name not in ROBOT_KEYS:
+                raise ValueError(f"create_robot cannot carry {name}; set it with portrait_set")
+            body[ROBOT_KEYS[name]] = value
         return self.client.call("create_robot", body)
 
     def delete_robot(self, user_id: str) -> Reply:
         """Invalidate the bot ``user_id``."""
         return self.client.call("delete_robot", {"Robot_Account": user_id})
 
-    def portrait_set(self, user_id: str, profile: Mapping[str, str]) -> Reply:
-        """Set the given profile fields of ``user_id`` in one call."""
-        items = [{"Tag": PROFILE_FIELDS[name], "Value": value} for name, value in profile.items()]
-        return self.client.call("portrait_set", {"From_Account": user_id, "ProfileItem": items})
+    def portrait_set(self, user_id: str, profile: Mapping[str, Value]) -> Reply:
+        """Set the given profile fields of ``user_id`` in one call (enum names go as Tencent's values).
+
+        A 40009 when custom fields were sent says which keys, and to add them in the console."""
+        fields = [field_of(name) for name in profile]
+        items = [{"Tag": f.tag, "Value": f.to_wire(profile[f.name])} for f in fields]
+        try:
+            return self.client.call("portrait_set", {"From_Account": user_id, "ProfileItem": items})
+        except CallFailed as failure:
+            _explain_custom(failure, [f.custom_key for f in fields if f.custom_key])
+            raise
 
     # -- batches ---------------------------------------------------------------------------
 
@@ -112,21 +129,34 @@ class ChatApi:
             "account_check", user_ids, lambda ids: {"CheckItem": [{"UserID": i} for i in ids]}, read
         )
 
-    def portrait_get(self, user_ids: Iterable[str], fields: Iterable[str] = tuple(PROFILE_FIELDS)) -> dict[
+    def portrait_get(self, user_ids: Iterable[str], fields: Iterable[str] = ALL_STANDARD) -> dict[
             str, ItemResult]:
-        """The given profile fields of each id, as ``data`` (a tag never set reads as ``""``)."""
-        tags = [PROFILE_FIELDS[name] for name in fields]
-
-        asked_tags = {tag: _FIELD_OF_TAG[tag] for tag in tags}
+        """The given profile fields of each id, as ``data`` in the config's form (a tag never set
+        reads as ``""``, or ``0`` for an integer field; an enum value as its YAML name)."""
+        asked = [field_of(name) for name in fields]
+        tags = [f.tag for f in asked]
+        by_tag = {f.tag: f for f in asked}
+        custom = [f.custom_key for f in asked if f.custom_key]
 
         def read(answer: dict[str, Any], ids: Sequence[str]) -> _Said:
-            return answers.profiles(answer, frozenset(ids), asked_tags)
+            said = answers.profiles(answer, frozenset(ids), {tag: (f.name, f.kind == "uint32", f.unset)
+                                                              for tag, f in by_tag.items()})
+            for _, _, data in said.values():
+                for f in asked:
+                    if f.name in data:
+                        data[f.name] = f.from_wire(data[f.name])
+            return said
 
-        return self._per_item(
+        results = self._per_item(
             "portrait_get", user_ids, lambda ids: {"To_Account": list(ids), "TagList": tags}, read
         )
+        if custom:
+            for user_id, result in results.items():
+                if result.code == _UNKNOWN_TAG:
+                    results[user_id] = dataclasses.replace(result, info=_custom_text(custom))
+        return results
 
-    def multiaccount_import(self, accounts: Mapping[str, Mapping[str, str]]) -> dict[str, ItemResult]:
+    def multiaccount_import(self, accounts: Mapping[str, Mapping[str, Value]]) -> dict[str, ItemResult]:
         """Import each id with the profile fields the import carries (nick, face_url; others ignored).
 
         The answer names failed ids in ``FailAccounts`` with no code of their own (§5.2). The reason
@@ -197,7 +227,7 @@ class ChatApi:
         try:
             return self._rounds(endpoint, user_ids, body_for, read, rounds, results)
         except (Stopped, CallFailed) as stop:
-            stop.partial = dict(results)  # type: ignore[union-attr]  # what was answered before it
+            stop.partial = dict(results)  # what was answered before it
             raise
 
     def _rounds(
@@ -231,6 +261,7 @@ class ChatApi:
                 with lock:
                     for user_id in ids:
                         attempts[user_id] += outcome.attempts
+                        data: dict[str, Any]
                         if isinstance(outcome, CallFailed):
                             code, info, data = outcome.code, outcome.info, {}
                         else:
@@ -254,3 +285,18 @@ def _send(client: Client, endpoint: str, body: dict[str, Any]) -> Reply | CallFa
         if failure.stops_run:
             raise
         return failure
+
+
+_UNKNOWN_TAG = 40009
+
+
+def _custom_text(keys: Sequence[str]) -> str:
+    listed = ", ".join(keys)
+    return MISSING_CUSTOM.format(keys=listed, them="it" if len(keys) == 1 else "them")
+
+
+def _explain_custom(failure: CallFailed, keys: Sequence[str]) -> None:
+    """Make a 40009 about custom fields say which keys (its info names them, its hint what to do)."""
+    if failure.code == _UNKNOWN_TAG and keys:
+        failure.info = _custom_text(keys)
+        failure.args = (failure._text(),)

@@ -65,7 +65,7 @@ def deadline(seconds: float) -> Iterator[None]:
 
 def _left(timeout: float | None, expired: type[Exception]) -> float | None:
     """``timeout`` shortened to the time left before this thread's deadline (raise when none is left)."""
-    until = getattr(_local, "deadline", None)
+    until: float | None = getattr(_local, "deadline", None)
     if until is None:
         return timeout
     left = until - time.monotonic()

@@ -1,6 +1,6 @@
 """The one client of the Chat REST API: signed, paced, bounded, retried and redacted calls.
 
-:meth:`Client.call` sends one API request the way tencent-chat-api.md §1.1 says (POST, a JSON
+:meth:`Client.call` sends one API request the way docs/tencent-api.md §1.1 says (POST, a JSON
 object body, ``sdkappid``/``identifier``/``usersig``/``random``/``contenttype`` in the query),
 waits for the endpoint's pacing slot first, and reacts to the answer by the class of its code
 (:mod:`chatsync.tencent.errors`): transient codes, HTTP 5xx, timeouts and dropped connections are
@@ -434,9 +434,9 @@ class Client:
         info = self._scrub(result.info)
         if result.code is None:
             wrong_server = result.status is not None and result.status < 500
-            hint = endpoint_hint if wrong_server else _NO_ANSWER_HINT
-            return CallFailed(endpoint, None, info, attempts, stops_run=wrong_server, hint=hint)
-        hint = None
+            return CallFailed(endpoint, None, info, attempts, stops_run=wrong_server,
+                              hint=endpoint_hint if wrong_server else _NO_ANSWER_HINT)
+        hint: str | None = None
         if result.kind is errors.Kind.REFRESH_SIG:  # refused again with a brand-new sig
             hint = ("a newly made UserSig was refused too: check this machine's clock (a UserSig "
                     "carries its issue time) and that app.admin is not being kicked")

@@ -2,7 +2,7 @@
 
 One table serves both sides: the emulator answers with ``info`` as ``ErrorInfo``; the client uses
 ``kind`` to decide whether to retry and shows ``hint`` to say what to do. Unknown codes are
-permanent. Source: tencent-chat-api.md §2, §4-§6.
+permanent. Source: docs/tencent-api.md §2, §4-§6.
 """
 
 from __future__ import annotations
@@ -131,7 +131,9 @@ _TABLE = (
     ErrorCode(40006, T, "Err_Profile_PortraitGet_Read_Custom_Data_Fail", "retry later"),
     ErrorCode(40007, P, "no read permission on the field", "check the field's permissions in the console"),
     ErrorCode(40008, P, "no write permission on the field", "check the field's permissions in the console"),
-    ErrorCode(40009, P, "tag does not exist", "the profile field is unknown or not configured"),
+    ErrorCode(40009, P, "tag does not exist",
+              "a custom profile field is not configured for the app: add its key in the Chat console "
+              "(Configuration > Custom user fields; there is no API for it), or remove it from custom:"),
     ErrorCode(40601, P, "value is longer than 500 bytes", "profile values may have at most 500 bytes"),
     ErrorCode(40605, P, "invalid value for a standard field", "use one of the field's allowed values"),
     ErrorCode(40610, P, "wrong value type for the field", "check the field's value type"),

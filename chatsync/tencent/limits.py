@@ -1,7 +1,7 @@
 """Documented limits of UserIDs, profile values, bots and batches, and the checks that apply them.
 
 One place for the rules that both the config validator (before any call) and the emulator (when
-answering) enforce, so the two can never disagree. Sources: tencent-chat-api.md §4, §5.7, §6.
+answering) enforce, so the two can never disagree. Sources: docs/tencent-api.md §4, §5.7, §6.
 """
 
 from __future__ import annotations

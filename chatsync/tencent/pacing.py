@@ -1,4 +1,4 @@
-"""Pacing: each endpoint's calls start no faster than its rate limit (tencent-chat-api.md §7).
+"""Pacing: each endpoint's calls start no faster than its rate limit (docs/tencent-api.md §7).
 
 A :class:`Pacer` hands out evenly spaced start times (a leaky bucket with no burst): call *n*
 starts no earlier than ``first + n / (rate * headroom)``. Even spacing, rather than bursts of

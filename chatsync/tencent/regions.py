@@ -1,4 +1,4 @@
-"""Data-centre regions of Tencent Cloud Chat and their REST API domains (tencent-chat-api.md §1.2)."""
+"""Data-centre regions of Tencent Cloud Chat and their REST API domains (docs/tencent-api.md §1.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""When to try a call again, and how long to wait first (design.md §4).
+"""When to try a call again, and how long to wait first (docs/contract.md §4).
 
 Transient failures (a transient code, HTTP 5xx, a timeout, a dropped connection) are retried with
 "full jitter" exponential backoff: attempt *n* waits a random time in ``[0, min(cap, base * 2**n)]``

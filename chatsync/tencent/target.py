@@ -1,5 +1,5 @@
 """Where the API lives: the base URL(s) for an app, from ``CHATSYNC_ENDPOINT``, ``app.endpoint`` or
-``app.region`` (in that order of precedence; tencent-chat-api.md §1.2, design.md §1).
+``app.region`` (in that order of precedence; docs/tencent-api.md §1.2, docs/configuration.md).
 
 A region gives its primary domain and, as a fallback when the primary cannot be reached (DNS
 trouble), its backup domain. An explicit endpoint is used alone. ``http://`` is accepted only for
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chatsync.config.semantic import endpoint_problem
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
+from chatsync.net import endpoint_problem
 from chatsync.tencent.regions import REGIONS
 
 ENDPOINT_ENV = "CHATSYNC_ENDPOINT"

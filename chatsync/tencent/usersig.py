@@ -1,7 +1,7 @@
 """UserSig (TLS sig v2): made with Tencent's ``tls-sig-api-v2`` package, verified here.
 
 Tencent publishes no Python verifier, so :func:`verify` follows the official Go/PHP verifiers
-(tencent-chat-api.md §3.2): inflate and parse the document, check sdkappid, identifier, expiry,
+(docs/tencent-api.md §3.2): inflate and parse the document, check sdkappid, identifier, expiry,
 then recompute the HMAC over the document's own fields. Serialisation details (key order, zlib
 level, ``%2A`` in the query string) therefore never matter.
 """
@@ -36,7 +36,7 @@ def make(sdkappid: int, secret_key: str, identifier: str, expire: int = DEFAULT_
     api = TLSSigAPIv2.TLSSigAPIv2(sdkappid, secret_key)
     # PyPI 1.1 names it gen_sig; the unreleased GitHub HEAD renamed it genUserSig.
     generate = getattr(api, "gen_sig", None) or api.genUserSig
-    return generate(identifier, expire)
+    return str(generate(identifier, expire))
 
 
 def content_to_sign(

@@ -28,7 +28,7 @@ from click.testing import CliRunner, Result
 from chatsync.cli import main
 from chatsync.emulator import Emulator
 from chatsync.emulator.server import RunningEmulator
-from chatsync.model import PROFILE_FIELDS
+from chatsync.fields import STANDARD
 from chatsync.tencent import usersig
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
@@ -256,14 +256,15 @@ def write_config(directory: Path, *args: Any, name: str = "chatsync.yaml", **kwa
     return str(path)
 
 
-def profile(nick: str = "", face_url: str = "", self_signature: str = "") -> dict[str, str]:
-    """All three fields as the read-back shows them ("" for unset)."""
-    return {"nick": nick, "face_url": face_url, "self_signature": self_signature}
+def profile(nick: str = "", face_url: str = "", self_signature: str = "") -> dict[str, Any]:
+    """Every standard field as the read-back shows them: these three, the rest never set."""
+    return all_fields({"nick": nick, "face_url": face_url, "self_signature": self_signature})
 
 
-def all_fields(values: Mapping[str, str]) -> dict[str, str]:
-    """``values`` completed with "" for the fields not given (as the read-back shows them)."""
-    return {name: values.get(name, "") for name in PROFILE_FIELDS}
+def all_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` completed with the never-set value ("" or 0) of the fields not given (as the
+    read-back shows them)."""
+    return {f.name: values.get(f.name, f.unset) for f in STANDARD}
 
 
 def summary(result: Result) -> str:

@@ -1,6 +1,6 @@
 """Faults: with a fifth of all calls failing the ways the real service fails (transient codes, HTTP
 502, dropped connections, and faults *after* the change was applied), one apply still converges
-exactly, and a fault-free plan afterwards is empty (design.md §4-§5)."""
+exactly, and a fault-free plan afterwards is empty (docs/contract.md §4-§5)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from chatsync.applier import Applier
 from chatsync.config import load
 from chatsync.emulator.faults import TRANSIENT_CODES, Fault, FaultInjector, FaultKind
 from chatsync.emulator.transport import EmulatorTransport
+from chatsync.fields import STANDARD
 from chatsync.planner import plan as make_plan
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.target import Target
-from tests.apply.conftest import FAST, UNPACED, all_fields, write_config
+from tests.apply.conftest import FAST, UNPACED, all_fields, profile, write_config
 from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
 
 ENDPOINT = "http://127.0.0.1:9"
@@ -77,26 +78,21 @@ def assert_converged(emulator) -> None:
         active = sorted(store.active_bots())
         accounts = {user_id: dict(profile) for user_id, profile in store.accounts.items()}
     assert active == ["@RBT#b0", "@RBT#b1", "@RBT#n0", "@RBT#n1"]
-    tags = {"nick": "Tag_Profile_IM_Nick", "face_url": "Tag_Profile_IM_Image",
-            "self_signature": "Tag_Profile_IM_SelfSignature"}
-
     def fields(user_id):
-        return {name: accounts[user_id].get(tag, "") for name, tag in tags.items()}
+        return {f.name: accounts[user_id].get(f.tag, f.unset) for f in STANDARD}
 
-    assert fields("@RBT#b0") == {"nick": "Bot zero", "face_url": "b0.png", "self_signature": "new"}
-    assert fields("@RBT#n0") == {"nick": "New 0", "face_url": "n0.png", "self_signature": "s"}
+    assert fields("@RBT#b0") == profile("Bot zero", "b0.png", "new")
+    assert fields("@RBT#n0") == profile("New 0", "n0.png", "s")
     assert fields("@RBT#n1") == all_fields({"nick": "New 1"})
     expected_ordinary = {ADMIN, *(f"old{i:03d}" for i in (*range(60), *range(90, 100))),
                          *(f"new{i:03d}" for i in range(150))}
     assert {a for a in accounts if not a.startswith("@RBT#")} == expected_ordinary
     for i in range(40):
-        assert fields(f"old{i:03d}") == {"nick": f"Renamed {i}", "face_url": f"o{i}.png",
-                                         "self_signature": f"sig {i}"}
+        assert fields(f"old{i:03d}") == profile(f"Renamed {i}", f"o{i}.png", f"sig {i}")
     for i in (*range(40, 60), *range(90, 100)):
         assert fields(f"old{i:03d}") == all_fields(SEED_ACCOUNTS[f"old{i:03d}"])
     for i in range(150):
-        assert fields(f"new{i:03d}") == {"nick": f"New {i}", "face_url": f"n{i}.png",
-                                         "self_signature": f"hi {i}"}
+        assert fields(f"new{i:03d}") == profile(f"New {i}", f"n{i}.png", f"hi {i}")
 
 
 @pytest.mark.parametrize("seed_value", [1, 2, 3, 4, 5, 6])

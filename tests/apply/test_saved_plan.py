@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.apply.conftest import assert_clean_error, summary, write_config
+from tests.apply.conftest import assert_clean_error, profile, summary, write_config
 
 SEED_ACCOUNTS = {"alice": {"nick": "Al"}, "bob": {"nick": "Bob"}, "mallory": {"nick": "M"}}
 CONFIG = dict(
@@ -59,7 +59,7 @@ def test_apply_plan_applies_exactly_the_saved_plan(app, saved, tmp_path):
     assert sorted(live.bots) == ["@RBT#new", "@RBT#old"]
     assert live.accounts == {"alice", "bob", "carol"}
     assert live.profile("alice")["nick"] == "Alice"
-    assert live.profile("carol") == {"nick": "Carol", "face_url": "", "self_signature": "hi"}
+    assert live.profile("carol") == profile("Carol", "", "hi")
 
 
 def test_apply_plan_needs_no_endpoint_variable(app, saved):

@@ -1,4 +1,4 @@
-"""No secret and no UserSig in any output or file (design.md §3-§4). Every test of this directory is
+"""No secret and no UserSig in any output or file (docs/contract.md §3-§4). Every test of this directory is
 checked by the ``secrets`` fixture; these add the outputs most likely to carry one: the per-call
 log of ``-v``, a failing run's errors, and the saved plan and report files."""
 

@@ -1,4 +1,4 @@
-"""``chatsync plan`` exit codes (design.md §2) and its failures: short, on stderr, no secret."""
+"""``chatsync plan`` exit codes (docs/contract.md §2) and its failures: short, on stderr, no secret."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from chatsync.plan import Plan
+from chatsync.plans import Plan
 from tests.cli_plan.conftest import App, write_config
 from tests.support import ADMIN
 

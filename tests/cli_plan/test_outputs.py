@@ -19,7 +19,7 @@ import pytest
 
 import chatsync.cli.plan as plan_command
 from chatsync.cli.common import progress as real_progress
-from chatsync.plan import Plan
+from chatsync.plans import Plan
 from chatsync.safe_text import markdown
 from tests.cli_plan.conftest import App, accounts_yaml, app_yaml, write_config
 from tests.support import SECRET

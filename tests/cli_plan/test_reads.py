@@ -1,4 +1,4 @@
-"""What ``chatsync plan`` sends, counted by the emulator (design.md §4): reads only, and no more
+"""What ``chatsync plan`` sends, counted by the emulator (docs/contract.md §4): reads only, and no more
 calls than the batch limits require."""
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def test_portrait_get_fails_only_the_id_that_is_not_imported(traced):
     _, api, _ = traced()
     api.multiaccount_import({"alice": {"nick": "Alice", "face_url": "https://x/a.png"}, "bob": {}})
     api.portrait_set("bob", {"self_signature": "hello"})
-    results = api.portrait_get(["alice", "stranger", "bob"])
+    results = api.portrait_get(["alice", "stranger", "bob"], ["nick", "face_url", "self_signature"])
     assert results["stranger"].code == 40003 and results["stranger"].data == {}
     assert dict(results["alice"].data) == {
         "nick": "Alice", "face_url": "https://x/a.png", "self_signature": ""}

@@ -19,6 +19,7 @@ from tests.client.conftest import LOCAL, Recorder, envelope, mock
 from tests.support import make_emulator, refused_port
 
 LOCAL_URL = LOCAL.url
+THREE = ("nick", "face_url", "self_signature")
 
 
 def converge(client, emulator, reader) -> None:
@@ -49,14 +50,14 @@ def converge(client, emulator, reader) -> None:
     assert sorted(truth.get_all_robots()) == sorted(bots)
     status = {uid: r.data["AccountStatus"] for uid, r in truth.account_check(accounts).items()}
     assert status == {uid: "Imported" if int(uid[4:]) < 150 else "NotImported" for uid in accounts}
-    profiles = truth.portrait_get([f"user{i:03d}" for i in range(150)])
+    profiles = truth.portrait_get([f"user{i:03d}" for i in range(150)], THREE)
     for i in range(150):
         expected = {"nick": f"Nick {i}", "face_url": f"https://x/{i}.png", "self_signature": ""}
         if i < 40:
             expected.update(nick=f"Renamed {i}", self_signature=f"about {i}")
         assert profiles[f"user{i:03d}"].ok
         assert dict(profiles[f"user{i:03d}"].data) == expected
-    bot_profiles = truth.portrait_get(sorted(bots))
+    bot_profiles = truth.portrait_get(sorted(bots), THREE)
     for bot, fields in bots.items():
         assert bot_profiles[bot].data["nick"] == fields["nick"]
         assert bot_profiles[bot].data["self_signature"] == fields["self_signature"]

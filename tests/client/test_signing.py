@@ -181,7 +181,7 @@ def test_an_expired_sig_is_replaced_and_the_call_succeeds(make_client, fake_time
 
 
 def test_a_second_refresh_sig_failure_in_one_call_is_final(make_client):
-    # tencent-chat-api.md §2: a refresh-sig code gets a new UserSig and ONE retry.
+    # docs/tencent-api.md §2: a refresh-sig code gets a new UserSig and ONE retry.
     seen = []
     client = make_client(transport=mock(lambda r: seen.append(r) or envelope(70052)),
                          retry=RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.001))

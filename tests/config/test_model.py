@@ -38,7 +38,11 @@ def test_principal_fields_are_read_only_and_checked() -> None:
     with pytest.raises(TypeError):
         principal.fields["nick"] = "C"  # type: ignore[index]
     with pytest.raises(ValueError, match="unknown profile field"):
-        Principal("account", "a", {"gender": "x"})
+        Principal("account", "a", {"gendre": "x"})
+    with pytest.raises(ValueError, match="unknown profile field"):
+        Principal("account", "a", {"custom.Bad1": "x"})
+    assert dict(Principal("account", "a", {"custom.Dept": "x", "level": 3, "nick": "n"}).fields) == {
+        "nick": "n", "level": 3, "custom.Dept": "x"}
     with pytest.raises(ValueError):
         Principal("robot", "a")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
@@ -50,6 +54,15 @@ def test_profile_fields_map_to_tencent_tags() -> None:
         "nick": "Tag_Profile_IM_Nick",
         "face_url": "Tag_Profile_IM_Image",
         "self_signature": "Tag_Profile_IM_SelfSignature",
+        "gender": "Tag_Profile_IM_Gender",
+        "birthday": "Tag_Profile_IM_BirthDay",
+        "location": "Tag_Profile_IM_Location",
+        "allow_type": "Tag_Profile_IM_AllowType",
+        "language": "Tag_Profile_IM_Language",
+        "msg_settings": "Tag_Profile_IM_MsgSettings",
+        "admin_forbid_type": "Tag_Profile_IM_AdminForbidType",
+        "level": "Tag_Profile_IM_Level",
+        "role": "Tag_Profile_IM_Role",
     }
 
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from chatsync import schema_build
 from chatsync.config.schema import (
     StrictValidator,
     compile_predicate,
@@ -29,6 +30,11 @@ def test_top_level_schema_is_the_packaged_file() -> None:
     assert top.read_bytes() == packaged.read_bytes() == schema_text().encode("utf-8")
 
 
+def test_committed_schema_is_the_one_the_field_table_builds() -> None:
+    # stale after a change to chatsync/fields.py (or regions, endpoints): run make schema
+    assert schema_text() == schema_build.text(), "the committed schema is stale: run make schema"
+
+
 def test_schema_is_valid_draft_2020_12() -> None:
     schema = load_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -39,7 +45,7 @@ def test_schema_is_in_step_with_the_code() -> None:
     defs = load_schema()["$defs"]
     assert defs["app"]["properties"]["region"]["enum"] == list(REGIONS)
     assert defs["app"]["properties"]["rate_limits"]["propertyNames"]["enum"] == list(ENDPOINTS)
-    assert set(defs["principal"]["properties"]) == {*PROFILE_FIELDS, "state"}
+    assert set(defs["principal"]["properties"]) == {*PROFILE_FIELDS, "custom", "state"}
     assert defs["value"]["maxLength"] == 500
     assert defs["user_id"]["maxLength"] == 32
 

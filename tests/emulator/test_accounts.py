@@ -1,4 +1,4 @@
-"""Account APIs (tencent-chat-api.md §5) and the emulator's stance where the docs are silent (§8)."""
+"""Account APIs (docs/tencent-api.md §5) and the emulator's stance where the docs are silent (§8)."""
 
 from __future__ import annotations
 

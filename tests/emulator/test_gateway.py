@@ -109,7 +109,7 @@ class TestCheckOrder:
 
 
 class TestClientQuirks:
-    """What real third-party clients send (tencent-chat-api.md §9)."""
+    """What real third-party clients send (docs/tencent-api.md §9)."""
 
     def test_no_content_type_header(self, api):
         url = f"/v4/im_open_login_svc/account_import?{api.query()}"

@@ -1,4 +1,4 @@
-"""Profile APIs (tencent-chat-api.md §6) and the emulator's stance where the docs are silent (§8)."""
+"""Profile APIs (docs/tencent-api.md §6) and the emulator's stance where the docs are silent (§8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chatbot APIs (tencent-chat-api.md §4) and the emulator's stance where the docs are silent (§8)."""
+"""Chatbot APIs (docs/tencent-api.md §4) and the emulator's stance where the docs are silent (§8)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 from chatsync.tencent import usersig
 from tests.support import ADMIN, SDKAPPID, SECRET, api_for, make_emulator
 
-# tencent-chat-api.md §9: computed with the official signer and a frozen clock.
+# docs/tencent-api.md §9: computed with the official signer and a frozen clock.
 KAT_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
 KAT_SIG = "1Z5PngDjGaufeSiPoBuxdHY7EK3JTdAjMP93S4KvV3M="
 KAT_TIME, KAT_EXPIRE = 1600000000, 15552000

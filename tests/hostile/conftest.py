@@ -22,20 +22,33 @@ RAW_CONTROL = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )
 _TAG_OF = dict(PROFILE_FIELDS)
+_ROBOT_KEYS = {"Nick": "Tag_Profile_IM_Nick", "FaceUrl": "Tag_Profile_IM_Image",
+               "SelfSignature": "Tag_Profile_IM_SelfSignature"}
+_IMPORT_KEYS = {"Nick": "Tag_Profile_IM_Nick", "FaceUrl": "Tag_Profile_IM_Image"}
+_INTEGER_TAGS = {"Tag_Profile_IM_BirthDay", "Tag_Profile_IM_Language", "Tag_Profile_IM_MsgSettings",
+                 "Tag_Profile_IM_Level", "Tag_Profile_IM_Role"}
 
 
 class HonestApp:
-    """A tiny in-memory app answering each API as documented; tests override single answers."""
+    """A tiny in-memory app answering each API as documented; tests override single answers.
 
-    def __init__(self, bots: dict[str, dict[str, str]] | None = None,
-                 accounts: dict[str, dict[str, str]] | None = None) -> None:
-        self.profiles: dict[str, dict[str, str]] = {}
+    It is a second implementation of the API, independent of the emulator, and takes the other
+    reading where the docs are silent: ``portrait_get`` leaves out the tags never set (the emulator
+    answers them as "" or 0). Profiles are kept as tag -> value on the wire; a custom tag whose key is
+    not in ``custom_fields`` is answered with 40009, as the service does.
+    """
+
+    def __init__(self, bots: dict[str, dict[str, Any]] | None = None,
+                 accounts: dict[str, dict[str, Any]] | None = None,
+                 custom_fields: tuple[str, ...] = ()) -> None:
+        self.profiles: dict[str, dict[str, Any]] = {}
         self.bots: list[str] = []
+        self.custom_fields = set(custom_fields)
         for bot, fields in (bots or {}).items():
             self.bots.append(bot)
-            self.profiles[bot] = dict(fields)
+            self.profiles[bot] = {_TAG_OF[name]: value for name, value in fields.items()}
         for account, fields in (accounts or {}).items():
-            self.profiles[account] = dict(fields)
+            self.profiles[account] = {_TAG_OF[name]: value for name, value in fields.items()}
 
     def __call__(self, endpoint: str, body: Any) -> Any:
         return getattr(self, endpoint)(body)
@@ -44,8 +57,10 @@ class HonestApp:
         return ok(Robot_Account=list(self.bots))
 
     def create_robot(self, body: Any) -> Any:
-        self.bots.append(body["UserID"])
-        self.profiles[body["UserID"]] = {}
+        if body["UserID"] not in self.bots:
+            self.bots.append(body["UserID"])
+            self.profiles[body["UserID"]] = {
+                tag: body[key] for key, tag in _ROBOT_KEYS.items() if key in body}
         return ok()
 
     def delete_robot(self, body: Any) -> Any:
@@ -59,7 +74,8 @@ class HonestApp:
 
     def multiaccount_import(self, body: Any) -> Any:
         for item in body["AccountList"]:
-            self.profiles.setdefault(item["UserID"], {})
+            self.profiles.setdefault(item["UserID"], {}).update(
+                {tag: item[key] for key, tag in _IMPORT_KEYS.items() if key in item})
         return ok(FailAccounts=[])
 
     def account_import(self, body: Any) -> Any:
@@ -73,15 +89,36 @@ class HonestApp:
             items.append({"UserID": item["UserID"], "ResultCode": 70107 if gone else 0, "ResultInfo": ""})
         return ok(ResultItem=items)
 
+    def _unknown_tag(self, tags: list[str]) -> Any:
+        custom = "Tag_Profile_Custom_"
+        for tag in tags:
+            known = (tag[len(custom):] in self.custom_fields if tag.startswith(custom)
+                     else tag in _TAG_OF.values())
+            if not known:
+                return {"ActionStatus": "FAIL", "ErrorCode": 40009, "ErrorInfo": "Err_Profile_Tag_Not_Exist"}
+        return None
+
     def portrait_get(self, body: Any) -> Any:
-        names = {tag: name for name, tag in _TAG_OF.items()}
+        refused = self._unknown_tag(body["TagList"])
+        if refused:
+            return refused
         return ok(UserProfileItem=[
             {"To_Account": user, "ResultCode": 0, "ResultInfo": "",
-             "ProfileItem": [{"Tag": tag, "Value": self.profiles.get(user, {}).get(names[tag], "")}
-                             for tag in body["TagList"]]}
+             "ProfileItem": [{"Tag": tag, "Value": self.profiles[user][tag]}
+                             for tag in body["TagList"] if tag in self.profiles.get(user, {})]}
             for user in body["To_Account"]])
 
     def portrait_set(self, body: Any) -> Any:
+        tags = [item["Tag"] for item in body["ProfileItem"]]
+        refused = self._unknown_tag(tags)
+        if refused:
+            return refused
+        for item in body["ProfileItem"]:
+            expected = int if item["Tag"] in _INTEGER_TAGS else str
+            if not isinstance(item["Value"], expected) or isinstance(item["Value"], bool):
+                return {"ActionStatus": "FAIL", "ErrorCode": 40610, "ErrorInfo": "wrong type"}
+        self.profiles.setdefault(body["From_Account"], {}).update(
+            {item["Tag"]: item["Value"] for item in body["ProfileItem"]})
         return ok()
 
 

@@ -1,4 +1,5 @@
-"""The estimate: which calls apply will make (design.md §4), and how long they take at the paced rates."""
+"""The estimate: which calls apply will make (docs/contract.md §4), and how long they take at the
+paced rates."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import math
 
 import pytest
 
+from chatsync import strategy
 from chatsync.config import load
-from chatsync.plan import Change
+from chatsync.fields import STANDARD
 from chatsync.planner import apply_calls, diff, needs_portrait_after_import
+from chatsync.plans import Change
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.pacing import HEADROOM
 from tests.plan.conftest import ENDPOINT, desired, live
@@ -43,9 +46,25 @@ def test_new_accounts_with_self_signature_need_one_portrait_set_each():
     assert apply_calls(changes) == {"multiaccount_import": 1, "portrait_set": 2}
 
 
-def test_a_new_bot_never_needs_a_portrait_set():
+def test_a_new_bot_with_only_the_fields_create_robot_carries_needs_no_portrait_set():
     change = Change("bot", "@RBT#b", "create", None, {"nick": "n", "face_url": "f", "self_signature": "s"})
     assert apply_calls([change]) == {"create_robot": 1}
+
+
+def test_the_other_fields_of_a_new_object_follow_in_one_portrait_set():
+    bot = Change("bot", "@RBT#b", "create", None,
+                 {"nick": "n", "gender": "male", "level": 3, "custom.Dept": "x"})
+    account = Change("account", "a", "create", None, {"face_url": "f", "allow_type": "deny_any"})
+    assert strategy.carried(bot) == {"nick": "n"}
+    assert strategy.later(bot) == {"gender": "male", "level": 3, "custom.Dept": "x"}
+    assert strategy.carried(account) == {"face_url": "f"}
+    assert strategy.later(account) == {"allow_type": "deny_any"}
+    assert apply_calls([bot, account]) == {"create_robot": 1, "multiaccount_import": 1, "portrait_set": 2}
+
+
+def test_the_carried_fields_come_from_the_field_table():
+    assert strategy.CARRIED_BY["create_robot"] == {f.name for f in STANDARD if f.robot_key}
+    assert strategy.CARRIED_BY["multiaccount_import"] == {"nick", "face_url"}
 
 
 def test_one_portrait_set_per_update_whatever_the_number_of_fields():

@@ -7,8 +7,8 @@ import re
 
 from chatsync.live import LiveState
 from chatsync.model import Principal
-from chatsync.plan import Change
 from chatsync.planner import diff, fingerprint, observed
+from chatsync.plans import Change
 from tests.plan.conftest import ENDPOINT, desired, live
 from tests.support import SECRET
 

@@ -1,4 +1,5 @@
-"""read_live / plan() against an in-process emulator: exactly the reads design.md §4 allows, no writes."""
+"""read_live / plan() against an in-process emulator: exactly the reads docs/contract.md §4 allows,
+no writes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Plan value objects: the JSON shape of design.md §3, summary, safety, and reading a saved plan back."""
+"""Plan value objects: the JSON shape of docs/contract.md §3, summary, safety, and reading a saved
+plan back."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import json
 import pytest
 
 from chatsync.errors import ChatsyncError
-from chatsync.plan import FORMAT_VERSION, Change, Estimate, Kept, Plan, PlanFileError
 from chatsync.planner import diff
+from chatsync.plans import FORMAT_VERSION, Change, Estimate, Kept, Plan, PlanFileError
 from tests.plan.conftest import ENDPOINT, desired, live
 
 

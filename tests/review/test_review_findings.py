@@ -1,6 +1,6 @@
 """Reproductions of defects found in review of the plan/apply/export code (added since db66ca1).
 
-Each test states the expected (design.md) behaviour and fails on the code as reviewed. They are
+Each test states the expected (docs/contract.md) behaviour and fails on the code as reviewed. They are
 self-contained: an in-process emulator served on loopback (or an httpx MockTransport where a
 precise interleaving is needed) and the CLI through click's CliRunner.
 """
@@ -22,7 +22,7 @@ from chatsync.applier import Applier
 from chatsync.cli import main
 from chatsync.emulator import Emulator
 from chatsync.emulator.server import RunningEmulator
-from chatsync.plan import Change, Plan
+from chatsync.plans import Change, Plan
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
@@ -107,7 +107,7 @@ def edit_plan(path: str, change: Callable[[dict[str, Any]], None]) -> None:
 
 
 def assert_clean_exit_1(result: Result) -> None:
-    """Exit 1 with a short ``Error:`` message and no traceback (design.md §1, §2)."""
+    """Exit 1 with a short ``Error:`` message and no traceback (docs/contract.md §1, §2)."""
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]

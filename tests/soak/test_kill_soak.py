@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from chatsync.fields import STANDARD
 from chatsync.model import PROFILE_FIELDS
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
@@ -324,7 +325,7 @@ def check_live(url: str, scenario: Scenario) -> None:
             result = profiles[user_id]
             assert result.ok, result
             # Managed fields as declared; the others as seeded (or unset for new objects).
-            wanted = {name: "" for name in PROFILE_FIELDS}
+            wanted = {f.name: f.unset for f in STANDARD}
             wanted.update(seeded.get(user_id, {}))
             wanted.update(fields)
             assert dict(result.data) == wanted, user_id

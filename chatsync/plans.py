@@ -1,7 +1,7 @@
 """A plan: the changes that make the live app match the desired state, and what it knows about them.
 
 Value objects only (octoDNS style): :class:`Change`, :class:`Kept` and :class:`Plan` each carry a
-``.data`` dict that is exactly their JSON form (design.md §3), so every renderer and the saved-plan
+``.data`` dict that is exactly their JSON form (docs/contract.md §3), so every renderer and the saved-plan
 file read the same thing, and :func:`Plan.from_data` reads a saved plan back. Building a plan is
 :mod:`chatsync.planner`'s job; this module only holds and serialises it.
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chatsync.errors import ChatsyncError
+from chatsync.fields import Value, field_of
 from chatsync.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.limits import DEFAULT_ADMIN
@@ -24,7 +25,7 @@ FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "delete")
 Action = Literal["create", "update", "delete"]
 
-#: What a delete means, shown beside it after its reason (design.md §3).
+#: What a delete means, shown beside it after its reason (docs/contract.md §3).
 DELETE_NOTES = {
     "bot": "invalidated",
     "account": "permanent: on paid editions the id cannot be re-imported for 3 months",
@@ -47,8 +48,8 @@ class Change:
     kind: Literal["bot", "account"]
     user_id: str
     action: Action
-    before: Mapping[str, str] | None
-    after: Mapping[str, str] | None
+    before: Mapping[str, Value] | None
+    after: Mapping[str, Value] | None
     reason: str = ""
 
     @property
@@ -65,7 +66,7 @@ class Change:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The JSON form (design.md §3)."""
+        """The JSON form (docs/contract.md §3)."""
         data: dict[str, Any] = {
             "address": self.address,
             "kind": self.kind,
@@ -142,7 +143,7 @@ class Plan:
     estimate: Estimate = field(default_factory=lambda: Estimate({}, 0.0))
     fingerprint: str = ""
     observed_bots: list[str] = field(default_factory=list)
-    observed_objects: dict[str, dict[str, str] | None] = field(default_factory=dict)
+    observed_objects: dict[str, dict[str, Value] | None] = field(default_factory=dict)
     signature: str = ""  # HMAC of everything else with the app's secret key (see sign())
 
     @property
@@ -177,7 +178,7 @@ class Plan:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The JSON form written by ``--format json`` and ``--out`` (design.md §3)."""
+        """The JSON form written by ``--format json`` and ``--out`` (docs/contract.md §3)."""
         return {  # safety first: a reader of the file sees at once whether it can be applied
             "format_version": FORMAT_VERSION,
             "safe": self.safe,
@@ -318,7 +319,15 @@ def _text(value: Any) -> str:
     return value
 
 
-def _fields(value: Any) -> dict[str, str] | None:
+def _fields(value: Any) -> dict[str, Value] | None:
+    """Field values: text, or integers for the integer fields (docs/profile-fields.md)."""
     if value is None:
         return None
-    return {_text(k): _text(v) for k, v in _object(value).items()}
+    fields: dict[str, Value] = {}
+    for name, item in _object(value).items():
+        try:
+            kind = field_of(_text(name)).kind
+        except KeyError:
+            raise ValueError(f"unknown profile field {name!r}") from None
+        fields[name] = _integer(item) if kind == "uint32" else _text(item)
+    return fields

@@ -1,0 +1,184 @@
+"""chatsync from Python: load a config, plan, apply, save and read plans (the CLI is a shell over it).
+
+Every function here is also reachable as ``chatsync.<name>`` (see :data:`chatsync.__all__`)::
+
+    desired = chatsync.load("chatsync.yaml")
+    planned = chatsync.plan(desired)            # reads the live app; sealed with the app's key
+    print(chatsync.render(planned, "text"))
+    report = chatsync.apply(planned)            # checks it is safe and still current, then applies
+    assert report.ok
+
+The secret key comes from the environment variable the config names (``app.secret_key_env``,
+default ``CHATSYNC_SECRET_KEY``) unless ``secret_key=`` is given; ``environ=`` replaces
+``os.environ`` (for ``CHATSYNC_ENDPOINT`` and proxy settings too). Errors a user can act on are
+:class:`~chatsync.errors.ChatsyncError` (a config's are :class:`~chatsync.config.ConfigError`,
+with every located problem); their text is what the CLI prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from chatsync import exporter, planner
+from chatsync.applier import Applier, Report
+from chatsync.config import load as load_config
+from chatsync.errors import ChatsyncError
+from chatsync.exporter import Export
+from chatsync.model import DEFAULT_SECRET_KEY_ENV, AppConfig, DesiredState
+from chatsync.plans import Plan
+from chatsync.redact import redact_url
+from chatsync.render import json_plan
+from chatsync.saved_plan import open_sealed, open_unsealed
+from chatsync.tencent.api import ChatApi
+from chatsync.tencent.client import DEFAULT_PARALLELISM, Client
+from chatsync.tencent.credentials import secret_key_from_env
+from chatsync.tencent.target import ENDPOINT_ENV
+
+
+class UnsafePlan(ChatsyncError):
+    """The plan needs ``force`` (too many deletes) or cannot be applied at all (too many bots)."""
+
+
+class ApplyRefused(ChatsyncError):
+    """Apply did not start: a stale plan, or one made for another endpoint."""
+
+
+class StalePlan(ApplyRefused):
+    """The live app changed since the plan was made; :attr:`changes` says what changed."""
+
+    def __init__(self, changes: list[str]) -> None:
+        self.changes = changes
+        more = f" ({len(changes) - 20} more not shown)" if len(changes) > 20 else ""
+        super().__init__(f"the plan is stale: the live app changed since it was made{more}; nothing was "
+                         "applied. Make a new plan.")
+
+
+def load(*paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> DesiredState:
+    """Read and check the config files or directories ``paths`` (default ``chatsync.yaml``), given
+    one by one or as a list: ``load("bots.yaml", "app.yaml")`` or ``load(["envs/prod"])``.
+
+    Raises :class:`~chatsync.config.ConfigError` listing every problem, each with its location.
+    """
+    flat: list[str | os.PathLike[str]] = []
+    for path in paths:
+        if isinstance(path, (str, os.PathLike)):
+            flat.append(path)
+        else:
+            flat.extend(path)
+    return load_config(flat)
+
+
+def _environ(app: AppConfig, secret_key: str | None, environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    base = os.environ if environ is None else environ
+    return base if secret_key is None else {**base, app.secret_key_env: secret_key}
+
+
+@contextmanager
+def connect(app: AppConfig, *, secret_key: str | None = None, environ: Mapping[str, str] | None = None,
+            parallelism: int = DEFAULT_PARALLELISM) -> Iterator[ChatApi]:
+    """A :class:`~chatsync.tencent.api.ChatApi` for ``app``, closed on the way out (calls not yet
+    sent are dropped and calls in flight cut when the block raises)."""
+    client = Client.for_app(app, _environ(app, secret_key, environ), parallelism=parallelism)
+    try:
+        yield ChatApi(client)
+    except BaseException:
+        client.abort()
+        raise
+    finally:
+        client.close()
+
+
+def plan(desired: DesiredState, *, secret_key: str | None = None, environ: Mapping[str, str] | None = None,
+         parallelism: int = DEFAULT_PARALLELISM) -> Plan:
+    """Read the live app (read-only, batched) and return the plan that makes it match ``desired``,
+    sealed with the app's secret key so it can be saved (:func:`save_plan`) and applied later."""
+    with connect(desired.app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
+        return plan_with(api, desired)
+
+
+def plan_with(api: ChatApi, desired: DesiredState, *, seal: bool = True) -> Plan:
+    """:func:`plan` through an open connection (the CLI shows progress around it); ``seal`` it
+    (an HMAC with the app's key) when it may be saved for ``apply --plan``."""
+    result = planner.plan(api, desired, api.client.target.url)
+    if seal:
+        result.sign(api.client.sigs.secret_key)
+    return result
+
+
+def check_applicable(result: Plan, force: bool = False) -> None:
+    """Raise :class:`UnsafePlan` for a plan with errors, or an unsafe one without ``force``."""
+    if result.errors:
+        raise UnsafePlan(f"the plan cannot be applied: {result.errors[0]}")
+    if not result.safe and not force:
+        raise UnsafePlan(f"the plan is unsafe: {result.unsafe_reasons[0]}")
+
+
+def apply(planned: Plan, *, force: bool = False, check_current: bool = True, secret_key: str | None = None,
+          key_variable: str | None = None, environ: Mapping[str, str] | None = None,
+          parallelism: int = DEFAULT_PARALLELISM) -> Report:
+    """Apply ``planned`` and return the :class:`~chatsync.applier.Report` of every change.
+
+    First :func:`check_applicable` (``force`` accepts an unsafe plan, never one with errors), then,
+    with ``check_current``, the stale check (:class:`StalePlan` when the live app changed since the
+    plan was made). Failed changes fail alone: look at ``report.ok`` and ``report.outcomes``.
+    The key signs the calls: ``secret_key``, else the variable ``key_variable``, else the one the
+    plan names (pass ``key_variable`` for a plan read from a file: never trust the file's choice).
+    """
+    check_applicable(planned, force)
+    app = planned.app
+    if key_variable is not None:
+        app = dataclasses.replace(app, secret_key_env=key_variable)
+    with connect(app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
+        if check_current:
+            changed = planner.recheck(api, planned)
+            if changed:
+                raise StalePlan(changed)
+        return Applier(api, planned).run()
+
+
+def export(desired: DesiredState, account_ids: Iterable[str] = (), *, secret_key: str | None = None,
+           environ: Mapping[str, str] | None = None, parallelism: int = DEFAULT_PARALLELISM) -> Export:
+    """The live app as a config: every live bot, and the accounts ``desired`` declares or
+    ``account_ids`` names that exist, with their whole profiles (custom keys of
+    ``app.custom_fields`` included). ``.text`` is the YAML; ``.left_out`` lists the named
+    accounts that could not be exported, and why."""
+    ids = [*desired.accounts, *account_ids]
+    absent = [a.user_id for a in desired.accounts.values() if not a.present]
+    with connect(desired.app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
+        return export_with(api, desired, ids, absent)
+
+
+def export_with(api: ChatApi, desired: DesiredState, account_ids: Iterable[str],
+                expected_absent: Iterable[str] = ()) -> Export:
+    """:func:`export` through an open connection (the CLI shows progress around it)."""
+    return exporter.export(api, desired.app, account_ids, expected_absent=expected_absent)
+
+
+def save_plan(planned: Plan, path: str | os.PathLike[str]) -> None:
+    """Write ``planned`` as the JSON file ``chatsync apply --plan`` and :func:`read_plan` read."""
+    Path(path).write_text(json_plan.render(planned), encoding="utf-8")
+
+
+def read_plan(path: str | os.PathLike[str], *, secret_key: str | None = None,
+              key_variable: str = DEFAULT_SECRET_KEY_ENV, environ: Mapping[str, str] | None = None,
+              sealed: bool = True) -> Plan:
+    """The plan saved at ``path``, ready for :func:`apply`: its seal checked with ``secret_key`` (or
+    the key in the variable ``key_variable``; never one the file names), consistent, its safety
+    worked out again, and made for the endpoint ``CHATSYNC_ENDPOINT`` names, if set. With
+    ``sealed=False`` the seal is not checked (for showing a plan; never apply such a one).
+    """
+    source = os.fspath(path)
+    environ = os.environ if environ is None else environ
+    if not sealed:
+        return open_unsealed(source)
+    key = secret_key if secret_key is not None else secret_key_from_env(key_variable, environ)
+    saved = open_sealed(source, key, key_variable if secret_key is None else "the secret_key argument")
+    override = environ.get(ENDPOINT_ENV)
+    if override and override.rstrip("/") != saved.endpoint:
+        raise ApplyRefused(f"the plan was made for {redact_url(saved.endpoint)}, but {ENDPOINT_ENV} is "
+                           f"{redact_url(override)}; unset {ENDPOINT_ENV} or make a new plan")
+    return saved
