@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets as random_source
+import random
 import signal
 import threading
 import time
@@ -63,6 +63,8 @@ POOL_FACTOR = 4
 """Worker threads per in-flight slot: up to this many map() streams run side by side unhindered."""
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+RATE_LIMITED = 60007
+"""The API's "calls of this API exceed the limit" code: the call's pacer slows down (pacing.py)."""
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -188,6 +190,9 @@ class Client:
             headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
                      "Accept-Encoding": "gzip, deflate"},
         )
+        # The query's ``random`` only tells requests apart (§1.1, it is no secret): one generator
+        # seeded from the OS once, not a system call per request.
+        self._random = random.Random()
         self._base = 0  # index into target.urls; moves to the backup domain if the primary fails
         # More workers than in-flight slots: workers queueing for a slowly paced API must leave
         # others free to send. Each map() keeps at most ``parallelism`` of its items started.
@@ -350,7 +355,7 @@ class Client:
     def _url(self, api: Endpoint, sig: str) -> str:
         query = (
             f"sdkappid={self.sigs.sdkappid}&identifier={quote(self.sigs.identifier, safe='')}"
-            f"&usersig={quote(sig, safe='*-_')}&random={random_source.randbits(32)}&contenttype=json"
+            f"&usersig={quote(sig, safe='*-_')}&random={self._random.getrandbits(32)}&contenttype=json"
         )
         return f"{self.target.urls[self._base]}{api.path}?{query}"
 
@@ -367,6 +372,7 @@ class Client:
         with self._slots:
             self._check_stop()
             pacer.space()
+            sent_at = self._monotonic()
             sig = self.sigs.current()
             url = self._url(api, sig)
             began = time.perf_counter()
@@ -394,6 +400,8 @@ class Client:
             except httpx.TransportError as exc:
                 result = _Attempt(info=f"the connection failed ({self._reason(exc)})",
                                   kind=errors.Kind.TRANSIENT)
+        if result.code == RATE_LIMITED:  # the quota is shared or lower than documented: slow down
+            pacer.refused(sent_at)
         if log.isEnabledFor(logging.DEBUG):
             self._log(api, attempt, result, began, url)
         return result, sig

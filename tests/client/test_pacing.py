@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+import random
 import threading
 import time
 
@@ -13,9 +15,9 @@ from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import CallFailed
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.endpoints import ENDPOINTS
-from chatsync.tencent.pacing import HEADROOM, Pacer, Pacers
+from chatsync.tencent.pacing import DECREASE, HEADROOM, Pacer, Pacers
 from chatsync.tencent.retry import RetryPolicy
-from tests.client.conftest import LOCAL, Recorder
+from tests.client.conftest import FAST, LOCAL, Recorder, envelope, mock
 from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
 
 
@@ -32,23 +34,107 @@ class FakeMonotonic:
         self.now += seconds
 
 
-@pytest.mark.parametrize(("rate", "calls"), [(10, 20), (100, 7), (200, 1)])
-def test_n_calls_take_n_minus_one_intervals(rate, calls):
+def window_of(rate: float) -> float:
+    return max(1, int(rate)) / rate / HEADROOM
+
+
+@pytest.mark.parametrize(("rate", "calls"), [(10, 25), (100, 7), (200, 1), (100, 100), (100, 101)])
+def test_a_windows_allowance_goes_at_once_then_one_per_call_leaving_the_window(rate, calls):
     clock = FakeMonotonic()
     pacer = Pacer(rate, monotonic=clock, sleep=clock.sleep)
     for _ in range(calls):
         pacer.wait()
-    assert clock.now - 100.0 == pytest.approx((calls - 1) / (rate * HEADROOM))
-    assert all(s == pytest.approx(1 / (rate * 0.95)) for s in clock.sleeps)
+    # calls 0..rate-1 at once, the next `rate` one window later, and so on
+    assert clock.now - 100.0 == pytest.approx(((calls - 1) // rate) * window_of(rate))
 
 
-def test_a_pacer_does_not_make_up_for_idle_time():
+def test_no_window_of_the_pacer_ever_holds_more_than_the_allowance():
+    # callers arrive at random moments; every window of the pacer's length (longer than the
+    # server's second) holds at most `capacity` starts, and the long-run rate is HEADROOM x rate
+    clock = FakeMonotonic()
+    pacer = Pacer(20, monotonic=clock, sleep=clock.sleep)
+    rng = random.Random(7)
+    starts = []
+    for _ in range(600):
+        clock.now += rng.expovariate(40.0)  # demand at twice the rate
+        pacer.wait()
+        starts.append(clock.now)
+    for i, start in enumerate(starts):
+        within = sum(1 for other in starts[i:i + 40] if other < start + window_of(20) - 1e-9)
+        assert within <= 20
+    assert 599 / (starts[-1] - starts[0]) == pytest.approx(20 * HEADROOM, rel=0.05)
+
+
+def test_idle_time_earns_no_more_than_one_windows_allowance():
     clock = FakeMonotonic()
     pacer = Pacer(10, monotonic=clock, sleep=clock.sleep)
     pacer.wait()
-    clock.now += 60  # a minute without calls earns no burst
+    clock.now += 60  # a minute without calls: one window's allowance, not 600 calls
+    assert [pacer.wait() for _ in range(10)] == [0.0] * 10
+    assert pacer.wait() == pytest.approx(window_of(10))
+
+
+def test_a_fractional_rate_keeps_its_average():
+    clock = FakeMonotonic()
+    pacer = Pacer(0.5, monotonic=clock, sleep=clock.sleep)  # 1 call per 2 s, with the margin
+    assert pacer.capacity == 1
     pacer.wait()
-    assert pacer.wait() == pytest.approx(1 / 9.5)
+    assert pacer.wait() == pytest.approx(2 / HEADROOM)
+
+
+def test_a_refusal_halves_the_allowance_once_per_cut():
+    clock = FakeMonotonic()
+    pacer = Pacer(100, monotonic=clock, sleep=clock.sleep)
+    assert pacer.allowance == 100
+    sent = clock.now
+    clock.now += 0.02
+    pacer.refused(sent)
+    assert pacer.allowance == 100 * DECREASE
+    pacer.refused(sent)  # another call in flight with it, sent before the cut: no second cut
+    pacer.refused(sent + 0.01)
+    assert pacer.allowance == 50 and pacer.refusals == 3
+    clock.now += 0.01
+    pacer.refused(clock.now - 0.001)  # sent after the cut, under the new allowance: cut again
+    assert pacer.allowance == 25
+
+
+def test_a_cut_allowance_is_what_the_next_window_gets():
+    clock = FakeMonotonic()
+    pacer = Pacer(100, monotonic=clock, sleep=clock.sleep)
+    for _ in range(100):
+        pacer.wait()
+    pacer.refused(clock.now)
+    clock.now += window_of(100) + 0.001  # the burst left the window: 50, and one recovery step
+    assert [pacer.wait() for _ in range(60)] == [0.0] * 60
+    assert pacer.wait() > 0.5
+
+
+def test_after_a_refusal_the_allowance_recovers_quickly_then_slowly_then_fully():
+    clock = FakeMonotonic()
+    pacer = Pacer(200, monotonic=clock, sleep=clock.sleep)
+    pacer.refused(clock.now)  # refused at 200: cut to 100, fast back to 180, slowly past it
+    allowances = []
+    for _ in range(12):
+        clock.now += window_of(200)
+        allowances.append(pacer.allowance)
+    assert allowances[:4] == [120, 140, 160, 180]  # +10% of 200 a window, up to 90% of 200
+    assert allowances[4:8] == [184, 188, 192, 196]  # then +2% a window
+    assert allowances[8:] == [200] * 4
+    assert all(a <= b for a, b in itertools.pairwise(allowances))
+
+
+def test_recovery_lands_just_under_the_level_that_was_refused():
+    clock = FakeMonotonic()
+    pacer = Pacer(200, monotonic=clock, sleep=clock.sleep)
+    pacer.refused(clock.now)  # 200 -> 100
+    clock.now += 0.5 * window_of(200)
+    pacer.refused(clock.now)  # refused again at 100: the other tool takes about half -> 50
+    assert pacer.allowance == 50
+    seen = []
+    for _ in range(5):
+        clock.now += window_of(200)
+        seen.append(pacer.allowance)
+    assert seen == [70, 90, 94, 98, 102]  # fast to 90% of 100, then probing 4 a window
 
 
 def test_a_rate_must_be_positive():
@@ -74,9 +160,12 @@ def test_an_unknown_endpoint_in_the_rates_is_refused_by_name():
 def test_endpoints_are_paced_independently():
     clock = FakeMonotonic()
     pacers = Pacers({"portrait_set": 10, "account_check": 10}, monotonic=clock, sleep=clock.sleep)
-    pacers.wait("portrait_set")
-    assert pacers.wait("account_check") == 0  # another endpoint's slot is free at once
-    assert pacers.wait("portrait_set") == pytest.approx(1 / 9.5)
+    for _ in range(10):
+        pacers.wait("portrait_set")
+    assert pacers.wait("account_check") == 0  # another endpoint's allowance is whole
+    assert pacers.wait("portrait_set") == pytest.approx(window_of(10))
+    pacers.refused("portrait_set", clock.now)
+    assert pacers["portrait_set"].allowance == 5 and pacers["account_check"].allowance == 10
 
 
 def scaled(scale: float) -> dict[str, float]:
@@ -84,20 +173,20 @@ def scaled(scale: float) -> dict[str, float]:
 
 
 def test_a_paced_burst_meets_no_rate_limit(make_client):
-    emulator = make_emulator(rate_limit_scale=0.1)  # 20/s for portrait_set, 10/s for account_check
+    emulator = make_emulator(rate_limit_scale=0.05)  # 10/s for portrait_set, 5/s for account_check
     recorder = Recorder(EmulatorTransport(emulator))
-    client = make_client(transport=recorder, rates=scaled(0.1), parallelism=8)
+    client = make_client(transport=recorder, rates=scaled(0.05), parallelism=8)
     api = ChatApi(client)
     started = time.monotonic()
     api.multiaccount_import({"alice": {}})
-    jobs = [lambda: api.portrait_set("alice", {"nick": "x"})] * 16 + [
+    jobs = [lambda: api.portrait_set("alice", {"nick": "x"})] * 15 + [
         lambda: api.account_check(["alice"])] * 8
     client.map(lambda job: job(), jobs)
     elapsed = time.monotonic() - started
     assert 60007 not in recorder.codes()
     assert set(recorder.codes()) == {0}
-    assert client.calls["portrait_set"] == 16 and client.calls["account_check"] == 8
-    assert elapsed >= 15 / (20 * HEADROOM) - 0.05  # the pacing did hold the calls back
+    assert client.calls["portrait_set"] == 15 and client.calls["account_check"] == 8
+    assert elapsed >= window_of(10) - 0.05  # a window's allowance went at once, the rest waited
 
 
 def test_an_unpaced_burst_does_meet_the_rate_limit(make_client):
@@ -120,13 +209,14 @@ def test_an_unpaced_burst_does_meet_the_rate_limit(make_client):
     assert 60007 in recorder.codes()
 
 
-def test_space_keeps_sends_an_interval_apart_after_late_wakeups():
+def test_space_keeps_the_actual_sends_within_the_allowance_after_late_wakeups():
     clock = FakeMonotonic()
-    pacer = Pacer(10, monotonic=clock, sleep=clock.sleep)
-    pacer.wait()
-    pacer.wait()  # both callers got their start times ...
-    assert pacer.space() == 0.0  # ... the first goes at once
-    assert pacer.space() == pytest.approx(1 / 9.5)  # the second, woken with it, is spaced out
+    pacer = Pacer(2, monotonic=clock, sleep=clock.sleep)
+    for _ in range(4):
+        pacer.wait()  # four callers got start times: two now, two a window later ...
+    clock.now += window_of(2)  # ... and all of them woke late, together
+    assert [pacer.space() for _ in range(2)] == [0.0, 0.0]  # the first two go at once
+    assert pacer.space() == pytest.approx(window_of(2))  # the third waits for the first to leave
 
 
 def test_a_slowly_paced_api_does_not_hold_up_another():
@@ -164,3 +254,22 @@ def test_a_slowly_paced_api_does_not_hold_up_another():
         background.join()
         client.close()
     assert finished.index("get") <= 2, finished  # the 3rd check is due at 2 s; the get came in ~0.2 s
+
+
+def test_a_60007_answer_slows_that_api_down_and_the_call_is_retried(make_client):
+    answers = iter([envelope(60007), envelope(60007), envelope(0)])
+    client = make_client(transport=mock(lambda request: next(answers)), retry=FAST,
+                         rates={"portrait_set": 100.0})
+    assert client.call("portrait_set", {"From_Account": "alice"}).attempts == 3
+    pacer = client.pacers["portrait_set"]
+    assert pacer.refusals == 2
+    assert pacer.allowance == 25  # the second call was sent after the first cut: cut again
+    assert client.pacers["account_check"].allowance == 100  # other APIs keep their allowance
+
+
+def test_other_refusals_do_not_slow_the_api_down(make_client):
+    answers = iter([envelope(70500), envelope(0)])
+    client = make_client(transport=mock(lambda request: next(answers)), retry=FAST,
+                         rates={"portrait_set": 100.0})
+    client.call("portrait_set", {"From_Account": "alice"})
+    assert client.pacers["portrait_set"].refusals == 0 and client.pacers["portrait_set"].allowance == 100
