@@ -5,28 +5,22 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from chatsync.applier import Applier, Report
 from chatsync.cli.common import call_rate, connected, parallelism_option, progress
 from chatsync.cli.flags import use_color
 from chatsync.cli.plan import check_applicable
-from chatsync.config import load
 from chatsync.errors import ChatsyncError
 from chatsync.model import DEFAULT_SECRET_KEY_ENV
-from chatsync.plan import Plan
-from chatsync.planner import plan as make_plan
-from chatsync.planner import recheck
 from chatsync.redact import redact_url
-from chatsync.render import render
-from chatsync.render.report import json_text, text
-from chatsync.render.style import target
 from chatsync.safe_text import visible
-from chatsync.saved_plan import open_sealed
-from chatsync.tencent.api import ChatApi
-from chatsync.tencent.credentials import secret_key_from_env
-from chatsync.tencent.target import ENDPOINT_ENV
+
+if TYPE_CHECKING:  # the rest is imported when apply runs: `chatsync apply --help` needs none of it
+    from chatsync.applier import Report
+    from chatsync.plan import Plan
+    from chatsync.tencent.api import ChatApi
 
 EPILOG = """\b
 Examples:
@@ -75,6 +69,13 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
     Without --auto-approve the plan is shown and applied only after you type yes (on a terminal;
     elsewhere apply refuses). Failed changes fail alone; the report lists each with its code.
     """
+    from chatsync.applier import Report
+    from chatsync.config import load
+    from chatsync.planner import plan as make_plan
+    from chatsync.planner import recheck
+    from chatsync.render import render
+    from chatsync.render.report import json_text
+
     color = use_color()
     if plan_file is not None:
         if paths:
@@ -117,6 +118,10 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
 
 def read_plan(path: str, key_variable: str) -> Plan:
     """The saved plan at ``path``, sealed with the key in ``key_variable`` and for this endpoint."""
+    from chatsync.saved_plan import open_sealed
+    from chatsync.tencent.credentials import secret_key_from_env
+    from chatsync.tencent.target import ENDPOINT_ENV
+
     saved = open_sealed(path, secret_key_from_env(key_variable, os.environ), key_variable)
     override = os.environ.get(ENDPOINT_ENV)
     if override and override.rstrip("/") != saved.endpoint:
@@ -133,6 +138,8 @@ def interactive() -> bool:
 
 def approve(planned: Plan) -> None:
     """Ask for ``yes`` on a terminal; refuse without one."""
+    from chatsync.render.style import target
+
     if not interactive():
         raise ApplyRefused("apply needs approval and there is no terminal to ask: pass --auto-approve "
                            "(or apply a reviewed plan with --plan FILE)")
@@ -148,6 +155,8 @@ def approve(planned: Plan) -> None:
 
 def run(api: ChatApi, planned: Plan) -> Report:
     """Apply ``planned`` with a progress display on stderr."""
+    from chatsync.applier import Applier
+
     applier = Applier(api, planned)
 
     def status() -> str:
@@ -161,6 +170,8 @@ def run(api: ChatApi, planned: Plan) -> Report:
 
 def finish(report: Report, output_format: str, color: bool) -> None:
     """Print the report and pick the exit code."""
+    from chatsync.render.report import json_text, text
+
     if output_format == "json":
         click.echo(json_text(report), nl=False)
     else:

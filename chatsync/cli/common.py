@@ -12,14 +12,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
 from chatsync.errors import ChatsyncError
-from chatsync.model import AppConfig
-from chatsync.tencent.api import ChatApi
-from chatsync.tencent.client import DEFAULT_PARALLELISM, Client
+from chatsync.tencent.pacing import DEFAULT_PARALLELISM
+
+if TYPE_CHECKING:  # imported when a command connects: --help never loads the HTTP client
+    from chatsync.model import AppConfig
+    from chatsync.tencent.api import ChatApi
+    from chatsync.tencent.client import Client
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +38,9 @@ def parallelism_option(function: F) -> F:
 @contextmanager
 def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
     """A :class:`ChatApi` for ``app``, closed (connections released) on the way out."""
+    from chatsync.tencent.api import ChatApi
+    from chatsync.tencent.client import Client
+
     client = Client.for_app(app, parallelism=parallelism)
     try:
         yield ChatApi(client)

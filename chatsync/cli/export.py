@@ -8,11 +8,8 @@ from pathlib import Path
 import click
 
 from chatsync.cli.common import call_rate, connected, parallelism_option, progress, write_atomically
-from chatsync.config import load
-from chatsync.config.loader import expand
 from chatsync.errors import ChatsyncError
-from chatsync.exporter import export as export_config
-from chatsync.render.style import quoted
+from chatsync.safe_text import quoted
 
 EPILOG = """\b
 Examples:
@@ -41,6 +38,9 @@ def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | No
     """Write the live app as a complete config: every live bot, and the accounts named in the
     config or in --accounts-file that exist, with their profiles. The API cannot list all
     accounts, so accounts must be named."""
+    from chatsync.config import load  # here, not above: `chatsync export --help` needs none of these
+    from chatsync.exporter import export as export_config
+
     if out_file:
         refuse_overwriting_inputs(out_file, paths, accounts_file)
     desired = load(paths)
@@ -60,6 +60,8 @@ def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | No
 
 def refuse_overwriting_inputs(out_file: str, paths: tuple[str, ...], accounts_file: str | None) -> None:
     """Refuse an ``--out`` that names one of the files the export reads."""
+    from chatsync.config.loader import expand
+
     inputs = expand(paths, [])
     if accounts_file:
         inputs.append(accounts_file)

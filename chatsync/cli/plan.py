@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from chatsync.cli.common import call_rate, connected, parallelism_option, progress, write_atomically
 from chatsync.cli.flags import use_color
-from chatsync.config import load
 from chatsync.errors import ChatsyncError
-from chatsync.plan import Plan
-from chatsync.planner import plan as make_plan
-from chatsync.render import json_plan, render
+
+if TYPE_CHECKING:
+    from chatsync.plan import Plan
 
 EPILOG = """\b
 Examples:
@@ -46,6 +46,10 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     existing objects with managed fields; nothing is written. An unsafe plan is still printed in
     full (and saved with --out), marked unsafe at the top, and exits 1.
     """
+    from chatsync.config import load  # here, not above: `chatsync plan --help` needs none of these
+    from chatsync.planner import plan as make_plan
+    from chatsync.render import json_plan, render
+
     desired = load(paths)
     with connected(desired.app, parallelism) as api, progress("Reading the live app", call_rate(api.client)):
         result = make_plan(api, desired, api.client.target.url)

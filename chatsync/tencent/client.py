@@ -46,7 +46,7 @@ from chatsync.tencent.bounded import (
 )
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
-from chatsync.tencent.pacing import Pacers
+from chatsync.tencent.pacing import DEFAULT_PARALLELISM, Pacers
 from chatsync.tencent.proxies import http_transport
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
@@ -56,8 +56,6 @@ log = logging.getLogger("chatsync.client")
 # httpx logs each request's URL (with the UserSig) at INFO: scrub it for apps that log httpx.
 logging.getLogger("httpx").addFilter(RedactingFilter())
 
-DEFAULT_PARALLELISM = 16
-"""Requests in flight at once: enough to reach 200 calls/s through ~60 ms of round trip."""
 
 POOL_FACTOR = 4
 """Worker threads per in-flight slot: up to this many map() streams run side by side unhindered."""
@@ -444,12 +442,12 @@ class Client:
             wrong_server = result.status is not None and result.status < 500
             hint = endpoint_hint if wrong_server else _NO_ANSWER_HINT
             return CallFailed(endpoint, None, info, attempts, stops_run=wrong_server, hint=hint)
-        hint = None
+        refresh_hint: str | None = None
         if result.kind is errors.Kind.REFRESH_SIG:  # refused again with a brand-new sig
-            hint = ("a newly made UserSig was refused too: check this machine's clock (a UserSig "
+            refresh_hint = ("a newly made UserSig was refused too: check this machine's clock (a UserSig "
                     "carries its issue time) and that app.admin is not being kicked")
         return CallFailed(endpoint, result.code, info, attempts, stops_run=errors.stops_run(result.code),
-                          hint=hint)
+                          hint=refresh_hint)
 
 
 _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check the endpoint"

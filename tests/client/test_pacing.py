@@ -1,4 +1,4 @@
-"""Pacing: each endpoint's calls start no faster than its documented rate (§7)."""
+"""Pacing: each endpoint's calls stay within its documented rate (§7), a window's allowance at once."""
 
 from __future__ import annotations
 
@@ -7,18 +7,21 @@ import itertools
 import random
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.tencent.api import ChatApi
-from chatsync.tencent.client import CallFailed
+from chatsync.tencent.client import CallFailed, Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.pacing import DECREASE, HEADROOM, Pacer, Pacers
 from chatsync.tencent.retry import RetryPolicy
 from tests.client.conftest import FAST, LOCAL, Recorder, envelope, mock
 from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
+
+MakeClient = Callable[..., Client]
 
 
 class FakeMonotonic:
@@ -39,7 +42,7 @@ def window_of(rate: float) -> float:
 
 
 @pytest.mark.parametrize(("rate", "calls"), [(10, 25), (100, 7), (200, 1), (100, 100), (100, 101)])
-def test_a_windows_allowance_goes_at_once_then_one_per_call_leaving_the_window(rate, calls):
+def test_a_windows_allowance_goes_at_once_then_one_per_call_leaving_the_window(rate: int, calls: int) -> None:
     clock = FakeMonotonic()
     pacer = Pacer(rate, monotonic=clock, sleep=clock.sleep)
     for _ in range(calls):
@@ -48,7 +51,7 @@ def test_a_windows_allowance_goes_at_once_then_one_per_call_leaving_the_window(r
     assert clock.now - 100.0 == pytest.approx(((calls - 1) // rate) * window_of(rate))
 
 
-def test_no_window_of_the_pacer_ever_holds_more_than_the_allowance():
+def test_no_window_of_the_pacer_ever_holds_more_than_the_allowance() -> None:
     # callers arrive at random moments; every window of the pacer's length (longer than the
     # server's second) holds at most `capacity` starts, and the long-run rate is HEADROOM x rate
     clock = FakeMonotonic()
@@ -65,7 +68,7 @@ def test_no_window_of_the_pacer_ever_holds_more_than_the_allowance():
     assert 599 / (starts[-1] - starts[0]) == pytest.approx(20 * HEADROOM, rel=0.05)
 
 
-def test_idle_time_earns_no_more_than_one_windows_allowance():
+def test_idle_time_earns_no_more_than_one_windows_allowance() -> None:
     clock = FakeMonotonic()
     pacer = Pacer(10, monotonic=clock, sleep=clock.sleep)
     pacer.wait()
@@ -74,7 +77,7 @@ def test_idle_time_earns_no_more_than_one_windows_allowance():
     assert pacer.wait() == pytest.approx(window_of(10))
 
 
-def test_a_fractional_rate_keeps_its_average():
+def test_a_fractional_rate_keeps_its_average() -> None:
     clock = FakeMonotonic()
     pacer = Pacer(0.5, monotonic=clock, sleep=clock.sleep)  # 1 call per 2 s, with the margin
     assert pacer.capacity == 1
@@ -82,7 +85,7 @@ def test_a_fractional_rate_keeps_its_average():
     assert pacer.wait() == pytest.approx(2 / HEADROOM)
 
 
-def test_a_refusal_halves_the_allowance_once_per_cut():
+def test_a_refusal_halves_the_allowance_once_per_cut() -> None:
     clock = FakeMonotonic()
     pacer = Pacer(100, monotonic=clock, sleep=clock.sleep)
     assert pacer.allowance == 100
@@ -98,7 +101,7 @@ def test_a_refusal_halves_the_allowance_once_per_cut():
     assert pacer.allowance == 25
 
 
-def test_a_cut_allowance_is_what_the_next_window_gets():
+def test_a_cut_allowance_is_what_the_next_window_gets() -> None:
     clock = FakeMonotonic()
     pacer = Pacer(100, monotonic=clock, sleep=clock.sleep)
     for _ in range(100):
@@ -109,7 +112,7 @@ def test_a_cut_allowance_is_what_the_next_window_gets():
     assert pacer.wait() > 0.5
 
 
-def test_after_a_refusal_the_allowance_recovers_quickly_then_slowly_then_fully():
+def test_after_a_refusal_the_allowance_recovers_quickly_then_slowly_then_fully() -> None:
     clock = FakeMonotonic()
     pacer = Pacer(200, monotonic=clock, sleep=clock.sleep)
     pacer.refused(clock.now)  # refused at 200: cut to 100, fast back to 180, slowly past it
@@ -123,7 +126,7 @@ def test_after_a_refusal_the_allowance_recovers_quickly_then_slowly_then_fully()
     assert all(a <= b for a, b in itertools.pairwise(allowances))
 
 
-def test_recovery_lands_just_under_the_level_that_was_refused():
+def test_recovery_lands_just_under_the_level_that_was_refused() -> None:
     clock = FakeMonotonic()
     pacer = Pacer(200, monotonic=clock, sleep=clock.sleep)
     pacer.refused(clock.now)  # 200 -> 100
@@ -137,14 +140,14 @@ def test_recovery_lands_just_under_the_level_that_was_refused():
     assert seen == [70, 90, 94, 98, 102]  # fast to 90% of 100, then probing 4 a window
 
 
-def test_a_rate_must_be_positive():
+def test_a_rate_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Pacer(0)
     with pytest.raises(ValueError):
         Pacers({"portrait_set": -1})
 
 
-def test_pacers_use_documented_rates_unless_overridden():
+def test_pacers_use_documented_rates_unless_overridden() -> None:
     pacers = Pacers({"portrait_set": 5})
     assert pacers.rates["portrait_set"] == 5
     assert pacers.rates["multiaccount_import"] == 100 == ENDPOINTS["multiaccount_import"].rate_per_second
@@ -152,12 +155,12 @@ def test_pacers_use_documented_rates_unless_overridden():
     assert pacers.seconds_for("account_delete", 50) == pytest.approx(0.5)
 
 
-def test_an_unknown_endpoint_in_the_rates_is_refused_by_name():
+def test_an_unknown_endpoint_in_the_rates_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="portrait_sett"):
         Pacers({"portrait_sett": 5})
 
 
-def test_endpoints_are_paced_independently():
+def test_endpoints_are_paced_independently() -> None:
     clock = FakeMonotonic()
     pacers = Pacers({"portrait_set": 10, "account_check": 10}, monotonic=clock, sleep=clock.sleep)
     for _ in range(10):
@@ -172,7 +175,7 @@ def scaled(scale: float) -> dict[str, float]:
     return {name: e.rate_per_second * scale for name, e in ENDPOINTS.items()}
 
 
-def test_a_paced_burst_meets_no_rate_limit(make_client):
+def test_a_paced_burst_meets_no_rate_limit(make_client: MakeClient) -> None:
     emulator = make_emulator(rate_limit_scale=0.05)  # 10/s for portrait_set, 5/s for account_check
     recorder = Recorder(EmulatorTransport(emulator))
     client = make_client(transport=recorder, rates=scaled(0.05), parallelism=8)
@@ -189,7 +192,7 @@ def test_a_paced_burst_meets_no_rate_limit(make_client):
     assert elapsed >= window_of(10) - 0.05  # a window's allowance went at once, the rest waited
 
 
-def test_an_unpaced_burst_does_meet_the_rate_limit(make_client):
+def test_an_unpaced_burst_does_meet_the_rate_limit(make_client: MakeClient) -> None:
     # the control for the test above: without pacing the same emulator answers 60007
     emulator = make_emulator(rate_limit_scale=0.1)
     recorder = Recorder(EmulatorTransport(emulator))
@@ -197,7 +200,7 @@ def test_an_unpaced_burst_does_meet_the_rate_limit(make_client):
     api = ChatApi(client)
     api.multiaccount_import({"alice": {}})
 
-    def attempt(_):
+    def attempt(_: int) -> int | None:
         try:
             api.portrait_set("alice", {"nick": "x"})
         except CallFailed as failure:
@@ -209,7 +212,7 @@ def test_an_unpaced_burst_does_meet_the_rate_limit(make_client):
     assert 60007 in recorder.codes()
 
 
-def test_space_keeps_the_actual_sends_within_the_allowance_after_late_wakeups():
+def test_space_keeps_the_actual_sends_within_the_allowance_after_late_wakeups() -> None:
     clock = FakeMonotonic()
     pacer = Pacer(2, monotonic=clock, sleep=clock.sleep)
     for _ in range(4):
@@ -219,7 +222,7 @@ def test_space_keeps_the_actual_sends_within_the_allowance_after_late_wakeups():
     assert pacer.space() == pytest.approx(window_of(2))  # the third waits for the first to leave
 
 
-def test_a_slowly_paced_api_does_not_hold_up_another():
+def test_a_slowly_paced_api_does_not_hold_up_another() -> None:
     # account_check at 1 call/s with 12 calls queued; a portrait_get sent meanwhile must not wait
     # behind them (it once did: queued calls slept in their pacer holding every in-flight slot).
     from chatsync.tencent.client import Client, Stopped
@@ -256,7 +259,7 @@ def test_a_slowly_paced_api_does_not_hold_up_another():
     assert finished.index("get") <= 2, finished  # the 3rd check is due at 2 s; the get came in ~0.2 s
 
 
-def test_a_60007_answer_slows_that_api_down_and_the_call_is_retried(make_client):
+def test_a_60007_answer_slows_that_api_down_and_the_call_is_retried(make_client: MakeClient) -> None:
     answers = iter([envelope(60007), envelope(60007), envelope(0)])
     client = make_client(transport=mock(lambda request: next(answers)), retry=FAST,
                          rates={"portrait_set": 100.0})
@@ -267,7 +270,7 @@ def test_a_60007_answer_slows_that_api_down_and_the_call_is_retried(make_client)
     assert client.pacers["account_check"].allowance == 100  # other APIs keep their allowance
 
 
-def test_other_refusals_do_not_slow_the_api_down(make_client):
+def test_other_refusals_do_not_slow_the_api_down(make_client: MakeClient) -> None:
     answers = iter([envelope(70500), envelope(0)])
     client = make_client(transport=mock(lambda request: next(answers)), retry=FAST,
                          rates={"portrait_set": 100.0})
