@@ -17,19 +17,22 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import random
 import signal
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
+from chatsync import __version__
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
 from chatsync.redact import RedactingFilter, redact, redact_url
@@ -47,7 +50,7 @@ from chatsync.tencent.bounded import (
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
 from chatsync.tencent.pacing import DEFAULT_PARALLELISM, Pacers
-from chatsync.tencent.proxies import http_transport
+from chatsync.tencent.proxies import http_transport, tls_context
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from chatsync.tencent.target import resolve as resolve_target
@@ -59,6 +62,12 @@ logging.getLogger("httpx").addFilter(RedactingFilter())
 
 POOL_FACTOR = 4
 """Worker threads per in-flight slot: up to this many map() streams run side by side unhindered."""
+
+SHARD_CONNECTIONS = 4
+"""Connections per HTTP connection pool. httpcore's pool works under one lock and scans all of its
+connections and waiting requests at each request and each answer, so its CPU per call grows with
+its size; ``--parallelism`` beyond this is spread over several pools of this size (each in-flight
+slot belongs to one pool, so no pool ever has more requests than connections)."""
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RATE_LIMITED = 60007
@@ -177,17 +186,27 @@ class Client:
         self._stop = threading.Event()
         self._monotonic = monotonic
         self.pacers = Pacers(rates, monotonic=monotonic, sleep=self._sleep)
-        self._slots = threading.BoundedSemaphore(parallelism)
         if transport is None:  # proxies only for https (HTTPS_PROXY); every operation under a deadline
-            transport = http_transport(target, os.environ if environ is None else environ, parallelism)
-        self._transport = transport
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=TIMEOUT,
-            trust_env=False,  # HTTP_PROXY/ALL_PROXY must never see a plain-http call: see proxies.py
-            headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
-                     "Accept-Encoding": "gzip, deflate"},
-        )
+            env = os.environ if environ is None else environ
+            sizes = _shard_sizes(parallelism)
+            tls = tls_context(env) if len(sizes) > 1 else None  # one CA bundle load for all pools
+            transports: list[httpx.BaseTransport] = [http_transport(target, env, size, tls=tls)
+                                                     for size in sizes]
+        else:
+            sizes, transports = [parallelism], [transport]
+        self._transport = transports[0]
+        # Requests go straight to a transport: httpx.Client's layers (URL merging, auth, redirects,
+        # cookies) do nothing chatsync needs and cost a third of the client's CPU per call. No
+        # environment proxy either way (HTTP_PROXY/ALL_PROXY must never see a plain-http call: the
+        # transport has its own, see proxies.py).
+        self._transports = transports
+        # The in-flight slots: each names the pool its request goes through, interleaved so that a
+        # few calls in flight spread over the pools.
+        self._slots: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for round_ in range(max(sizes)):
+            for index, size in enumerate(sizes):
+                if round_ < size:
+                    self._slots.put(index)
         # The query's ``random`` only tells requests apart (§1.1, it is no secret): one generator
         # seeded from the OS once, not a system call per request.
         self._random = random.Random()
@@ -226,7 +245,8 @@ class Client:
     def close(self) -> None:
         """Finish calls in flight and release the connections."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._http.close()
+        for transport in self._transports:
+            transport.close()
 
     def stop(self) -> None:
         """Start no new call (Ctrl-C): calls in flight finish; waiting ones raise :class:`Stopped`."""
@@ -236,8 +256,9 @@ class Client:
         """:meth:`stop`, and cut the calls in flight too (their outcome is then unknown): for leaving
         at once, after the report of an apply, or when nothing is being written."""
         self.stop()
-        if isinstance(self._transport, BoundedTransport):
-            self._transport.abort()
+        for transport in self._transports:
+            if isinstance(transport, BoundedTransport):
+                transport.abort()
 
     @property
     def stopping(self) -> bool:
@@ -342,6 +363,15 @@ class Client:
         finally:
             self._in_pool.active = False
 
+    @contextmanager
+    def _slot(self) -> Iterator[httpx.BaseTransport]:
+        """Hold one in-flight slot (blocking until one is free); yields the pool its request uses."""
+        index = self._slots.get()
+        try:
+            yield self._transports[index]
+        finally:
+            self._slots.put(index)
+
     def _check_stop(self) -> None:
         if self._stop.is_set():
             raise Stopped("stopped before the call was sent")
@@ -367,7 +397,7 @@ class Client:
         pacer = self.pacers[api.name]
         self._check_stop()
         pacer.wait()
-        with self._slots:
+        with self._slot() as transport:
             self._check_stop()
             pacer.space()
             sent_at = self._monotonic()
@@ -384,7 +414,7 @@ class Client:
             with self._count_lock:
                 self.calls[api.name] += 1
             try:
-                with deadline(window), self._http.stream("POST", url, content=content) as response:
+                with deadline(window), _post(transport, url, content) as response:
                     result = _read(response, self.bounds.answer_bytes)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
@@ -451,6 +481,30 @@ class Client:
 
 
 _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check the endpoint"
+
+
+HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
+           "Accept-Encoding": "gzip, deflate", "User-Agent": f"chatsync/{__version__}"}
+_TIMEOUTS = TIMEOUT.as_dict()
+
+
+@contextmanager
+def _post(transport: httpx.BaseTransport, url: str, content: bytes) -> Iterator[httpx.Response]:
+    """POST ``content`` to ``url`` through ``transport``; the answer is streamed, closed on exit."""
+    request = httpx.Request("POST", url, headers=HEADERS, content=content, extensions={"timeout": _TIMEOUTS})
+    response = transport.handle_request(request)
+    response.request = request
+    try:
+        yield response
+    finally:
+        response.close()
+
+
+def _shard_sizes(parallelism: int) -> list[int]:
+    """Connections of each pool: ``parallelism`` spread as evenly as possible over pools of at most
+    :data:`SHARD_CONNECTIONS`."""
+    count = -(-parallelism // SHARD_CONNECTIONS)
+    return [parallelism // count + (1 if i < parallelism % count else 0) for i in range(count)]
 
 
 def _block_stop_signals() -> None:
