@@ -60,7 +60,7 @@ log = logging.getLogger("chatsync.client")
 logging.getLogger("httpx").addFilter(RedactingFilter())
 
 
-POOL_FACTOR = 4
+POOL_FACTOR = 2
 """Worker threads per in-flight slot: up to this many map() streams run side by side unhindered."""
 
 SHARD_CONNECTIONS = 4
@@ -401,38 +401,47 @@ class Client:
             self._check_stop()
             pacer.space()
             sent_at = self._monotonic()
-            sig = self.sigs.current()
-            url = self._url(api, sig)
-            began = time.perf_counter()
-            now = time.monotonic()
-            if not first_send:
-                first_send.append(now)
-            window = min(self.bounds.attempt_seconds, first_send[0] + self.bounds.call_seconds - now)
-            if window <= 0:
-                return _Attempt(info=f"gave up: the call took {self.bounds.call_seconds:g} s in all, "
-                                     "retries included", sent=False), sig
-            with self._count_lock:
-                self.calls[api.name] += 1
-            try:
-                with deadline(window), _post(transport, url, content) as response:
-                    result = _read(response, self.bounds.answer_bytes)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
-                                  connect_failure=True)
-            except httpx.TimeoutException:
-                result = _Attempt(info=f"no complete answer within {window:.3g} s (the limit of one attempt)",
-                                  kind=errors.Kind.TRANSIENT)
-            except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
-                result = _Attempt(info=f"the endpoint's host is not valid ({self._reason(exc)})",
-                                  connect_failure=True)
-            except httpx.TransportError as exc:
-                result = _Attempt(info=f"the connection failed ({self._reason(exc)})",
-                                  kind=errors.Kind.TRANSIENT)
+            try:  # the API's unit of allowance is held from here until a window after the answer
+                result, sig, url, began = self._send(api, transport, content, first_send)
+            finally:
+                pacer.done(self._monotonic())
         if result.code == RATE_LIMITED:  # the quota is shared or lower than documented: slow down
             pacer.refused(sent_at)
         if log.isEnabledFor(logging.DEBUG):
             self._log(api, attempt, result, began, url)
         return result, sig
+
+    def _send(self, api: Endpoint, transport: httpx.BaseTransport, content: bytes,
+              first_send: list[float]) -> tuple[_Attempt, str, str, float]:
+        """One HTTP exchange, bounded as a whole: what it gave, its UserSig, its URL, its start."""
+        sig = self.sigs.current()
+        url = self._url(api, sig)
+        began = time.perf_counter()
+        now = time.monotonic()
+        if not first_send:
+            first_send.append(now)
+        window = min(self.bounds.attempt_seconds, first_send[0] + self.bounds.call_seconds - now)
+        if window <= 0:
+            return _Attempt(info=f"gave up: the call took {self.bounds.call_seconds:g} s in all, "
+                                 "retries included", sent=False), sig, url, began
+        with self._count_lock:
+            self.calls[api.name] += 1
+        try:
+            with deadline(window), _post(transport, url, content) as response:
+                result = _read(response, self.bounds.answer_bytes)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
+                              connect_failure=True)
+        except httpx.TimeoutException:
+            result = _Attempt(info=f"no complete answer within {window:.3g} s (the limit of one attempt)",
+                              kind=errors.Kind.TRANSIENT)
+        except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
+            result = _Attempt(info=f"the endpoint's host is not valid ({self._reason(exc)})",
+                              connect_failure=True)
+        except httpx.TransportError as exc:
+            result = _Attempt(info=f"the connection failed ({self._reason(exc)})",
+                              kind=errors.Kind.TRANSIENT)
+        return result, sig, url, began
 
     def _log(self, api: Endpoint, attempt: int, result: _Attempt, began: float, url: str) -> None:
         log.debug(

@@ -1,23 +1,26 @@
 """Pacing: each endpoint's calls stay within its rate limit (tencent-chat-api.md §7), using all of it.
 
-The limit is a number of calls per second. A :class:`Pacer` keeps a log of the calls it let go
-and lets call *k* start once the call ``allowance`` places before it is one window old
-(a "sliding log"): a second's allowance may be spent at once, then each call waits for one to
-leave the window. A server counting over a sliding one-second window (the emulator's) or over
-fixed seconds never sees more than the allowance, since the client's window is the longer one:
-``window = capacity / rate / HEADROOM``, a 5% margin (about 50 ms a second) for arrival jitter.
-
-The allowance adapts. A refused call (60007: the API's quota is shared with another tool, or lower
-than documented) cuts it by :data:`DECREASE` (once per window: the calls already in flight were
-sent under the old allowance), and it recovers gradually: quickly back to just under the level
-that was refused, then slowly past it, a step per window (additive increase, multiplicative
-decrease, as TCP does with a congested link). Retries pass through the same pacer, because the
-server counts them too.
+The limit is a number of calls per second. A server may count it over fixed seconds or over a
+sliding second (the emulator does); either way no stretch of one second may see more than the
+allowance. The client cannot see when the server counted a call, only that it was after the call
+was sent and before its answer came. So a call **occupies** one unit of its API's allowance from
+when it is sent until one window after its answer: however the network delays requests, no one
+second at the server holds more than the allowance. A second's allowance may thus go at once; the
+next calls go as the first ones' answers turn one second old (about one round trip later than a
+perfect client, which is the whole margin).
 
 Pacing has two steps, so that a caller queueing for a slow API holds nothing other APIs need:
-:meth:`Pacer.wait` queues for a start time while holding no in-flight slot; then, holding one,
-:meth:`Pacer.space` applies the same rule to the actual sends (a caller that woke late, or waited
-for the in-flight slot, cannot go out in a burst beyond the allowance).
+:meth:`Pacer.wait` queues for a start time while holding no in-flight slot (a log of start times,
+at most the allowance in any window); then, holding one, :meth:`Pacer.space` waits until the API
+has a unit of allowance free, and :meth:`Pacer.done` frees it one window after the answer.
+
+The allowance adapts. A refused call (60007: the API's quota is shared with another tool, or lower
+than documented) cuts it by :data:`DECREASE` (once per cut: the calls already in flight were sent
+under the old allowance), and it recovers gradually: quickly back to just under the level that was
+refused, then slowly past it, a step per window (additive increase, multiplicative decrease, as
+TCP does with a congested link). While the allowance is cut, calls go evenly spaced instead of a
+window's worth at once, so that a refusal finds few calls in flight. Retries pass through the
+same pacer, because the server counts them too.
 """
 
 from __future__ import annotations
@@ -30,12 +33,16 @@ from collections.abc import Callable, Mapping
 
 from chatsync.tencent.endpoints import ENDPOINTS
 
-#: Steady state at this fraction of the documented rate: the window is 1/0.95 s, and its extra
-#: ~50 ms absorbs the jitter between a send and its arrival at the server.
+#: The fraction of each documented rate that plan estimates count on (pacing reaches about
+#: ``1 / (1 + round trip)`` of it: a window's allowance per second and one round trip).
 HEADROOM = 0.95
-DEFAULT_PARALLELISM = 16
+DEFAULT_PARALLELISM = 24
 """Requests in flight at once: enough to reach 200 calls/s through ~60 ms of round trip (here, not
 in client.py, so that the command line shows it without importing the HTTP client)."""
+#: Added to each occupancy: clock granularity.
+MARGIN = 0.001
+#: While every unit is taken by a call in flight, a waiting sender looks again this often.
+POLL = 0.002
 #: A refused call multiplies the allowance by this.
 DECREASE = 0.5
 #: After a refusal the allowance grows back quickly to this fraction of the refused level ...
@@ -52,15 +59,16 @@ class _Log:
     def __init__(self) -> None:
         self.times: deque[float] = deque()
 
-    def next_start(self, now: float, allowed: int, window: float) -> float:
+    def next_start(self, now: float, allowed: int, window: float, spacing: float = 0.0) -> float:
         """Record and return the earliest start at or after ``now`` that keeps every window of
-        ``window`` seconds at no more than ``allowed`` starts (start times never go backwards)."""
+        ``window`` seconds at no more than ``allowed`` starts, and starts at least ``spacing``
+        apart (start times never go backwards)."""
         times = self.times
         while times and times[0] <= now - window:
             times.popleft()
         start = now
         if times:
-            start = max(start, times[-1])
+            start = max(start, times[-1] + spacing)
             if len(times) >= allowed:
                 start = max(start, times[-allowed] + window)
         times.append(start)
@@ -68,30 +76,29 @@ class _Log:
 
 
 class Pacer:
-    """The calls of one endpoint, shared by every thread: a sliding log with an adaptive allowance."""
+    """The calls of one endpoint, shared by every thread: an adaptive allowance per window."""
 
     def __init__(
         self,
         rate_per_second: float,
         *,
-        headroom: float = HEADROOM,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not rate_per_second > 0 or math.isnan(rate_per_second):
             raise ValueError("a rate must be positive")
-        if not 0 < headroom <= 1:
-            raise ValueError("headroom must be in (0, 1]")
         self.rate = rate_per_second
+        finite = math.isfinite(rate_per_second)
         #: Calls per window at the full (documented or configured) rate, at least 1.
-        self.capacity = max(1, math.floor(rate_per_second)) if math.isfinite(rate_per_second) else 1 << 30
-        #: Seconds over which ``capacity`` calls may go: a fractional rate keeps its average.
-        self.window = self.capacity / rate_per_second / headroom if math.isfinite(rate_per_second) else 0.0
+        self.capacity = max(1, math.floor(rate_per_second)) if finite else 1 << 30
+        #: Seconds over which ``capacity`` calls may go (1 s; longer for a rate under 1/s).
+        self.window = self.capacity / rate_per_second if finite else 0.0
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
         self._starts = _Log()  # start times handed out by wait()
-        self._sends = _Log()  # sends let go by space()
+        self._in_flight = 0  # calls let go by space() and not yet done()
+        self._held: deque[float] = deque()  # when each answered call frees its unit (ascending)
         self._allowance = float(self.capacity)  # calls per window now (adapts to refusals)
         self._ceiling = float(self.capacity)  # the allowance last refused (recovery slows near it)
         self._changed = -math.inf  # when the allowance last changed (a cut or a recovery step)
@@ -108,16 +115,47 @@ class Pacer:
         """Block until this caller's start time; returns the seconds waited."""
         with self._lock:
             now = self._monotonic()
-            start = self._starts.next_start(now, self._allowed(now), self.window)
+            allowed = self._allowed(now)
+            # Recovering from a refusal, the quota is shared: calls go evenly spaced, so that the
+            # next refusal finds few calls in flight (a burst would lose all of them).
+            spacing = self.window / allowed if allowed < self.capacity else 0.0
+            start = self._starts.next_start(now, allowed, self.window, spacing)
         return self._sleep_until(start, now)
 
     def space(self) -> float:
-        """Block until a send now keeps the actual sends within the allowance; returns the seconds
-        waited. Call it holding an in-flight slot, right before sending."""
+        """Block until the API has a unit of allowance free, and take it; returns the seconds
+        waited. Call it holding an in-flight slot, right before sending, and :meth:`done` after."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._monotonic()
+                held = self._held
+                while held and held[0] <= now:
+                    held.popleft()
+                over = self._in_flight + len(held) - self._allowed(now)
+                if over < 0:
+                    self._in_flight += 1
+                    return waited
+                # the (over+1)-th unit to be freed lets this call go; one in flight frees none yet
+                delay = held[over] - now if over < len(held) else POLL
+            self._sleep(delay)
+            waited += delay
+
+    def done(self, answered_at: float | None = None) -> None:
+        """The call :meth:`space` let go has its answer (or failed) at ``answered_at`` (this pacer's
+        clock; now if None): its unit is free one window later."""
         with self._lock:
-            now = self._monotonic()
-            start = self._sends.next_start(now, self._allowed(now), self.window)
-        return self._sleep_until(start, now)
+            at = self._monotonic() if answered_at is None else answered_at
+            self._in_flight = max(0, self._in_flight - 1)
+            free_at = at + self.window + MARGIN
+            held = self._held
+            if held and free_at < held[-1]:  # answers reported out of order: keep it sorted
+                index = len(held)
+                while index and held[index - 1] > free_at:
+                    index -= 1
+                held.insert(index, free_at)
+            else:
+                held.append(free_at)
 
     def refused(self, sent_at: float | None = None) -> None:
         """A call sent at ``sent_at`` (this pacer's clock) was refused for its rate (60007): cut the
@@ -166,7 +204,6 @@ class Pacers:
         self,
         rates: Mapping[str, float] | None = None,
         *,
-        headroom: float = HEADROOM,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -175,7 +212,7 @@ class Pacers:
         if unknown:
             raise ValueError(f"no such API: {', '.join(sorted(unknown))}")
         self.rates = {name: float(overrides.get(name, e.rate_per_second)) for name, e in ENDPOINTS.items()}
-        self._pacers = {name: Pacer(rate, headroom=headroom, monotonic=monotonic, sleep=sleep)
+        self._pacers = {name: Pacer(rate, monotonic=monotonic, sleep=sleep)
                         for name, rate in self.rates.items()}
 
     def __getitem__(self, endpoint: str) -> Pacer:

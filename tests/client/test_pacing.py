@@ -16,7 +16,7 @@ from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import CallFailed, Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.endpoints import ENDPOINTS
-from chatsync.tencent.pacing import DECREASE, HEADROOM, Pacer, Pacers
+from chatsync.tencent.pacing import DECREASE, MARGIN, POLL, Pacer, Pacers
 from chatsync.tencent.retry import RetryPolicy
 from tests.client.conftest import FAST, LOCAL, Recorder, envelope, mock
 from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
@@ -38,7 +38,7 @@ class FakeMonotonic:
 
 
 def window_of(rate: float) -> float:
-    return max(1, int(rate)) / rate / HEADROOM
+    return max(1, int(rate)) / rate
 
 
 @pytest.mark.parametrize(("rate", "calls"), [(10, 25), (100, 7), (200, 1), (100, 100), (100, 101)])
@@ -52,8 +52,8 @@ def test_a_windows_allowance_goes_at_once_then_one_per_call_leaving_the_window(r
 
 
 def test_no_window_of_the_pacer_ever_holds_more_than_the_allowance() -> None:
-    # callers arrive at random moments; every window of the pacer's length (longer than the
-    # server's second) holds at most `capacity` starts, and the long-run rate is HEADROOM x rate
+    # callers arrive at random moments; every window (one second) holds at most `capacity`
+    # starts, and the long-run rate is the rate
     clock = FakeMonotonic()
     pacer = Pacer(20, monotonic=clock, sleep=clock.sleep)
     rng = random.Random(7)
@@ -65,7 +65,7 @@ def test_no_window_of_the_pacer_ever_holds_more_than_the_allowance() -> None:
     for i, start in enumerate(starts):
         within = sum(1 for other in starts[i:i + 40] if other < start + window_of(20) - 1e-9)
         assert within <= 20
-    assert 599 / (starts[-1] - starts[0]) == pytest.approx(20 * HEADROOM, rel=0.05)
+    assert 599 / (starts[-1] - starts[0]) == pytest.approx(20, rel=0.05)
 
 
 def test_idle_time_earns_no_more_than_one_windows_allowance() -> None:
@@ -79,10 +79,10 @@ def test_idle_time_earns_no_more_than_one_windows_allowance() -> None:
 
 def test_a_fractional_rate_keeps_its_average() -> None:
     clock = FakeMonotonic()
-    pacer = Pacer(0.5, monotonic=clock, sleep=clock.sleep)  # 1 call per 2 s, with the margin
+    pacer = Pacer(0.5, monotonic=clock, sleep=clock.sleep)  # 1 call per 2 s
     assert pacer.capacity == 1
     pacer.wait()
-    assert pacer.wait() == pytest.approx(2 / HEADROOM)
+    assert pacer.wait() == pytest.approx(2)
 
 
 def test_a_refusal_halves_the_allowance_once_per_cut() -> None:
@@ -101,15 +101,28 @@ def test_a_refusal_halves_the_allowance_once_per_cut() -> None:
     assert pacer.allowance == 25
 
 
-def test_a_cut_allowance_is_what_the_next_window_gets() -> None:
+def test_a_cut_allowance_is_what_the_next_window_gets_evenly_spaced() -> None:
     clock = FakeMonotonic()
     pacer = Pacer(100, monotonic=clock, sleep=clock.sleep)
     for _ in range(100):
         pacer.wait()
     pacer.refused(clock.now)
     clock.now += window_of(100) + 0.001  # the burst left the window: 50, and one recovery step
-    assert [pacer.wait() for _ in range(60)] == [0.0] * 60
-    assert pacer.wait() > 0.5
+    assert pacer.allowance == 60
+    began = clock.now
+    waits = [pacer.wait() for _ in range(60)]
+    # no burst while the quota is shared: a refusal then finds few calls in flight
+    assert waits[0] == 0.0 and all(w == pytest.approx(1 / 60) for w in waits[1:])
+    assert clock.now - began == pytest.approx(59 / 60)
+
+
+def test_the_full_allowance_again_goes_at_once() -> None:
+    clock = FakeMonotonic()
+    pacer = Pacer(10, monotonic=clock, sleep=clock.sleep)
+    pacer.refused(clock.now)
+    clock.now += 60  # long enough to recover fully
+    assert pacer.allowance == 10
+    assert [pacer.wait() for _ in range(10)] == [0.0] * 10
 
 
 def test_after_a_refusal_the_allowance_recovers_quickly_then_slowly_then_fully() -> None:
@@ -212,14 +225,49 @@ def test_an_unpaced_burst_does_meet_the_rate_limit(make_client: MakeClient) -> N
     assert 60007 in recorder.codes()
 
 
-def test_space_keeps_the_actual_sends_within_the_allowance_after_late_wakeups() -> None:
+def test_a_call_holds_its_unit_of_allowance_until_a_window_after_its_answer() -> None:
+    # the server counted each call at some moment between its send and its answer: only a window
+    # after the answer is the unit surely free, however the network delayed the request
     clock = FakeMonotonic()
     pacer = Pacer(2, monotonic=clock, sleep=clock.sleep)
-    for _ in range(4):
-        pacer.wait()  # four callers got start times: two now, two a window later ...
-    clock.now += window_of(2)  # ... and all of them woke late, together
-    assert [pacer.space() for _ in range(2)] == [0.0, 0.0]  # the first two go at once
-    assert pacer.space() == pytest.approx(window_of(2))  # the third waits for the first to leave
+    assert [pacer.space(), pacer.space()] == [0.0, 0.0]  # a window's allowance at once
+    clock.now += 0.3
+    pacer.done()  # the first answer came 0.3 s after its send ...
+    clock.now += 0.2
+    pacer.done()  # ... the second 0.5 s after
+    assert pacer.space() == pytest.approx(0.8 + MARGIN)  # free 1 s after the first answer
+    assert clock.now == pytest.approx(101.3 + MARGIN)
+    assert pacer.space() == pytest.approx(0.2)  # and the next 1 s after the second
+    assert clock.now == pytest.approx(101.5 + MARGIN)
+
+
+def test_a_unit_held_by_a_call_in_flight_frees_only_with_its_answer() -> None:
+    clock = FakeMonotonic()
+    answered: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock.now >= 100.5 and not answered:  # another thread's call answers meanwhile
+            answered.append(clock.now)
+            pacer.done()
+
+    pacer = Pacer(1, monotonic=clock, sleep=sleep)
+    pacer.space()
+    waited = pacer.space()  # the first call is in flight: nothing frees its unit but its answer
+    assert answered and waited == pytest.approx(answered[0] - 100.0 + 1.0 + MARGIN, abs=POLL)
+
+
+def test_answers_reported_out_of_order_free_their_units_in_time_order() -> None:
+    clock = FakeMonotonic()
+    pacer = Pacer(3, monotonic=clock, sleep=clock.sleep)
+    for _ in range(3):
+        pacer.space()
+    pacer.done(100.4)
+    pacer.done(100.1)
+    pacer.done(100.2)
+    assert pacer.space() == pytest.approx(1.1 + MARGIN)
+    assert pacer.space() == pytest.approx(0.1)
+    assert pacer.space() == pytest.approx(0.2)
 
 
 def test_a_slowly_paced_api_does_not_hold_up_another() -> None:
