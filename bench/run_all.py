@@ -64,11 +64,16 @@ def durability_rows(data: list[dict[str, Any]]) -> list[Row]:
     return [(r["measure"], f"{r['value']} ({r['ratio']:.2f}x)", r["goal"], r["passed"]) for r in data]
 
 
+def command_rows(data: list[dict[str, Any]]) -> list[Row]:
+    return [(r["measure"], r["result"], r["goal"], r["passed"]) for r in data]
+
+
 def linear_rows(data: list[dict[str, Any]]) -> list[Row]:
     return [(r["measure"], f"{r['value']:.2f}x ({r['seconds']:.3f} s)", r["goal"], r["passed"]) for r in data]
 
 
 BENCHMARKS = [
+    ("commands.py", command_rows),
     ("emulator_throughput.py", emulator_rows),
     ("emulator_durability.py", durability_rows),
     ("client_rate.py", client_rows),
