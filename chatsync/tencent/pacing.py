@@ -37,8 +37,10 @@ from chatsync.tencent.endpoints import ENDPOINTS
 #: ``1 / (1 + round trip)`` of it: a window's allowance per second and one round trip).
 HEADROOM = 0.95
 DEFAULT_PARALLELISM = 24
-"""Requests in flight at once: enough to reach 200 calls/s through ~60 ms of round trip (here, not
-in client.py, so that the command line shows it without importing the HTTP client)."""
+"""Requests in flight at once: a second's allowance of 200 calls goes out in about 0.2 s through
+20 ms of round trip, and 200 calls/s hold through ~120 ms. More shortens the bursts a little but
+loses more calls when a shared quota refuses one (bench/commands.py). Defined here, not in
+client.py, so that the command line shows it without importing the HTTP client."""
 #: Added to each occupancy: clock granularity.
 MARGIN = 0.001
 #: While every unit is taken by a call in flight, a waiting sender looks again this often.
