@@ -40,6 +40,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from _emulator import KEY, SDKAPPID, running_emulator
 from client_rate import CallLog, peak_per_second
@@ -151,7 +152,7 @@ def main() -> int:
     passed = ratio <= GOAL and parallel.rate_limited == 0 and parallel.failed_changes == 0 \
         and parallel.skipped_changes == 0 and parallel.calls == parallel.planned \
         and (sequential is None or (sequential.failed_changes == 0 and sequential.rate_limited == 0))
-    result = {
+    result: dict[str, Any] = {
         "accounts": count, "latency_ms": LATENCY_MS, "parallelism": DEFAULT_PARALLELISM,
         "floor_s": round(floor, 3), "floor_formula": how,
         "wall_s": parallel.wall, "ratio_to_floor": round(ratio, 3), "goal": GOAL,
@@ -174,7 +175,7 @@ def main() -> int:
     return 0 if passed else 1
 
 
-def print_table(result: dict, parallel: Run, sequential: Run | None, timeline: bool) -> None:
+def print_table(result: dict[str, Any], parallel: Run, sequential: Run | None, timeline: bool) -> None:
     count = result["accounts"]
     print(f"apply of {count} new accounts (nick, face_url, self_signature): emulator latency "
           f"{LATENCY_MS} ms, documented rate limits, parallelism {DEFAULT_PARALLELISM}")

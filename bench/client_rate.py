@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 
 from _emulator import KEY, SDKAPPID, running_emulator
 
-from chatsync.tencent.api import ChatApi
+from chatsync.tencent.api import ChatApi, ItemResult
 from chatsync.tencent.client import DEFAULT_PARALLELISM, CallFailed, Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.endpoints import ENDPOINTS
@@ -83,7 +83,7 @@ class CallLog(logging.Handler):
             return
         name, _attempt, _status, code, millis, _url = args
         with self._guard:
-            self.sends.setdefault(str(name), []).append((record.created - float(millis) / 1000, code))
+            self.sends.setdefault(str(name), []).append((record.created - float(str(millis)) / 1000, code))
 
     def take_all(self) -> None:
         with self._guard:
@@ -111,7 +111,7 @@ def workloads(api: ChatApi, calls: dict[str, int]) -> dict[str, Callable[[int], 
     """For each endpoint, call number i -> how many of its items failed (0 when all went through)."""
     client = api.client
 
-    def failed_items(results: dict) -> int:
+    def failed_items(results: dict[str, ItemResult]) -> int:
         return sum(not result.ok for result in results.values())
 
     def sent(_reply: object) -> int:

@@ -30,7 +30,8 @@ Measures (goals from issue 15):
 * ``chatsync --version`` / bare ``python -c pass`` (median of 9 each), goal <= 6x; ``--help``, and
   ``validate`` of a small file, goal <= 0.3 s.
 
-``--quick`` runs smaller sizes (a smoke check; the goals are still printed, not all are judged).
+``--quick`` runs smaller sizes (a smoke check): the goals are printed, and only those that do not
+depend on size are judged (fixed costs, start-up and a first refusal, weigh more on a small job).
 
     .venv/bin/python bench/commands.py [--quick] [--json]
 """
@@ -221,7 +222,7 @@ def apply_measure(url: str, folder: Path, count: int, goal: float) -> tuple[Row,
                details), done
 
 
-def handwritten_measure(url: str, folder: Path, count: int, chatsync: Done) -> Row:
+def handwritten_measure(url: str, folder: Path, count: int, chatsync: Done, judged: bool) -> Row:
     """The same job by ``bench/handwritten.py``, as its own process."""
     script_args = [sys.executable, str(HERE / "handwritten.py"), url, str(SDKAPPID), "script", str(count)]
     done = run(script_args, folder)
@@ -233,8 +234,8 @@ def handwritten_measure(url: str, folder: Path, count: int, chatsync: Done) -> R
     return Row("the same job by a hand-written script (16 threads over httpx, no pacing, retrying 60007)",
                f"script {done.wall:.2f} s with {script['refused']} refused calls; "
                f"chatsync {chatsync.wall:.2f} s with {chatsync_refused}",
-               "chatsync no slower, with no refused call",
-               chatsync.wall <= done.wall and chatsync_refused == 0 and chatsync.code == 0,
+               "chatsync no slower, with no refused call" + ("" if judged else " (not judged)"),
+               (chatsync.wall <= done.wall or not judged) and chatsync_refused == 0 and chatsync.code == 0,
                {"script_wall_s": round(done.wall, 3), "script": script,
                 "chatsync_wall_s": round(chatsync.wall, 3)})
 
@@ -254,7 +255,7 @@ def rename_measure(url: str, folder: Path, count: int, goal_s: float, judged: bo
                {"wall_s": round(done.wall, 3), "calls": calls, "exit": done.code})
 
 
-def shared_quota_measure(url: str, folder: Path, count: int, goal_fraction: float) -> Row:
+def shared_quota_measure(url: str, folder: Path, count: int, goal_fraction: float, judged: bool) -> Row:
     """``chatsync apply`` while another process uses half of ``portrait_set``'s limit."""
     rate = ENDPOINTS["portrait_set"].rate_per_second / 2
     other = subprocess.Popen([sys.executable, str(HERE / "_quota_user.py"), url, str(SDKAPPID), f"{rate:g}"],
@@ -278,7 +279,8 @@ def shared_quota_measure(url: str, folder: Path, count: int, goal_fraction: floa
                f"{refused} of {attempts:,} calls refused ({fraction:.1%}), {done.wall:.2f} s, "
                f"{'converged' if converged else 'NOT converged'} (the other tool: {counts['refused']} of "
                f"{counts['sent']:,} refused)",
-               f"converges with <= {goal_fraction:.0%} refused", converged and fraction <= goal_fraction,
+               f"converges with <= {goal_fraction:.0%} refused" + ("" if judged else " (not judged)"),
+               converged and (fraction <= goal_fraction or not judged),
                {"refused": refused, "attempts": attempts, "wall_s": round(done.wall, 3),
                 "apply_exit": done.code, "plan_exit": check.code, "other_tool": counts,
                 "calls": done.calls()})
@@ -348,11 +350,11 @@ def main() -> int:
             if "apply" in only:
                 row, done = apply_measure(url, folder, count, 1.05)
                 rows.append(row)
-                rows.append(handwritten_measure(url, folder, count, done))
+                rows.append(handwritten_measure(url, folder, count, done, not quick))
             if "rename" in only:
                 rows.append(rename_measure(url, folder, 400 if quick else 2_000, 3.0, not quick))
             if "shared" in only:
-                rows.append(shared_quota_measure(url, folder, count, 0.03))
+                rows.append(shared_quota_measure(url, folder, count, 0.03, not quick))
         if "raised" in only:
             rows.append(raised_measure(folder, 2_000 if quick else 10_000, 1_500, not quick))
     if args.json:

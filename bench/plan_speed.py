@@ -138,7 +138,7 @@ def phases() -> Iterator[dict[str, float]]:
     """Marks (``time.time()``) of the start and end of ``planner.plan``'s two steps, read and diff:
     the module's functions are wrapped while the plan runs (the code itself is not changed)."""
     marks: dict[str, float] = {}
-    originals = {"read_live": planner.read_live, "diff": planner.diff}
+    originals: dict[str, Callable[..., Any]] = {name: vars(planner)[name] for name in ("read_live", "diff")}
 
     def wrapped(name: str) -> Callable[..., Any]:
         def run(*args: Any, **kwargs: Any) -> Any:

@@ -11,6 +11,7 @@ import datetime
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def linear_rows(data: list[dict[str, Any]]) -> list[Row]:
     return [(r["measure"], f"{r['value']:.2f}x ({r['seconds']:.3f} s)", r["goal"], r["passed"]) for r in data]
 
 
-BENCHMARKS = [
+BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
     ("commands.py", command_rows),
     ("emulator_throughput.py", emulator_rows),
     ("emulator_durability.py", durability_rows),

@@ -49,7 +49,8 @@ from chatsync.tencent.bounded import (
 )
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
-from chatsync.tencent.pacing import DEFAULT_PARALLELISM, Pacers
+from chatsync.tencent.pacing import DEFAULT_PARALLELISM as DEFAULT_PARALLELISM  # callers know it from here
+from chatsync.tencent.pacing import Pacers
 from chatsync.tencent.proxies import http_transport, tls_context
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
