@@ -9,7 +9,8 @@ endpoint it prints:
 * calls     -- HTTP requests the client sent (``Client.calls``; retries included)
 * limit     -- the documented calls/s (``ENDPOINTS[name].rate_per_second``)
 * achieved  -- calls / wall time, from the first send to the last answer (setup excluded)
-* ratio     -- achieved / limit: must be within [0.90, 1.00]
+* ratio     -- achieved / limit: must be at least 0.90 (it may pass 1.00 on a short run: the
+               first second's allowance goes at once, pacing.py)
 * peak/1s   -- most requests sent in any one-second window (from the client's debug log):
                must not exceed the limit, since the server counts a sliding one-second window
 * 60007     -- rate-limit answers seen in the debug log: must be 0
@@ -34,7 +35,7 @@ from dataclasses import asdict, dataclass
 
 from _emulator import KEY, SDKAPPID, running_emulator
 
-from chatsync.tencent.api import ChatApi
+from chatsync.tencent.api import ChatApi, ItemResult
 from chatsync.tencent.client import DEFAULT_PARALLELISM, CallFailed, Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.endpoints import ENDPOINTS
@@ -42,7 +43,6 @@ from chatsync.tencent.target import Target
 
 LATENCY_MS = 20
 MIN_RATIO = 0.90
-MAX_RATIO = 1.00
 RATE_LIMITED = 60007
 BATCH = 5  # ids per batch call: small, so the emulator's work stays well under the latency
 USERS = 200  # ordinary accounts made in setup, for the calls that need existing accounts
@@ -83,7 +83,7 @@ class CallLog(logging.Handler):
             return
         name, _attempt, _status, code, millis, _url = args
         with self._guard:
-            self.sends.setdefault(str(name), []).append((record.created - float(millis) / 1000, code))
+            self.sends.setdefault(str(name), []).append((record.created - float(str(millis)) / 1000, code))
 
     def take_all(self) -> None:
         with self._guard:
@@ -111,7 +111,7 @@ def workloads(api: ChatApi, calls: dict[str, int]) -> dict[str, Callable[[int], 
     """For each endpoint, call number i -> how many of its items failed (0 when all went through)."""
     client = api.client
 
-    def failed_items(results: dict) -> int:
+    def failed_items(results: dict[str, ItemResult]) -> int:
         return sum(not result.ok for result in results.values())
 
     def sent(_reply: object) -> int:
@@ -166,15 +166,15 @@ def measure(client: Client, log: CallLog, endpoint: str, work: Callable[[int], i
     achieved = sent / wall
     ratio = achieved / limit
     passed = (not error and failed == 0 and limited == 0 and peak <= limit
-              and MIN_RATIO <= ratio <= MAX_RATIO)
+              and ratio >= MIN_RATIO)
     return Row(endpoint, sent, limit, round(achieved, 1), round(ratio, 3), peak, limited,
                max(failed, 0), round(wall, 2), passed, error)
 
 
 def print_table(rows: list[Row], seconds: float) -> None:
     print(f"client rate vs documented limit: emulator latency {LATENCY_MS} ms, parallelism "
-          f"{DEFAULT_PARALLELISM}, ~{seconds:g} s per endpoint; pass: ratio in "
-          f"[{MIN_RATIO:.2f}, {MAX_RATIO:.2f}], peak/1s <= limit, no 60007, no failures")
+          f"{DEFAULT_PARALLELISM}, ~{seconds:g} s per endpoint; pass: ratio >= "
+          f"{MIN_RATIO:.2f}, peak/1s <= limit, no 60007, no failures")
     header = f"{'endpoint':<20} {'calls':>5} {'limit':>5} {'achieved':>8} {'ratio':>6} " \
              f"{'peak/1s':>7} {'60007':>5} {'failed':>6} {'wall s':>6}  result"
     print(header)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-import httpx
-
 from chatsync.redact import redact_url
 from chatsync.safe_text import json_quoted
 
@@ -78,6 +76,8 @@ def _encodable_host(host: str) -> bool:
         return True
     except ValueError:
         pass
+    import httpx  # here: the emulator's --help and the config rules need no HTTP client
+
     try:
         httpx.URL(f"https://{host}/")  # the check every request makes
     except (UnicodeError, ValueError, httpx.InvalidURL):

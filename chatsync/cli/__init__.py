@@ -2,26 +2,115 @@
 
 Commands parse flags, call the importable core, render and pick the exit code. A
 :class:`~chatsync.errors.ChatsyncError` becomes a short message on stderr, never a traceback.
+
+A command's module is imported only when that command runs (:class:`LazyCommands`), so
+``--version``, ``--help`` and the completion of command names start without the HTTP client,
+the schema validator or the YAML parser.
 """
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 from chatsync import __version__
 from chatsync.cli.flags import global_flags
 from chatsync.errors import ChatsyncError
 from chatsync.safe_text import lines as safe_lines
 
+#: Every command: name -> (module, attribute, short help for the command list). The short help
+#: is the first sentence of the command's docstring (a test keeps them equal), so listing the
+#: commands imports none of them.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "apply": ("chatsync.cli.apply", "apply",
+              "Make the live app match the config: create, update and delete bots and accounts."),
+    "emulator": ("chatsync.cli.emulator", "emulator",
+                 "Run a local emulator of the Tencent Cloud Chat REST API (v4)."),
+    "export": ("chatsync.cli.export", "export",
+               "Write the live app as a complete config: every live bot, and the accounts named in "
+               "the config or in --accounts-file that exist, with their profiles."),
+    "plan": ("chatsync.cli.plan", "plan", "Show what apply would change in the live app (read-only)."),
+    "schema": ("chatsync.cli.validate", "schema",
+               "Print the JSON Schema of the config files (for editors: yaml-language-server)."),
+    "show": ("chatsync.cli.show", "show",
+             "Print a plan saved with plan --out (offline: no key, no network)."),
+    "validate": ("chatsync.cli.validate", "validate",
+                 "Check config files offline (schema and rules; no network)."),
+}
+
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """The group's commands, each imported (and given the global flags) when first looked up."""
+
+    def __init__(self, table: dict[str, tuple[str, str, str]]) -> None:
+        self._table = table
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        command = self._loaded.get(name)
+        if command is None:
+            if name not in self._table:
+                raise KeyError(name)
+            module, attribute, _ = self._table[name]
+            loaded = getattr(importlib.import_module(module), attribute)
+            if not isinstance(loaded, click.Command):
+                raise TypeError(f"{module}.{attribute} is not a click command")
+            command = self._loaded[name] = global_flags(loaded)
+        return command
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self._loaded.pop(name, None)
+        self._table = {key: value for key, value in self._table.items() if key != name}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaded or name in self._table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(set(self._table) | set(self._loaded)))
+
+    def __len__(self) -> int:
+        return len(set(self._table) | set(self._loaded))
+
+    def short_help(self, name: str, limit: int = 45) -> str:
+        """The command's line in the command list, without importing it if it is not loaded yet."""
+        if name in self._loaded:
+            return self._loaded[name].get_short_help_str(limit)
+        return click.Command(name, help=self._table[name][2]).get_short_help_str(limit)
+
 
 class ChatsyncGroup(click.Group):
-    """A click group that turns user errors into one or two lines on stderr and an exit code."""
+    """A click group that turns user errors into one or two lines on stderr and an exit code, and
+    loads each command's module only when the command runs."""
+
+    commands: LazyCommands
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = LazyCommands(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = list(self.commands)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, self.commands.short_help(name, limit)) for name in names])
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        items = [CompletionItem(name, help=self.commands.short_help(name, 45))
+                 for name in self.commands if name.startswith(incomplete)]
+        return items + click.Command.shell_complete(self, ctx, incomplete)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -82,13 +171,3 @@ def main() -> None:
     -v, --debug and --no-color may also follow the command: chatsync plan -v
     Shell completion: eval "$(_CHATSYNC_COMPLETE=bash_source chatsync)" (zsh_source, fish_source).
     """
-
-
-def _register() -> None:
-    from chatsync.cli import apply, emulator, export, plan, show, validate
-
-    for command in [*validate.COMMANDS, plan.plan, apply.apply, show.show, export.export, emulator.emulator]:
-        main.add_command(global_flags(command))
-
-
-_register()

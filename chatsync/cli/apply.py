@@ -6,24 +6,23 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from chatsync.applier import Applier, Report
 from chatsync.cli.common import call_rate, connected, eta, parallelism_option, progress
 from chatsync.cli.flags import flag, use_color
-from chatsync.core import ApplyRefused, StalePlan, check_applicable, load, plan_with
-from chatsync.core import read_plan as read_saved_plan
 from chatsync.errors import ChatsyncError
-from chatsync.live import read_calls, wanted_for
-from chatsync.model import DEFAULT_SECRET_KEY_ENV
-from chatsync.planner import recheck
-from chatsync.plans import Plan
-from chatsync.render import render
-from chatsync.render.report import json_text, text
-from chatsync.render.style import target
 from chatsync.safe_text import visible
-from chatsync.tencent.api import ChatApi
+
+if TYPE_CHECKING:  # the rest is imported when apply runs: `chatsync apply --help` needs none of it
+    from chatsync.applier import Report
+    from chatsync.plans import Plan
+    from chatsync.tencent.api import ChatApi
+
+#: The variable that holds the key by default (chatsync.model.DEFAULT_SECRET_KEY_ENV; a test
+#: checks they agree, so --help needs no model import).
+DEFAULT_SECRET_KEY_ENV = "CHATSYNC_SECRET_KEY"
 
 EPILOG = """\b
 Examples:
@@ -68,6 +67,12 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
     Without --auto-approve the plan is shown and applied only after you type yes (on a terminal;
     elsewhere apply refuses). Failed changes fail alone; the report lists each with its code.
     """
+    from chatsync.core import ApplyRefused, StalePlan, check_applicable, load, plan_with
+    from chatsync.live import read_calls, wanted_for
+    from chatsync.planner import recheck
+    from chatsync.render import render
+    from chatsync.render.report import json_text
+
     color = use_color()
     if plan_file is not None:
         if paths:
@@ -96,6 +101,8 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
             if planned.empty:
                 click.echo(render(planned, "text", color=color), nl=False, file=shown)
                 if output_format == "json":
+                    from chatsync.applier import Report
+
                     click.echo(json_text(Report([])), nl=False)
                 return
             if not auto_approve or output_format == "text":
@@ -109,6 +116,8 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
 def read_plan(path: str, key_variable: str) -> Plan:
     """The saved plan at ``path``, sealed with the key in ``key_variable`` and for this endpoint
     (:func:`chatsync.core.read_plan`)."""
+    from chatsync.core import read_plan as read_saved_plan
+
     return read_saved_plan(path, key_variable=key_variable)
 
 
@@ -119,6 +128,9 @@ def interactive() -> bool:
 
 def approve(planned: Plan) -> None:
     """Ask for ``yes`` on a terminal; refuse without one."""
+    from chatsync.core import ApplyRefused
+    from chatsync.render.style import target
+
     if not interactive():
         raise ApplyRefused("apply needs approval and there is no terminal to ask: pass --auto-approve "
                            "(or apply a reviewed plan with --plan FILE)")
@@ -134,6 +146,8 @@ def approve(planned: Plan) -> None:
 
 def run(api: ChatApi, planned: Plan) -> Report:
     """Apply ``planned`` with a progress display on stderr (it ends saying how the run ended)."""
+    from chatsync.applier import Applier
+
     applier = Applier(api, planned)
     started = time.monotonic()
 
@@ -151,6 +165,8 @@ def run(api: ChatApi, planned: Plan) -> Report:
 
 def finish(report: Report, output_format: str, color: bool) -> None:
     """Print the report and pick the exit code."""
+    from chatsync.render.report import json_text, text
+
     if output_format == "json":
         click.echo(json_text(report), nl=False)
     else:

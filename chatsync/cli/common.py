@@ -12,15 +12,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from chatsync.core import connect
 from chatsync.errors import ChatsyncError
-from chatsync.model import AppConfig
-from chatsync.tencent.api import ChatApi
-from chatsync.tencent.client import DEFAULT_PARALLELISM, Client
+from chatsync.tencent.pacing import DEFAULT_PARALLELISM
+
+if TYPE_CHECKING:  # imported when a command connects: --help never loads the HTTP client
+    from chatsync.model import AppConfig
+    from chatsync.tencent.api import ChatApi
+    from chatsync.tencent.client import Client
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +41,8 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
     an error, or the end of an apply whose report is out, calls not yet sent are dropped, and any
     still in flight (a stalled read, an abandoned apply) are cut, not awaited
     (:func:`chatsync.core.connect`)."""
+    from chatsync.core import connect
+
     with connect(app, parallelism=parallelism) as api:
         yield api
 

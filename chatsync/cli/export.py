@@ -8,10 +8,8 @@ from pathlib import Path
 import click
 
 from chatsync.cli.common import call_rate, connected, parallelism_option, progress, write_atomically
-from chatsync.config.loader import expand
-from chatsync.core import export_with, load
 from chatsync.errors import ChatsyncError
-from chatsync.render.style import quoted
+from chatsync.safe_text import quoted
 
 EPILOG = """\b
 Examples:
@@ -42,6 +40,8 @@ def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | No
     accounts, so accounts must be named."""
     if out_file:
         refuse_overwriting_inputs(out_file, paths, accounts_file)
+    from chatsync.core import export_with, load  # here, not above: `export --help` needs neither
+
     desired = load(*paths)
     ids = list(desired.accounts)
     if accounts_file:
@@ -59,6 +59,8 @@ def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | No
 
 def refuse_overwriting_inputs(out_file: str, paths: tuple[str, ...], accounts_file: str | None) -> None:
     """Refuse an ``--out`` that names one of the files the export reads."""
+    from chatsync.config.loader import expand
+
     inputs = expand(paths, [])
     if accounts_file:
         inputs.append(accounts_file)

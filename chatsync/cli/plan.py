@@ -9,9 +9,6 @@ import click
 
 from chatsync.cli.common import call_rate, connected, parallelism_option, progress, write_atomically
 from chatsync.cli.flags import use_color
-from chatsync.core import UnsafePlan, check_applicable, load, plan_with
-from chatsync.live import read_calls, wanted_for
-from chatsync.render import json_plan, render
 
 EPILOG = """\b
 Examples:
@@ -41,6 +38,10 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     existing objects with managed fields; nothing is written. An unsafe plan is still printed in
     full (and saved with --out), marked unsafe at the top, and exits 1.
     """
+    from chatsync.core import check_applicable, load, plan_with  # here: `plan --help` needs none
+    from chatsync.live import read_calls, wanted_for
+    from chatsync.render import json_plan, render
+
     desired = load(*paths)
     expected = read_calls(wanted_for(desired))
     with connected(desired.app, parallelism) as api, \
@@ -54,5 +55,3 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     if detailed_exitcode and not result.empty:
         sys.exit(2)
 
-
-__all__ = ["UnsafePlan", "check_applicable", "plan"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from chatsync.cli.flags import use_color
-from chatsync.core import read_plan
-from chatsync.render import render
 
 EPILOG = """\b
 Examples:
@@ -27,5 +25,8 @@ def show(plan_file: str, output_format: str) -> None:
     The output is what plan printed when it made the file. Its safety is worked out again from
     its changes, as apply --plan does; its seal is checked only by apply --plan (that needs the key).
     """
+    from chatsync.core import read_plan  # here, not above: `chatsync show --help` needs neither
+    from chatsync.render import render
+
     saved = read_plan(plan_file, sealed=False)
     click.echo(render(saved, output_format, color=use_color()), nl=False)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from chatsync.config import load, schema_text
-
 VALIDATE_EPILOG = """\b
 Examples:
   chatsync validate                      # chatsync.yaml in this directory
@@ -21,6 +19,8 @@ def validate(paths: tuple[str, ...]) -> None:
     PATHS are files or directories (their *.yaml / *.yml, in name order); the default is
     chatsync.yaml. Every problem is listed as file:line:column. Exit 0 when valid, 1 when not.
     """
+    from chatsync.config import load  # here, not above: `chatsync validate --help` needs no schema
+
     state = load(paths)  # a ConfigError is reported by the command group: every problem, exit 1
     click.echo(f"Valid: {state.summary()}.")
 
@@ -28,6 +28,8 @@ def validate(paths: tuple[str, ...]) -> None:
 @click.command(epilog="\b\nExample:\n  chatsync schema > chatsync.schema.json")
 def schema() -> None:
     """Print the JSON Schema of the config files (for editors: yaml-language-server)."""
+    from chatsync.config import schema_text
+
     click.echo(schema_text(), nl=False)
 
 

@@ -17,19 +17,22 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets as random_source
+import queue
+import random
 import signal
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
+from chatsync import __version__
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
 from chatsync.redact import RedactingFilter, redact, redact_url
@@ -46,8 +49,9 @@ from chatsync.tencent.bounded import (
 )
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
+from chatsync.tencent.pacing import DEFAULT_PARALLELISM as DEFAULT_PARALLELISM  # callers know it from here
 from chatsync.tencent.pacing import Pacers
-from chatsync.tencent.proxies import http_transport
+from chatsync.tencent.proxies import http_transport, tls_context
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from chatsync.tencent.target import resolve as resolve_target
@@ -56,13 +60,19 @@ log = logging.getLogger("chatsync.client")
 # httpx logs each request's URL (with the UserSig) at INFO: scrub it for apps that log httpx.
 logging.getLogger("httpx").addFilter(RedactingFilter())
 
-DEFAULT_PARALLELISM = 16
-"""Requests in flight at once: enough to reach 200 calls/s through ~60 ms of round trip."""
 
-POOL_FACTOR = 4
+POOL_FACTOR = 2
 """Worker threads per in-flight slot: up to this many map() streams run side by side unhindered."""
 
+SHARD_CONNECTIONS = 4
+"""Connections per HTTP connection pool. httpcore's pool works under one lock and scans all of its
+connections and waiting requests at each request and each answer, so its CPU per call grows with
+its size; ``--parallelism`` beyond this is spread over several pools of this size (each in-flight
+slot belongs to one pool, so no pool ever has more requests than connections)."""
+
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+RATE_LIMITED = 60007
+"""The API's "calls of this API exceed the limit" code: the call's pacer slows down (pacing.py)."""
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -177,17 +187,30 @@ class Client:
         self._stop = threading.Event()
         self._monotonic = monotonic
         self.pacers = Pacers(rates, monotonic=monotonic, sleep=self._sleep)
-        self._slots = threading.BoundedSemaphore(parallelism)
         if transport is None:  # proxies only for https (HTTPS_PROXY); every operation under a deadline
-            transport = http_transport(target, os.environ if environ is None else environ, parallelism)
-        self._transport = transport
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=TIMEOUT,
-            trust_env=False,  # HTTP_PROXY/ALL_PROXY must never see a plain-http call: see proxies.py
-            headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
-                     "Accept-Encoding": "gzip, deflate"},
-        )
+            env = os.environ if environ is None else environ
+            sizes = _shard_sizes(parallelism)
+            tls = tls_context(env) if len(sizes) > 1 else None  # one CA bundle load for all pools
+            transports: list[httpx.BaseTransport] = [http_transport(target, env, size, tls=tls)
+                                                     for size in sizes]
+        else:
+            sizes, transports = [parallelism], [transport]
+        self._transport = transports[0]
+        # Requests go straight to a transport: httpx.Client's layers (URL merging, auth, redirects,
+        # cookies) do nothing chatsync needs and cost a third of the client's CPU per call. No
+        # environment proxy either way (HTTP_PROXY/ALL_PROXY must never see a plain-http call: the
+        # transport has its own, see proxies.py).
+        self._transports = transports
+        # The in-flight slots: each names the pool its request goes through, interleaved so that a
+        # few calls in flight spread over the pools.
+        self._slots: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for round_ in range(max(sizes)):
+            for index, size in enumerate(sizes):
+                if round_ < size:
+                    self._slots.put(index)
+        # The query's ``random`` only tells requests apart (§1.1, it is no secret): one generator
+        # seeded from the OS once, not a system call per request.
+        self._random = random.Random()
         self._base = 0  # index into target.urls; moves to the backup domain if the primary fails
         # More workers than in-flight slots: workers queueing for a slowly paced API must leave
         # others free to send. Each map() keeps at most ``parallelism`` of its items started.
@@ -223,7 +246,8 @@ class Client:
     def close(self) -> None:
         """Finish calls in flight and release the connections."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._http.close()
+        for transport in self._transports:
+            transport.close()
 
     def stop(self) -> None:
         """Start no new call (Ctrl-C): calls in flight finish; waiting ones raise :class:`Stopped`."""
@@ -233,8 +257,9 @@ class Client:
         """:meth:`stop`, and cut the calls in flight too (their outcome is then unknown): for leaving
         at once, after the report of an apply, or when nothing is being written."""
         self.stop()
-        if isinstance(self._transport, BoundedTransport):
-            self._transport.abort()
+        for transport in self._transports:
+            if isinstance(transport, BoundedTransport):
+                transport.abort()
 
     @property
     def stopping(self) -> bool:
@@ -339,6 +364,15 @@ class Client:
         finally:
             self._in_pool.active = False
 
+    @contextmanager
+    def _slot(self) -> Iterator[httpx.BaseTransport]:
+        """Hold one in-flight slot (blocking until one is free); yields the pool its request uses."""
+        index = self._slots.get()
+        try:
+            yield self._transports[index]
+        finally:
+            self._slots.put(index)
+
     def _check_stop(self) -> None:
         if self._stop.is_set():
             raise Stopped("stopped before the call was sent")
@@ -350,7 +384,7 @@ class Client:
     def _url(self, api: Endpoint, sig: str) -> str:
         query = (
             f"sdkappid={self.sigs.sdkappid}&identifier={quote(self.sigs.identifier, safe='')}"
-            f"&usersig={quote(sig, safe='*-_')}&random={random_source.randbits(32)}&contenttype=json"
+            f"&usersig={quote(sig, safe='*-_')}&random={self._random.getrandbits(32)}&contenttype=json"
         )
         return f"{self.target.urls[self._base]}{api.path}?{query}"
 
@@ -364,39 +398,51 @@ class Client:
         pacer = self.pacers[api.name]
         self._check_stop()
         pacer.wait()
-        with self._slots:
+        with self._slot() as transport:
             self._check_stop()
             pacer.space()
-            sig = self.sigs.current()
-            url = self._url(api, sig)
-            began = time.perf_counter()
-            now = time.monotonic()
-            if not first_send:
-                first_send.append(now)
-            window = min(self.bounds.attempt_seconds, first_send[0] + self.bounds.call_seconds - now)
-            if window <= 0:
-                return _Attempt(info=f"gave up: the call took {self.bounds.call_seconds:g} s in all, "
-                                     "retries included", sent=False), sig
-            with self._count_lock:
-                self.calls[api.name] += 1
-            try:
-                with deadline(window), self._http.stream("POST", url, content=content) as response:
-                    result = _read(response, self.bounds.answer_bytes)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
-                                  connect_failure=True)
-            except httpx.TimeoutException:
-                result = _Attempt(info=f"no complete answer within {window:.3g} s (the limit of one attempt)",
-                                  kind=errors.Kind.TRANSIENT)
-            except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
-                result = _Attempt(info=f"the endpoint's host is not valid ({self._reason(exc)})",
-                                  connect_failure=True)
-            except httpx.TransportError as exc:
-                result = _Attempt(info=f"the connection failed ({self._reason(exc)})",
-                                  kind=errors.Kind.TRANSIENT)
+            sent_at = self._monotonic()
+            try:  # the API's unit of allowance is held from here until a window after the answer
+                result, sig, url, began = self._send(api, transport, content, first_send)
+            finally:
+                pacer.done(self._monotonic())
+        if result.code == RATE_LIMITED:  # the quota is shared or lower than documented: slow down
+            pacer.refused(sent_at)
         if log.isEnabledFor(logging.DEBUG):
             self._log(api, attempt, result, began, url)
         return result, sig
+
+    def _send(self, api: Endpoint, transport: httpx.BaseTransport, content: bytes,
+              first_send: list[float]) -> tuple[_Attempt, str, str, float]:
+        """One HTTP exchange, bounded as a whole: what it gave, its UserSig, its URL, its start."""
+        sig = self.sigs.current()
+        url = self._url(api, sig)
+        began = time.perf_counter()
+        now = time.monotonic()
+        if not first_send:
+            first_send.append(now)
+        window = min(self.bounds.attempt_seconds, first_send[0] + self.bounds.call_seconds - now)
+        if window <= 0:
+            return _Attempt(info=f"gave up: the call took {self.bounds.call_seconds:g} s in all, "
+                                 "retries included", sent=False), sig, url, began
+        with self._count_lock:
+            self.calls[api.name] += 1
+        try:
+            with deadline(window), _post(transport, url, content) as response:
+                result = _read(response, self.bounds.answer_bytes)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
+                              connect_failure=True)
+        except httpx.TimeoutException:
+            result = _Attempt(info=f"no complete answer within {window:.3g} s (the limit of one attempt)",
+                              kind=errors.Kind.TRANSIENT)
+        except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
+            result = _Attempt(info=f"the endpoint's host is not valid ({self._reason(exc)})",
+                              connect_failure=True)
+        except httpx.TransportError as exc:
+            result = _Attempt(info=f"the connection failed ({self._reason(exc)})",
+                              kind=errors.Kind.TRANSIENT)
+        return result, sig, url, began
 
     def _log(self, api: Endpoint, attempt: int, result: _Attempt, began: float, url: str) -> None:
         log.debug(
@@ -434,17 +480,41 @@ class Client:
         info = self._scrub(result.info)
         if result.code is None:
             wrong_server = result.status is not None and result.status < 500
-            return CallFailed(endpoint, None, info, attempts, stops_run=wrong_server,
-                              hint=endpoint_hint if wrong_server else _NO_ANSWER_HINT)
-        hint: str | None = None
+            hint = endpoint_hint if wrong_server else _NO_ANSWER_HINT
+            return CallFailed(endpoint, None, info, attempts, stops_run=wrong_server, hint=hint)
+        refresh_hint: str | None = None
         if result.kind is errors.Kind.REFRESH_SIG:  # refused again with a brand-new sig
-            hint = ("a newly made UserSig was refused too: check this machine's clock (a UserSig "
+            refresh_hint = ("a newly made UserSig was refused too: check this machine's clock (a UserSig "
                     "carries its issue time) and that app.admin is not being kicked")
         return CallFailed(endpoint, result.code, info, attempts, stops_run=errors.stops_run(result.code),
-                          hint=hint)
+                          hint=refresh_hint)
 
 
 _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check the endpoint"
+
+
+HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
+           "Accept-Encoding": "gzip, deflate", "User-Agent": f"chatsync/{__version__}"}
+_TIMEOUTS = TIMEOUT.as_dict()
+
+
+@contextmanager
+def _post(transport: httpx.BaseTransport, url: str, content: bytes) -> Iterator[httpx.Response]:
+    """POST ``content`` to ``url`` through ``transport``; the answer is streamed, closed on exit."""
+    request = httpx.Request("POST", url, headers=HEADERS, content=content, extensions={"timeout": _TIMEOUTS})
+    response = transport.handle_request(request)
+    response.request = request
+    try:
+        yield response
+    finally:
+        response.close()
+
+
+def _shard_sizes(parallelism: int) -> list[int]:
+    """Connections of each pool: ``parallelism`` spread as evenly as possible over pools of at most
+    :data:`SHARD_CONNECTIONS`."""
+    count = -(-parallelism // SHARD_CONNECTIONS)
+    return [parallelism // count + (1 if i < parallelism % count else 0) for i in range(count)]
 
 
 def _block_stop_signals() -> None:

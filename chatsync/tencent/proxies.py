@@ -93,10 +93,22 @@ def verification(environ: Mapping[str, str]) -> ssl.SSLContext | bool:
                                 "or unset it") from None
 
 
-def http_transport(target: Target, environ: Mapping[str, str], parallelism: int) -> BoundedTransport:
-    """The transport of a client for ``target``: its proxy (if any), its CAs, bounded operations."""
+def tls_context(environ: Mapping[str, str]) -> ssl.SSLContext:
+    """The TLS context :func:`verification` asks for, made once so that several transports share it
+    (making one loads the CA bundle: tens of milliseconds)."""
+    verify = verification(environ)
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
+
+
+def http_transport(
+    target: Target, environ: Mapping[str, str], parallelism: int, *, tls: ssl.SSLContext | None = None,
+) -> BoundedTransport:
+    """The transport of a client for ``target``: its proxy (if any), its CAs (``tls``, or made from
+    ``environ``), bounded operations."""
     return BoundedTransport(
-        verify=verification(environ),
+        verify=verification(environ) if tls is None else tls,
         proxy=proxy_for(target, environ),
         limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
         trust_env=False,
