@@ -20,6 +20,7 @@ from chatsync.errors import ChatsyncError
 from chatsync.fields import field_of, ordered
 from chatsync.model import DesiredState, Kind, Principal
 from chatsync.safe_text import server_text
+from chatsync.strategy import IMPORT_UPDATED
 from chatsync.tencent.api import ChatApi, ItemResult, chunks
 from chatsync.tencent.limits import BATCH_MAX
 from chatsync.tencent.limits import BATCH_MAX as BATCH
@@ -69,8 +70,30 @@ class LiveState:
 
 
 def wanted_for(desired: DesiredState) -> list[Wanted]:
-    """What a plan of ``desired`` must read: every declared object, with its managed fields."""
-    return [Wanted(p.kind, p.user_id, tuple(p.fields) if p.present else ()) for p in desired.principals()]
+    """What a plan of ``desired`` must read: every declared object, with its managed fields. An
+    account that declares any field ``multiaccount_import`` can update also has the others read, so
+    that an update of those fields alone can go by that call without clearing any
+    (:func:`chatsync.strategy.import_update`); the read costs no extra call."""
+    return [Wanted(p.kind, p.user_id, _fields_to_read(p)) for p in desired.principals()]
+
+
+def _fields_to_read(principal: Principal) -> tuple[str, ...]:
+    if not principal.present:
+        return ()
+    names = tuple(principal.fields)
+    if principal.kind == "account" and any(name in IMPORT_UPDATED for name in names):
+        extra = tuple(name for name in IMPORT_UPDATED if name not in principal.fields)
+        if extra:
+            return _interned(names + extra)
+    return _interned(names)
+
+
+_NAME_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _interned(names: tuple[str, ...]) -> tuple[str, ...]:
+    """One shared tuple per distinct list of field names (most accounts declare the same few)."""
+    return _NAME_TUPLES.setdefault(names, names)
 
 
 def read_calls(wanted: Sequence[Wanted]) -> int:

@@ -71,7 +71,7 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
                   protected=list(app.protected), max_deletes=app.max_deletes,
                   observed_bots=list(live.bot_ids), observed_objects=observed(changes, live))
     check_safety(result)
-    calls = apply_calls(changes)
+    calls = apply_calls(changes, result.observed_objects)
     result.estimate = Estimate(calls, _seconds(calls, app.rates))
     result.fingerprint = fingerprint(app.sdkappid, live.bot_ids, result.observed_objects)
     return result
@@ -140,9 +140,10 @@ def check_safety(result: Plan) -> None:
         result.warnings.append(ACCOUNT_DELETE_WARNING)
 
 
-def apply_calls(changes: Iterable[Change]) -> dict[str, int]:
-    """The API calls ``apply`` makes for ``changes``, per endpoint (:func:`chatsync.strategy.calls`)."""
-    return strategy.calls(changes)
+def apply_calls(changes: Iterable[Change], observed: strategy.Observed | None = None) -> dict[str, int]:
+    """The API calls ``apply`` makes for ``changes``, given what the plan ``observed``, per endpoint
+    (:func:`chatsync.strategy.calls`)."""
+    return strategy.calls(changes, observed)
 
 
 def needs_portrait_after_import(change: Change) -> bool:

@@ -95,12 +95,14 @@ def test_progress_says_interrupted_on_ctrl_c():
             raise KeyboardInterrupt
     except KeyboardInterrupt:
         pass
-    assert stream.getvalue().splitlines()[-1].startswith("Reading the live app: 3 API calls, interrupted after")
+    last = stream.getvalue().splitlines()[-1]
+    assert last.startswith("Reading the live app: 3 API calls, interrupted after")
 
 
 def test_reads_show_done_of_total_and_time_left():
     class Client:
-        calls = {"account_check": 0}
+        def __init__(self) -> None:
+            self.calls = {"account_check": 0}
 
     client = Client()
     status = call_rate(client, expected=100)  # type: ignore[arg-type]
