@@ -30,7 +30,7 @@ class LiveReadError(ChatsyncError):
     """Some objects could not be read, so no trustworthy plan can be made."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Wanted:
     """An object to look up: its existence, and the managed ``fields`` to read if it exists."""
 

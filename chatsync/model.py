@@ -29,7 +29,7 @@ Kind = Literal["bot", "account"]
 State = Literal["present", "absent"]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """Where something was written: a file and a 1-based line and column.
 
@@ -56,7 +56,7 @@ def _frozen_fields(fields: Mapping[str, Value]) -> Mapping[str, Value]:
     return MappingProxyType({name: fields[name] for name in ordered(fields)})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Principal:
     """A bot or an ordinary account: its UserID, the profile fields chatsync manages, its state."""
 
