@@ -5,10 +5,13 @@ both fields (the unchanged one as the plan read it), then a ``portrait_get`` rea
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 
 from chatsync import strategy
-from chatsync.planner import apply_calls, diff
+from chatsync.planner import apply_calls, diff, fingerprint
 from chatsync.plans import Change
 from tests.plan.conftest import ENDPOINT, desired, live
 
@@ -72,3 +75,15 @@ def test_a_plan_reads_face_url_to_rename_by_import_and_shows_the_calls():
     assert plan.observed_objects["account.u0"] == {"nick": "Old", "face_url": "0.png"}
     assert plan.estimate.calls == {"multiaccount_import": 2, "portrait_get": 2, "portrait_set": 1}
     assert plan.data["estimate"]["calls"] == {"multiaccount_import": 2, "portrait_get": 2, "portrait_set": 1}
+
+
+@pytest.mark.parametrize("count", [0, 1, 999, 1000, 1001, 2500])
+def test_the_fingerprint_hashes_the_whole_json_a_chunk_at_a_time(count):
+    seen = {f"account.u{i:05d}": ({"nick": f"N{i}", "face_url": "é"} if i % 3 else None)
+            for i in range(count)}
+    seen = dict(reversed(list(seen.items())))  # any order in, sorted in the digest
+    whole = json.dumps({"sdkappid": 14, "bots": ["@RBT#a", "@RBT#b"],
+                        "objects": dict(sorted(seen.items()))},
+                       ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    expected = "sha256:" + hashlib.sha256(whole.encode("utf-8")).hexdigest()
+    assert fingerprint(14, ["@RBT#b", "@RBT#a"], seen) == expected
