@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from chatsync.emulator import stance
+from chatsync.emulator.gateway import Outcome
 from tests.apply.conftest import summary, write_config
 
 SEED = {f"u{i:03d}": {"nick": f"Old {i}", "face_url": f"https://img/{i}.png"} for i in range(150)}
@@ -74,3 +75,36 @@ def test_a_saved_plan_renames_by_import_too(renamed, tmp_path):
     result = app.cli("apply", "--plan", path)
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert app.writes() == {"multiaccount_import": 2, "portrait_set": 1}
+
+
+def test_accounts_the_import_refuses_get_their_portrait_set(serve, tmp_path):
+    app = serve()
+    app.seed(accounts={"alice": {"nick": "Al", "face_url": "a.png"}, "bob": {"nick": "Bo"}})
+    config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}, "bob": {"nick": "Bob"}})
+    handle = app.emulator.handle
+
+    def refusing(method: str, target: str, body: bytes) -> Outcome:
+        # multiaccount_import names bob as failed without applying it; account_import (which
+        # chatsync then uses to learn why) refuses him with a permanent code
+        if "/multiaccount_import" in target:
+            sent = json.loads(body)["AccountList"]
+            kept = [item for item in sent if item["UserID"] != "bob"]
+            answer = json.loads(handle(method, target, json.dumps({"AccountList": kept}).encode()).body)
+            answer["FailAccounts"] = [*answer.get("FailAccounts", []), "bob"]
+            return Outcome(200, json.dumps(answer).encode())
+        if "/account_import" in target and json.loads(body).get("UserID") == "bob":
+            return Outcome(200, json.dumps({"ActionStatus": "FAIL", "ErrorCode": 70402,
+                                            "ErrorInfo": "refused"}).encode(), code=70402)
+        return handle(method, target, body)
+
+    app.emulator.handle = refusing  # type: ignore[method-assign]
+    result = app.cli("apply", config, "--auto-approve", "--format", "json")
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    report = json.loads(result.stdout)
+    assert [(c["address"], c["status"]) for c in report["changes"]] == [
+        ("account.alice", "ok"), ("account.bob", "ok")]
+    assert [body["UserID"] for body in app.sent("account_import")] == ["bob"]  # the reason was asked
+    assert [body["From_Account"] for body in app.sent("portrait_set")] == ["bob"]
+    live = app.read(["alice", "bob"])
+    assert live.profile("alice")["nick"] == "Alice" and live.profile("alice")["face_url"] == "a.png"
+    assert live.profile("bob")["nick"] == "Bob"
