@@ -47,7 +47,13 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+#: The fields of every principal without any (one shared read-only mapping, not one each).
+_NO_FIELDS: Mapping[str, Value] = MappingProxyType({})
+
+
 def _frozen_fields(fields: Mapping[str, Value]) -> Mapping[str, Value]:
+    if not fields:
+        return _NO_FIELDS
     if all(name in PROFILE_FIELDS for name in fields):  # the common case, kept fast
         return MappingProxyType({name: fields[name] for name in PROFILE_FIELDS if name in fields})
     unknown = [name for name in fields if not is_field(name)]
