@@ -253,7 +253,8 @@ class _Builder:
                     if top.expect_key:  # the most common event: a key, kept as written
                         top.expect_key = False
                         mark = event.start_mark
-                        top.key_mark = ((mark.line + 1) << bits) | min(mark.column, mask)
+                        column = mark.column
+                        top.key_mark = ((mark.line + 1) << bits) | (column if column < mask else mask)
                         top.key = _MERGE_KEY if plain and text == "<<" else common.get(text, text)
                         continue
                     key = top.key
@@ -266,7 +267,8 @@ class _Builder:
                         top.expect_key = True
                         container[key] = text
                         mark = event.start_mark
-                        here = ((mark.line + 1) << bits) | min(mark.column, mask)
+                        column = mark.column
+                        here = ((mark.line + 1) << bits) | (column if column < mask else mask)
                         container.meta[key] = Entry(top.key_mark, here, text if plain else None)
                         container.size += 1
                         continue
