@@ -139,7 +139,8 @@ def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterat
                 yield Problem(location(file, node.meta[key].value_mark), hints.SECRET_VALUE)
             if top and key in ("bots", "accounts"):
                 continue  # keys below are ids; their bodies are checked with the principals
-            yield from _secrets(file, value, False, inside)
+            if isinstance(value, (YMap, YList)):  # a scalar has nothing below it
+                yield from _secrets(file, value, False, inside)
     elif isinstance(node, YList):
         for index, value in enumerate(node):
             if extension and isinstance(value, str) and hints.looks_like_key_value(value):
