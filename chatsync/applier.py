@@ -3,7 +3,9 @@
 Calls (the call strategy, :mod:`chatsync.strategy`; docs/contract.md §4): new bots with
 ``create_robot`` and new accounts with ``multiaccount_import`` (100 a call), each with the fields
 that call carries, then one ``portrait_set`` for a new object's other fields, started as soon as
-its creating call answers; changed fields with one ``portrait_set`` per object; deletions last
+its creating call answers; accounts whose nick or face_url alone changed with ``multiaccount_import``
+(100 a call), read back with ``portrait_get`` and given a ``portrait_set`` where the values did not
+take; other changed fields with one ``portrait_set`` per object; deletions last
 (``delete_robot``, ``account_delete`` 100 a call). A change that fails fails alone; the others go
 on. A failure that would hit every call (wrong key, unreachable endpoint) stops the run, and the
 changes not yet started are reported as skipped, as they are after Ctrl-C (:meth:`Applier.stop`).
@@ -42,6 +44,10 @@ Status = Literal["ok", "failed", "skipped", "partial", "pending"]
 NOT_FOUND = 70107  # account_delete of an id that is gone: after a retry of an applied delete, done
 IMPORTED_ONLY = "imported; profile not set"  # an account whose portrait_set is still to come
 CREATED_ONLY = "created; profile not set"  # a bot whose portrait_set is still to come
+#: An account updated by multiaccount_import whose read-back is still to come.
+IMPORT_UNCHECKED = "sent by multiaccount_import; not read back yet"
+#: An account updated by multiaccount_import that the read-back did not confirm: portrait_set follows.
+IMPORT_UNCONFIRMED = "sent by multiaccount_import; not confirmed by reading it back"
 #: Exit codes of a run stopped by a signal: 128 + its number, as shells report it.
 SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -214,8 +220,14 @@ class Applier:
             self._spawn(self._create_bot, change)
         for chunk in chunks(imports):
             self._spawn(self._import_accounts, chunk)
+        seen = self.plan.observed_objects
+        by_import = [c for c in updates if strategy.import_update(c, seen.get(c.address)) is not None]
+        for chunk in chunks(by_import):
+            self._spawn(self._import_updates, chunk)
+        chosen = {c.address for c in by_import}
         for change in updates:
-            self._spawn(self._set_profile, change, change.after or {})
+            if change.address not in chosen:
+                self._spawn(self._set_profile, change, change.after or {})
         self._wait()
         for change in bot_deletes:
             self._spawn(self._delete_bot, change)
@@ -295,6 +307,53 @@ class Applier:
                 self._then_set_profile(change, IMPORTED_ONLY, strategy.later(change), result.attempts)
             else:
                 self._finish(change, "ok", attempts=result.attempts)
+
+    def _import_updates(self, chunk: Sequence[Change]) -> None:
+        """Update accounts by ``multiaccount_import`` (every carried field, so none is cleared), read
+        them back, and give each one whose values did not take the ``portrait_set`` it would have had."""
+        seen = self.plan.observed_objects
+        sent = {c.user_id: strategy.import_update(c, seen.get(c.address)) or {} for c in chunk}
+        results = self._batch(chunk, lambda: self.api.multiaccount_import(sent))
+        imported: list[tuple[Change, int]] = []
+        for change in chunk:
+            result = results.get(change.user_id) if results else None
+            if result is None:
+                continue
+            if result.ok:
+                imported.append((change, result.attempts))
+            elif result.code is None and self.api.client.stopping:
+                self._finish(change, "skipped", None, result.info, result.attempts)
+            else:  # the import refused it: the portrait_set the change would otherwise have had
+                self._fall_back(change, result.attempts, "")
+        if not imported:
+            return
+        with self._lock:
+            for change, attempts in imported:
+                outcome = self.outcomes[change.address]
+                outcome.state, outcome.attempts = IMPORT_UNCHECKED, attempts
+        try:
+            reads = self.api.portrait_get([c.user_id for c, _ in imported], strategy.IMPORT_UPDATED)
+        except (CallFailed, Stopped) as failure:
+            if isinstance(failure, CallFailed):
+                self._stop_if_run_wide(failure)
+            reads = {}
+        for change, attempts in imported:
+            read = reads.get(change.user_id)
+            wanted = sent[change.user_id]
+            if read is not None and read.ok and all(read.data.get(k) == v for k, v in wanted.items()):
+                with self._lock:
+                    self.outcomes[change.address].state = ""
+                self._finish(change, "ok", attempts=attempts)
+            else:
+                self._fall_back(change, attempts, IMPORT_UNCONFIRMED)
+
+    def _fall_back(self, change: Change, attempts: int, state: str) -> None:
+        """An update by import that did not (or may not) have taken: its ``portrait_set`` follows."""
+        with self._lock:
+            outcome = self.outcomes[change.address]
+            outcome.state, outcome.attempts = state, attempts
+            outcome.started = False
+        self._spawn(self._set_profile, change, dict(change.after or {}), attempts)
 
     def _delete_accounts(self, chunk: Sequence[Change]) -> None:
         results = self._batch(chunk, lambda: self.api.account_delete([c.user_id for c in chunk]))

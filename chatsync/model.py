@@ -29,7 +29,7 @@ Kind = Literal["bot", "account"]
 State = Literal["present", "absent"]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """Where something was written: a file and a 1-based line and column.
 
@@ -47,7 +47,13 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+#: The fields of every principal without any (one shared read-only mapping, not one each).
+_NO_FIELDS: Mapping[str, Value] = MappingProxyType({})
+
+
 def _frozen_fields(fields: Mapping[str, Value]) -> Mapping[str, Value]:
+    if not fields:
+        return _NO_FIELDS
     if all(name in PROFILE_FIELDS for name in fields):  # the common case, kept fast
         return MappingProxyType({name: fields[name] for name in PROFILE_FIELDS if name in fields})
     unknown = [name for name in fields if not is_field(name)]
@@ -56,7 +62,7 @@ def _frozen_fields(fields: Mapping[str, Value]) -> Mapping[str, Value]:
     return MappingProxyType({name: fields[name] for name in ordered(fields)})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Principal:
     """A bot or an ordinary account: its UserID, the profile fields chatsync manages, its state."""
 

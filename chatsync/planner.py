@@ -71,7 +71,7 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
                   protected=list(app.protected), max_deletes=app.max_deletes,
                   observed_bots=list(live.bot_ids), observed_objects=observed(changes, live))
     check_safety(result)
-    calls = apply_calls(changes)
+    calls = apply_calls(changes, result.observed_objects)
     result.estimate = Estimate(calls, _seconds(calls, app.rates))
     result.fingerprint = fingerprint(app.sdkappid, live.bot_ids, result.observed_objects)
     return result
@@ -79,7 +79,7 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
 
 def _create_or_update(want: Principal, have: Principal | None) -> Change | None:
     if have is None:
-        return Change(want.kind, want.user_id, "create", None, dict(want.fields))
+        return Change(want.kind, want.user_id, "create", None, want.fields)  # read-only: shared
     changed = [name for name, value in want.fields.items() if have.fields.get(name) != value]
     if not changed:
         return None
@@ -140,9 +140,10 @@ def check_safety(result: Plan) -> None:
         result.warnings.append(ACCOUNT_DELETE_WARNING)
 
 
-def apply_calls(changes: Iterable[Change]) -> dict[str, int]:
-    """The API calls ``apply`` makes for ``changes``, per endpoint (:func:`chatsync.strategy.calls`)."""
-    return strategy.calls(changes)
+def apply_calls(changes: Iterable[Change], observed: strategy.Observed | None = None) -> dict[str, int]:
+    """The API calls ``apply`` makes for ``changes``, given what the plan ``observed``, per endpoint
+    (:func:`chatsync.strategy.calls`)."""
+    return strategy.calls(changes, observed)
 
 
 def needs_portrait_after_import(change: Change) -> bool:
@@ -173,11 +174,28 @@ def observed(changes: Iterable[Change], live: LiveState,
     return seen
 
 
+#: Objects serialised at a time by :func:`fingerprint` (its memory stays small on large plans).
+FINGERPRINT_CHUNK = 1000
+
+
 def fingerprint(sdkappid: int, bot_ids: Iterable[str], seen: Mapping[str, Any]) -> str:
-    """A digest of the live bot list and of what the plan saw of the objects it touches."""
-    document = {"sdkappid": sdkappid, "bots": sorted(bot_ids), "objects": dict(sorted(seen.items()))}
-    text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """A digest of the live bot list and of what the plan saw of the objects it touches: the
+    SHA-256 of the compact, key-sorted JSON of ``{"sdkappid", "bots" (sorted), "objects"}``.
+
+    The JSON text is hashed a chunk of objects at a time, never built whole: the digest is the
+    one of the whole text (every chunk is the same C-encoded text ``json.dumps`` makes of it)."""
+    digest = hashlib.sha256()
+    digest.update(('{"bots":' + _compact(sorted(bot_ids)) + ',"objects":{').encode("utf-8"))
+    items = sorted(seen.items())
+    for start in range(0, len(items), FINGERPRINT_CHUNK):
+        chunk = _compact(dict(items[start:start + FINGERPRINT_CHUNK]))[1:-1]  # without its braces
+        digest.update((("," if start else "") + chunk).encode("utf-8"))
+    digest.update(('},"sdkappid":' + _compact(sdkappid) + "}").encode("utf-8"))
+    return "sha256:" + digest.hexdigest()
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def recheck(api: ChatApi, saved: Plan) -> list[str]:

@@ -36,7 +36,7 @@ class PlanFileError(ChatsyncError):
     """A saved plan that cannot be read or is not chatsync's."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One object to create, update or delete, with the managed fields before and after.
 
@@ -80,7 +80,7 @@ class Change:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Kept:
     """A delete chatsync refused to plan: the id is protected, and why."""
 

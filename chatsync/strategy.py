@@ -7,7 +7,14 @@ One place, read by both the estimate (:mod:`chatsync.planner`) and the calls the
   ``portrait_set`` for the rest, if any;
 * a new account: ``multiaccount_import``, 100 a call, with the fields it carries (nick, face_url),
   then one ``portrait_set`` for the rest, if any;
-* a changed object: one ``portrait_set`` with every changed field;
+* a changed account whose changed fields are all carried by ``multiaccount_import`` (nick,
+  face_url), and whose other carried fields were read by the plan: ``multiaccount_import``, 100 a
+  call, sending every carried field (the changed ones with their new values, the others with the
+  values read, so nothing is cleared), then ``portrait_get``, 100 a call, to read them back; an
+  account whose values did not take gets the ``portrait_set`` it would have had (docs/tencent-api.md
+  §5.2: the import updates an existing account's Nick and FaceUrl, but chatsync never trusts that
+  without reading it back);
+* any other changed object: one ``portrait_set`` with every changed field;
 * a deleted bot: ``delete_robot``; a deleted account: ``account_delete``, 100 a call.
 
 Which call carries which field is a column of the field table (:mod:`chatsync.fields`).
@@ -18,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from chatsync.fields import STANDARD, Value
+from chatsync.fields import STANDARD, Value, ordered
 from chatsync.plans import Change
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.limits import BATCH_MAX
@@ -30,19 +37,45 @@ CARRIED_BY: Mapping[str, frozenset[str]] = {
 }
 #: Calls that take up to 100 changes at once.
 BATCHED = frozenset({"multiaccount_import", "account_delete"})
+#: The fields an update by ``multiaccount_import`` sends (all of them, so none is cleared).
+IMPORT_UPDATED: tuple[str, ...] = tuple(ordered(CARRIED_BY["multiaccount_import"]))
+#: What the plan saw of each object it touches, by address (:attr:`chatsync.plans.Plan.observed_objects`).
+Observed = Mapping[str, Mapping[str, Value] | None]
 
 
-def first_call(change: Change) -> str:
-    """The endpoint that makes ``change`` (for a create, the call before any ``portrait_set``)."""
+def import_update(change: Change, seen: Mapping[str, Value] | None) -> dict[str, Value] | None:
+    """The fields a ``multiaccount_import`` update of ``change`` sends, or None when ``change`` is
+    not made that way: it must update an existing account, change only fields the import carries,
+    and ``seen`` (what the plan read of it) must hold the current value of every other one."""
+    if change.kind != "account" or change.action != "update" or not change.after or seen is None:
+        return None
+    after = change.after
+    if any(name not in CARRIED_BY["multiaccount_import"] for name in after):
+        return None
+    sent: dict[str, Value] = {}
+    for name in IMPORT_UPDATED:
+        if name in after:
+            sent[name] = after[name]
+        elif name in seen:
+            sent[name] = seen[name]
+        else:
+            return None  # not read: sending nothing for it could clear it
+    return sent
+
+
+def first_call(change: Change, seen: Mapping[str, Value] | None = None) -> str:
+    """The endpoint that makes ``change`` (for a create, the call before any ``portrait_set``);
+    ``seen`` is what the plan read of the object (without it an update is a ``portrait_set``)."""
     if change.action == "create":
         return "create_robot" if change.kind == "bot" else "multiaccount_import"
     if change.action == "update":
-        return "portrait_set"
+        return "multiaccount_import" if import_update(change, seen) is not None else "portrait_set"
     return "delete_robot" if change.kind == "bot" else "account_delete"
 
 
 def carried(change: Change) -> dict[str, Value]:
-    """The fields :func:`first_call` sends."""
+    """The fields :func:`first_call` sends for a create or delete (for an update made by
+    ``multiaccount_import``, :func:`import_update`; for any other update, every changed field)."""
     after = dict(change.after or {})
     call = first_call(change)
     if call == "portrait_set":
@@ -53,6 +86,8 @@ def carried(change: Change) -> dict[str, Value]:
 
 def later(change: Change) -> dict[str, Value]:
     """The fields a ``portrait_set`` after :func:`first_call` sets ({} when none is needed)."""
+    if change.action != "create":
+        return {}
     call = first_call(change)
     if call not in CARRIED_BY:
         return {}
@@ -60,12 +95,20 @@ def later(change: Change) -> dict[str, Value]:
     return {name: value for name, value in (change.after or {}).items() if name not in fields}
 
 
-def calls(changes: Iterable[Change]) -> dict[str, int]:
-    """The API calls ``apply`` makes for ``changes``, per endpoint (the busy ones only)."""
+def calls(changes: Iterable[Change], observed: Observed | None = None) -> dict[str, int]:
+    """The API calls ``apply`` makes for ``changes``, per endpoint (the busy ones only), given what
+    the plan ``observed`` (without it, every update is a ``portrait_set``). Updates by import go in
+    batches of their own, each read back by one ``portrait_get``; a value that did not take costs
+    one more ``portrait_set``, which is not counted (it is not expected)."""
     counts = dict.fromkeys(ENDPOINTS, 0)
     batched = dict.fromkeys(BATCHED, 0)
+    import_updates = 0
+    seen_of = observed or {}
     for change in changes:
-        call = first_call(change)
+        call = first_call(change, seen_of.get(change.address))
+        if change.action == "update" and call == "multiaccount_import":
+            import_updates += 1
+            continue
         if call in batched:
             batched[call] += 1
         else:
@@ -74,4 +117,6 @@ def calls(changes: Iterable[Change]) -> dict[str, int]:
             counts["portrait_set"] += 1
     for call, count in batched.items():
         counts[call] = math.ceil(count / BATCH_MAX)
+    counts["multiaccount_import"] += math.ceil(import_updates / BATCH_MAX)
+    counts["portrait_get"] += math.ceil(import_updates / BATCH_MAX)
     return {name: count for name, count in counts.items() if count}

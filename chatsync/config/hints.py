@@ -56,6 +56,7 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 
 
 @lru_cache(maxsize=1024)
+@lru_cache(maxsize=4096)  # the same few keys, once per account
 def is_secret_name(name: str) -> bool:
     """True when a field called ``name`` would hold a secret (``tencent_secret``, ``api-key``...)."""
     normal = re.sub(r"[_\-\s]", "", name.lower())

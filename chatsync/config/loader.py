@@ -251,16 +251,15 @@ def _assemble(
     documents: list[Document], files: list[str], problems: list[Problem], unreadable: bool
 ) -> DesiredState | None:
     app_entry = _one_app(documents, files, problems, unreadable)
+    app = _app_config(*app_entry) if app_entry is not None else None
     bots: dict[str, Principal] = {}
     accounts: dict[str, Principal] = {}
     for document in documents:
         for section, declared in (("bots", bots), ("accounts", accounts)):
-            _collect(document, section, declared, problems)
+            _collect(document, section, declared, problems, app)
     _bot_limit(documents, bots, problems)
-    if app_entry is None:
+    if app is None:
         return None
-    app = _app_config(*app_entry)
-    _undeclared_custom_keys(documents, app, problems)
     for principal in (*bots.values(), *accounts.values()):
         if not principal.present and principal.user_id in app.protected_ids:
             reason = (
@@ -308,14 +307,22 @@ def _one_app(
 
 
 def _collect(
-    document: Document, section: str, declared: dict[str, Principal], problems: list[Problem]
+    document: Document, section: str, declared: dict[str, Principal], problems: list[Problem],
+    app: AppConfig | None,
 ) -> None:
+    """Make a :class:`Principal` of each entry of ``section``, checking its custom keys against
+    ``app`` (when there is one). Each entry's parsed body is dropped from the document once it is
+    made into a principal: the principals are built in the memory the bodies free, so loading a
+    large config never holds both whole (the checks that need the bodies ran already)."""
     entries = document.root.get(section)
     if not isinstance(entries, YMap):
         return
     kind = "bot" if section == "bots" else "account"
     for user_id, body in entries.items():
         here = location(document.file, entries.meta[user_id].key_mark)
+        if app is not None and isinstance(body, YMap):
+            _undeclared_custom_keys(document.file, kind, user_id, body, app, problems)
+        entries[user_id] = None  # replacing a value while iterating is allowed; the size stays
         previous = declared.get(user_id)
         if previous is not None:
             problems.append(
@@ -353,29 +360,22 @@ def _fields(body: YMap) -> dict[str, Value]:
     return fields
 
 
-def _undeclared_custom_keys(documents: list[Document], app: AppConfig, problems: list[Problem]) -> None:
+def _undeclared_custom_keys(file: str, kind: str, user_id: str, body: YMap, app: AppConfig,
+                            problems: list[Problem]) -> None:
     """A custom key that ``app.custom_fields`` does not list is an error where it is used."""
-    declared = set(app.custom_fields)
-    for document in documents:
-        for section in ("bots", "accounts"):
-            entries = document.root.get(section)
-            if not isinstance(entries, YMap):
-                continue
-            for user_id, body in entries.items():
-                custom = body.get(CUSTOM_SECTION) if isinstance(body, YMap) else None
-                if not isinstance(custom, YMap):
-                    continue
-                for key in custom:
-                    if not isinstance(key, str) or key in declared or custom_key_problem(key) is not None:
-                        continue
-                    kind = "bot" if section == "bots" else "account"
-                    listed = ", ".join(app.custom_fields) or "none"
-                    problems.append(Problem(
-                        location(document.file, custom.meta[key].key_mark),
-                        f"{kind} {hints.quote(user_id)} custom.{key}: {key} is not in app.custom_fields "
-                        f"(listed: {listed}); configure it in the Chat console, then add it to "
-                        "app.custom_fields",
-                    ))
+    custom = body.get(CUSTOM_SECTION)
+    if not isinstance(custom, YMap):
+        return
+    for key in custom:
+        if not isinstance(key, str) or key in app.custom_fields or custom_key_problem(key) is not None:
+            continue
+        listed = ", ".join(app.custom_fields) or "none"
+        problems.append(Problem(
+            location(file, custom.meta[key].key_mark),
+            f"{kind} {hints.quote(user_id)} custom.{key}: {key} is not in app.custom_fields "
+            f"(listed: {listed}); configure it in the Chat console, then add it to "
+            "app.custom_fields",
+        ))
 
 
 def _bot_limit(documents: list[Document], bots: dict[str, Principal], problems: list[Problem]) -> None:

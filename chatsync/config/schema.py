@@ -137,6 +137,8 @@ def _compile_keyword(keyword: str, value: Any, sub: dict[str, Any], root: dict[s
         if not all(name in _TYPES for name in names):
             return None
         tests = [_TYPES[name] for name in names]
+        if len(tests) == 1:
+            return tests[0]  # the common case, without a generator per value
         return lambda x: any(test(x) for test in tests)
     if keyword == "maxLength" and sub.get("type") == "string":  # the type check comes first
         return lambda x: len(x) <= value

@@ -80,30 +80,41 @@ def _app(file: str, app: YMap) -> Iterator[Problem]:
                     yield Problem(location(file, protected.meta[index].value_mark), message)
 
 
+def _fine(value: str) -> bool:
+    """True for a value no byte or encoding rule can refuse: short ASCII text (the common case,
+    decided without building any message)."""
+    return len(value) * 4 <= limits.VALUE_MAX_BYTES and value.isascii()
+
+
 def _principals(file: str, section: str, entries: YMap) -> Iterator[Problem]:
     kind = "bot" if section == "bots" else "account"
     for user_id, body in entries.items():
-        entry = entries.meta[user_id]
         message = hints.id_problem(section, user_id)
         if message:
-            yield Problem(location(file, entry.key_mark), message)
+            yield Problem(location(file, entries.meta[user_id].key_mark), message)
         if not isinstance(body, YMap):
             continue
-        where = f"{kind} {hints.quote(user_id)}"
-        for name in PROFILE_FIELDS:
-            value = body.get(name)
-            if isinstance(value, str):
-                message = text_problem(f"{where} {name}", BY_NAME[name], value)
-                if message:
-                    yield Problem(location(file, body.meta[name].value_mark), message)
+        where = ""  # e.g. account "alice": made only when there is a message to make
+        for name, value in body.items():
+            field = BY_NAME.get(name)
+            if field is None or not isinstance(value, str):
+                continue
+            if field.kind != "text" or (field.max_bytes == limits.VALUE_MAX_BYTES and _fine(value)):
+                continue
+            where = where or f"{kind} {hints.quote(user_id)}"
+            message = text_problem(f"{where} {name}", field, value)
+            if message:
+                yield Problem(location(file, body.meta[name].value_mark), message)
         custom = body.get(CUSTOM_SECTION)
         if isinstance(custom, YMap):
             for key, value in custom.items():
-                if isinstance(value, str) and isinstance(key, str):
+                if isinstance(value, str) and isinstance(key, str) and not _fine(value):
+                    where = where or f"{kind} {hints.quote(user_id)}"
                     message = hints.value_problem(f"{where} {CUSTOM_SECTION}.{key}", value)
                     if message:
                         yield Problem(location(file, custom.meta[key].value_mark), message)
         if body.get("state") == "absent":
+            where = where or f"{kind} {hints.quote(user_id)}"
             managed = [name for name in body if name in PROFILE_FIELDS or name == CUSTOM_SECTION]
             if managed:
                 yield Problem(
@@ -128,7 +139,8 @@ def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterat
                 yield Problem(location(file, node.meta[key].value_mark), hints.SECRET_VALUE)
             if top and key in ("bots", "accounts"):
                 continue  # keys below are ids; their bodies are checked with the principals
-            yield from _secrets(file, value, False, inside)
+            if isinstance(value, (YMap, YList)):  # a scalar has nothing below it
+                yield from _secrets(file, value, False, inside)
     elif isinstance(node, YList):
         for index, value in enumerate(node):
             if extension and isinstance(value, str) and hints.looks_like_key_value(value):

@@ -30,6 +30,7 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from chatsync.config.errors import Problem
+from chatsync.fields import CUSTOM_SECTION, STANDARD
 from chatsync.model import Location
 
 try:  # libyaml makes parsing about 10x faster; fall back to pure Python without it
@@ -63,6 +64,32 @@ _LINE_BREAK_NAMES = {
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+#: A place in a file is kept as one int, ``(line + 1) << 20 | column`` (0-based line and column;
+#: never 0, so never falsy): a yaml Mark object costs 72 bytes, an int 28, and a config of 100,000
+#: accounts keeps about six places per account. :func:`location` reads either kind.
+_COLUMN_BITS = 20
+_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
+#: Keys that many mappings repeat (field names and the like): one shared string each, not one per
+#: mapping (the parser makes a new string for every scalar).
+_COMMON_KEYS: dict[str, str] = {
+    name: name for name in (*(f.name for f in STANDARD), CUSTOM_SECTION, "state", "version", "app",
+                            "bots", "accounts")}
+
+
+def pos(mark: Any) -> int:
+    """The packed place of a yaml Mark (a column past 2**20 - 1 is clamped)."""
+    line: int = mark.line
+    column: int = mark.column
+    return ((line + 1) << _COLUMN_BITS) | min(column, _COLUMN_MASK)
+
+
+def line_column(mark: Any) -> tuple[int, int]:
+    """(0-based line, 0-based column) of a packed place or of a yaml Mark."""
+    if isinstance(mark, int):
+        return (mark >> _COLUMN_BITS) - 1, mark & _COLUMN_MASK
+    return mark.line, mark.column
+
+
 class Entry(NamedTuple):
     """Where one mapping entry (or list item) was written.
 
@@ -70,8 +97,8 @@ class Entry(NamedTuple):
     there, so messages can say "YAML reads yes as true; quote it". Otherwise None.
     """
 
-    key_mark: Any  # yaml Mark (0-based line/column); the value's mark for list items
-    value_mark: Any
+    key_mark: int  # a packed place (see pos()); the value's place for list items
+    value_mark: int
     text: str | None
 
 
@@ -113,8 +140,9 @@ class Document(NamedTuple):
 
 
 def location(file: str, mark: Any) -> Location:
-    """The 1-based :class:`Location` of a 0-based yaml Mark."""
-    return Location(file, mark.line + 1, mark.column + 1)
+    """The 1-based :class:`Location` of a 0-based place (packed, or a yaml Mark)."""
+    line, column = line_column(mark)
+    return Location(file, line + 1, column + 1)
 
 
 def entry_at(root: Any, path: Sequence[Any]) -> Entry | None:
@@ -140,7 +168,8 @@ def container_mark(root: Any, path: Sequence[Any]) -> Any:
             node = node[step]
         except (AttributeError, KeyError, IndexError, TypeError):
             break
-    return getattr(node, "mark", None) or mark
+    found = getattr(node, "mark", None)
+    return found if found is not None else mark
 
 
 class _Stop(Exception):
@@ -178,7 +207,7 @@ class _Builder:
         self.budget = ALIAS_BUDGET + len(text)
         self.root: Any = None
         self.documents = 0
-        self.undefined: set[tuple[int, int]] = set()  # places of aliases to no anchor
+        self.undefined: set[int] = set()  # places of aliases to no anchor
 
     def problem(self, mark: Any, message: str) -> None:
         self.problems.append(Problem(location(self.file, mark), message))
@@ -202,6 +231,9 @@ class _Builder:
         stack = self.stack
         scalar_event = yaml.ScalarEvent
         resolvable = _RESOLVABLE
+        common = _COMMON_KEYS
+        mask = _COLUMN_MASK
+        bits = _COLUMN_BITS
         handlers: dict[type, Callable[[Any], None]] = {
             yaml.MappingStartEvent: self._start,
             yaml.SequenceStartEvent: self._start,
@@ -220,8 +252,10 @@ class _Builder:
                     plain = event.implicit[0]
                     if top.expect_key:  # the most common event: a key, kept as written
                         top.expect_key = False
-                        top.key_mark = event.start_mark
-                        top.key = _MERGE_KEY if plain and text == "<<" else text
+                        mark = event.start_mark
+                        column = mark.column
+                        top.key_mark = ((mark.line + 1) << bits) | (column if column < mask else mask)
+                        top.key = _MERGE_KEY if plain and text == "<<" else common.get(text, text)
                         continue
                     key = top.key
                     container = top.container
@@ -232,7 +266,10 @@ class _Builder:
                     ):  # the next most common: a value that can only be text
                         top.expect_key = True
                         container[key] = text
-                        container.meta[key] = Entry(top.key_mark, event.start_mark, text if plain else None)
+                        mark = event.start_mark
+                        column = mark.column
+                        here = ((mark.line + 1) << bits) | (column if column < mask else mask)
+                        container.meta[key] = Entry(top.key_mark, here, text if plain else None)
                         container.size += 1
                         continue
             if kind is scalar_event:
@@ -261,7 +298,7 @@ class _Builder:
         if top is not None and top.is_map and top.expect_key and event.anchor is None:
             # fast path for the most common event: a key, kept as the text written
             top.expect_key = False
-            top.key_mark = event.start_mark
+            top.key_mark = pos(event.start_mark)
             if event.tag not in (None, "!", _STR):
                 self.problem(
                     event.start_mark,
@@ -271,7 +308,7 @@ class _Builder:
             if event.implicit[0] and event.tag is None and event.value == "<<":
                 top.key = _MERGE_KEY
             else:
-                top.key = event.value
+                top.key = _COMMON_KEYS.get(event.value, event.value)
             return
         plain = event.implicit[0] and event.tag is None
         try:
@@ -287,7 +324,7 @@ class _Builder:
             value = event.value
         if event.anchor is not None:
             self.anchors[event.anchor] = (value, 1)
-        self._add(value, event.start_mark, event.value if plain else None, 1, event.value)
+        self._add(value, pos(event.start_mark), event.value if plain else None, 1, event.value)
 
     def _construct(self, event: Any) -> Any:
         tag = event.tag
@@ -319,7 +356,7 @@ class _Builder:
                 f"nesting is deeper than {MAX_DEPTH} levels; a chatsync config needs far fewer",
             )
             raise _Stop
-        container: YMap | YList = _new(YMap if is_map else YList, event.start_mark)
+        container: YMap | YList = _new(YMap if is_map else YList, pos(event.start_mark))
         self.stack.append(_Frame(container, event.anchor))
 
     def _end(self, _event: Any = None) -> None:
@@ -347,7 +384,7 @@ class _Builder:
                 "(anchors do not cross files)",
             )
             value, size = None, 1
-            self.undefined.add((event.start_mark.line, event.start_mark.column))
+            self.undefined.add(pos(event.start_mark))
         else:
             value, size = self.anchors[anchor]
         self.expanded += size
@@ -362,10 +399,10 @@ class _Builder:
             top = self.stack[-1]
             if top.expect_key:  # an alias used as a key: it stands for its text
                 top.expect_key = False
-                top.key_mark = event.start_mark
+                top.key_mark = pos(event.start_mark)
                 top.key = value
                 return
-        self._add(value, event.start_mark, None, size, None)
+        self._add(value, pos(event.start_mark), None, size, None)
 
     # -- building -------------------------------------------------------------------------
 
@@ -425,7 +462,7 @@ class _Builder:
                 sources = [value]
             elif isinstance(value, YList) and all(isinstance(v, YMap) for v in value):
                 sources = list(value)
-            elif (mark.line, mark.column) in self.undefined:
+            elif mark in self.undefined:
                 continue  # already reported
             else:
                 self.problem(
@@ -538,13 +575,24 @@ def _lone_surrogate(file: str, text: str, root: Any) -> Problem | None:
                 try:
                     value.encode("utf-8")
                 except UnicodeEncodeError:
-                    found = _SURROGATE_ESCAPE.search(text, mark.index)
+                    found = _SURROGATE_ESCAPE.search(text, _index(text, mark))
                     if found is not None:
                         where = _text_location(file, text, found.start())
                         return Problem(where, _surrogate_message(found[1]))
             elif isinstance(value, (YMap, YList)):
                 stack.append(value)
     return None
+
+
+def _index(text: str, mark: int) -> int:
+    """The index in ``text`` of a packed place (for the rare messages that search from there)."""
+    line, column = line_column(mark)
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return len(text)
+    return start + column
 
 
 def _text_location(file: str, text: str, index: int) -> Location:

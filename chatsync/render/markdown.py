@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from chatsync.plans import Change, Plan
 from chatsync.redact import redact_url
-from chatsync.render.style import NO_CHANGES, SYMBOLS, estimate_sentence, field_lines
+from chatsync.render.style import NO_CHANGES, SYMBOLS, calls_sentence, estimate_sentence, field_lines
 from chatsync.safe_text import markdown
 
 MARKER = "<!-- chatsync-plan -->"
@@ -31,7 +31,7 @@ def render(plan: Plan, color: bool = False) -> str:
     if plan.errors or plan.unsafe_reasons:
         head.append("")
     where = f"For app {_code(str(plan.sdkappid))} at {_code(redact_url(plan.endpoint))}."  # code: no autolink
-    head += [f"{where} {estimate_sentence(plan)}" if not plan.empty else where, ""]
+    head += [f"{where} {estimate_sentence(plan)} {calls_sentence(plan)}" if not plan.empty else where, ""]
     for warning in plan.warnings:
         head.append(f"> **Warning:** {_cell(warning)}")
     if plan.warnings:

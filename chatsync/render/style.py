@@ -50,3 +50,10 @@ def estimate_sentence(plan: Plan) -> str:
     noun = "call" if calls == 1 else "calls"
     seconds = plan.estimate.seconds
     return f"Apply would make {calls} API {noun}, about {seconds:.2f} s at the API's rate limits."
+
+
+def calls_sentence(plan: Plan) -> str:
+    """Which calls the apply makes, per endpoint (``Calls: 1 multiaccount_import, 1 portrait_get.``),
+    or '' when it makes none."""
+    busy = [f"{count} {name}" for name, count in plan.estimate.calls.items() if count]
+    return f"Calls: {', '.join(busy)}." if busy else ""

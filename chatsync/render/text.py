@@ -10,6 +10,7 @@ from chatsync.render.style import (
     COLORS,
     NO_CHANGES,
     SYMBOLS,
+    calls_sentence,
     estimate_sentence,
     field_lines,
     header,
@@ -51,6 +52,8 @@ def render(plan: Plan, color: bool = False) -> str:
     else:
         lines.append(plan.summary_line())
         lines.append(estimate_sentence(plan))
+        if calls_sentence(plan):
+            lines.append(calls_sentence(plan))
     for warning in plan.warnings:
         lines.append(f"Warning: {visible(warning)}")
     return "\n".join(lines) + "\n"

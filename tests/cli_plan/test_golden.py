@@ -194,8 +194,10 @@ def test_rich_scenario_has_every_kind_of_change(rich: tuple[App, str]) -> None:
     ]
     assert plan.summary == {"create": 2, "update": 3, "delete": 3}
     assert plan.safe and not plan.errors
-    assert plan.estimate.calls == {"create_robot": 1, "delete_robot": 2, "multiaccount_import": 1,
-                                   "account_delete": 1, "portrait_set": 3}
+    # alice and 用户🦊 change nick/face_url only: one multiaccount_import and one portrait_get read-back
+    # for both; the bot's update is a portrait_set (bots are never imported)
+    assert plan.estimate.calls == {"create_robot": 1, "delete_robot": 2, "multiaccount_import": 2,
+                                   "account_delete": 1, "portrait_get": 1, "portrait_set": 1}
 
 
 def shown(markdown_text: str) -> str:
@@ -232,14 +234,16 @@ def test_text_shows_values_json_quoted(rich: tuple[App, str]) -> None:
     assert '        self_signature: "Say \\"hi\\" | <b>bold</b>"' in text
     assert '        nick:           "News" -> "News 📰"' in text  # aligned with self_signature
     assert '        self_signature: "" -> "Daily"' in text
-    assert text.splitlines()[-3:] == [
+    assert text.splitlines()[-4:] == [
         "Plan: 2 to create, 3 to update, 3 to delete.",
-        text.splitlines()[-2],
+        text.splitlines()[-3],
+        "Calls: 1 create_robot, 2 delete_robot, 2 multiaccount_import, 1 account_delete, 1 portrait_get, "
+        "1 portrait_set.",
         "Warning: Deleting an account is permanent: on paid editions its id cannot be re-imported "
         "for 3 months.",
     ]
     assert re.fullmatch(r"Apply would make 8 API calls, about \d+\.\d\d s at the API's rate limits\.",
-                        text.splitlines()[-2])
+                        text.splitlines()[-3])
 
 
 def test_field_values_line_up_within_each_change(rich: tuple[App, str]) -> None:

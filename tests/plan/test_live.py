@@ -31,7 +31,7 @@ def test_wanted_for_lists_every_declared_object_with_its_managed_fields():
     assert wanted_for(want) == [
         Wanted("bot", "@RBT#a", ("nick", "self_signature")),
         Wanted("bot", "@RBT#x", ()),
-        Wanted("account", "alice", ("face_url",)),
+        Wanted("account", "alice", ("face_url", "nick")),  # nick too: an import update sends both
         Wanted("account", "bob", ()),
         Wanted("account", "m", ()),
     ]
@@ -74,7 +74,8 @@ def test_profiles_of_bots_and_accounts_share_batches_of_100(make_api):
     ids = [uid for body in asked for uid in body["To_Account"]]
     assert sorted(ids) == sorted([*bots, *accounts])  # each read once
     assert all(len(body["To_Account"]) <= 100 for body in asked)
-    assert all(body["TagList"] == [PROFILE_FIELDS["nick"]] for body in asked)  # only the managed tag
+    # only the managed tag, and for accounts face_url too (an update of nick by import resends it)
+    assert all(body["TagList"] == [PROFILE_FIELDS["nick"], PROFILE_FIELDS["face_url"]] for body in asked)
     checked = [item["UserID"] for r in recorder.requests if r.url.path.endswith("/account_check")
                for item in body_of(r)["CheckItem"]]
     assert sorted(checked) == sorted(accounts)  # bots are known from get_all_robots, not checked
@@ -92,7 +93,8 @@ def test_objects_without_managed_fields_are_never_profile_read(make_api):
     result = plan(make_api(transport=recorder), want, ENDPOINT)
     assert counts(emulator) == {"get_all_robots": 1, "account_check": 2, "portrait_get": 1}
     [read] = [body_of(r) for r in recorder.requests if r.url.path.endswith("/portrait_get")]
-    assert read["To_Account"] == ["managed"] and read["TagList"] == [PROFILE_FIELDS["face_url"]]
+    assert read["To_Account"] == ["managed"]
+    assert read["TagList"] == [PROFILE_FIELDS["nick"], PROFILE_FIELDS["face_url"]]
     assert [(c.action, c.address) for c in result.changes] == [
         ("update", "account.managed"), ("create", "account.newbie"),
         ("delete", "account.mallory"), ("delete", "bot.@RBT#gone")]
@@ -148,7 +150,8 @@ def test_live_state_holds_exactly_the_fields_read(make_api):
     assert state.bot_ids == ["@RBT#a", "@RBT#b"]
     assert dict(state.get("bot", "@RBT#a").fields) == {"self_signature": "sa"}
     # a tag never set reads as ""
-    assert dict(state.get("account", "alice").fields) == {"nick": "Al", "self_signature": ""}
+    # face_url too: an account managing nick has both read (an import update sends both)
+    assert dict(state.get("account", "alice").fields) == {"nick": "Al", "self_signature": "", "face_url": "f"}
     assert dict(state.get("account", "bob").fields) == {}
     assert state.get("account", "carol") is None
     assert dict(state.get("bot", "@RBT#b").fields) == {}  # listed, not declared: exists, nothing read
