@@ -25,7 +25,7 @@ import dataclasses
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
@@ -146,6 +146,8 @@ class Applier:
         self.outcomes = {change.address: Outcome(change) for change in plan.changes}
         self._lock = threading.Lock()
         self._futures: list[Future[None]] = []
+        self._open = 0  # tasks spawned and not yet done
+        self._all_done = threading.Condition()  # its own lock: signal handlers take self._lock
         self.interrupted = False
         self.abandoned = False  # a second stop signal: reported without waiting for calls in flight
         self.signal: int | None = None  # the first stop signal received, if any
@@ -433,9 +435,18 @@ class Applier:
     def _spawn(self, function: Callable[..., None], *args: Any) -> None:
         if self.api.client.stopping:
             return
+        with self._all_done:
+            self._open += 1
         future = self.api.client.submit(self._guarded, function, *args)
         with self._lock:
             self._futures.append(future)
+        future.add_done_callback(self._task_done)
+
+    def _task_done(self, _future: Future[None]) -> None:
+        with self._all_done:
+            self._open -= 1
+            if not self._open:
+                self._all_done.notify_all()
 
     def _guarded(self, function: Callable[..., None], *args: Any) -> None:
         """Run a task; an unexpected exception fails its changes and stops the run (never a crash)."""
@@ -456,14 +467,12 @@ class Applier:
 
     def _wait(self) -> None:
         """Wait until every task, including those spawned by tasks, has finished."""
-        while True:
-            with self._lock:
-                pending = [f for f in self._futures if not f.done()]
-            if not pending:
-                break
-            # Short waits: a signal may land on a worker thread, and its handler runs only once this
-            # (main) thread runs Python code again; the second Ctrl-C must not wait for a slow call.
-            wait(pending, timeout=0.2)
+        # A count of open tasks, not a scan of every future: a large apply spawns thousands.
+        # Short waits: a signal may land on a worker thread, and its handler runs only once this
+        # (main) thread runs Python code again; the second Ctrl-C must not wait for a slow call.
+        with self._all_done:
+            while self._open:
+                self._all_done.wait(0.2)
         with self._lock:
             failures = [error for f in self._futures if not f.cancelled() and (error := f.exception())]
         if failures:
