@@ -17,9 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError, validators
+from typing import TYPE_CHECKING, Any
 
 from chatsync.config import hints
 from chatsync.config.errors import Problem
@@ -28,6 +26,9 @@ from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
 from chatsync.fields import BY_NAME, CUSTOM_SECTION, custom_field, custom_key_problem
 from chatsync.model import PROFILE_FIELDS
 from chatsync.net import ENDPOINT_EXAMPLE, endpoint_problem
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 SCHEMA_RESOURCE = "schemas/chatsync.schema.json"
 
@@ -49,21 +50,34 @@ def _is_integer(_checker: object, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-StrictValidator = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
+@lru_cache(maxsize=1)
+def _strict_validator_class() -> Any:
+    """jsonschema's 2020-12 validator with a strict ``integer``; imported only when a file is not
+    valid (a valid one is proven so by the compiled predicate, see :func:`_document_predicate`)."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+    )
+
+
+def __getattr__(name: str) -> Any:  # ``StrictValidator`` without importing jsonschema up front
+    if name == "StrictValidator":
+        return _strict_validator_class()
+    raise AttributeError(name)
 
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    return StrictValidator(load_schema())
+    return _strict_validator_class()(load_schema())
 
 
 # -- fast predicates compiled from the schema --------------------------------------------------
 
 Predicate = Callable[[Any], bool]
-_ANNOTATIONS = {"description", "default", "title", "examples", "$comment", "markdownDescription"}
+_ANNOTATIONS = {"description", "default", "title", "examples", "$comment", "markdownDescription", "$schema",
+                "$defs"}
 _TYPES: dict[str, Predicate] = {
     "string": lambda x: isinstance(x, str),
     "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
@@ -157,6 +171,13 @@ def _compile_keyword(keyword: str, value: Any, sub: dict[str, Any], root: dict[s
     if keyword == "not":
         inner = compile_predicate(value, root)
         return None if inner is None else (lambda x: not inner(x))
+    if keyword == "const" and isinstance(value, int) and not isinstance(value, bool):
+        return lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and x == value
+    if keyword == "items":
+        inner = compile_predicate(value, root)
+        return None if inner is None else (lambda x: not isinstance(x, list) or all(map(inner, x)))
+    if keyword == "uniqueItems":
+        return _unique if value is True else _always
     if keyword in ("enum", "const"):
         options = value if keyword == "enum" else [value]
         if not all(isinstance(o, str) for o in options):
@@ -175,13 +196,15 @@ def _compile_keyword(keyword: str, value: Any, sub: dict[str, Any], root: dict[s
         if len(props) != len(compiled):
             return None
         return lambda x: not isinstance(x, dict) or all(props[k](v) for k, v in x.items() if k in props)
+    if keyword == "patternProperties" and "additionalProperties" in sub:
+        return _always  # compiled together with "additionalProperties"
     if keyword == "additionalProperties":  # compiled together with "properties"
-        if "patternProperties" in sub:
-            return None
         extra = compile_predicate(value, root)
         known = {name: compile_predicate(s, root) for name, s in sub.get("properties", {}).items()}
         if extra is None or any(p is None for p in known.values()):
             return None
+        if "patternProperties" in sub:
+            return _with_patterns(sub["patternProperties"], known, extra, root)  # type: ignore[arg-type]
 
         def fields(x: Any) -> bool:
             if not isinstance(x, dict):
@@ -194,6 +217,63 @@ def _compile_keyword(keyword: str, value: Any, sub: dict[str, Any], root: dict[s
 
         return fields
     return None
+
+
+def _unique(x: Any) -> bool:
+    """JSON Schema's ``uniqueItems``: no two items equal as JSON values (``1`` and ``true`` differ,
+    ``1`` and ``1.0`` do not)."""
+    if not isinstance(x, list):
+        return True
+    if all(isinstance(item, str) for item in x):
+        return len(set(x)) == len(x)
+    return not any(_json_equal(a, b) for i, a in enumerate(x) for b in x[i + 1 :])
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _with_patterns(patterns: dict[str, Any], known: dict[str, Predicate], extra: Predicate,
+                   root: dict[str, Any]) -> Predicate | None:
+    """``properties`` + ``patternProperties`` + ``additionalProperties`` as JSON Schema means them:
+    a key meets its property's schema and that of every pattern it matches; ``extra`` applies only
+    to a key that neither names nor matches."""
+    compiled = [(re.compile(pattern), compile_predicate(s, root)) for pattern, s in patterns.items()]
+    if any(check is None for _, check in compiled):
+        return None
+
+    def fields(x: Any) -> bool:
+        if not isinstance(x, dict):
+            return True
+        for k, v in x.items():
+            matched = [check for regex, check in compiled if isinstance(k, str) and regex.search(k)]
+            own = known.get(k)
+            if own is None and not matched:
+                if not extra(v):
+                    return False
+                continue
+            if own is not None and not own(v):
+                return False
+            if not all(check(v) for check in matched):  # type: ignore[misc]
+                return False
+        return True
+
+    return fields
+
+
+@lru_cache(maxsize=1)
+def _document_predicate() -> Predicate | None:
+    """An exact ``is_valid`` for a whole file, when the schema compiles (it does today): a valid
+    file then needs no jsonschema at all (importing it alone costs about 30 ms of every command)."""
+    return compile_predicate(load_schema())
 
 
 @lru_cache(maxsize=1)
@@ -224,7 +304,11 @@ def _thin(root: dict[str, Any]) -> dict[str, Any]:
 def check(file: str, root: YMap) -> list[Problem]:
     """Every schema problem of one file's data, located and worded for humans."""
     problems: list[Problem] = []
-    for error in _validator().iter_errors(_thin(root)):
+    thin = _thin(root)
+    whole = _document_predicate()
+    if whole is not None and whole(thin):
+        return problems
+    for error in _validator().iter_errors(thin):
         problems.extend(_translate(file, root, error))
     return problems
 

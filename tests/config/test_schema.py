@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -117,3 +118,69 @@ def test_configuration_reference_lists_every_field() -> None:
         assert f"`{name}`" in reference, name
     for name in REGIONS:
         assert f"`{name}`" in reference, name
+
+
+# -- the whole-document predicate: a valid file needs no jsonschema ---------------------------------
+
+CORPUS = sorted((ROOT / "tests" / "config" / "corpus").glob("*/*.yaml"))
+
+
+def _thin_of(path: Path) -> object:
+    from chatsync.config.schema import _thin
+    from chatsync.config.yaml_loader import read_text
+
+    root, _ = read_text(str(path), path.read_bytes())
+    return None if root is None else _thin(root)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_document_predicate_agrees_with_jsonschema_on_the_corpus(path: Path) -> None:
+    from chatsync.config.schema import _document_predicate
+
+    document = _thin_of(path)
+    if document is None:
+        return  # not YAML at all: no schema check happens
+    predicate = _document_predicate()
+    assert predicate is not None
+    assert predicate(document) == StrictValidator(load_schema()).is_valid(document)
+
+
+_documents = st.dictionaries(
+    st.sampled_from(["version", "app", "bots", "accounts", "x-anchor", "other", "xray"]),
+    st.one_of(_values, st.just(1), st.just(1.0), st.just(True),
+              st.fixed_dictionaries({"sdkappid": st.one_of(st.integers(-2, 2**33), _values)},
+                                    optional={"custom_fields": st.lists(st.one_of(st.sampled_from(
+                                        ["Dept", "Tier", "Dept"]), _values), max_size=3),
+                                        "protected": st.lists(_ids, max_size=2)})),
+    max_size=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=_documents)
+def test_the_document_predicate_agrees_with_jsonschema(document: dict[str, object]) -> None:
+    from chatsync.config.schema import _document_predicate
+
+    predicate = _document_predicate()
+    assert predicate is not None
+    assert predicate(document) == StrictValidator(load_schema()).is_valid(document), document
+
+
+def test_a_valid_file_is_checked_without_importing_jsonschema(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "c.yaml"
+    config.write_text("version: 1\napp:\n  sdkappid: 1400000000\n  custom_fields: [Dept]\n"
+                      "accounts:\n  alice:\n    nick: Alice\n", encoding="utf-8")
+    probe = ("import sys; from chatsync.config import load; load([sys.argv[1]]); "
+             "print('jsonschema' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, str(config)], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "False"
+    config.write_text("version: 1\napp:\n  sdkappid: -1\n", encoding="utf-8")  # the control
+    done = subprocess.run([sys.executable, "-c", probe.replace("load([sys.argv[1]]); ", "")
+                           + "\ntry:\n    load([sys.argv[1]])\nexcept Exception:\n    pass\n"
+                           "print('jsonschema' in sys.modules)", str(config)],
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.stdout.split() == ["False", "True"], done.stderr
