@@ -102,12 +102,13 @@ def _fields_to_read(kind: Kind, names: tuple[str, ...]) -> tuple[str, ...]:
     return names
 
 
-def read_calls(wanted: Sequence[Wanted]) -> int:
-    """At most how many calls :func:`read_live` makes for ``wanted`` (for progress): the bot list,
-    the account checks, and the profile reads of every wanted object with fields (only those that
-    exist are read)."""
-    accounts = sum(1 for w in wanted if w.kind == "account")
-    with_fields = sum(1 for w in wanted if w.fields)
+def read_calls(desired: DesiredState) -> int:
+    """At most how many calls a plan of ``desired`` reads with (for progress): the bot list, the
+    account checks, and the profile reads of every present object with fields (only those that
+    exist are read). Counted from the declarations: :func:`wanted_for`'s list is made once, by
+    the plan itself."""
+    accounts = len(desired.accounts)
+    with_fields = sum(1 for p in desired.principals() if p.fields and p.state == "present")
     return 1 + -(-accounts // BATCH) + -(-with_fields // BATCH)
 
 

@@ -13,16 +13,13 @@ import click
 from chatsync.cli.common import call_rate, connected, eta, parallelism_option, progress
 from chatsync.cli.flags import flag, use_color
 from chatsync.errors import ChatsyncError
+from chatsync.model import DEFAULT_SECRET_KEY_ENV  # light: no HTTP, YAML or schema
 from chatsync.safe_text import visible
 
 if TYPE_CHECKING:  # the rest is imported when apply runs: `chatsync apply --help` needs none of it
     from chatsync.applier import Report
     from chatsync.plans import Plan
     from chatsync.tencent.api import ChatApi
-
-#: The variable that holds the key by default (chatsync.model.DEFAULT_SECRET_KEY_ENV; a test
-#: checks they agree, so --help needs no model import).
-DEFAULT_SECRET_KEY_ENV = "CHATSYNC_SECRET_KEY"
 
 EPILOG = """\b
 Examples:
@@ -68,7 +65,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
     elsewhere apply refuses). Failed changes fail alone; the report lists each with its code.
     """
     from chatsync.core import ApplyRefused, StalePlan, check_applicable, load, plan_with
-    from chatsync.live import read_calls, wanted_for
+    from chatsync.live import read_calls
     from chatsync.planner import recheck
     from chatsync.render import render
     from chatsync.render.report import json_text
@@ -95,7 +92,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                                "variable (app.secret_key_env)")
         desired = load(*paths)
         with connected(desired.app, parallelism) as api:
-            with progress("Reading the live app", call_rate(api.client, read_calls(wanted_for(desired)))):
+            with progress("Reading the live app", call_rate(api.client, read_calls(desired))):
                 planned = plan_with(api, desired, seal=False)  # applied now, never saved
             shown = sys.stdout if output_format == "text" else sys.stderr
             if planned.empty:

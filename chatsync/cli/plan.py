@@ -39,11 +39,11 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     full (and saved with --out), marked unsafe at the top, and exits 1.
     """
     from chatsync.core import check_applicable, load, plan_with  # here: `plan --help` needs none
-    from chatsync.live import read_calls, wanted_for
+    from chatsync.live import read_calls
     from chatsync.render import json_plan, render
 
     desired = load(*paths)
-    expected = read_calls(wanted_for(desired))
+    expected = read_calls(desired)
     with connected(desired.app, parallelism) as api, \
             progress("Reading the live app", call_rate(api.client, expected)):
         # sealed only when it can be saved, so apply --plan can tell an edited file
