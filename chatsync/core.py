@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from chatsync import exporter, planner
@@ -28,8 +28,10 @@ from chatsync.applier import Applier, Report
 from chatsync.config import load as load_config
 from chatsync.errors import ChatsyncError
 from chatsync.exporter import Export
+from chatsync.live import LiveReader
 from chatsync.model import DEFAULT_SECRET_KEY_ENV, AppConfig, DesiredState
 from chatsync.plans import Plan
+from chatsync.prefetch import Prefetch
 from chatsync.redact import redact_url
 from chatsync.render import json_plan
 from chatsync.saved_plan import open_sealed, open_unsealed
@@ -92,6 +94,36 @@ def connect(app: AppConfig, *, secret_key: str | None = None, environ: Mapping[s
         client.close()
 
 
+@dataclasses.dataclass
+class Loaded:
+    """A loaded config, a connection to its app, and the reads already going (None when none
+    started early: then :func:`plan_with` reads everything)."""
+
+    desired: DesiredState
+    api: ChatApi
+    reader: LiveReader | None
+
+
+@contextmanager
+def load_connected(paths: Sequence[str | os.PathLike[str]], *, secret_key: str | None = None,
+                   environ: Mapping[str, str] | None = None,
+                   parallelism: int = DEFAULT_PARALLELISM) -> Iterator[Loaded]:
+    """Load the config at ``paths`` and connect to its app, reading the live app while the config
+    is still loading (:mod:`chatsync.prefetch`): pass the result's ``reader`` to :func:`plan_with`.
+    Raises :class:`~chatsync.config.ConfigError` as :func:`load` does (the early reads are then
+    dropped); the connection is closed on the way out, as :func:`connect` closes it."""
+    with ExitStack() as stack:
+        def connect_to(app: AppConfig) -> ChatApi:
+            return stack.enter_context(connect(app, secret_key=secret_key, environ=environ,
+                                               parallelism=parallelism))
+
+        prefetch = Prefetch(connect_to)
+        desired = load_config(paths, listener=prefetch)
+        reader = prefetch.reader_for(desired)
+        api = prefetch.api if reader is not None and prefetch.api is not None else connect_to(desired.app)
+        yield Loaded(desired, api, reader)
+
+
 def plan(desired: DesiredState, *, secret_key: str | None = None, environ: Mapping[str, str] | None = None,
          parallelism: int = DEFAULT_PARALLELISM) -> Plan:
     """Read the live app (read-only, batched) and return the plan that makes it match ``desired``,
@@ -100,10 +132,12 @@ def plan(desired: DesiredState, *, secret_key: str | None = None, environ: Mappi
         return plan_with(api, desired)
 
 
-def plan_with(api: ChatApi, desired: DesiredState, *, seal: bool = True) -> Plan:
+def plan_with(api: ChatApi, desired: DesiredState, *, seal: bool = True,
+              reader: LiveReader | None = None) -> Plan:
     """:func:`plan` through an open connection (the CLI shows progress around it); ``seal`` it
-    (an HMAC with the app's key) when it may be saved for ``apply --plan``."""
-    result = planner.plan(api, desired, api.client.target.url)
+    (an HMAC with the app's key) when it may be saved for ``apply --plan``. ``reader`` is one that
+    started reading while the config loaded (:func:`load_connected`)."""
+    result = planner.plan(api, desired, api.client.target.url, reader)
     if seal:
         result.sign(api.client.sigs.secret_key)
     return result

@@ -14,7 +14,7 @@ import gc
 import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -24,7 +24,7 @@ from chatsync.fields import field_of, ordered
 from chatsync.model import DesiredState, Kind, Principal
 from chatsync.safe_text import server_text
 from chatsync.strategy import IMPORT_UPDATED
-from chatsync.tencent.api import ChatApi, ItemResult, chunks
+from chatsync.tencent.api import ChatApi, ItemResult
 from chatsync.tencent.limits import BATCH_MAX
 from chatsync.tencent.limits import BATCH_MAX as BATCH
 
@@ -85,9 +85,7 @@ def wanted_for(desired: DesiredState) -> list[Wanted]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return [Wanted(p.kind, p.user_id,
-                       _fields_to_read(p.kind, tuple(p.fields)) if p.state == "present" else ())
-                for p in desired.principals()]
+        return [wanted_of(p) for p in desired.principals()]
     finally:
         if collecting:
             gc.enable()
@@ -112,29 +110,85 @@ def read_calls(desired: DesiredState) -> int:
     return 1 + -(-accounts // BATCH) + -(-with_fields // BATCH)
 
 
+def wanted_of(principal: Principal) -> Wanted:
+    """What a plan must read of one declared object (see :func:`wanted_for`)."""
+    fields = _fields_to_read(principal.kind, tuple(principal.fields)) if principal.state == "present" else ()
+    return Wanted(principal.kind, principal.user_id, fields)
+
+
 def read_live(api: ChatApi, wanted: Iterable[Wanted], *, every_bot: tuple[str, ...] = ()) -> LiveState:
     """Read the bot list and the ``wanted`` objects; raises :class:`LiveReadError` if any read failed.
 
     ``every_bot`` names fields to read for every live bot, declared or not (for ``export``).
     """
-    return _Reader(api, list(wanted), every_bot).run()
+    reader = LiveReader(api, every_bot)
+    try:
+        for want in wanted:
+            reader.want(want)
+        return reader.finish()
+    finally:
+        reader.cancel()
 
 
-class _Reader:
-    def __init__(self, api: ChatApi, wanted: list[Wanted], every_bot: tuple[str, ...]) -> None:
+class LiveReader:
+    """Reads the live app as the wanted objects are named, one at a time (while a config is still
+    loading, say): the bot list at once, an ``account_check`` for each 100 accounts named, a
+    ``portrait_get`` for each 100 existing objects with fields to read. :meth:`finish` reads what
+    is left and returns the :class:`LiveState`. Thread-safe: answers arrive on the client's threads.
+    """
+
+    def __init__(self, api: ChatApi, every_bot: tuple[str, ...] = ()) -> None:
         self.api = api
-        self.wanted = wanted
         self.every_bot = every_bot
         self.live = LiveState(bot_ids=[])
         self.failures: list[tuple[Wanted, ItemResult]] = []
-        self._batch: deque[Wanted] = deque()  # existing objects whose profiles are still to read
         self._lock = threading.Lock()
+        self._accounts: list[Wanted] = []  # named accounts not yet sent in an account_check
+        self._bots: list[Wanted] | None = []  # bots named before the bot list came (None after)
+        self._declared_bots: set[str] = set()
+        self._batch: deque[Wanted] = deque()  # existing objects whose profiles are still to read
+        self._active: frozenset[str] = frozenset()
+        self._tasks: list[Future[None]] = [api.client.submit(self._read_bots)]
 
-    def run(self) -> LiveState:
-        client = self.api.client
-        accounts = [w for w in self.wanted if w.kind == "account"]
-        tasks = [client.submit(self._read_bots)]
-        tasks += [client.submit(self._check_accounts, chunk) for chunk in chunks(accounts)]
+    def want(self, want: Wanted) -> None:
+        """Read ``want`` (its existence, and its fields if it exists)."""
+        if want.kind == "bot":
+            with self._lock:
+                self._declared_bots.add(want.user_id)
+                if self._bots is not None:
+                    self._bots.append(want)
+                    return
+            self._found_bots([want])
+            return
+        accounts = self._accounts
+        accounts.append(want)
+        if len(accounts) >= BATCH:
+            self._accounts = []
+            self._tasks.append(self.api.client.submit(self._check_accounts, accounts))
+
+    def finish(self) -> LiveState:
+        """Wait for every read (sending what is left); raises the first failed call, or
+        :class:`LiveReadError` when any object could not be read."""
+        if self._accounts:
+            self._tasks.append(self.api.client.submit(self._check_accounts, self._accounts))
+            self._accounts = []
+        self._wait(self._tasks[:1])  # the bot list: every_bot may add reads
+        if self.every_bot:
+            for bot_id in self.live.bot_ids:
+                if bot_id not in self._declared_bots:
+                    self._found_bots([Wanted("bot", bot_id, self.every_bot)])
+        self._wait(self._tasks)
+        self._read_profiles(final=True)
+        if self.failures:
+            raise LiveReadError(_failure_text(self.failures))
+        return self.live
+
+    def cancel(self) -> None:
+        """Send nothing more (the reads not yet started are dropped)."""
+        for task in self._tasks:
+            task.cancel()
+
+    def _wait(self, tasks: list[Future[None]]) -> None:
         _, pending = wait(tasks, return_when=FIRST_EXCEPTION)
         for task in pending:
             task.cancel()
@@ -142,23 +196,22 @@ class _Reader:
         for task in tasks:
             if not task.cancelled() and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
-        self._read_profiles(final=True)
-        if self.failures:
-            raise LiveReadError(_failure_text(self.failures))
-        return self.live
 
     def _read_bots(self) -> None:
         bot_ids = self.api.get_all_robots()
-        active = set(bot_ids)
-        if self.every_bot:
-            declared = {w.user_id for w in self.wanted if w.kind == "bot"}
-            self.wanted += [Wanted("bot", b, self.every_bot) for b in bot_ids if b not in declared]
         with self._lock:
             self.live.bot_ids = bot_ids
-            for want in self.wanted:
-                if want.kind == "bot" and want.user_id in active:
-                    self.live.principals[f"bot.{want.user_id}"] = Principal("bot", want.user_id)
-        self._queue([w for w in self.wanted if w.kind == "bot" and w.user_id in active and w.fields])
+            self._active = frozenset(bot_ids)
+            named, self._bots = self._bots or [], None
+        self._found_bots(named)
+
+    def _found_bots(self, named: list[Wanted]) -> None:
+        """Bots named once the bot list is known: those listed exist (and have their fields read)."""
+        with self._lock:
+            active = [w for w in named if w.user_id in self._active]
+            for want in active:
+                self.live.principals[f"bot.{want.user_id}"] = Principal("bot", want.user_id)
+        self._queue([w for w in active if w.fields])
 
     def _check_accounts(self, chunk: Sequence[Wanted]) -> None:
         results = self.api.account_check([w.user_id for w in chunk])

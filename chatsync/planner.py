@@ -17,7 +17,7 @@ from typing import Any
 
 from chatsync import strategy
 from chatsync.fields import Value, field_of
-from chatsync.live import LiveState, Wanted, read_live, wanted_for
+from chatsync.live import LiveReader, LiveState, Wanted, read_live, wanted_for
 from chatsync.model import DesiredState, Principal
 from chatsync.plans import Change, Estimate, Kept, Plan
 from chatsync.tencent.api import ChatApi
@@ -32,12 +32,13 @@ ACCOUNT_DELETE_WARNING = (
 )
 
 
-def plan(api: ChatApi, desired: DesiredState, endpoint: str) -> Plan:
-    """Read the live app (batched, read-only) and diff it against ``desired``."""
+def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader | None = None) -> Plan:
+    """Read the live app (batched, read-only) and diff it against ``desired``; ``reader`` is one
+    already reading every object ``desired`` declares (:mod:`chatsync.prefetch`)."""
     collecting = gc.isenabled()
     gc.disable()  # many small objects, no cycles: a full collection mid-plan only costs time
     try:
-        live = read_live(api, wanted_for(desired))
+        live = reader.finish() if reader is not None else read_live(api, wanted_for(desired))
         return diff(desired, live, endpoint=endpoint)
     finally:
         if collecting:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from chatsync.cli.common import call_rate, connected, eta, parallelism_option, progress
+from chatsync.cli.common import call_rate, connected, eta, loaded, parallelism_option, progress, reading
 from chatsync.cli.flags import flag, use_color
 from chatsync.errors import ChatsyncError
 from chatsync.model import DEFAULT_SECRET_KEY_ENV  # light: no HTTP, YAML or schema
@@ -64,8 +64,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
     Without --auto-approve the plan is shown and applied only after you type yes (on a terminal;
     elsewhere apply refuses). Failed changes fail alone; the report lists each with its code.
     """
-    from chatsync.core import ApplyRefused, StalePlan, check_applicable, load, plan_with
-    from chatsync.live import read_calls
+    from chatsync.core import ApplyRefused, StalePlan, check_applicable, plan_with
     from chatsync.planner import recheck
     from chatsync.render import render
     from chatsync.render.report import json_text
@@ -90,10 +89,10 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
         if key_variable:
             raise ApplyRefused("--secret-key-env goes with --plan; without it the config names the "
                                "variable (app.secret_key_env)")
-        desired = load(*paths)
-        with connected(desired.app, parallelism) as api:
-            with progress("Reading the live app", call_rate(api.client, read_calls(desired))):
-                planned = plan_with(api, desired, seal=False)  # applied now, never saved
+        with loaded(paths, parallelism) as done:
+            api = done.api
+            with reading(done):
+                planned = plan_with(api, done.desired, seal=False, reader=done.reader)  # applied, never saved
             shown = sys.stdout if output_format == "text" else sys.stderr
             if planned.empty:
                 click.echo(render(planned, "text", color=color), nl=False, file=shown)

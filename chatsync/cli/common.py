@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -20,6 +20,7 @@ from chatsync.errors import ChatsyncError
 from chatsync.tencent.pacing import DEFAULT_PARALLELISM
 
 if TYPE_CHECKING:  # imported when a command connects: --help never loads the HTTP client
+    from chatsync.core import Loaded
     from chatsync.model import AppConfig
     from chatsync.tencent.api import ChatApi
     from chatsync.tencent.client import Client
@@ -45,6 +46,24 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
 
     with connect(app, parallelism=parallelism) as api:
         yield api
+
+
+@contextmanager
+def loaded(paths: tuple[str, ...], parallelism: int) -> Iterator[Loaded]:
+    """The config at ``paths``, loaded while the live app is read, and a connection to its app
+    (closed as :func:`connected` closes it): :func:`chatsync.core.load_connected`."""
+    from chatsync.core import load_connected
+
+    with load_connected(paths, parallelism=parallelism) as done:
+        yield done
+
+
+def reading(done: Loaded) -> AbstractContextManager[Phase]:
+    """The progress of a plan's reads, counted from the first (sent while the config loaded)."""
+    from chatsync.live import read_calls
+
+    expected = read_calls(done.desired)
+    return progress("Reading the live app", call_rate(done.api.client, expected, from_start=True))
 
 
 class Phase:
@@ -130,11 +149,12 @@ def eta(done: int, total: int, elapsed: float) -> str:
     return f", about {elapsed / done * (total - done):.0f}s left"
 
 
-def call_rate(client: Client, expected: int | None = None) -> Callable[[bool], str]:
-    """A progress status: API calls made since now, of about ``expected`` if known, their rate and
-    the time left at that rate."""
-    base = sum(client.calls.values())
-    started = time.monotonic()
+def call_rate(client: Client, expected: int | None = None, *,
+              from_start: bool = False) -> Callable[[bool], str]:
+    """A progress status: API calls made since now (``from_start``: since the client was made), of
+    about ``expected`` if known, their rate and the time left at that rate."""
+    base = 0 if from_start else sum(client.calls.values())
+    started = client.started if from_start else time.monotonic()
 
     def status(final: bool = False) -> str:
         calls = sum(client.calls.values()) - base

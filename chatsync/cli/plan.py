@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from chatsync.cli.common import call_rate, connected, parallelism_option, progress, write_atomically
+from chatsync.cli.common import loaded, parallelism_option, reading, write_atomically
 from chatsync.cli.flags import use_color
 
 EPILOG = """\b
@@ -38,16 +38,13 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     existing objects with managed fields; nothing is written. An unsafe plan is still printed in
     full (and saved with --out), marked unsafe at the top, and exits 1.
     """
-    from chatsync.core import check_applicable, load, plan_with  # here: `plan --help` needs none
-    from chatsync.live import read_calls
+    from chatsync.core import check_applicable, plan_with  # here: `plan --help` needs none
     from chatsync.render import json_plan, render
 
-    desired = load(*paths)
-    expected = read_calls(desired)
-    with connected(desired.app, parallelism) as api, \
-            progress("Reading the live app", call_rate(api.client, expected)):
+    with loaded(paths, parallelism) as done, reading(done):
         # sealed only when it can be saved, so apply --plan can tell an edited file
-        result = plan_with(api, desired, seal=bool(out_file or output_format == "json"))
+        result = plan_with(done.api, done.desired, seal=bool(out_file or output_format == "json"),
+                           reader=done.reader)
     if out_file:
         write_atomically(out_file, json_plan.render(result))
     click.echo(render(result, output_format, color=use_color()), nl=False)

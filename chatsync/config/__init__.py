@@ -1,13 +1,14 @@
 """Desired state: read the YAML config (files and directories) into a checked model.
 
 Public API: :func:`load` and :class:`ConfigError` (whose ``problems`` are :class:`Problem` tuples
-of a :class:`~chatsync.model.Location` and a message). See docs/configuration.md for the format.
+of a :class:`~chatsync.model.Location` and a message); a :class:`Listener` hears of each part of a
+config as soon as it is checked. See docs/configuration.md for the format.
 """
 
 from __future__ import annotations
 
 from chatsync.config.errors import ConfigError, Problem
-from chatsync.config.loader import DEFAULT_PATH, load
+from chatsync.config.loader import DEFAULT_PATH, Listener, load
 from chatsync.config.schema import load_schema, schema_text
 
-__all__ = ["DEFAULT_PATH", "ConfigError", "Problem", "load", "load_schema", "schema_text"]
+__all__ = ["DEFAULT_PATH", "ConfigError", "Listener", "Problem", "load", "load_schema", "schema_text"]

@@ -5,6 +5,13 @@
 and the semantic rules (:mod:`~chatsync.config.semantic`), then applies the rules that span files:
 exactly one ``app``, each id declared once, at most 20 present bots. It collects every problem of
 every file and raises one :class:`ConfigError` listing them all; no other exception escapes.
+
+Files are checked as they are read: each entry of ``bots:`` and ``accounts:`` that passes every
+check of its own becomes a :class:`Principal` at once and its parsed body is dropped, so a large
+file is never held whole (only entries with a problem wait for the whole-file checks, which word
+the message). A :class:`Listener` hears of the ``app:`` section and of each such principal as soon
+as it is made: a plan starts reading the live app while the rest of the config is still loading
+(:mod:`chatsync.prefetch`). It must not act on them beyond reading: the load may still fail.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import gc
 import os
 import stat
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from chatsync.config import hints, schema, semantic
 from chatsync.config.errors import ConfigError, Problem
@@ -34,28 +41,41 @@ DEFAULT_PATH = "chatsync.yaml"
 SUFFIXES = (".yaml", ".yml")
 
 
-def load(paths: Sequence[str | os.PathLike[str]] = ()) -> DesiredState:
-    """Read and check the config at ``paths`` (default ``chatsync.yaml``).
+class Listener(Protocol):
+    """Told of the parts of a config as soon as each is read and checked on its own."""
+
+    def app(self, app: AppConfig) -> None:
+        """The first ``app:`` section, checked (another one later fails the load)."""
+
+    def declared(self, principal: Principal) -> None:
+        """A bot or account whose entry passed its own checks (in file order; some may come only
+        with the finished :class:`DesiredState`: those whose checks needed the whole config)."""
+
+
+def load(paths: Sequence[str | os.PathLike[str]] = (), listener: Listener | None = None) -> DesiredState:
+    """Read and check the config at ``paths`` (default ``chatsync.yaml``); ``listener`` (if any)
+    hears of its parts as they are read.
 
     Raises :class:`ConfigError` carrying every problem found, each located in its file.
     """
     collecting = gc.isenabled()
     gc.disable()  # loading builds many small objects and no cycles: the cyclic GC only slows it
     try:
-        return _load(paths)
+        return _load(paths, _Watch(listener))
     finally:
         if collecting:
             gc.enable()
 
 
-def _load(paths: Sequence[str | os.PathLike[str]]) -> DesiredState:
+def _load(paths: Sequence[str | os.PathLike[str]], watch: _Watch) -> DesiredState:
     problems: list[Problem] = []
     order: list[str] = []
     files = expand(paths, problems, order)
     documents: list[Document] = []
     unreadable = False
     for file in files:
-        root, found = _read(file)
+        watch.file = file
+        root, found = _read(file, watch)
         problems.extend(found)
         if root is None:
             unreadable = True
@@ -224,12 +244,13 @@ def _internal(file: str, exc: BaseException) -> Problem:
     )
 
 
-def _read(file: str) -> tuple[YMap | None, list[Problem]]:
+def _read(file: str, watch: _Watch | None = None) -> tuple[YMap | None, list[Problem]]:
     data = _read_bytes(file)
     if isinstance(data, Problem):
         return None, [data]
     try:
-        root, problems = read_text(file, data)
+        root, problems = read_text(file, data, watch)
+        del data
         if root is not None:
             problems = [*problems, *schema.check(file, root), *semantic.check_file(file, root)]
         return root, problems
@@ -244,6 +265,73 @@ def _read(file: str) -> tuple[YMap | None, list[Problem]]:
         return None, [_internal(file, exc)]
 
 
+# -- checks as a file is read -------------------------------------------------------------------
+
+
+class _Watch:
+    """Checks each part of the files as it is read (a :class:`~chatsync.config.yaml_loader.Watcher`):
+    the first ``app:`` section, and each entry of ``bots:`` and ``accounts:``, which becomes a
+    :class:`Principal` in its place when it passes every check that needs only itself (and the
+    app, for custom keys). An entry with any problem is kept as read: the whole-file checks then
+    find it and word the message."""
+
+    def __init__(self, listener: Listener | None) -> None:
+        self.listener = listener
+        self.file = ""
+        self.app: AppConfig | None = None
+        self.apps = 0
+
+    def top(self, key: str, value: YMap, key_mark: int) -> None:
+        if key != "app":
+            return
+        self.apps += 1
+        if self.apps > 1 or not schema.app_valid(value):
+            return
+        if next(semantic.app_problems(self.file, value), None) is not None:
+            return
+        self.app = _app_config(self.file, value, key_mark)
+        if self.listener is not None:
+            self.listener.app(self.app)
+
+    def entry(self, section: str, user_id: str, body: YMap | None, key_mark: int) -> Any:
+        kind = "bot" if section == "bots" else "account" if section == "accounts" else None
+        if kind is None or not schema.entry_valid(section, user_id, body):
+            return body
+        if body is None:  # an id alone: it must exist, nothing more
+            if next(semantic.entry_problems(self.file, section, user_id, body, key_mark), None) is not None:
+                return body
+            return self._made(Principal(kind, user_id, {}, "present", location(self.file, key_mark)))  # type: ignore[arg-type]
+        custom = body.get(CUSTOM_SECTION)
+        if custom is not None and (self.app is None or _undeclared(custom, self.app)):
+            return body  # checked against app.custom_fields with the whole config
+        if next(semantic.entry_problems(self.file, section, user_id, body, key_mark), None) is not None:
+            return body
+        fields = _fields(body)
+        if not all(_encodable(value) for value in fields.values() if isinstance(value, str)):
+            return body  # a lone surrogate (the pure-Python parser lets one through): reported later
+        state = "absent" if body.get("state") == "absent" else "present"
+        return self._made(Principal(kind, user_id, fields, state, location(self.file, key_mark)))  # type: ignore[arg-type]
+
+    def _made(self, principal: Principal) -> Principal:
+        if self.listener is not None:
+            self.listener.declared(principal)
+        return principal
+
+
+def _undeclared(custom: Any, app: AppConfig) -> bool:
+    return not isinstance(custom, YMap) or any(key not in app.custom_fields for key in custom)
+
+
+def _encodable(value: str) -> bool:
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # -- rules across files ----------------------------------------------------------------------
 
 
@@ -251,7 +339,10 @@ def _assemble(
     documents: list[Document], files: list[str], problems: list[Problem], unreadable: bool
 ) -> DesiredState | None:
     app_entry = _one_app(documents, files, problems, unreadable)
-    app = _app_config(*app_entry) if app_entry is not None else None
+    app = None
+    if app_entry is not None:
+        file, root = app_entry
+        app = _app_config(file, root["app"], root.meta["app"].key_mark)
     bots: dict[str, Principal] = {}
     accounts: dict[str, Principal] = {}
     for document in documents:
@@ -319,9 +410,14 @@ def _collect(
         return
     kind = "bot" if section == "bots" else "account"
     for user_id, body in entries.items():
-        here = location(document.file, entries.meta[user_id].key_mark)
-        if app is not None and isinstance(body, YMap):
-            _undeclared_custom_keys(document.file, kind, user_id, body, app, problems)
+        if isinstance(body, Principal):  # made as the file was read (_Watch), with its place
+            made: Principal | None = body
+            here = body.location or location(document.file, entries.mark)
+        else:
+            made = None
+            here = location(document.file, entries.meta[user_id].key_mark)
+            if app is not None and isinstance(body, YMap):
+                _undeclared_custom_keys(document.file, kind, user_id, body, app, problems)
         entries[user_id] = None  # replacing a value while iterating is allowed; the size stays
         previous = declared.get(user_id)
         if previous is not None:
@@ -332,6 +428,9 @@ def _collect(
                     "declare each id once",
                 )
             )
+            continue
+        if made is not None:
+            declared[user_id] = made
             continue
         fields: dict[str, Value] = {}
         state = "present"
@@ -396,8 +495,8 @@ def _bot_limit(documents: list[Document], bots: dict[str, Principal], problems: 
     )
 
 
-def _app_config(file: str, root: YMap) -> AppConfig:
-    app: YMap = root["app"]
+def _app_config(file: str, app: YMap, key_mark: int) -> AppConfig:
+    """The :class:`AppConfig` of an ``app:`` mapping (its key written at ``key_mark``)."""
 
     def get(name: str, kind: type | tuple[type, ...], default: Any) -> Any:
         value = app.get(name, default)
@@ -420,5 +519,5 @@ def _app_config(file: str, root: YMap) -> AppConfig:
         custom_fields=tuple(dict.fromkeys(k for k in custom if isinstance(k, str)))
         if isinstance(custom, YList) else (),
         rates={k: v for k, v in rates.items() if isinstance(v, int)} if isinstance(rates, YMap) else {},
-        location=location(file, root.meta["app"].key_mark),
+        location=location(file, key_mark),
     )

@@ -24,7 +24,7 @@ from chatsync.config.errors import Problem
 from chatsync.config.semantic import text_problem, user_id_message
 from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
 from chatsync.fields import BY_NAME, CUSTOM_SECTION, custom_field, custom_key_problem
-from chatsync.model import PROFILE_FIELDS
+from chatsync.model import PROFILE_FIELDS, Principal
 from chatsync.net import ENDPOINT_EXAMPLE, endpoint_problem
 
 if TYPE_CHECKING:
@@ -289,13 +289,34 @@ def _section_predicates() -> dict[str, tuple[Predicate, Predicate]]:
 
 
 def _thin(root: dict[str, Any]) -> dict[str, Any]:
-    """``root`` without the bots/accounts entries the compiled predicates already accept."""
+    """``root`` without the bots/accounts entries the compiled predicates already accept (a
+    :class:`~chatsync.model.Principal` in an entry's place passed them as the file was read)."""
     thin = dict(root)
     for section, (name_ok, value_ok) in _section_predicates().items():
         entries = root.get(section)
         if isinstance(entries, dict):
-            thin[section] = {k: v for k, v in entries.items() if not (name_ok(k) and value_ok(v))}
+            thin[section] = {k: v for k, v in entries.items()
+                             if not (isinstance(v, Principal) or (name_ok(k) and value_ok(v)))}
     return thin
+
+
+def entry_valid(section: str, user_id: str, body: Any) -> bool:
+    """True when one entry of ``bots:`` or ``accounts:`` meets the schema (False when it does not,
+    or when the schema could not be compiled: the whole-file check then says why)."""
+    predicates = _section_predicates().get(section)
+    return predicates is not None and predicates[0](user_id) and predicates[1](body)
+
+
+@lru_cache(maxsize=1)
+def _app_predicate() -> Predicate | None:
+    schema = load_schema()
+    return compile_predicate(schema.get("properties", {}).get("app", True), schema)
+
+
+def app_valid(app: Any) -> bool:
+    """True when an ``app:`` mapping meets the schema (False also when it could not be compiled)."""
+    predicate = _app_predicate()
+    return predicate is not None and predicate(app)
 
 
 # -- validation and translation ----------------------------------------------------------------

@@ -16,7 +16,7 @@ from chatsync.config import hints
 from chatsync.config.errors import Problem
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.fields import BY_NAME, CUSTOM_SECTION, Field
-from chatsync.model import PROFILE_FIELDS
+from chatsync.model import PROFILE_FIELDS, Principal
 from chatsync.net import endpoint_problem
 from chatsync.tencent import limits
 
@@ -50,6 +50,13 @@ def check_file(file: str, root: YMap) -> list[Problem]:
         if isinstance(entries, YMap):
             problems.extend(_principals(file, section, entries))
     return problems
+
+
+def app_problems(file: str, app: YMap) -> Iterator[Problem]:
+    """The semantic problems of an ``app:`` mapping on its own, secrets in it included (for the
+    whole file, :func:`check_file` finds the secrets anywhere)."""
+    yield from _secrets(file, app, top=False)
+    yield from _app(file, app)
 
 
 def _app(file: str, app: YMap) -> Iterator[Problem]:
@@ -87,41 +94,52 @@ def _fine(value: str) -> bool:
 
 
 def _principals(file: str, section: str, entries: YMap) -> Iterator[Problem]:
-    kind = "bot" if section == "bots" else "account"
     for user_id, body in entries.items():
-        message = hints.id_problem(section, user_id)
-        if message:
-            yield Problem(location(file, entries.meta[user_id].key_mark), message)
-        if not isinstance(body, YMap):
+        if isinstance(body, Principal):
+            continue  # made of an entry that passed every check as the file was read (loader.py)
+        yield from entry_problems(file, section, user_id, body, entries.meta[user_id].key_mark)
+
+
+def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: int) -> Iterator[Problem]:
+    """The semantic problems of one entry of ``bots:`` or ``accounts:`` (its id written at the
+    packed place ``key_mark``)."""
+    kind = "bot" if section == "bots" else "account"
+    message = hints.id_problem(section, user_id)
+    if message:
+        yield Problem(location(file, key_mark), message)
+    if isinstance(body, YMap):
+        yield from _body_problems(file, kind, user_id, body)
+
+
+def _body_problems(file: str, kind: str, user_id: str, body: YMap) -> Iterator[Problem]:
+    where = ""  # e.g. account "alice": made only when there is a message to make
+    for name, value in body.items():
+        field = BY_NAME.get(name)
+        if field is None or not isinstance(value, str):
             continue
-        where = ""  # e.g. account "alice": made only when there is a message to make
-        for name, value in body.items():
-            field = BY_NAME.get(name)
-            if field is None or not isinstance(value, str):
-                continue
-            if field.kind != "text" or (field.max_bytes == limits.VALUE_MAX_BYTES and _fine(value)):
-                continue
-            where = where or f"{kind} {hints.quote(user_id)}"
-            message = text_problem(f"{where} {name}", field, value)
-            if message:
-                yield Problem(location(file, body.meta[name].value_mark), message)
-        custom = body.get(CUSTOM_SECTION)
-        if isinstance(custom, YMap):
-            for key, value in custom.items():
-                if isinstance(value, str) and isinstance(key, str) and not _fine(value):
-                    where = where or f"{kind} {hints.quote(user_id)}"
-                    message = hints.value_problem(f"{where} {CUSTOM_SECTION}.{key}", value)
-                    if message:
-                        yield Problem(location(file, custom.meta[key].value_mark), message)
-        if body.get("state") == "absent":
-            where = where or f"{kind} {hints.quote(user_id)}"
-            managed = [name for name in body if name in PROFILE_FIELDS or name == CUSTOM_SECTION]
-            if managed:
-                yield Problem(
-                    location(file, body.meta[managed[0]].key_mark),
-                    f"{where} is state: absent, so its fields are ignored; remove {', '.join(managed)}",
-                )
-        yield from _secrets(file, body, top=False)
+        if field.kind != "text" or (field.max_bytes == limits.VALUE_MAX_BYTES and _fine(value)):
+            continue
+        where = where or f"{kind} {hints.quote(user_id)}"
+        message = text_problem(f"{where} {name}", field, value)
+        if message:
+            yield Problem(location(file, body.meta[name].value_mark), message)
+    custom = body.get(CUSTOM_SECTION)
+    if isinstance(custom, YMap):
+        for key, value in custom.items():
+            if isinstance(value, str) and isinstance(key, str) and not _fine(value):
+                where = where or f"{kind} {hints.quote(user_id)}"
+                message = hints.value_problem(f"{where} {CUSTOM_SECTION}.{key}", value)
+                if message:
+                    yield Problem(location(file, custom.meta[key].value_mark), message)
+    if body.get("state") == "absent":
+        where = where or f"{kind} {hints.quote(user_id)}"
+        managed = [name for name in body if name in PROFILE_FIELDS or name == CUSTOM_SECTION]
+        if managed:
+            yield Problem(
+                location(file, body.meta[managed[0]].key_mark),
+                f"{where} is state: absent, so its fields are ignored; remove {', '.join(managed)}",
+            )
+    yield from _secrets(file, body, top=False)
 
 
 def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterator[Problem]:

@@ -218,6 +218,7 @@ class Client:
                                         initializer=_block_stop_signals)
         self._in_pool = threading.local()
         self.calls: dict[str, int] = {name: 0 for name in ENDPOINTS}  # HTTP requests sent
+        self.started = time.monotonic()  # when the client was made (for rates since then)
         self._count_lock = threading.Lock()
 
     @classmethod

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import pytest
 
-import chatsync.cli.plan as plan_command
+import chatsync.cli.common as command_common
 from chatsync.cli.common import progress as real_progress
 from chatsync.plans import Plan
 from chatsync.safe_text import markdown
@@ -133,7 +133,7 @@ def test_json_stdout_stays_json_with_live_progress_on_a_terminal(
         with real_progress(*args, **{**kwargs, "stream": _Tty(sys.stderr), "after": 0.0}):
             yield
 
-    monkeypatch.setattr(plan_command, "progress", eager)
+    monkeypatch.setattr(command_common, "progress", eager)
     app = serve(latency_ms=400)
     config = write_config(tmp_path, app_yaml() + accounts_yaml({"alice": {"nick": "A"}}))
     for output_format in ("json", "markdown"):

@@ -1,0 +1,76 @@
+"""Read the live app while the config is still loading, so a plan's reads start at once.
+
+A plan's floor is its reads (docs/tencent-api.md §7: ``account_check`` at 100 calls/s), and a large
+config takes a second or more to load; done one after the other, the two add up. :class:`Prefetch`
+is the :class:`~chatsync.config.Listener` the loader tells of each part it has checked: when the
+``app:`` section is checked it connects (the caller's way) and starts a
+:class:`~chatsync.live.LiveReader`, the bot list first; each declared bot or account is then wanted
+as soon as it is made, so account checks go out while the rest of the file is parsed.
+
+Only reads go out early, and nothing is planned before the whole config is loaded and valid: when
+loading fails, the reads are dropped with the connection. A connection that cannot be made (no
+secret key, say) is not an error here: the caller connects again after loading, and the error is
+said then, after any config error, as without prefetching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chatsync.errors import ChatsyncError
+from chatsync.live import LiveReader, wanted_of
+from chatsync.model import AppConfig, DesiredState, Principal
+from chatsync.tencent.api import ChatApi
+
+
+class Prefetch:
+    """Starts the reads of a plan as the config loads; ``connect`` opens a connection for an app
+    (the caller closes it)."""
+
+    def __init__(self, connect: Callable[[AppConfig], ChatApi]) -> None:
+        self._connect = connect
+        self.api: ChatApi | None = None
+        self._app: AppConfig | None = None
+        self._reader: LiveReader | None = None
+        self._told: list[Principal] = []  # every principal the loader announced, in order
+        self._given = 0  # how many of them the reader has
+
+    def app(self, app: AppConfig) -> None:
+        """The loader checked the app section: connect and start reading."""
+        try:
+            self.api = self._connect(app)
+        except ChatsyncError:
+            return  # said again, in its place, when the caller connects after loading
+        self._app = app
+        self._reader = LiveReader(self.api)
+        self._give()
+
+    def declared(self, principal: Principal) -> None:
+        """The loader made one bot or account: read it (once the app section came)."""
+        self._told.append(principal)
+        if self._reader is not None:
+            self._reader.want(wanted_of(principal))
+            self._given += 1
+
+    def reader_for(self, desired: DesiredState) -> LiveReader | None:
+        """The reader, told of every object ``desired`` declares, when the reads already going are
+        for its app; None otherwise (nothing was read early)."""
+        reader = self._reader
+        if reader is None or self._app != desired.app:
+            return None
+        self._give()
+        if len(self._told) != desired.bot_count + desired.account_count:
+            told = {id(p) for p in self._told}  # some needed the whole config to be checked
+            for principal in desired.principals():
+                if id(principal) not in told:
+                    reader.want(wanted_of(principal))
+        self._told = []
+        return reader
+
+    def _give(self) -> None:
+        """Hand the reader the principals announced before it started."""
+        if self._reader is None:
+            return
+        for principal in self._told[self._given:]:
+            self._reader.want(wanted_of(principal))
+        self._given = len(self._told)

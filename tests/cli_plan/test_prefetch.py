@@ -1,0 +1,128 @@
+"""Reading the live app while the config loads (chatsync/prefetch.py): the loader tells a listener
+of the app section and of each checked entry as soon as it is read, the reads start then, and the
+plan is exactly the one a load followed by a plan makes, whatever the order of files and sections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatsync import core
+from chatsync.config import ConfigError, load
+from chatsync.errors import ChatsyncError
+from chatsync.model import AppConfig, Principal
+from chatsync.render import json_plan
+from tests.cli_plan.conftest import App, accounts_yaml, app_yaml, write_config
+from tests.support import SECRET
+
+ENV = {"CHATSYNC_SECRET_KEY": SECRET}
+
+
+class Heard:
+    """A listener that records what it hears, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    def app(self, app: AppConfig) -> None:
+        self.events.append(("app", app.sdkappid))
+
+    def declared(self, principal: Principal) -> None:
+        self.events.append((principal.kind, principal.user_id))
+
+
+def seeded(serve: Callable[..., App]) -> App:
+    app = serve()
+    app.seed(bots={"@RBT#one": {"nick": "One"}},
+             accounts={"alice": {"nick": "Alice"}, "bob": {"nick": "Bob", "face_url": "https://x/b.png"}})
+    return app
+
+
+def plans_agree(paths: list[str]) -> None:
+    """The plan made while loading equals the plan made after loading (the JSON, seal aside)."""
+    with core.load_connected(paths, environ=ENV) as done:
+        assert done.reader is not None, "the reads did not start while loading"
+        early = core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
+    late = core.plan(load(paths), environ=ENV)
+    late.signature = early.signature = ""
+    assert json_plan.render(early) == json_plan.render(late)
+
+
+def test_the_listener_hears_the_app_then_each_entry_as_read(tmp_path: Path) -> None:
+    path = write_config(tmp_path, app_yaml(endpoint="http://127.0.0.1:9") + 'bots:\n  "@RBT#one":\n'
+                        "    nick: One\n" + accounts_yaml({"alice": {"nick": "A"}, "bob": None}))
+    heard = Heard()
+    desired = load([path], listener=heard)
+    assert heard.events[0][0] == "app"
+    assert heard.events[1:] == [("bot", "@RBT#one"), ("account", "alice"), ("account", "bob")]
+    assert desired.accounts["alice"].fields == {"nick": "A"}
+    assert str(desired.accounts["alice"].location).startswith(f"{path}:")
+
+
+def test_entries_with_a_problem_are_not_told_and_keep_their_messages(tmp_path: Path) -> None:
+    path = write_config(tmp_path, app_yaml(endpoint="http://127.0.0.1:9")
+                        + "accounts:\n  alice:\n    nik: A\n  bob:\n    nick: B\n")
+    heard = Heard()
+    with pytest.raises(ConfigError) as raised:
+        load([path], listener=heard)
+    assert ("account", "alice") not in heard.events
+    assert ("account", "bob") in heard.events
+    assert "nick" in str(raised.value) and f"{path}:" in str(raised.value)
+
+
+def test_a_duplicate_id_is_still_found_and_located(tmp_path: Path) -> None:
+    head = app_yaml(endpoint="http://127.0.0.1:9")
+    first = write_config(tmp_path, head + "accounts:\n  alice:\n    nick: A\n", "a.yaml")
+    write_config(tmp_path, "accounts:\n  alice:\n    nick: B\n", "b.yaml")
+    with pytest.raises(ConfigError) as raised:
+        load([str(tmp_path)])
+    assert "already declared at" in str(raised.value)
+    assert f"{first}:" in str(raised.value)
+
+
+def test_the_plan_made_while_loading_is_the_plan_made_after(serve: Callable[..., App],
+                                                            tmp_path: Path) -> None:
+    app = seeded(serve)
+    path = write_config(tmp_path, app_yaml(endpoint=app.url, prune_bots="true") + accounts_yaml(
+        {"alice": {"nick": "Alice 2"}, "bob": {"nick": "Bob"}, "carol": {"nick": "Carol"}}))
+    plans_agree([path])
+    assert app.writes() == {}
+
+
+def test_accounts_read_before_the_app_section_are_read_too(serve: Callable[..., App], tmp_path: Path) -> None:
+    """accounts.yaml sorts before app.yaml: its entries wait for the app section, then are read."""
+    app = seeded(serve)
+    accounts = accounts_yaml({"alice": {"nick": "Alice 2"}, "zed": {"nick": "Zed"}, "yan": None})
+    write_config(tmp_path, "version: 1\n" + accounts, "accounts.yaml")
+    write_config(tmp_path, app_yaml(endpoint=app.url), "app.yaml")
+    plans_agree([str(tmp_path)])
+
+
+def test_custom_keys_before_the_app_section_are_read_after_loading(serve: Callable[..., App],
+                                                                     tmp_path: Path) -> None:
+    """An entry with custom keys cannot be checked before app.custom_fields is known: it is told
+    with the finished config, and the plan still covers it."""
+    app = serve(custom_fields=("Team",))
+    app.seed(accounts={"alice": {"nick": "Alice"}})
+    body = "version: 1\naccounts:\n  alice:\n    nick: Alice\n    custom:\n      Team: blue\n"
+    write_config(tmp_path, body, "accounts.yaml")
+    write_config(tmp_path, app_yaml(endpoint=app.url, custom_fields="[Team]"), "app.yaml")
+    plans_agree([str(tmp_path)])
+    with core.load_connected([str(tmp_path)], environ=ENV) as done:
+        planned = core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
+    assert [(c.action, c.user_id, c.after) for c in planned.changes] == [
+        ("update", "alice", {"custom.Team": "blue"})]
+
+
+def test_no_secret_key_is_said_after_the_config_is_checked(serve: Callable[..., App], tmp_path: Path) -> None:
+    app = serve()
+    good = write_config(tmp_path, app_yaml(endpoint=app.url) + accounts_yaml({"alice": None}), "good.yaml")
+    with pytest.raises(ChatsyncError, match="CHATSYNC_SECRET_KEY"), core.load_connected([good], environ={}):
+        pass
+    bad = write_config(tmp_path, app_yaml(endpoint=app.url) + "accounts:\n  alice:\n    nik: A\n", "bad.yaml")
+    with pytest.raises(ConfigError), core.load_connected([bad], environ={}):
+        pass
+    assert sum(app.emulator.calls.values()) == 0
