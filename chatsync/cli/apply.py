@@ -66,7 +66,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
     """
     from chatsync.core import ApplyRefused, StalePlan, check_applicable, plan_with
     from chatsync.planner import recheck
-    from chatsync.render import render
+    from chatsync.render import write
     from chatsync.render.report import json_text
 
     color = use_color()
@@ -95,14 +95,15 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                 planned = plan_with(api, done.desired, seal=False, reader=done.reader)  # applied, never saved
             shown = sys.stdout if output_format == "text" else sys.stderr
             if planned.empty:
-                click.echo(render(planned, "text", color=color), nl=False, file=shown)
+                write(planned, "text", color=color, file=shown)
                 if output_format == "json":
                     from chatsync.applier import Report
 
                     click.echo(json_text(Report([])), nl=False)
                 return
             if not auto_approve or output_format == "text":
-                click.echo(render(planned, "text", color=color), file=shown)
+                write(planned, "text", color=color, file=shown)
+                click.echo("", file=shown)
             check_applicable(planned, force)
             if not auto_approve:
                 approve(planned)

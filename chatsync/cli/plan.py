@@ -39,7 +39,7 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     full (and saved with --out), marked unsafe at the top, and exits 1.
     """
     from chatsync.core import check_applicable, plan_with  # here: `plan --help` needs none
-    from chatsync.render import json_plan, render
+    from chatsync.render import json_plan, write
 
     with loaded(paths, parallelism) as done, reading(done):
         # sealed only when it can be saved, so apply --plan can tell an edited file
@@ -47,7 +47,7 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
                            reader=done.reader)
     if out_file:
         write_atomically(out_file, json_plan.render(result))
-    click.echo(render(result, output_format, color=use_color()), nl=False)
+    write(result, output_format, color=use_color())
     check_applicable(result, force)
     if detailed_exitcode and not result.empty:
         sys.exit(2)

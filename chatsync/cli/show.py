@@ -26,7 +26,7 @@ def show(plan_file: str, output_format: str) -> None:
     its changes, as apply --plan does; its seal is checked only by apply --plan (that needs the key).
     """
     from chatsync.core import read_plan  # here, not above: `chatsync show --help` needs neither
-    from chatsync.render import render
+    from chatsync.render import write
 
     saved = read_plan(plan_file, sealed=False)
-    click.echo(render(saved, output_format, color=use_color()), nl=False)
+    write(saved, output_format, color=use_color())

@@ -3,6 +3,8 @@ summary line ``Plan: X to create, Y to update, Z to delete.`` (docs/contract.md 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import click
 
 from chatsync.plans import Plan
@@ -21,11 +23,18 @@ from chatsync.safe_text import visible
 
 
 def render(plan: Plan, color: bool = False) -> str:
-    """The plan as text; ANSI colours only when ``color`` is true.
+    """The plan as text; ANSI colours only when ``color`` is true (:func:`lines`, joined)."""
+    return "\n".join(lines(plan, color)) + "\n"
+
+
+def lines(plan: Plan, color: bool = False) -> Iterator[str]:
+    """The lines of the text plan, one by one (a plan of 100,000 changes is never one string).
 
     First which app it is for, then (before anything else) why it cannot be applied as it is,
     then the changes, the summary line and the estimate."""
-    lines: list[str] = [f"Plan for {target(plan)}", ""]
+    yield f"Plan for {target(plan)}"
+    yield ""
+    lines: list[str] = []
     for error in plan.errors:
         lines.append(_styled(f"Error: {visible(error)}", color))
     for reason in plan.unsafe_reasons:
@@ -34,15 +43,17 @@ def render(plan: Plan, color: bool = False) -> str:
         lines.append("")
     deletes = [c for c in plan.changes if c.action == "delete"]
     note_column = max((len(header(c)) for c in deletes), default=0) + 3
+    yield from lines
+    lines.clear()
     for change in plan.changes:
         title = f"  {SYMBOLS[change.action]} {header(change)}"
         if change.note:
             title = f"{title:<{note_column + 4}}({visible(change.note)})"
-        lines.append(click.style(title, fg=COLORS[change.action]) if color else title)
+        yield click.style(title, fg=COLORS[change.action]) if color else title
         fields = field_lines(change)
         width = max((len(name) for name, _ in fields), default=0) + 1  # values line up in a change
         for name, shown in fields:
-            lines.append(f"        {name + ':':<{width}} {shown}")
+            yield f"        {name + ':':<{width}} {shown}"
     for kept in plan.kept:
         lines.append(f"  # {kept.kind} {quoted(kept.user_id)} kept: {visible(kept.reason)}")
     if plan.changes or plan.kept:
@@ -56,7 +67,7 @@ def render(plan: Plan, color: bool = False) -> str:
             lines.append(calls_sentence(plan))
     for warning in plan.warnings:
         lines.append(f"Warning: {visible(warning)}")
-    return "\n".join(lines) + "\n"
+    yield from lines
 
 
 def _styled(line: str, color: bool) -> str:
