@@ -18,7 +18,7 @@ from typing import Any
 from chatsync import strategy
 from chatsync.fields import Value, field_of
 from chatsync.live import LiveReader, LiveState, Wanted, read_live, wanted_for
-from chatsync.model import DesiredState, Principal
+from chatsync.model import DesiredState, Fields, Principal
 from chatsync.plans import Change, Estimate, Kept, Plan
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.endpoints import ENDPOINTS
@@ -81,12 +81,12 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
 def _create_or_update(want: Principal, have: Principal | None) -> Change | None:
     if have is None:
         return Change(want.kind, want.user_id, "create", None, want.fields)  # read-only: shared
-    changed = [name for name, value in want.fields.items() if have.fields.get(name) != value]
+    changed = tuple(name for name, value in want.fields.items() if have.fields.get(name) != value)
     if not changed:
         return None
-    return Change(want.kind, want.user_id, "update",
-                  {name: have.fields.get(name, unset(name)) for name in changed},
-                  {name: want.fields[name] for name in changed})
+    return Change(want.kind, want.user_id, "update",  # small read-only mappings (model.Fields)
+                  Fields(changed, tuple(have.fields.get(name, unset(name)) for name in changed)),
+                  Fields(changed, tuple(want.fields[name] for name in changed)))
 
 
 def unset(name: str) -> Value:
@@ -159,16 +159,17 @@ def _seconds(calls: Mapping[str, int], rates: Mapping[str, int]) -> float:
 
 
 def observed(changes: Iterable[Change], live: LiveState,
-             fields_of: Mapping[str, Iterable[str]] | None = None) -> dict[str, dict[str, Value] | None]:
+             fields_of: Mapping[str, Iterable[str]] | None = None) -> dict[str, Mapping[str, Value] | None]:
     """What ``live`` holds of each object ``changes`` touch: None when it does not exist, else every
-    managed field that was read (by default, all the live object carries)."""
-    seen: dict[str, dict[str, Value] | None] = {}
+    managed field that was read (by default, all the live object carries: its read-only fields,
+    shared, not copied)."""
+    seen: dict[str, Mapping[str, Value] | None] = {}
     for change in changes:
         have = live.get(change.kind, change.user_id)
         if have is None:
             seen[change.address] = None
         elif fields_of is None:
-            seen[change.address] = dict(have.fields)
+            seen[change.address] = have.fields
         else:
             names = fields_of[change.address]
             seen[change.address] = {name: have.fields.get(name, unset(name)) for name in names}
@@ -189,7 +190,8 @@ def fingerprint(sdkappid: int, bot_ids: Iterable[str], seen: Mapping[str, Any]) 
     digest.update(('{"bots":' + _compact(sorted(bot_ids)) + ',"objects":{').encode("utf-8"))
     items = sorted(seen.items())
     for start in range(0, len(items), FINGERPRINT_CHUNK):
-        chunk = _compact(dict(items[start:start + FINGERPRINT_CHUNK]))[1:-1]  # without its braces
+        chunk = _compact({address: None if seen is None else dict(seen)  # read-only mappings: dicts
+                          for address, seen in items[start:start + FINGERPRINT_CHUNK]})[1:-1]  # no braces
         digest.update((("," if start else "") + chunk).encode("utf-8"))
     digest.update(('},"sdkappid":' + _compact(sdkappid) + "}").encode("utf-8"))
     return "sha256:" + digest.hexdigest()

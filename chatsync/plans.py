@@ -143,7 +143,7 @@ class Plan:
     estimate: Estimate = field(default_factory=lambda: Estimate({}, 0.0))
     fingerprint: str = ""
     observed_bots: list[str] = field(default_factory=list)
-    observed_objects: dict[str, dict[str, Value] | None] = field(default_factory=dict)
+    observed_objects: dict[str, Mapping[str, Value] | None] = field(default_factory=dict)
     signature: str = ""  # HMAC of everything else with the app's secret key (see sign())
 
     @property
@@ -192,7 +192,9 @@ class Plan:
             "kept": [kept.data for kept in self.kept],
             "warnings": list(self.warnings),
             "estimate": self.estimate.data,
-            "observed": {"bots": list(self.observed_bots), "objects": dict(self.observed_objects)},
+            "observed": {"bots": list(self.observed_bots),
+                         "objects": {address: None if seen is None else dict(seen)
+                                     for address, seen in self.observed_objects.items()}},
             "fingerprint": self.fingerprint,
             "signature": self.signature,
         }
