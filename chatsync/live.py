@@ -13,14 +13,14 @@ from __future__ import annotations
 import gc
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
 from chatsync.errors import ChatsyncError
-from chatsync.fields import field_of, ordered
+from chatsync.fields import Value, field_of, ordered
 from chatsync.model import DesiredState, Kind, Principal
 from chatsync.safe_text import server_text
 from chatsync.strategy import IMPORT_UPDATED
@@ -42,6 +42,9 @@ class Wanted(NamedTuple):
     kind: Kind
     user_id: str
     fields: tuple[str, ...] = ()
+    #: The declared object, when there is one: values read equal to its own are kept as its
+    #: objects, not as copies (a plan of 100,000 accounts reads most of them unchanged).
+    declared: Principal | None = None
 
 
 @dataclass
@@ -103,8 +106,7 @@ def _fields_to_read(kind: Kind, names: tuple[str, ...]) -> tuple[str, ...]:
 def read_calls(desired: DesiredState) -> int:
     """At most how many calls a plan of ``desired`` reads with (for progress): the bot list, the
     account checks, and the profile reads of every present object with fields (only those that
-    exist are read). Counted from the declarations: :func:`wanted_for`'s list is made once, by
-    the plan itself."""
+    exist are read). Counted from the declarations, without making what each read needs."""
     accounts = len(desired.accounts)
     with_fields = sum(1 for p in desired.principals() if p.fields and p.state == "present")
     return 1 + -(-accounts // BATCH) + -(-with_fields // BATCH)
@@ -113,7 +115,7 @@ def read_calls(desired: DesiredState) -> int:
 def wanted_of(principal: Principal) -> Wanted:
     """What a plan must read of one declared object (see :func:`wanted_for`)."""
     fields = _fields_to_read(principal.kind, tuple(principal.fields)) if principal.state == "present" else ()
-    return Wanted(principal.kind, principal.user_id, fields)
+    return Wanted(principal.kind, principal.user_id, fields, principal)
 
 
 def read_live(api: ChatApi, wanted: Iterable[Wanted], *, every_bot: tuple[str, ...] = ()) -> LiveState:
@@ -143,12 +145,21 @@ class LiveReader:
         self.live = LiveState(bot_ids=[])
         self.failures: list[tuple[Wanted, ItemResult]] = []
         self._lock = threading.Lock()
-        self._accounts: list[Wanted] = []  # named accounts not yet sent in an account_check
+        self._accounts: list[Wanted | Principal] = []  # accounts not yet sent in an account_check
         self._bots: list[Wanted] | None = []  # bots named before the bot list came (None after)
         self._declared_bots: set[str] = set()
         self._batch: deque[Wanted] = deque()  # existing objects whose profiles are still to read
         self._active: frozenset[str] = frozenset()
         self._tasks: list[Future[None]] = [api.client.submit(self._read_bots)]
+
+    def declare(self, principal: Principal) -> None:
+        """Read what a plan needs of a declared object (:func:`wanted_of`). An account is kept as
+        it is until its check goes out: a queue of 100,000 made-up :class:`Wanted` would cost
+        several megabytes while the checks are paced."""
+        if principal.kind == "bot":
+            self.want(wanted_of(principal))
+        else:
+            self._add_account(principal)
 
     def want(self, want: Wanted) -> None:
         """Read ``want`` (its existence, and its fields if it exists)."""
@@ -160,6 +171,9 @@ class LiveReader:
                     return
             self._found_bots([want])
             return
+        self._add_account(want)
+
+    def _add_account(self, want: Wanted | Principal) -> None:
         accounts = self._accounts
         accounts.append(want)
         if len(accounts) >= BATCH:
@@ -213,7 +227,8 @@ class LiveReader:
                 self.live.principals[f"bot.{want.user_id}"] = Principal("bot", want.user_id)
         self._queue([w for w in active if w.fields])
 
-    def _check_accounts(self, chunk: Sequence[Wanted]) -> None:
+    def _check_accounts(self, named: Sequence[Wanted | Principal]) -> None:
+        chunk = [w if isinstance(w, Wanted) else wanted_of(w) for w in named]
         results = self.api.account_check([w.user_id for w in chunk])
         existing = []
         with self._lock:
@@ -249,8 +264,19 @@ class LiveReader:
                     self.failures.append((want, result))
                     continue
                 values = {name: result.data.get(name, field_of(name).unset) for name in want.fields}
+                if want.declared is not None:
+                    _share(values, want.declared.fields)
                 live = Principal(want.kind, want.user_id, values)
                 self.live.principals[live.address] = live
+
+
+def _share(values: dict[str, Value], declared: Mapping[str, Value]) -> None:
+    """Keep each value read that equals the declared one as the declared object (one string for
+    the two, not two equal ones)."""
+    for name, value in values.items():
+        mine = declared.get(name)
+        if mine is not None and mine.__class__ is value.__class__ and mine == value:
+            values[name] = mine
 
 
 def _failure_text(failures: list[tuple[Wanted, ItemResult]]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from chatsync import strategy
 from chatsync.fields import Value, field_of
-from chatsync.live import LiveReader, LiveState, Wanted, read_live, wanted_for
+from chatsync.live import LiveReader, LiveState, Wanted, read_live
 from chatsync.model import DesiredState, Fields, Principal
 from chatsync.plans import Change, Estimate, Kept, Plan
 from chatsync.tencent.api import ChatApi
@@ -38,7 +38,11 @@ def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader 
     collecting = gc.isenabled()
     gc.disable()  # many small objects, no cycles: a full collection mid-plan only costs time
     try:
-        live = reader.finish() if reader is not None else read_live(api, wanted_for(desired))
+        if reader is None:
+            reader = LiveReader(api)
+            for principal in desired.principals():
+                reader.declare(principal)
+        live = reader.finish()
         return diff(desired, live, endpoint=endpoint)
     finally:
         if collecting:

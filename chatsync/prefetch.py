@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chatsync.errors import ChatsyncError
-from chatsync.live import LiveReader, wanted_of
+from chatsync.live import LiveReader
 from chatsync.model import AppConfig, DesiredState, Principal
 from chatsync.tencent.api import ChatApi
 
@@ -49,7 +49,7 @@ class Prefetch:
         """The loader made one bot or account: read it (once the app section came)."""
         self._told.append(principal)
         if self._reader is not None:
-            self._reader.want(wanted_of(principal))
+            self._reader.declare(principal)
             self._given += 1
 
     def reader_for(self, desired: DesiredState) -> LiveReader | None:
@@ -63,7 +63,7 @@ class Prefetch:
             told = {id(p) for p in self._told}  # some needed the whole config to be checked
             for principal in desired.principals():
                 if id(principal) not in told:
-                    reader.want(wanted_of(principal))
+                    reader.declare(principal)
         self._told = []
         return reader
 
@@ -72,5 +72,5 @@ class Prefetch:
         if self._reader is None:
             return
         for principal in self._told[self._given:]:
-            self._reader.want(wanted_of(principal))
+            self._reader.declare(principal)
         self._given = len(self._told)

@@ -10,7 +10,7 @@ import pytest
 
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.errors import ChatsyncError
-from chatsync.live import LiveReadError, LiveState, Wanted, read_live, wanted_for
+from chatsync.live import LiveReader, LiveReadError, LiveState, Wanted, read_live, wanted_for
 from chatsync.model import PROFILE_FIELDS
 from chatsync.planner import plan
 from chatsync.tencent.client import CallFailed
@@ -28,7 +28,9 @@ def counts(emulator):
 def test_wanted_for_lists_every_declared_object_with_its_managed_fields():
     want = desired(bots={"@RBT#a": {"nick": "A", "self_signature": "s"}, "@RBT#x": {"state": "absent"}},
                    accounts={"alice": {"face_url": "f"}, "bob": None, "m": {"state": "absent"}})
-    assert wanted_for(want) == [
+    made = wanted_for(want)
+    assert [w.declared for w in made] == list(want.principals())  # each names what it reads for
+    assert [w._replace(declared=None) for w in made] == [
         Wanted("bot", "@RBT#a", ("nick", "self_signature")),
         Wanted("bot", "@RBT#x", ()),
         Wanted("account", "alice", ("face_url", "nick")),  # nick too: an import update sends both
@@ -137,6 +139,21 @@ def test_plan_never_writes(make_api):
     assert json.dumps(emulator.store.snapshot(), sort_keys=True) == before
     # the same plan again from a fresh client: the app is unchanged
     assert plan(make_api(emulator), want, ENDPOINT).data == result.data
+
+
+def test_values_read_equal_to_the_declared_ones_are_the_declared_objects(make_api):
+    """A large plan reads most values unchanged: it keeps one string for the two, not two."""
+    emulator = make_emulator()
+    seed(emulator, accounts={"alice": {"nick": "Alice"}, "bob": {"nick": "Bob"}})
+    want = desired(accounts={"alice": {"nick": "Al" + "ice"}, "bob": {"nick": "Robert"}})
+    reader = LiveReader(make_api(emulator))
+    for principal in want.principals():
+        reader.declare(principal)
+    state = reader.finish()
+    alice, bob = state.get("account", "alice"), state.get("account", "bob")
+    assert alice.fields["nick"] is want.accounts["alice"].fields["nick"]
+    assert bob.fields["nick"] == "Bob"
+    assert alice.fields["face_url"] == ""  # read too (an import update sends both); none declared
 
 
 def test_live_state_holds_exactly_the_fields_read(make_api):
