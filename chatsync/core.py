@@ -118,7 +118,8 @@ def load_connected(paths: Sequence[str | os.PathLike[str]], *, secret_key: str |
                                                parallelism=parallelism))
 
         prefetch = Prefetch(connect_to)
-        desired = load_config(paths, listener=prefetch)
+        with prefetch.sharing_time():
+            desired = load_config(paths, listener=prefetch)
         reader = prefetch.reader_for(desired)
         api = prefetch.api if reader is not None and prefetch.api is not None else connect_to(desired.app)
         yield Loaded(desired, api, reader)

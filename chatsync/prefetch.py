@@ -15,12 +15,17 @@ said then, after any config error, as without prefetching.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from chatsync.errors import ChatsyncError
 from chatsync.live import LiveReader
 from chatsync.model import AppConfig, DesiredState, Principal
 from chatsync.tencent.api import ChatApi
+
+#: Seconds a thread runs before the interpreter offers the others a turn, while loading.
+SWITCH_INTERVAL = 0.001
 
 
 class Prefetch:
@@ -34,6 +39,19 @@ class Prefetch:
         self._reader: LiveReader | None = None
         self._told: list[Principal] = []  # every principal the loader announced, in order
         self._given = 0  # how many of them the reader has
+
+    @contextmanager
+    def sharing_time(self) -> Iterator[None]:
+        """While the config loads, hand the interpreter to the threads reading the live app every
+        millisecond (not every 5): loading runs Python non-stop, and a read whose answer waits
+        for its turn frees its unit of allowance late (:mod:`chatsync.tencent.pacing`), which
+        delays every call after it."""
+        before = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        try:
+            yield
+        finally:
+            sys.setswitchinterval(before)
 
     def app(self, app: AppConfig) -> None:
         """The loader checked the app section: connect and start reading."""
