@@ -100,6 +100,14 @@ class Fields(Mapping[str, Value]):
         return repr(dict(zip(self._names, self._values, strict=True)))
 
 
+def same_values(fields: Mapping[str, Value], other: Mapping[str, Value]) -> bool:
+    """True when ``other`` holds every one of ``fields`` with the same value (it may hold more):
+    one comparison of two tuples for :class:`Fields` that share their names."""
+    if isinstance(fields, Fields) and isinstance(other, Fields) and fields._names is other._names:
+        return fields._values == other._values
+    return all(name in other and other[name] == value for name, value in fields.items())
+
+
 class _Items(ItemsView[str, Value]):
     _mapping: Fields
 

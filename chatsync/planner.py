@@ -18,7 +18,7 @@ from typing import Any
 from chatsync import strategy
 from chatsync.fields import Value, field_of
 from chatsync.live import LiveReader, LiveState, Wanted, read_live
-from chatsync.model import DesiredState, Fields, Principal
+from chatsync.model import DesiredState, Fields, Principal, same_values
 from chatsync.plans import Change, Estimate, Kept, Plan
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.endpoints import ENDPOINTS
@@ -85,6 +85,8 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
 def _create_or_update(want: Principal, have: Principal | None) -> Change | None:
     if have is None:
         return Change(want.kind, want.user_id, "create", None, want.fields)  # read-only: shared
+    if same_values(want.fields, have.fields):  # the common case, decided in one comparison
+        return None
     changed = tuple(name for name, value in want.fields.items() if have.fields.get(name) != value)
     if not changed:
         return None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from chatsync.fields import STANDARD, Value, ordered
 from chatsync.plans import Change
@@ -95,6 +96,14 @@ def later(change: Change) -> dict[str, Value]:
     return {name: value for name, value in (change.after or {}).items() if name not in fields}
 
 
+@lru_cache(maxsize=256)
+def _sets_later(kind: str, names: tuple[str, ...]) -> bool:
+    """True when a create of ``kind`` with fields ``names`` needs a ``portrait_set`` after its first
+    call (:func:`later`, decided once per set of names: most creates declare the same few)."""
+    carried_by = CARRIED_BY["create_robot" if kind == "bot" else "multiaccount_import"]
+    return any(name not in carried_by for name in names)
+
+
 def calls(changes: Iterable[Change], observed: Observed | None = None) -> dict[str, int]:
     """The API calls ``apply`` makes for ``changes``, per endpoint (the busy ones only), given what
     the plan ``observed`` (without it, every update is a ``portrait_set``). Updates by import go in
@@ -113,7 +122,7 @@ def calls(changes: Iterable[Change], observed: Observed | None = None) -> dict[s
             batched[call] += 1
         else:
             counts[call] += 1
-        if later(change):
+        if change.action == "create" and _sets_later(change.kind, tuple(change.after or ())):
             counts["portrait_set"] += 1
     for call, count in batched.items():
         counts[call] = math.ceil(count / BATCH_MAX)
