@@ -39,11 +39,15 @@ def _escape(char: str) -> str:
 
 def visible(text: str) -> str:
     """``text`` with every unsafe character (:data:`UNSAFE`) written as an escape."""
+    if text.isascii() and text.isprintable():  # printable ASCII holds none of them (the common case)
+        return text
     return UNSAFE.sub(lambda m: _escape(m.group()), text)
 
 
 def quoted(text: str) -> str:
     """``"text"``: backslashes and quotes escaped, unsafe characters as escapes (JSON-like)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text + '"'  # nothing to escape (the common case)
     return '"' + visible(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
