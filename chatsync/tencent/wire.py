@@ -51,6 +51,12 @@ LINE_BYTES = 4096
 """The longest chunk-size line accepted."""
 INTERIM_ANSWERS = 16
 """The most ``1xx`` answers skipped before the real one."""
+IDLE_CHECK_SECONDS = 1.0
+"""A connection idle longer than this is checked before it is reused (one zero-timeout poll: a
+readable socket was closed by the server, or holds something unasked). Servers close idle
+keep-alive connections after seconds, not milliseconds; a connection used within this time is
+reused without the system call (and if the server did close it, the send or the first read finds
+out and the request goes once more on a new connection, see :meth:`Connection.post`)."""
 READ_SIZE = 65536
 
 Body = Callable[[int], bytes]
@@ -179,6 +185,7 @@ class Connection:
         self._poll: select.poll | None = None
         self._buffer = bytearray()
         self._done = False  # the last answer's body was read to its end
+        self._idle_since = 0.0  # time.monotonic() when the last answer was read
 
     def post(self, base: int, target: str, content: bytes, until: float,
              read: Callable[[int, Body], _T]) -> _T:
@@ -203,7 +210,8 @@ class Connection:
                 # A kept-alive connection that fails before any byte of the answer came was closed
                 # by the server while idle (its keep-alive timeout ran out as the request left):
                 # the request never reached the server's handler, so it goes once more, on a new
-                # connection. (The client would retry it anyway, as a dropped connection.)
+                # connection. (A server that read it and hung up without a byte of answer looks the
+                # same; the client retries such a dropped connection anyway, as it always has.)
                 self.close()
                 self._open(origin, until)
                 status, encoding, framing, keep = self._exchange(request, until)
@@ -214,6 +222,8 @@ class Connection:
             raise
         if not (keep and self._done) or self._buffer:  # closing, not read to the end, or junk after it
             self.close()
+        else:
+            self._idle_since = time.monotonic()
         return result
 
     # -- the connection ----------------------------------------------------------------------------
@@ -222,13 +232,16 @@ class Connection:
         """True when the open connection can carry the next request; else it is closed.
 
         An idle keep-alive connection has nothing to read: if the socket is readable, the server
-        closed it (or sent something unasked), so it is dropped. One poll, no wait."""
+        closed it (or sent something unasked), so it is dropped. One poll, no wait, for a
+        connection idle longer than :data:`IDLE_CHECK_SECONDS`."""
         sock = self._sock
         if sock is None:
             return False
         if self._origin is not origin or self._engine.aborted:
             self.close()
             return False
+        if time.monotonic() - self._idle_since < IDLE_CHECK_SECONDS:
+            return True
         try:
             if self._poll is not None:
                 readable = bool(self._poll.poll(0))

@@ -142,12 +142,27 @@ def test_interim_answers_before_the_answer_are_skipped(fake):
     assert [seen.connection for seen in server.seen] == [1, 1]
 
 
-def test_a_keep_alive_connection_the_server_closed_while_idle_is_replaced(fake):
-    server = fake(lambda endpoint, body: then_close(http(ROBOTS)))  # no Connection: close, then gone
-    with client_for(server.url) as client:
-        assert robots(client) == ["@RBT#a"]
-        assert robots(client) == ["@RBT#a"]
-    assert [seen.connection for seen in server.seen] == [1, 2]  # each request reached it once
+@pytest.mark.parametrize("check_after", [0.0, 60.0], ids=["polled-before-reuse", "found-by-sending"])
+def test_a_keep_alive_connection_the_server_closed_while_idle_is_replaced(fake, monkeypatch, check_after):
+    # a connection idle longer than IDLE_CHECK_SECONDS is polled before reuse; one used more
+    # recently is not, and the server's close is found by the send or the first read
+    monkeypatch.setattr(wire, "IDLE_CHECK_SECONDS", check_after)
+    closed = threading.Event()
+
+    def behaviour(endpoint: str, body: Any) -> Any:
+        def send(sock: socket.socket, stopping: threading.Event) -> None:
+            sock.sendall(http(ROBOTS))  # no Connection: close, then gone
+            closed.set()
+        return send
+
+    server = fake(behaviour)
+    with client_for(server.url, retry=RetryPolicy(max_attempts=1)) as client:  # no retry by the client
+        for _ in range(3):
+            assert robots(client) == ["@RBT#a"]
+            assert closed.wait(5)
+            closed.clear()
+        assert client.calls["get_all_robots"] == 3
+    assert [seen.connection for seen in server.seen] == [1, 2, 3]  # each request reached it once
 
 
 class _Blind:
@@ -160,23 +175,23 @@ class _Blind:
         return []
 
 
-def test_a_stale_connection_found_only_by_sending_is_retried_once_on_a_new_one(fake, monkeypatch):
-    closed = threading.Event()
-
-    def behaviour(endpoint: str, body: Any) -> Any:
-        def send(sock: socket.socket, stopping: threading.Event) -> None:
-            sock.sendall(http(ROBOTS))
-            closed.set()  # the fake server closes the connection when this returns
-        return send
-
+def test_a_close_the_readability_check_missed_is_retried_once_on_a_new_connection(fake, monkeypatch):
+    monkeypatch.setattr(wire, "IDLE_CHECK_SECONDS", 0.0)
     monkeypatch.setattr(wire.select, "poll", _Blind)
-    server = fake(behaviour)
-    with client_for(server.url, retry=RetryPolicy(max_attempts=1)) as client:  # no retry by the client
+    server = fake(lambda endpoint, body: then_close(http(ROBOTS)))
+    with client_for(server.url, retry=RetryPolicy(max_attempts=1)) as client:
         assert robots(client) == ["@RBT#a"]
-        assert closed.wait(5)
         assert robots(client) == ["@RBT#a"]
-        assert client.calls["get_all_robots"] == 2
     assert [seen.connection for seen in server.seen] == [1, 2]  # the request reached the server once
+
+
+def test_a_new_connection_dropped_before_the_answer_is_not_sent_again_by_the_engine(fake):
+    server = fake(lambda endpoint, body: then_close(b""))  # reads the request, hangs up
+    with client_for(server.url, retry=RetryPolicy(max_attempts=1)) as client:
+        with pytest.raises(CallFailed) as caught:
+            robots(client)
+        assert "the connection failed (" in str(caught.value)
+    assert len(server.seen) == 1  # only a kept-alive connection gets the one more try
 
 
 def test_junk_after_an_answer_drops_the_connection(fake):
