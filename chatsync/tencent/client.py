@@ -7,8 +7,9 @@ waits for the endpoint's pacing slot first, and reacts to the answer by the clas
 retried with jittered backoff (:mod:`chatsync.tencent.retry`); a refresh-sig code gets a new
 UserSig and one more try; anything else fails at once with the code's hint.
 
-Every run has at most ``parallelism`` requests in flight, each on a keep-alive connection of its
-in-flight slot, and a thread pool for callers that fan work out (:meth:`Client.map`). A direct
+Every run has at most ``parallelism`` requests in flight, each on a keep-alive connection (never
+more connections than requests in flight), and a thread pool for callers that fan work out
+(:meth:`Client.map`). A direct
 connection (no proxy applies) goes through :mod:`chatsync.tencent.wire`, a lean HTTP/1.1 client;
 an injected transport or https through a proxy through httpx (:mod:`chatsync.tencent.httpx_engine`,
 imported only then). Both fail the same ways with the same messages. No log line, error message or
@@ -189,12 +190,12 @@ class Client:
         self._transport: httpx.BaseTransport | None = None
         env = os.environ if environ is None else environ
         if transport is None and proxy_for(target, env) is None:
-            # Direct (plain http to loopback, or https with no proxy): each slot has its own
-            # keep-alive connection. Every operation under the attempt's deadline (wire.py).
+            # Direct (plain http to loopback, or https with no proxy): keep-alive connections, at
+            # most one per slot, every operation under the attempt's deadline (wire.py).
             https = any(url.startswith("https:") for url in target.urls)
             self._wire = wire.Engine(target.urls, HEADERS, tls_context(env) if https else None)
             for _ in range(parallelism):
-                self._slots.put(self._wire.connection())
+                self._slots.put(self._wire)
         else:
             self._httpx_lanes(target, env, transport)
         self._read = lambda status, body, limit=self.bounds.answer_bytes: _read(status, body, limit)
@@ -521,7 +522,7 @@ HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "applica
 
 
 class _Lane(Protocol):
-    """Where an in-flight slot's requests go: a :class:`.wire.Connection`, or an httpx transport
+    """Where an in-flight slot's requests go: the :class:`.wire.Engine`, or an httpx transport
     (:class:`.httpx_engine.HttpxLane`). ``post`` hands the status and a body reader to ``read``
     and returns what it returns, or raises a :class:`.wire.WireError`."""
 

@@ -153,7 +153,7 @@ def read_body(response: httpx.Response, limit: int) -> bytes:
 
 
 class HttpxLane:
-    """Requests through one httpx transport to the client's base URLs, with :class:`.wire.Connection`'s
+    """Requests through one httpx transport to the client's base URLs, with :class:`.wire.Engine`'s
     interface: ``post`` hands the status and a body reader to ``read`` and returns what it returns."""
 
     def __init__(self, transport: httpx.BaseTransport, urls: tuple[str, ...],

@@ -18,9 +18,11 @@ It does the little chatsync needs and nothing else: one POST per exchange, writt
   client maps :class:`ConnectFailed`, :class:`TimedOut`, :class:`InvalidHost` and :class:`Broken`
   onto its messages. No error text carries the request's target (its query holds the UserSig).
 
-Each in-flight slot of the client owns one :class:`Connection`, opened on first use and kept
-alive across calls; :meth:`Engine.abort` shuts every socket down (a call blocked reading ends
-now), :meth:`Engine.close` closes them.
+:meth:`Engine.post` takes the most recently used idle :class:`Connection` (a last-in, first-out
+free list, so a few calls at a time keep reusing a few warm connections), or a new one when all
+are busy: there are never more connections than calls in flight at once (the client's in-flight
+slots). :meth:`Engine.abort` shuts every socket down (a call blocked reading ends now),
+:meth:`Engine.close` closes them.
 """
 
 from __future__ import annotations
@@ -141,8 +143,21 @@ class Engine:
         self._tls = tls
         self._origins: list[_Origin | None] = [None] * len(self._urls)
         self._connections: list[Connection] = []
+        self._idle: list[Connection] = []  # the free list: append and pop are atomic
         self._lock = threading.Lock()
         self.aborted = False
+
+    def post(self, base: int, target: str, content: bytes, until: float,
+             read: Callable[[int, Body], _T]) -> _T:
+        """:meth:`Connection.post` on an idle connection (the last one freed), or on a new one."""
+        try:
+            connection = self._idle.pop()
+        except IndexError:
+            connection = self.connection()
+        try:
+            return connection.post(base, target, content, until, read)
+        finally:
+            self._idle.append(connection)
 
     def connection(self) -> Connection:
         """A new connection (it connects on first use); the engine aborts and closes it with the rest."""

@@ -16,7 +16,7 @@ from chatsync.tencent import client as client_module
 from chatsync.tencent.client import SHARD_CONNECTIONS, Client, _shard_sizes
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.target import Target
-from chatsync.tencent.wire import Connection
+from chatsync.tencent.wire import Engine
 from tests.client.conftest import LOCAL, envelope, mock
 from tests.support import ADMIN, SDKAPPID, SECRET
 
@@ -58,7 +58,8 @@ def test_each_pool_gets_its_share_of_the_slots_and_one_tls_context(monkeypatch: 
         client.close()
 
 
-def test_a_direct_client_has_a_connection_per_slot_and_no_httpx_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_direct_client_sends_through_the_wire_engine_and_makes_no_httpx_pool(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     def no_transport(*args: Any, **kwargs: Any) -> httpx.BaseTransport:
         raise AssertionError("a direct client makes no httpx transport")
 
@@ -67,7 +68,8 @@ def test_a_direct_client_has_a_connection_per_slot_and_no_httpx_pool(monkeypatch
                     environ={"HTTPS_PROXY": "http://127.0.0.1:3128"})  # plain http: never proxied
     try:
         lanes = [client._slots.get() for _ in range(5)]
-        assert len({id(lane) for lane in lanes}) == 5
-        assert all(isinstance(lane, Connection) for lane in lanes)
+        assert all(lane is client._wire for lane in lanes) and isinstance(client._wire, Engine)
+        for lane in lanes:
+            client._slots.put(lane)
     finally:
         client.close()

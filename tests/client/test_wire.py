@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import ssl
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -202,6 +203,14 @@ def test_junk_after_an_answer_drops_the_connection(fake):
     assert [seen.connection for seen in server.seen] == [1, 2]
 
 
+def test_calls_one_at_a_time_reuse_one_connection_whatever_the_parallelism(fake):
+    server = fake(lambda endpoint, body: ok(Robot_Account=[]))
+    with client_for(server.url, parallelism=8) as client:
+        for _ in range(5):
+            robots(client)
+    assert [seen.connection for seen in server.seen] == [1] * 5
+
+
 def test_parallel_slots_each_use_their_own_connection(fake):
     server = fake(lambda endpoint, body: ok(Robot_Account=[]))
     with client_for(server.url, parallelism=4) as client:
@@ -334,7 +343,7 @@ def test_wire_errors_never_carry_the_request_target(fake):
         server = fake(lambda endpoint, body, answer=answer: answer)
         engine = wire.Engine((server.url,), HEADERS, None)
         with pytest.raises(wire.Broken) as caught:
-            engine.connection().post(0, target, b"{}", _soon(), lambda status, body: body(100))
+            engine.post(0, target, b"{}", _soon(), lambda status, body: body(100))
         engine.close()
         assert "SECRET-SIG" not in str(caught.value) and "usersig" not in str(caught.value)
 
@@ -342,7 +351,7 @@ def test_wire_errors_never_carry_the_request_target(fake):
 def test_an_invalid_host_is_refused_before_connecting():
     engine = wire.Engine(("http://bad\u200d.example",), HEADERS, None)
     with pytest.raises(wire.InvalidHost):
-        engine.connection().post(0, "/v4/x", b"{}", _soon(), lambda status, body: status)
+        engine.post(0, "/v4/x", b"{}", _soon(), lambda status, body: status)
 
 
 def test_a_target_that_is_not_printable_ascii_is_never_sent(fake):
@@ -350,7 +359,7 @@ def test_a_target_that_is_not_printable_ascii_is_never_sent(fake):
     engine = wire.Engine((server.url,), HEADERS, None)
     for target in ("/v4/x y", "/v4/x\r\nX: y", "/v4/\u00e9"):
         with pytest.raises(wire.Broken):
-            engine.connection().post(0, target, b"{}", _soon(), lambda status, body: status)
+            engine.post(0, target, b"{}", _soon(), lambda status, body: status)
     engine.close()
     assert server.seen == []
 
@@ -359,3 +368,19 @@ def _soon() -> float:
     import time
 
     return time.monotonic() + 5
+
+
+@pytest.mark.parametrize("url, host", [
+    ("http://127.0.0.1:8080", b"127.0.0.1:8080"),
+    ("http://localhost:80", b"localhost"),
+    ("https://AdminAPISGP.im.qcloud.com", b"adminapisgp.im.qcloud.com"),
+    ("https://example.com:443", b"example.com"),
+    ("https://example.com:8443", b"example.com:8443"),
+    ("http://[::1]:9", b"[::1]:9"),
+    ("https://b\u00fccher.example", b"xn--bcher-kva.example"),
+])
+def test_the_request_head_names_the_host_as_http_clients_write_it(url, host):
+    engine = wire.Engine((url,), {"Accept": "application/json"}, ssl.create_default_context())
+    request = engine.origin(0).request("/v4/x?a=1", b"{}")
+    assert request == (b"POST /v4/x?a=1 HTTP/1.1\r\nHost: " + host +
+                       b"\r\nAccept: application/json\r\nContent-Length: 2\r\n\r\n{}")
