@@ -9,9 +9,10 @@ It does the little chatsync needs and nothing else: one POST per exchange, writt
   :data:`HEAD_LINES` lines), interim ``1xx`` answers skipped; the body framed by
   ``Content-Length``, ``chunked``, or the end of the connection; ``Connection: close`` and
   HTTP/1.0 without keep-alive close the connection after the answer;
-* the whole attempt ends at its deadline: before every connect, TLS handshake, send and receive
-  the socket's timeout is set to the time left, so a server dripping a byte a second fails at the
-  deadline (at most :data:`CONNECT_SECONDS` per connect and :data:`IO_SECONDS` per operation too);
+* the whole attempt ends at its deadline: a connect and a TLS handshake get the time left as
+  their timeout, and then the socket never blocks: every wait to send or receive is one poll
+  bounded by the time left, so a server dripping a byte a second fails at the deadline (at most
+  :data:`CONNECT_SECONDS` per connect and :data:`IO_SECONDS` per wait too);
 * the body is read through :func:`.bounded.decode_body` (the cap, gzip/deflate without inflating a
   bomb);
 * anything malformed is a :class:`Broken` (never a hang, never another exception type): the
@@ -28,6 +29,7 @@ slots). :meth:`Engine.abort` shuts every socket down (a call blocked reading end
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import select
 import socket
@@ -197,7 +199,8 @@ class Connection:
         self._engine = engine
         self._sock: socket.socket | None = None
         self._origin: _Origin | None = None
-        self._poll: select.poll | None = None
+        self._readable: select.poll | None = None  # pollers of the socket (None without poll())
+        self._writable: select.poll | None = None
         self._buffer = bytearray()
         self._done = False  # the last answer's body was read to its end
         self._idle_since = 0.0  # time.monotonic() when the last answer was read
@@ -258,12 +261,7 @@ class Connection:
         if time.monotonic() - self._idle_since < IDLE_CHECK_SECONDS:
             return True
         try:
-            if self._poll is not None:
-                readable = bool(self._poll.poll(0))
-            else:  # pragma: no cover - platforms without poll()
-                readable = bool(select.select([sock], [], [], 0)[0])
-            if not readable and isinstance(sock, ssl.SSLSocket):
-                readable = sock.pending() > 0
+            readable = self._ready_for(False, 0.0) or (isinstance(sock, ssl.SSLSocket) and sock.pending() > 0)
         except (OSError, ValueError):
             readable = True
         if readable:
@@ -288,12 +286,16 @@ class Connection:
                     raise TimeoutError("the attempt's deadline passed")
                 sock.settimeout(min(left, CONNECT_SECONDS))
                 self._use(origin.tls.wrap_socket(sock, server_hostname=origin.tls_name), origin)
+            # From here the socket never blocks: each wait is one poll bounded by the time left
+            # (settimeout would cost a system call per operation, and a poll before each anyway).
+            self._socket().setblocking(False)
         except OSError as exc:  # ssl.SSLError (a certificate refused) is one too
             self.close()
             raise ConnectFailed(_reason(exc)) from None
-        if hasattr(select, "poll") and self._sock is not None:
-            self._poll = select.poll()
-            self._poll.register(self._sock, select.POLLIN)
+        if hasattr(select, "poll"):
+            self._readable, self._writable = select.poll(), select.poll()
+            self._readable.register(self._socket(), select.POLLIN)
+            self._writable.register(self._socket(), select.POLLOUT)
 
     def _use(self, sock: socket.socket, origin: _Origin) -> None:
         self._sock, self._origin = sock, origin
@@ -311,7 +313,7 @@ class Connection:
 
     def close(self) -> None:
         """Close the socket (the next call connects anew)."""
-        sock, self._sock, self._poll = self._sock, None, None
+        sock, self._sock, self._readable, self._writable = self._sock, None, None, None
         self._buffer.clear()
         if sock is not None:
             with contextlib.suppress(OSError):
@@ -322,14 +324,7 @@ class Connection:
     def _exchange(self, request: bytes, until: float) -> tuple[int, str, int, bool]:
         """Send ``request`` and read the final answer's head: (status, Content-Encoding, framing, keep
         alive). Framing is the body's length, :data:`_CHUNKED` or :data:`_UNTIL_CLOSE`."""
-        sock = self._socket()
-        try:
-            sock.settimeout(self._left(until))
-            sock.sendall(request)
-        except TimeoutError:
-            raise TimedOut("timed out sending the request") from None
-        except OSError as exc:
-            raise _Unanswered(_reason(exc)) from None
+        self._send(request, until)
         for interim in range(INTERIM_ANSWERS + 1):
             version, status, lines = self._head(until, first=interim == 0)
             if status >= 200:
@@ -459,33 +454,76 @@ class Connection:
         del buffer[:end + 1]
         return line
 
+    def _send(self, request: bytes, until: float) -> None:
+        """Send all of ``request`` by ``until`` (raises :class:`_Unanswered` if the connection fails)."""
+        if time.monotonic() >= until:
+            raise TimedOut("the attempt's deadline passed")
+        sock = self._socket()
+        data = memoryview(request)
+        writing = True  # what the next wait is for (TLS may need to read to write)
+        while data:
+            try:
+                data = data[sock.send(data):]
+                continue
+            except (BlockingIOError, ssl.SSLWantWriteError):
+                writing = True
+            except ssl.SSLWantReadError:
+                writing = False
+            except OSError as exc:
+                raise _Unanswered(_reason(exc)) from None
+            self._wait(writing, until, "timed out sending the request")
+
     def _receive(self, until: float) -> bool:
         """Read what arrived into the buffer (waiting at most until ``until``); False at the end."""
         sock = self._socket()
-        try:
-            sock.settimeout(self._left(until))
-            data = sock.recv(READ_SIZE)
-        except TimeoutError:
-            raise TimedOut("timed out waiting for the answer") from None
-        except OSError as exc:
-            raise Broken(_reason(exc)) from None
+        # Wait first: right after a request, or in the middle of an answer, nothing is there yet
+        # (a TLS layer may already hold decrypted bytes, though).
+        writing: bool | None = None if isinstance(sock, ssl.SSLSocket) and sock.pending() else False
+        while True:
+            if writing is not None:
+                self._wait(writing, until, "timed out waiting for the answer")
+            try:
+                data = sock.recv(READ_SIZE)
+                break
+            except (BlockingIOError, ssl.SSLWantReadError):
+                writing = False
+            except ssl.SSLWantWriteError:
+                writing = True
+            except OSError as exc:
+                raise Broken(_reason(exc)) from None
         if not data:
             return False
         self._buffer += data
         return True
+
+    def _wait(self, writing: bool, until: float, problem: str) -> None:
+        """Wait until the socket can be written (or read), at most until ``until`` and at most
+        :data:`IO_SECONDS`; raise :class:`TimedOut` saying ``problem`` when it cannot."""
+        left = until - time.monotonic()
+        if left <= 0:
+            raise TimedOut("the attempt's deadline passed")
+        try:
+            ready = self._ready_for(writing, min(left, IO_SECONDS))
+        except (OSError, ValueError) as exc:
+            raise Broken(str(exc) or type(exc).__name__) from None
+        if not ready:
+            raise TimedOut(problem)
+
+    def _ready_for(self, writing: bool, seconds: float) -> bool:
+        """One poll of the socket: True when it can be written (or read, or has hung up) within
+        ``seconds``."""
+        poller = self._writable if writing else self._readable
+        if poller is not None:
+            return bool(poller.poll(math.ceil(seconds * 1000)))
+        sock = self._socket()  # pragma: no cover - platforms without poll()
+        found = select.select([], [sock], [], seconds) if writing else select.select([sock], [], [], seconds)
+        return bool(found[0] or found[1])  # pragma: no cover
 
     def _socket(self) -> socket.socket:
         sock = self._sock
         if sock is None:  # pragma: no cover - post() opens it first
             raise Broken("the connection is closed")
         return sock
-
-    @staticmethod
-    def _left(until: float) -> float:
-        left = until - time.monotonic()
-        if left <= 0:
-            raise TimedOut("the attempt's deadline passed")
-        return min(left, IO_SECONDS)
 
 
 def _reason(exc: OSError) -> str:

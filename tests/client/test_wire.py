@@ -166,19 +166,12 @@ def test_a_keep_alive_connection_the_server_closed_while_idle_is_replaced(fake, 
     assert [seen.connection for seen in server.seen] == [1, 2, 3]  # each request reached it once
 
 
-class _Blind:
-    """A poll() that never sees anything: the server's close lands after the readability check."""
-
-    def register(self, *args: Any) -> None:
-        pass
-
-    def poll(self, *args: Any) -> list[Any]:
-        return []
-
-
 def test_a_close_the_readability_check_missed_is_retried_once_on_a_new_connection(fake, monkeypatch):
+    # the server's close lands just after the zero-timeout readability check saw nothing
+    polled = wire.Connection._ready_for
     monkeypatch.setattr(wire, "IDLE_CHECK_SECONDS", 0.0)
-    monkeypatch.setattr(wire.select, "poll", _Blind)
+    monkeypatch.setattr(wire.Connection, "_ready_for",
+                        lambda self, writing, seconds: seconds > 0 and polled(self, writing, seconds))
     server = fake(lambda endpoint, body: then_close(http(ROBOTS)))
     with client_for(server.url, retry=RetryPolicy(max_attempts=1)) as client:
         assert robots(client) == ["@RBT#a"]
