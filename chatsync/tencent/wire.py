@@ -2,8 +2,8 @@
 
 The client sends its calls through it when no proxy applies (plain http to loopback, or https with
 no ``HTTPS_PROXY``); an injected transport or a proxy goes through :mod:`.httpx_engine` instead.
-It does the little chatsync needs and nothing else: one POST per exchange, written with one
-``sendall`` of preformatted bytes, and an answer read strictly:
+It does the little chatsync needs and nothing else: one POST per exchange, its head preformatted
+and the whole request written at once, and an answer read strictly:
 
 * the status line and headers (the header block at most :data:`HEAD_BYTES`, in at most
   :data:`HEAD_LINES` lines), interim ``1xx`` answers skipped; the body framed by
@@ -193,7 +193,7 @@ class Engine:
 
 
 class Connection:
-    """One keep-alive connection, used by one thread at a time (the client's in-flight slot)."""
+    """One keep-alive connection, used by one thread at a time (taken from the engine's free list)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
