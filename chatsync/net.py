@@ -6,6 +6,7 @@ the client (:mod:`chatsync.tencent.target`) uses these rules without loading the
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from chatsync.redact import redact_url
@@ -76,10 +77,31 @@ def _encodable_host(host: str) -> bool:
         return True
     except ValueError:
         pass
-    import httpx  # here: the emulator's --help and the config rules need no HTTP client
-
     try:
-        httpx.URL(f"https://{host}/")  # the check every request makes
-    except (UnicodeError, ValueError, httpx.InvalidURL):
+        wire_host(host)
+    except (UnicodeError, ValueError):
         return False
     return True
+
+
+_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+
+
+def wire_host(host: str) -> str:
+    """``host`` (from ``urlsplit``: no brackets) as it goes on the wire, the way HTTP clients write
+    it (httpx's rules): an IPv4 or IPv6 address as is, an ASCII name in lower case, any other name
+    encoded to IDNA (2008, the ``idna`` package). Raises ``ValueError`` (``UnicodeError`` for a name
+    IDNA refuses) when it cannot be written."""
+    if not host:
+        raise ValueError("no host")
+    if _IPV4_STYLE.fullmatch(host):
+        ipaddress.IPv4Address(host)  # raises for 999.1.1.1
+        return host
+    if ":" in host:
+        ipaddress.IPv6Address(host)
+        return host
+    if host.isascii():
+        return host.lower()
+    import idna  # here: only a name outside ASCII needs it (idna.IDNAError is a UnicodeError)
+
+    return str(idna.encode(host.lower()).decode("ascii"))

@@ -7,9 +7,13 @@ waits for the endpoint's pacing slot first, and reacts to the answer by the clas
 retried with jittered backoff (:mod:`chatsync.tencent.retry`); a refresh-sig code gets a new
 UserSig and one more try; anything else fails at once with the code's hint.
 
-Every run uses one keep-alive connection pool, at most ``parallelism`` requests in flight, and a
-thread pool of the same size for callers that fan work out (:meth:`Client.map`). No log line,
-error message or exception text carries the UserSig or the secret key.
+Every run has at most ``parallelism`` requests in flight, each on a keep-alive connection (never
+more connections than requests in flight), and a thread pool for callers that fan work out
+(:meth:`Client.map`). A direct
+connection (no proxy applies) goes through :mod:`chatsync.tencent.wire`, a lean HTTP/1.1 client;
+an injected transport or https through a proxy through httpx (:mod:`chatsync.tencent.httpx_engine`,
+imported only then). Both fail the same ways with the same messages. No log line, error message or
+exception text carries the UserSig or the secret key.
 """
 
 from __future__ import annotations
@@ -27,34 +31,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
-
-import httpx
 
 from chatsync import __version__
 from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
 from chatsync.redact import RedactingFilter, redact, redact_url
 from chatsync.safe_text import server_text, visible
-from chatsync.tencent import answers, errors
-from chatsync.tencent.bounded import (
-    AnswerTooLarge,
-    BoundedTransport,
-    Bounds,
-    MiB,
-    UnreadableEncoding,
-    deadline,
-    read_body,
-)
+from chatsync.tencent import answers, errors, wire
+from chatsync.tencent.bounded import AnswerTooLarge, Bounds, MiB, UnreadableEncoding
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
 from chatsync.tencent.pacing import DEFAULT_PARALLELISM as DEFAULT_PARALLELISM  # callers know it from here
 from chatsync.tencent.pacing import Pacers
-from chatsync.tencent.proxies import http_transport, tls_context
+from chatsync.tencent.proxies import http_transport, proxy_for, tls_context
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from chatsync.tencent.target import resolve as resolve_target
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("chatsync.client")
 # httpx logs each request's URL (with the UserSig) at INFO: scrub it for apps that log httpx.
@@ -65,12 +62,11 @@ POOL_FACTOR = 2
 """Worker threads per in-flight slot: up to this many map() streams run side by side unhindered."""
 
 SHARD_CONNECTIONS = 4
-"""Connections per HTTP connection pool. httpcore's pool works under one lock and scans all of its
-connections and waiting requests at each request and each answer, so its CPU per call grows with
-its size; ``--parallelism`` beyond this is spread over several pools of this size (each in-flight
-slot belongs to one pool, so no pool ever has more requests than connections)."""
+"""Connections per httpx connection pool (calls through a proxy). httpcore's pool works under one
+lock and scans all of its connections and waiting requests at each request and each answer, so its
+CPU per call grows with its size; ``--parallelism`` beyond this is spread over several pools of this
+size (each in-flight slot belongs to one pool, so no pool ever has more requests than connections)."""
 
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RATE_LIMITED = 60007
 """The API's "calls of this API exceed the limit" code: the call's pacer slows down (pacing.py)."""
 _T = TypeVar("_T")
@@ -187,27 +183,22 @@ class Client:
         self._stop = threading.Event()
         self._monotonic = monotonic
         self.pacers = Pacers(rates, monotonic=monotonic, sleep=self._sleep)
-        if transport is None:  # proxies only for https (HTTPS_PROXY); every operation under a deadline
-            env = os.environ if environ is None else environ
-            sizes = _shard_sizes(parallelism)
-            tls = tls_context(env) if len(sizes) > 1 else None  # one CA bundle load for all pools
-            transports: list[httpx.BaseTransport] = [http_transport(target, env, size, tls=tls)
-                                                     for size in sizes]
+        # The in-flight slots: each holds the lane its request goes through.
+        self._slots: queue.SimpleQueue[_Lane] = queue.SimpleQueue()
+        self._wire: wire.Engine | None = None
+        self._transports: list[httpx.BaseTransport] = []
+        self._transport: httpx.BaseTransport | None = None
+        env = os.environ if environ is None else environ
+        if transport is None and proxy_for(target, env) is None:
+            # Direct (plain http to loopback, or https with no proxy): keep-alive connections, at
+            # most one per slot, every operation under the attempt's deadline (wire.py).
+            https = any(url.startswith("https:") for url in target.urls)
+            self._wire = wire.Engine(target.urls, HEADERS, tls_context(env) if https else None)
+            for _ in range(parallelism):
+                self._slots.put(self._wire)
         else:
-            sizes, transports = [parallelism], [transport]
-        self._transport = transports[0]
-        # Requests go straight to a transport: httpx.Client's layers (URL merging, auth, redirects,
-        # cookies) do nothing chatsync needs and cost a third of the client's CPU per call. No
-        # environment proxy either way (HTTP_PROXY/ALL_PROXY must never see a plain-http call: the
-        # transport has its own, see proxies.py).
-        self._transports = transports
-        # The in-flight slots: each names the pool its request goes through, interleaved so that a
-        # few calls in flight spread over the pools.
-        self._slots: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for round_ in range(max(sizes)):
-            for index, size in enumerate(sizes):
-                if round_ < size:
-                    self._slots.put(index)
+            self._httpx_lanes(target, env, transport)
+        self._read = lambda status, body, limit=self.bounds.answer_bytes: _read(status, body, limit)
         # The query's ``random`` only tells requests apart (§1.1, it is no secret): one generator
         # seeded from the OS once, not a system call per request.
         self._random = random.Random()
@@ -247,6 +238,8 @@ class Client:
     def close(self) -> None:
         """Finish calls in flight and release the connections."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._wire is not None:
+            self._wire.close()
         for transport in self._transports:
             transport.close()
 
@@ -258,9 +251,14 @@ class Client:
         """:meth:`stop`, and cut the calls in flight too (their outcome is then unknown): for leaving
         at once, after the report of an apply, or when nothing is being written."""
         self.stop()
-        for transport in self._transports:
-            if isinstance(transport, BoundedTransport):
-                transport.abort()
+        if self._wire is not None:
+            self._wire.abort()
+        if self._transports:
+            from chatsync.tencent.httpx_engine import BoundedTransport
+
+            for transport in self._transports:
+                if isinstance(transport, BoundedTransport):
+                    transport.abort()
 
     @property
     def stopping(self) -> bool:
@@ -365,14 +363,39 @@ class Client:
         finally:
             self._in_pool.active = False
 
+    def _httpx_lanes(self, target: Target, env: Mapping[str, str],
+                     transport: httpx.BaseTransport | None) -> None:
+        """The slots of the httpx engine: an injected ``transport``, or (https through a proxy) pools of
+        at most :data:`SHARD_CONNECTIONS` connections, one CA bundle load for all of them."""
+        from chatsync.tencent.httpx_engine import HttpxLane
+
+        if transport is None:
+            sizes = _shard_sizes(self.parallelism)
+            tls = tls_context(env) if len(sizes) > 1 else None
+            transports: list[httpx.BaseTransport] = [http_transport(target, env, size, tls=tls)
+                                                     for size in sizes]
+        else:
+            sizes, transports = [self.parallelism], [transport]
+        # Requests go straight to a transport: httpx.Client's layers (URL merging, auth, redirects,
+        # cookies) do nothing chatsync needs and cost a third of the client's CPU per call. No
+        # environment proxy either way (HTTP_PROXY/ALL_PROXY must never see a plain-http call: the
+        # transport has its own, see proxies.py).
+        self._transports = transports
+        self._transport = transports[0]
+        lanes = [HttpxLane(each, target.urls, HEADERS) for each in transports]
+        for round_ in range(max(sizes)):  # interleaved: a few calls in flight spread over the pools
+            for lane, size in zip(lanes, sizes, strict=True):
+                if round_ < size:
+                    self._slots.put(lane)
+
     @contextmanager
-    def _slot(self) -> Iterator[httpx.BaseTransport]:
-        """Hold one in-flight slot (blocking until one is free); yields the pool its request uses."""
-        index = self._slots.get()
+    def _slot(self) -> Iterator[_Lane]:
+        """Hold one in-flight slot (blocking until one is free); yields the lane its request uses."""
+        lane = self._slots.get()
         try:
-            yield self._transports[index]
+            yield lane
         finally:
-            self._slots.put(index)
+            self._slots.put(lane)
 
     def _check_stop(self) -> None:
         if self._stop.is_set():
@@ -382,12 +405,12 @@ class Client:
         if seconds > 0 and self._stop.wait(seconds):
             raise Stopped("stopped while waiting to send")
 
-    def _url(self, api: Endpoint, sig: str) -> str:
-        query = (
-            f"sdkappid={self.sigs.sdkappid}&identifier={quote(self.sigs.identifier, safe='')}"
+    def _request_target(self, api: Endpoint, sig: str) -> str:
+        """The path and query of a request to ``api`` signed with ``sig``."""
+        return (
+            f"{api.path}?sdkappid={self.sigs.sdkappid}&identifier={quote(self.sigs.identifier, safe='')}"
             f"&usersig={quote(sig, safe='*-_')}&random={self._random.getrandbits(32)}&contenttype=json"
         )
-        return f"{self.target.urls[self._base]}{api.path}?{query}"
 
     def _exchange(self, api: Endpoint, content: bytes, attempt: int,
                   first_send: list[float]) -> tuple[_Attempt, str]:
@@ -399,12 +422,12 @@ class Client:
         pacer = self.pacers[api.name]
         self._check_stop()
         pacer.wait()
-        with self._slot() as transport:
+        with self._slot() as lane:
             self._check_stop()
             pacer.space()
             sent_at = self._monotonic()
             try:  # the API's unit of allowance is held from here until a window after the answer
-                result, sig, url, began = self._send(api, transport, content, first_send)
+                result, sig, url, began = self._send(api, lane, content, first_send)
             finally:
                 pacer.done(self._monotonic())
         if result.code == RATE_LIMITED:  # the quota is shared or lower than documented: slow down
@@ -413,11 +436,13 @@ class Client:
             self._log(api, attempt, result, began, url)
         return result, sig
 
-    def _send(self, api: Endpoint, transport: httpx.BaseTransport, content: bytes,
+    def _send(self, api: Endpoint, lane: _Lane, content: bytes,
               first_send: list[float]) -> tuple[_Attempt, str, str, float]:
         """One HTTP exchange, bounded as a whole: what it gave, its UserSig, its URL, its start."""
         sig = self.sigs.current()
-        url = self._url(api, sig)
+        base = self._base
+        target = self._request_target(api, sig)
+        url = self.target.urls[base] + target
         began = time.perf_counter()
         now = time.monotonic()
         if not first_send:
@@ -429,18 +454,17 @@ class Client:
         with self._count_lock:
             self.calls[api.name] += 1
         try:
-            with deadline(window), _post(transport, url, content) as response:
-                result = _read(response, self.bounds.answer_bytes)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            result = lane.post(base, target, content, now + window, self._read)
+        except wire.ConnectFailed as exc:
             result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
                               connect_failure=True)
-        except httpx.TimeoutException:
+        except wire.TimedOut:
             result = _Attempt(info=f"no complete answer within {window:.3g} s (the limit of one attempt)",
                               kind=errors.Kind.TRANSIENT)
-        except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host that is not valid IDNA
+        except wire.InvalidHost as exc:  # e.g. a host that is not valid IDNA
             result = _Attempt(info=f"the endpoint's host is not valid ({self._reason(exc)})",
                               connect_failure=True)
-        except httpx.TransportError as exc:
+        except wire.WireError as exc:
             result = _Attempt(info=f"the connection failed ({self._reason(exc)})",
                               kind=errors.Kind.TRANSIENT)
         return result, sig, url, began
@@ -496,19 +520,15 @@ _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check th
 
 HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
            "Accept-Encoding": "gzip, deflate", "User-Agent": f"chatsync/{__version__}"}
-_TIMEOUTS = TIMEOUT.as_dict()
 
 
-@contextmanager
-def _post(transport: httpx.BaseTransport, url: str, content: bytes) -> Iterator[httpx.Response]:
-    """POST ``content`` to ``url`` through ``transport``; the answer is streamed, closed on exit."""
-    request = httpx.Request("POST", url, headers=HEADERS, content=content, extensions={"timeout": _TIMEOUTS})
-    response = transport.handle_request(request)
-    response.request = request
-    try:
-        yield response
-    finally:
-        response.close()
+class _Lane(Protocol):
+    """Where an in-flight slot's requests go: the :class:`.wire.Engine`, or an httpx transport
+    (:class:`.httpx_engine.HttpxLane`). ``post`` hands the status and a body reader to ``read``
+    and returns what it returns, or raises a :class:`.wire.WireError`."""
+
+    def post(self, base: int, target: str, content: bytes, until: float,
+             read: Callable[[int, wire.Body], _R]) -> _R: ...
 
 
 def _shard_sizes(parallelism: int) -> list[int]:
@@ -525,10 +545,9 @@ def _block_stop_signals() -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
-def _read(response: httpx.Response, limit: int) -> _Attempt:
-    """Classify one streamed HTTP response (the status is 200 for every business answer, §1.3);
-    the body is read only for a 200, and never past ``limit`` decoded bytes."""
-    status = response.status_code
+def _read(status: int, body: wire.Body, limit: int) -> _Attempt:
+    """Classify one HTTP answer by its ``status`` (200 for every business answer, §1.3); its ``body``
+    is read only for a 200, and never past ``limit`` decoded bytes."""
     if status >= 500 or status == 429:  # 429 only from a proxy in between: the API uses 60007
         return _Attempt(status=status, info=f"HTTP {status} from the service", kind=errors.Kind.TRANSIENT)
     if status != 200:
@@ -537,7 +556,7 @@ def _read(response: httpx.Response, limit: int) -> _Attempt:
             info=f"HTTP {status}: the endpoint does not look like a Chat REST API server",
         )
     try:
-        body = read_body(response, limit)
+        content = body(limit)
     except AnswerTooLarge:
         return _Attempt(status=status, info=f"the answer is larger than {limit / MiB:g} MiB (decoded); "
                                             "chatsync reads no more than that")
@@ -547,7 +566,7 @@ def _read(response: httpx.Response, limit: int) -> _Attempt:
     except zlib.error:
         return _Attempt(status=status, info="the answer's compressed body is corrupt")
     try:
-        answer = json.loads(body)
+        answer = json.loads(content)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         answer = None
     if not isinstance(answer, dict) or "ErrorCode" not in answer:

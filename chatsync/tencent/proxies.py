@@ -5,22 +5,26 @@ A plain-http call (allowed for loopback only) never goes through a proxy: ``HTTP
 honours ``HTTPS_PROXY`` (then ``ALL_PROXY``) and ``NO_PROXY``: the proxy sees only a CONNECT, and the
 UserSig stays inside TLS. ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` name the CAs to trust instead of the
 bundled ones. A proxy variable or CA file that cannot be used is one clear line
-(:class:`NetworkSetupError`). The transport's every operation is bounded (:mod:`.bounded`).
+(:class:`NetworkSetupError`). A call through a proxy goes through httpx (:func:`http_transport`,
+:mod:`.httpx_engine`); a direct one through :mod:`.wire`, which never imports httpx.
 """
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from chatsync.errors import ChatsyncError
 from chatsync.redact import redact_url
 from chatsync.safe_text import visible
-from chatsync.tencent.bounded import BoundedTransport
 from chatsync.tencent.target import Target
+
+if TYPE_CHECKING:
+    import httpx
+
+    from chatsync.tencent.httpx_engine import BoundedTransport
 
 #: Checked in this order for an https endpoint (the lower-case names too, as curl does).
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
@@ -46,6 +50,8 @@ def proxy_for(target: Target, environ: Mapping[str, str]) -> httpx.Proxy | None:
 
 
 def _proxy(name: str, value: str) -> httpx.Proxy:
+    import httpx  # here: only a call through a proxy needs httpx
+
     shown = visible(redact_url(value))
     url = value if "://" in value else f"http://{value}"  # host:port, as curl reads it
     try:
@@ -94,19 +100,26 @@ def verification(environ: Mapping[str, str]) -> ssl.SSLContext | bool:
 
 
 def tls_context(environ: Mapping[str, str]) -> ssl.SSLContext:
-    """The TLS context :func:`verification` asks for, made once so that several transports share it
-    (making one loads the CA bundle: tens of milliseconds)."""
+    """The TLS context :func:`verification` asks for, made once per client so that its connections
+    share it (making one loads the CA bundle: tens of milliseconds). The bundled CAs are certifi's,
+    as httpx's own default context has them; hostnames are checked."""
     verify = verification(environ)
     if isinstance(verify, ssl.SSLContext):
         return verify
-    return httpx.create_ssl_context(verify=verify, trust_env=False)
+    import certifi  # here: plain http needs no CA bundle
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def http_transport(
     target: Target, environ: Mapping[str, str], parallelism: int, *, tls: ssl.SSLContext | None = None,
 ) -> BoundedTransport:
-    """The transport of a client for ``target``: its proxy (if any), its CAs (``tls``, or made from
-    ``environ``), bounded operations."""
+    """The httpx transport of a client for ``target``: its proxy (if any), its CAs (``tls``, or made
+    from ``environ``), bounded operations."""
+    import httpx
+
+    from chatsync.tencent.httpx_engine import BoundedTransport
+
     return BoundedTransport(
         verify=verification(environ) if tls is None else tls,
         proxy=proxy_for(target, environ),

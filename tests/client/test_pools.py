@@ -1,5 +1,6 @@
-"""Connection pools: --parallelism is spread over small pools, one CA bundle load for all of them,
-and each in-flight slot belongs to one pool (so no pool has more requests than connections)."""
+"""Connection pools of the httpx engine (https through a proxy): --parallelism is spread over small
+pools, one CA bundle load for all of them, and each in-flight slot belongs to one pool (so no pool
+has more requests than connections). A direct client has one connection per slot (wire.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from chatsync.tencent import client as client_module
 from chatsync.tencent.client import SHARD_CONNECTIONS, Client, _shard_sizes
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.target import Target
+from chatsync.tencent.wire import Engine
 from tests.client.conftest import LOCAL, envelope, mock
 from tests.support import ADMIN, SDKAPPID, SECRET
 
@@ -36,17 +38,38 @@ def test_each_pool_gets_its_share_of_the_slots_and_one_tls_context(monkeypatch: 
         return mock(lambda request: envelope(0))
 
     monkeypatch.setattr(client_module, "http_transport", fake_transport)
-    client = Client(LOCAL, SigCache(SDKAPPID, ADMIN, SECRET), parallelism=18, environ={})
+    proxied = Target(("https://adminapisgp.im.qcloud.com",), "app.endpoint")
+    client = Client(proxied, SigCache(SDKAPPID, ADMIN, SECRET), parallelism=18,
+                    environ={"HTTPS_PROXY": "http://127.0.0.1:3128"})
     try:
         sizes = _shard_sizes(18)
         assert [size for size, _ in made] == sizes and len(sizes) > 1
         contexts = {id(tls) for _, tls in made}
         assert len(contexts) == 1 and isinstance(made[0][1], ssl.SSLContext)  # made once, shared
-        slots = [client._slots.get() for _ in range(18)]
+        lanes = [client._slots.get() for _ in range(18)]
+        index = {id(lane): number for number, lane in enumerate(dict.fromkeys(lanes))}
+        slots = [index[id(lane)] for lane in lanes]
         assert Counter(slots) == dict(enumerate(sizes))
         assert slots[:len(sizes)] == list(range(len(sizes)))  # interleaved: a few calls use every pool
-        for index in slots:
-            client._slots.put(index)
+        for lane in lanes:
+            client._slots.put(lane)
         assert client.call("portrait_get", {}).answer["ErrorCode"] == 0
+    finally:
+        client.close()
+
+
+def test_a_direct_client_sends_through_the_wire_engine_and_makes_no_httpx_pool(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_transport(*args: Any, **kwargs: Any) -> httpx.BaseTransport:
+        raise AssertionError("a direct client makes no httpx transport")
+
+    monkeypatch.setattr(client_module, "http_transport", no_transport)
+    client = Client(LOCAL, SigCache(SDKAPPID, ADMIN, SECRET), parallelism=5,
+                    environ={"HTTPS_PROXY": "http://127.0.0.1:3128"})  # plain http: never proxied
+    try:
+        lanes = [client._slots.get() for _ in range(5)]
+        assert all(lane is client._wire for lane in lanes) and isinstance(client._wire, Engine)
+        for lane in lanes:
+            client._slots.put(lane)
     finally:
         client.close()

@@ -64,6 +64,7 @@ class Seen:
     target: str
     body: Any
     raw_head: bytes
+    connection: int = 0  # which connection carried it (numbered from 1, in the order accepted)
 
 
 @dataclass
@@ -78,6 +79,7 @@ class FakeServer:
         self._server = loopback_server(self._serve)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.stopping = threading.Event()
+        self.connections = 0
 
     @property
     def url(self) -> str:
@@ -99,6 +101,9 @@ class FakeServer:
 
     def _serve(self, sock: socket.socket) -> None:
         sock.settimeout(30)
+        with self.lock:
+            self.connections += 1
+            connection = self.connections
         buffer = b""
         try:
             while not self.stopping.is_set():
@@ -127,7 +132,7 @@ class FakeServer:
                 except ValueError:
                     payload = None
                 with self.lock:
-                    self.seen.append(Seen(name, target, payload, head))
+                    self.seen.append(Seen(name, target, payload, head, connection))
                 answer = self.behaviour(name, payload)
                 if callable(answer):
                     answer(sock, self.stopping)

@@ -21,7 +21,6 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import chatsync.tencent.client as client_module
 from chatsync.cli import main
 from chatsync.errors import ChatsyncError
 from chatsync.fields import field_of
@@ -202,9 +201,14 @@ def test_a_plan_on_hostile_reads_is_a_safe_plan_or_one_clear_error(spoil, endpoi
 
 # -- the CLI --------------------------------------------------------------------------------------
 
+_FOR_APP = Client.for_app.__func__  # type: ignore[attr-defined]
+
+
 def run_cli(monkeypatch: pytest.MonkeyPatch, transport: httpx.BaseTransport | None, *args: str):
-    if transport is not None:
-        monkeypatch.setattr(client_module, "http_transport", lambda *a, **k: transport)
+    if transport is not None:  # the CLI's client sends through it (Client's transport= option)
+        monkeypatch.setattr(Client, "for_app", classmethod(
+            lambda cls, app, environ=None, **options:
+                _FOR_APP(cls, app, environ, **options, transport=transport)))
     result = CliRunner().invoke(main, list(args), env=cli_env("http://127.0.0.1:9"))
     out = result.stdout + result.stderr
     assert "Traceback" not in out

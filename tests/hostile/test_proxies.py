@@ -71,6 +71,28 @@ def test_https_goes_through_https_proxy_by_connect_and_the_usersig_stays_inside_
     assert not any(sig.encode() in seen for sig in sigs if sig)
 
 
+def test_direct_https_trusts_ssl_cert_file_checks_the_host_and_keeps_its_connection(certificate):
+    # no proxy applies: the wire engine speaks TLS itself, with the client's one SSLContext
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = TlsFakeServer(lambda endpoint, body: ok(Robot_Account=["@RBT#tls"]), context).__enter__()
+    environ = {"SSL_CERT_FILE": str(cert)}
+    try:
+        with client(server.url, environ) as tls_client:
+            assert tls_client._wire is not None
+            for _ in range(3):
+                assert tls_client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#tls"]
+        # the certificate names 127.0.0.1 only: the same server as "localhost" is refused
+        other = server.url.replace("127.0.0.1", "localhost")
+        with client(other, environ) as tls_client, pytest.raises(CallFailed) as caught:
+            tls_client.call("get_all_robots", {})
+    finally:
+        server.__exit__()
+    assert [seen.connection for seen in server.seen] == [1, 1, 1]
+    assert caught.value.stops_run and "localhost" in str(caught.value), str(caught.value)
+
+
 def test_without_ssl_cert_file_a_self_signed_service_is_refused(certificate):
     cert, key = certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -91,3 +91,20 @@ def test_the_apply_help_names_the_default_key_variable_of_the_model() -> None:
     from chatsync.model import DEFAULT_SECRET_KEY_ENV
 
     assert apply_command.DEFAULT_SECRET_KEY_ENV == DEFAULT_SECRET_KEY_ENV
+
+
+def test_a_plan_against_the_emulator_over_loopback_imports_no_httpx(tmp_path: Path) -> None:
+    # a direct connection goes through chatsync/tencent/wire.py; httpx is for proxies and tests
+    from chatsync.emulator.server import RunningEmulator
+    from tests.support import SDKAPPID, SECRET, make_emulator
+
+    config = tmp_path / "chatsync.yaml"
+    config.write_text(f"version: 1\napp:\n  sdkappid: {SDKAPPID}\naccounts:\n  alice: {{nick: Al}}\n",
+                      encoding="utf-8")
+    env = {"CHATSYNC_SECRET_KEY": SECRET, "HTTPS_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9"}
+    with RunningEmulator(make_emulator(sdkappid=SDKAPPID)) as server:
+        env["CHATSYNC_ENDPOINT"] = server.url
+        found = imported_by(["plan", "--detailed-exitcode", str(config)], env)
+        assert server.emulator.calls.get("account_check"), "the plan did not reach the emulator"
+    assert "chatsync.tencent.client" in found  # the control: the plan did make its calls
+    assert "httpx" not in found, found
