@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -169,6 +168,8 @@ def call_rate(client: Client, expected: int | None = None, *,
 
 def write_atomically(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: never a half-written file."""
+    import tempfile  # here: most commands write no file
+
     target = Path(path)
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
