@@ -11,7 +11,7 @@ import socket
 import ssl
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,27 +22,14 @@ from chatsync.tencent.client import HEADERS, CallFailed, Client, Stopped
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.hostile.fakes import Behaviour, FakeServer, drip, http, ok, silent
+from tests.hostile.conftest import fake as fake  # the hostile tests' fake servers, one per test
+from tests.hostile.fakes import FakeServer, drip, http, ok, silent
 from tests.support import ADMIN, SDKAPPID, SECRET
 
 QUICK = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.01)
 TIGHT = Bounds(attempt_seconds=0.6, call_seconds=1.5, answer_bytes=1 * MiB)
 ROBOTS = json.dumps(ok(Robot_Account=["@RBT#a"])).encode()
 SendRaw = Callable[[socket.socket, threading.Event], None]
-
-
-@pytest.fixture
-def fake() -> Iterator[Callable[[Behaviour], FakeServer]]:
-    started: list[FakeServer] = []
-
-    def start(behaviour: Behaviour) -> FakeServer:
-        server = FakeServer(behaviour).__enter__()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.__exit__()
 
 
 def client_for(url: str, bounds: Bounds = TIGHT, retry: RetryPolicy = QUICK, parallelism: int = 1) -> Client:
