@@ -100,12 +100,23 @@ class Fields(Mapping[str, Value]):
         return repr(dict(zip(self._names, self._values, strict=True)))
 
 
-def same_values(fields: Mapping[str, Value], other: Mapping[str, Value]) -> bool:
-    """True when ``other`` holds every one of ``fields`` with the same value (it may hold more):
-    one comparison of two tuples for :class:`Fields` that share their names."""
+def plain(fields: Mapping[str, Value]) -> dict[str, Value]:
+    """``fields`` as a dict (for JSON): from the two tuples of :class:`Fields` at once."""
+    if isinstance(fields, Fields):
+        return dict(zip(fields._names, fields._values, strict=True))
+    return dict(fields)
+
+
+def differing(fields: Mapping[str, Value], other: Mapping[str, Value]) -> tuple[str, ...]:
+    """The names of ``fields`` whose value ``other`` does not hold (another value, or none), in
+    order: one comparison of two tuples when both are :class:`Fields` with the same names and the
+    same values (a plan reads most objects unchanged)."""
     if isinstance(fields, Fields) and isinstance(other, Fields) and fields._names is other._names:
-        return fields._values == other._values
-    return all(name in other and other[name] == value for name, value in fields.items())
+        if fields._values == other._values:
+            return ()
+        pairs = zip(fields._names, fields._values, other._values, strict=True)
+        return tuple(name for name, mine, theirs in pairs if mine != theirs)
+    return tuple(name for name, value in fields.items() if name not in other or other[name] != value)
 
 
 class _Items(ItemsView[str, Value]):
@@ -181,7 +192,7 @@ class Principal:
             "kind": self.kind,
             "user_id": self.user_id,
             "state": self.state,
-            "fields": dict(self.fields),
+            "fields": plain(self.fields),
         }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from chatsync import strategy
 from chatsync.fields import Value, field_of
 from chatsync.live import LiveReader, LiveState, Wanted, read_live
-from chatsync.model import DesiredState, Fields, Principal, same_values
+from chatsync.model import DesiredState, Fields, Principal, differing, plain
 from chatsync.plans import Change, Estimate, Kept, Plan
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.endpoints import ENDPOINTS
@@ -85,9 +85,7 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
 def _create_or_update(want: Principal, have: Principal | None) -> Change | None:
     if have is None:
         return Change(want.kind, want.user_id, "create", None, want.fields)  # read-only: shared
-    if same_values(want.fields, have.fields):  # the common case, decided in one comparison
-        return None
-    changed = tuple(name for name, value in want.fields.items() if have.fields.get(name) != value)
+    changed = differing(want.fields, have.fields)
     if not changed:
         return None
     return Change(want.kind, want.user_id, "update",  # small read-only mappings (model.Fields)
@@ -196,7 +194,7 @@ def fingerprint(sdkappid: int, bot_ids: Iterable[str], seen: Mapping[str, Any]) 
     digest.update(('{"bots":' + _compact(sorted(bot_ids)) + ',"objects":{').encode("utf-8"))
     items = sorted(seen.items())
     for start in range(0, len(items), FINGERPRINT_CHUNK):
-        chunk = _compact({address: None if seen is None else dict(seen)  # read-only mappings: dicts
+        chunk = _compact({address: None if seen is None else plain(seen)  # read-only mappings: dicts
                           for address, seen in items[start:start + FINGERPRINT_CHUNK]})[1:-1]  # no braces
         digest.update((("," if start else "") + chunk).encode("utf-8"))
     digest.update(('},"sdkappid":' + _compact(sdkappid) + "}").encode("utf-8"))

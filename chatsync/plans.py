@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from chatsync.errors import ChatsyncError
 from chatsync.fields import Value, field_of
-from chatsync.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig
+from chatsync.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig, plain
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.limits import DEFAULT_ADMIN
 
@@ -72,8 +72,8 @@ class Change:
             "kind": self.kind,
             "user_id": self.user_id,
             "action": self.action,
-            "before": None if self.before is None else dict(self.before),
-            "after": None if self.after is None else dict(self.after),
+            "before": None if self.before is None else plain(self.before),
+            "after": None if self.after is None else plain(self.after),
         }
         if self.reason:
             data["reason"] = self.reason
@@ -193,7 +193,7 @@ class Plan:
             "warnings": list(self.warnings),
             "estimate": self.estimate.data,
             "observed": {"bots": list(self.observed_bots),
-                         "objects": {address: None if seen is None else dict(seen)
+                         "objects": {address: None if seen is None else plain(seen)
                                      for address, seen in self.observed_objects.items()}},
             "fingerprint": self.fingerprint,
             "signature": self.signature,
