@@ -13,11 +13,11 @@ from __future__ import annotations
 import gc
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from chatsync.errors import ChatsyncError
 from chatsync.fields import Value, field_of, ordered
@@ -150,7 +150,9 @@ class LiveReader:
         self._declared_bots: set[str] = set()
         self._batch: deque[Wanted] = deque()  # existing objects whose profiles are still to read
         self._active: frozenset[str] = frozenset()
-        self._tasks: list[Future[None]] = [api.client.submit(self._read_bots)]
+        self._failed = False  # a read raised: send nothing more (finish() raises it)
+        self._tasks: list[Future[None]] = []
+        self._submit(self._read_bots)
 
     def declare(self, principal: Principal) -> None:
         """Read what a plan needs of a declared object (:func:`wanted_of`). An account is kept as
@@ -178,13 +180,31 @@ class LiveReader:
         accounts.append(want)
         if len(accounts) >= BATCH:
             self._accounts = []
-            self._tasks.append(self.api.client.submit(self._check_accounts, accounts))
+            self._submit(self._check_accounts, accounts)
+
+    def _submit(self, read: Callable[..., None], *args: Any) -> None:
+        """Run one read on the client's threads, unless one already failed."""
+        if self._failed:
+            return
+        task = self.api.client.submit(read, *args)
+        self._tasks.append(task)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: Future[None]) -> None:
+        """A read ended: when it raised (a wrong key, an unreachable endpoint...), the reads not yet
+        started are dropped at once, as those still to be named will be (while a large config
+        loads, thousands of checks would otherwise fail the same way)."""
+        if task.cancelled() or task.exception() is None:
+            return
+        self._failed = True
+        for other in list(self._tasks):
+            other.cancel()
 
     def finish(self) -> LiveState:
         """Wait for every read (sending what is left); raises the first failed call, or
         :class:`LiveReadError` when any object could not be read."""
         if self._accounts:
-            self._tasks.append(self.api.client.submit(self._check_accounts, self._accounts))
+            self._submit(self._check_accounts, self._accounts)
             self._accounts = []
         self._wait(self._tasks[:1])  # the bot list: every_bot may add reads
         if self.every_bot:

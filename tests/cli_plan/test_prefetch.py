@@ -126,3 +126,16 @@ def test_no_secret_key_is_said_after_the_config_is_checked(serve: Callable[..., 
     with pytest.raises(ConfigError), core.load_connected([bad], environ={}):
         pass
     assert sum(app.emulator.calls.values()) == 0
+
+
+def test_a_wrong_key_stops_the_reads_while_the_config_still_loads(serve: Callable[..., App],
+                                                                  tmp_path: Path) -> None:
+    """The first read refused for the key drops every read not yet sent: a config of 10,000
+    accounts (100 checks) costs at most the calls already in flight, not one failure per check."""
+    app = serve()
+    path = write_config(tmp_path, app_yaml(endpoint=app.url) + accounts_yaml(
+        {f"user{i:05d}": {"nick": f"N{i}"} for i in range(10_000)}))
+    with pytest.raises(ChatsyncError, match="70001|UserSig|secret key"), \
+            core.load_connected([path], environ={"CHATSYNC_SECRET_KEY": "not-the-key"}) as done:
+        core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
+    assert 0 < sum(app.emulator.calls.values()) <= 2 * 24  # at most what was in flight (of 101)
