@@ -14,14 +14,14 @@ API alone at its documented rate::
     floor = max(calls[api] / documented_rate[api])
           = max(100 / 100 (account_check), 50 / 200 (portrait_get), 1 / 200 (get_all_robots)) = 1.0 s
 
-A second's allowance may go at once (``pacing.py``), so the wall can be under the floor; this
-times the read and the diff in process (``bench/commands.py`` times the whole command). It
-prints the calls made per API, when each API's calls went out (first send, last answer:
-whether ``portrait_get`` overlaps ``account_check``), the wall split into the steps of
-``planner.plan`` (the read, from the first declaration to the last answer, and the ``diff``; the
-module's function is wrapped to time it), the cyclic GC's pauses during the plan, the wall time and wall / floor, which must be
-at most 1.3 (judged from 10,000 accounts: on a small plan the ~0.05 s of fixed tail, the last
-answers' latency, outweighs a short floor).
+A second's allowance may go at once (``pacing.py``), so the wall can be under the floor; this times
+the read and the diff in process (``bench/commands.py`` times the whole command). It prints the
+calls made per API, when each API's calls went out (first send, last answer: whether
+``portrait_get`` overlaps ``account_check``), the wall split into the steps of ``planner.plan`` (the
+read, from the first declaration to the last answer, and the ``diff``; the module's function is
+wrapped to time it), the cyclic GC's pauses during the plan, the wall time and wall / floor, which
+must be at most 1.3 (judged from 10,000 accounts: on a small plan the ~0.05 s of fixed tail, the
+last answers' latency, outweighs a short floor).
 
 **Diff CPU.** Builds a :class:`DesiredState` and a :class:`LiveState` of N = 25,000, 50,000 and
 100,000 accounts in process (every account live, half with a different nick) and times

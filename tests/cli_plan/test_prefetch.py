@@ -135,7 +135,7 @@ def test_a_wrong_key_stops_the_reads_while_the_config_still_loads(serve: Callabl
     app = serve()
     path = write_config(tmp_path, app_yaml(endpoint=app.url) + accounts_yaml(
         {f"user{i:05d}": {"nick": f"N{i}"} for i in range(10_000)}))
-    with pytest.raises(ChatsyncError, match="70001|UserSig|secret key"), \
+    with pytest.raises(ChatsyncError, match=r"70001|UserSig|secret key"), \
             core.load_connected([path], environ={"CHATSYNC_SECRET_KEY": "not-the-key"}) as done:
         core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
     assert 0 < sum(app.emulator.calls.values()) <= 2 * 24  # at most what was in flight (of 101)
