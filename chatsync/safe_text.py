@@ -115,6 +115,18 @@ def markdown(text: str) -> str:
     return "".join(out)
 
 
+def markdown_code(text: str) -> str:
+    """``text`` as a Markdown code span, outside tables: literal (no mention, reference, link,
+    emphasis or HTML: a code span has none) and copied as written, so a URL in it carries no
+    zero-width space. Unsafe characters are escapes (:func:`visible`: nothing ends the line), and
+    the fence is longer than any run of backticks inside."""
+    shown = visible(text)
+    longest = max((len(run) for run in re.findall("`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if shown[:1] in ("`", " ") or shown[-1:] in ("`", " ") else ""  # kept: one is stripped
+    return f"{fence}{pad}{shown}{pad}{fence}"
+
+
 # -- JSON -----------------------------------------------------------------------------------------
 
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")

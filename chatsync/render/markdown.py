@@ -13,7 +13,7 @@ from __future__ import annotations
 from chatsync.plans import Change, Plan
 from chatsync.redact import redact_url
 from chatsync.render.style import NO_CHANGES, SYMBOLS, calls_sentence, estimate_sentence, field_lines
-from chatsync.safe_text import markdown
+from chatsync.safe_text import markdown, markdown_code
 
 MARKER = "<!-- chatsync-plan -->"
 MAX_CHARS = 60_000
@@ -30,7 +30,8 @@ def render(plan: Plan, color: bool = False) -> str:
         head.append(f"> **Unsafe: apply needs --force.** {_cell(reason)}")
     if plan.errors or plan.unsafe_reasons:
         head.append("")
-    where = f"For app {_code(str(plan.sdkappid))} at {_code(redact_url(plan.endpoint))}."  # code: no autolink
+    # code spans: no autolink, and the URL copies as written
+    where = f"For app {markdown_code(str(plan.sdkappid))} at {markdown_code(redact_url(plan.endpoint))}."
     head += [f"{where} {estimate_sentence(plan)} {calls_sentence(plan)}" if not plan.empty else where, ""]
     for warning in plan.warnings:
         head.append(f"> **Warning:** {_cell(warning)}")

@@ -12,7 +12,7 @@ from typing import Any
 import cmarkgfm
 import pytest
 
-from chatsync.safe_text import SERVER_TEXT_MAX, UNSAFE, clipped, markdown, quoted, visible
+from chatsync.safe_text import SERVER_TEXT_MAX, UNSAFE, clipped, markdown, markdown_code, quoted, visible
 from tests.hostile.conftest import HonestApp, overriding
 from tests.hostile.fakes import fail, ok
 
@@ -115,6 +115,18 @@ def test_markdown_cells_render_as_inert_text(value):
     inert = "".join(page.text)
     for trigger in LIVE_TRIGGERS[:2] + LIVE_TRIGGERS[3:]:
         assert not trigger.search(inert), (trigger.pattern, inert)
+
+
+@pytest.mark.parametrize("value", [*HOSTILE_VALUES, "https://adminapisgp.im.qcloud.com", "`a``b`", " x ",
+                                   "``"])
+def test_a_markdown_code_span_is_literal_and_copies_as_written(value):
+    """The plan's target line: a code span, so a URL is neither linked nor broken by a zero-width
+    space, and nothing in it is a mention, a link, HTML or a line of its own."""
+    page = rendered(f"For app at {markdown_code(value)}.\n")
+    assert set(page.tags) <= {"p", "code"}, page.tags
+    assert page.tags.count("code") == 1
+    assert visible(value) in "".join(page.text)  # exactly, without a zero-width space
+    assert "\u200b" not in "".join(page.text)
 
 
 def test_markdown_plan_of_hostile_live_ids_and_nicks_stays_inert(fake, cli):
