@@ -1,11 +1,14 @@
 """Read the live app: only what a plan needs, in as few calls as the batch limits allow.
 
-:func:`read_live` reads ``get_all_robots`` once, ``account_check`` for the wanted accounts in
+:class:`LiveReader` reads ``get_all_robots`` once, ``account_check`` for the wanted accounts in
 chunks of 100, and ``portrait_get`` in chunks of 100 for the objects that exist and have managed
-fields, and nothing else; it never writes. The reads overlap: each ``account_check`` chunk feeds the
-accounts it found into a shared batch, which goes out as a ``portrait_get`` as soon as it holds 100,
-so profile reads run while checks are still paced, and the count of calls stays minimal.
-The result is made of the same :class:`~chatsync.model.Principal` objects as the desired state.
+fields, and nothing else; it never writes. It is told of the objects one at a time, so a plan can
+start reading while its config is still loading (:mod:`chatsync.prefetch`); :func:`read_live`
+reads a list. The reads overlap: each ``account_check`` chunk feeds the accounts it found into a
+shared batch, which goes out as a ``portrait_get`` as soon as it holds 100, so profile reads run
+while checks are still paced, and the count of calls stays minimal. The first read that fails
+drops those not yet sent. The result is made of the same :class:`~chatsync.model.Principal`
+objects as the desired state.
 """
 
 from __future__ import annotations
