@@ -33,7 +33,7 @@ Measures (goals from issue 15):
 ``--quick`` runs smaller sizes (a smoke check): the goals are printed, and only those that do not
 depend on size are judged (fixed costs, start-up and a first refusal, weigh more on a small job).
 
-    .venv/bin/python bench/commands.py [--quick] [--json]
+    .venv/bin/python bench/commands.py [--quick] [--json] [--only apply,shared] [--parallelism N]
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ BIN = Path(sys.executable).parent
 CHATSYNC = [str(BIN / "chatsync")] if (BIN / "chatsync").exists() else [sys.executable, "-m", "chatsync"]
 ENV = {**os.environ, "CHATSYNC_SECRET_KEY": KEY, "NO_COLOR": "1"}
 ENV.pop("CHATSYNC_ENDPOINT", None)
+#: ``chatsync apply`` as the measures run it (``--parallelism N`` is added when given).
+APPLY = [*CHATSYNC, "apply", "--auto-approve", "-v"]
 CALL_LINE = re.compile(r"chatsync\.client (\w+) attempt=\d+ status=\S+ code=(\S+)")
 
 
@@ -208,7 +210,7 @@ def new_accounts(prefix: str, count: int) -> dict[str, dict[str, str]]:
 def apply_measure(url: str, folder: Path, count: int, goal: float) -> tuple[Row, Done]:
     """``chatsync apply --auto-approve`` of ``count`` new accounts (nick and self_signature)."""
     config(folder, url, new_accounts("apply", count))
-    done = run([*CHATSYNC, "apply", "--auto-approve", "-v"], folder)
+    done = run(APPLY, folder)
     floor = count / ENDPOINTS["portrait_set"].rate_per_second
     ratio = done.wall / floor
     refused = done.refused()
@@ -245,7 +247,7 @@ def rename_measure(url: str, folder: Path, count: int, goal_s: float, judged: bo
     users = {f"rename-{i:05d}": {"nick": f"User {i}"} for i in range(count)}
     import_accounts(url, users)
     config(folder, url, {user: {"nick": f"Renamed {user[-5:]}"} for user in users})
-    done = run([*CHATSYNC, "apply", "--auto-approve", "-v"], folder)
+    done = run(APPLY, folder)
     calls = done.calls()
     settle()
     how = ", ".join(f"{sum(c.values())} `{name}`" for name, c in calls.items())
@@ -265,7 +267,7 @@ def shared_quota_measure(url: str, folder: Path, count: int, goal_fraction: floa
             raise SystemExit("_quota_user.py did not start")
         time.sleep(1.5)  # the other tool's calls fill its half of the window
         config(folder, url, new_accounts("shared", count))
-        done = run([*CHATSYNC, "apply", "--auto-approve", "-v"], folder)
+        done = run(APPLY, folder)
         check = run([*CHATSYNC, "plan", "--detailed-exitcode"], folder)
     finally:
         other.terminate()
@@ -330,10 +332,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke check)")
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    parser.add_argument("--parallelism", type=int, metavar="N",
+                        help="pass --parallelism N to the applies of apply, rename and shared (to weigh "
+                             "speed against refusals in a shared quota); default: chatsync's own")
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"run only these measures, comma-separated (of {', '.join(PARTS)})")
     args = parser.parse_args()
     quick = args.quick
+    if args.parallelism is not None:
+        APPLY.extend(["--parallelism", str(args.parallelism)])
     only = set(args.only.split(","))
     if only - set(PARTS):
         parser.error(f"--only: no such measure: {', '.join(sorted(only - set(PARTS)))}")
