@@ -68,7 +68,7 @@ def first_call(change: Change, seen: Mapping[str, Value] | None = None) -> str:
     """The endpoint that makes ``change`` (for a create, the call before any ``portrait_set``);
     ``seen`` is what the plan read of the object (without it an update is a ``portrait_set``)."""
     if change.action == "create":
-        return "create_robot" if change.kind == "bot" else "multiaccount_import"
+        return _creating_call(change.kind)
     if change.action == "update":
         return "multiaccount_import" if import_update(change, seen) is not None else "portrait_set"
     return "delete_robot" if change.kind == "bot" else "account_delete"
@@ -96,11 +96,16 @@ def later(change: Change) -> dict[str, Value]:
     return {name: value for name, value in (change.after or {}).items() if name not in fields}
 
 
+def _creating_call(kind: str) -> str:
+    """The call that creates an object of ``kind``."""
+    return "create_robot" if kind == "bot" else "multiaccount_import"
+
+
 @lru_cache(maxsize=256)
 def _sets_later(kind: str, names: tuple[str, ...]) -> bool:
     """True when a create of ``kind`` with fields ``names`` needs a ``portrait_set`` after its first
     call (:func:`later`, decided once per set of names: most creates declare the same few)."""
-    carried_by = CARRIED_BY["create_robot" if kind == "bot" else "multiaccount_import"]
+    carried_by = CARRIED_BY[_creating_call(kind)]
     return any(name not in carried_by for name in names)
 
 

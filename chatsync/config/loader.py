@@ -297,19 +297,16 @@ class _Watch:
         kind = "bot" if section == "bots" else "account" if section == "accounts" else None
         if kind is None or not schema.entry_valid(section, user_id, body):
             return body
-        if body is None:  # an id alone: it must exist, nothing more
-            if next(semantic.entry_problems(self.file, section, user_id, body, key_mark), None) is not None:
-                return body
-            return self._made(Principal(kind, user_id, {}, "present", location(self.file, key_mark)))  # type: ignore[arg-type]
-        custom = body.get(CUSTOM_SECTION)
-        if custom is not None and (self.app is None or _undeclared(custom, self.app)):
-            return body  # checked against app.custom_fields with the whole config
+        if body is not None:
+            custom = body.get(CUSTOM_SECTION)
+            if custom is not None and (self.app is None or _undeclared(custom, self.app)):
+                return body  # checked against app.custom_fields with the whole config
         if next(semantic.entry_problems(self.file, section, user_id, body, key_mark), None) is not None:
             return body
-        fields = _fields(body)
+        fields = _fields(body) if body is not None else {}  # None: an id alone, it must exist
         if not all(_encodable(value) for value in fields.values() if isinstance(value, str)):
             return body  # a lone surrogate (the pure-Python parser lets one through): reported later
-        state = "absent" if body.get("state") == "absent" else "present"
+        state = "absent" if body is not None and body.get("state") == "absent" else "present"
         return self._made(Principal(kind, user_id, fields, state, location(self.file, key_mark)))  # type: ignore[arg-type]
 
     def _made(self, principal: Principal) -> Principal:

@@ -470,16 +470,8 @@ class _Builder:
             )
             return
         watcher = self.watcher
-        if watcher is not None and (value is None or value.__class__ is YMap) and len(self.stack) <= 2:
-            if len(self.stack) == 1:
-                if value is None:
-                    container[key] = value
-                    container.meta[key] = Entry(top.key_mark, mark, text)
-                    return
-                container[key] = value
-                container.meta[key] = Entry(top.key_mark, mark, text)
-                watcher.top(key, value, top.key_mark)
-                return
+        depth = len(self.stack)
+        if watcher is not None and depth == 2 and (value is None or value.__class__ is YMap):
             section = self.stack[0].key
             if section.__class__ is str:
                 kept = watcher.entry(section, key, value, top.key_mark)
@@ -488,6 +480,8 @@ class _Builder:
                     return
         container[key] = value
         container.meta[key] = Entry(top.key_mark, mark, text)
+        if watcher is not None and depth == 1 and value.__class__ is YMap:
+            watcher.top(key, value, top.key_mark)
 
     def _place_of(self, container: YMap, key: str) -> Location:
         """Where ``key`` of ``container`` was first written (from a kept value's own place when a
