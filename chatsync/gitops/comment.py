@@ -77,13 +77,15 @@ def body(run: PlanRun, *, applies: str, limit: int = GITHUB_LIMIT) -> str:
     printed = run.printed.strip()
     if printed:
         room -= len(plan)
-        parts += ["What chatsync printed:", "", *_code_block(printed, room), ""]
+        parts += ["What chatsync printed:", "", *text_block(printed, room), ""]
     elif not plan:
         parts += [f"_No plan was made._{link}", ""]
     return "\n".join([*parts, foot])
 
 
-def _code_block(text: str, room: int) -> list[str]:
+def text_block(text: str, room: int) -> list[str]:
+    """``text`` as a fenced code block (lines made visible, clipped to ``room``): nothing in it can
+    end the block or render as Markdown."""
     shown = "\n".join(visible(line) for line in clipped(text, max(room - 40, 0)).split("\n"))
     longest = max((len(run) for run in re.findall("`+", shown)), default=0)
     fence = "`" * max(3, longest + 1)
