@@ -43,6 +43,11 @@ _SHA = re.compile(r"[0-9a-f]{40}")
 _WORKFLOW = re.compile(r"[\w.-]+\.ya?ml")
 _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?")
 _OUTPUT_NAME = re.compile(r"[a-z][a-z0-9-]*")
+_VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]{0,99}")
+#: Variables the key must never be exported as (the runner's, the shell's).
+_RESERVED = re.compile(r"(GITHUB|RUNNER|ACTIONS|INPUT)_.*|PATH|HOME|SHELL|IFS|PWD|OLDPWD|BASH_ENV|ENV|CI"
+                       r"|LD_.*|PYTHON.*|PIP_.*|SSL_CERT_.*|HTTPS?_PROXY|NO_PROXY|TMPDIR")
+COMMANDS = ("validate", "plan", "apply", "drift")
 
 
 class ActionError(ChatsyncError):
@@ -304,7 +309,21 @@ def _read(path: str) -> str:
         raise ActionError(f"cannot read {visible(path)}: {exc.strerror or exc}") from None
 
 
-def plan_comment(runner: Runner, args: argparse.Namespace, transport: httpx.BaseTransport | None) -> str:
+def check_inputs(_: Mapping[str, str], args: argparse.Namespace, __: httpx.BaseTransport | None) -> str:
+    """The action's inputs, checked before anything runs (the environment and author by the parser)."""
+    if args.command not in COMMANDS:
+        raise ActionError(f"input command: {visible(args.command)!r} is none of {', '.join(COMMANDS)}")
+    name = args.secret_key_env
+    if not _VARIABLE.fullmatch(name) or _RESERVED.fullmatch(name):
+        raise ActionError(f"input secret-key-env: {visible(name)!r} cannot hold the key; name the variable "
+                          "of the config's app.secret_key_env (capitals, digits and '_', "
+                          "e.g. CHATSYNC_SECRET_KEY)")
+    return f"chatsync {args.command} of {args.env}"
+
+
+def plan_comment(environ: Mapping[str, str], args: argparse.Namespace,
+                 transport: httpx.BaseTransport | None) -> str:
+    runner = Runner.from_environ(environ)
     status = None if args.plan_status in (None, "") else int(args.plan_status)
     pull = runner.pull_request()
     run = PlanRun(env=args.env, status=status, plan_markdown=_read(args.markdown),
@@ -312,7 +331,10 @@ def plan_comment(runner: Runner, args: argparse.Namespace, transport: httpx.Base
                   sha=pull[1] if pull else runner.sha)
     text = body(run, applies=APPLIES if pull else "applying this saved plan makes exactly these changes")
     runner.add_summary(text)
-    runner.set_outputs(plan_outputs(args.env, status, args.plan_file))
+    outputs = plan_outputs(args.env, status, args.plan_file)
+    if status is None and args.validate_status:
+        outputs["exit-code"] = args.validate_status
+    runner.set_outputs(outputs)
     if pull is None:
         return f"{args.env}: not a pull request, so no comment (the plan is in the job summary)"
     with runner.api(transport) as api:
@@ -320,7 +342,9 @@ def plan_comment(runner: Runner, args: argparse.Namespace, transport: httpx.Base
     return f"{args.env}: the plan comment {comment_id} on #{pull[0]} was {done}"
 
 
-def reviewed_plan(runner: Runner, args: argparse.Namespace, transport: httpx.BaseTransport | None) -> str:
+def reviewed_plan(environ: Mapping[str, str], args: argparse.Namespace,
+                  transport: httpx.BaseTransport | None) -> str:
+    runner = Runner.from_environ(environ)
     with runner.api(transport) as api:
         found = reviewed_run(api, runner.repository, runner.sha, runner.workflow_file(), args.env)
     runner.set_outputs({"run-id": found.run_id, "pull-request": found.pull_request})
@@ -328,7 +352,9 @@ def reviewed_plan(runner: Runner, args: argparse.Namespace, transport: httpx.Bas
     return f"the plan reviewed on #{found.pull_request} ({found.head_sha}) is run {found.run_id}'s{where}"
 
 
-def drift(runner: Runner, args: argparse.Namespace, transport: httpx.BaseTransport | None) -> str:
+def drift(environ: Mapping[str, str], args: argparse.Namespace,
+          transport: httpx.BaseTransport | None) -> str:
+    runner = Runner.from_environ(environ)
     status = int(args.status)
     runner.set_outputs(plan_outputs(args.env, status, args.plan_file))
     if status == 0:
@@ -347,7 +373,9 @@ def drift(runner: Runner, args: argparse.Namespace, transport: httpx.BaseTranspo
     return f"{args.env}: drift; the issue #{number} was {done}"
 
 
-def apply_report(runner: Runner, args: argparse.Namespace, transport: httpx.BaseTransport | None) -> str:
+def apply_report(environ: Mapping[str, str], args: argparse.Namespace,
+                 transport: httpx.BaseTransport | None) -> str:
+    runner = Runner.from_environ(environ)
     status = int(args.status)
     outcome = "done" if status == 0 else f"failed (exit {status}): see the report below"
     runner.add_summary("\n".join([f"### chatsync apply: {args.env}", "", f"The apply {outcome}.", "",
@@ -393,7 +421,11 @@ def parser() -> argparse.ArgumentParser:
                          help=f"who writes the comments and issues (default {DEFAULT_AUTHOR})")
         return sub
 
+    sub = verb("check-inputs", "check the action's inputs")
+    sub.add_argument("--command", required=True)
+    sub.add_argument("--secret-key-env", required=True)
     sub = verb("plan-comment", "summary, outputs and the sticky plan comment")
+    sub.add_argument("--validate-status", type=_status, default="", help="validate's exit status")
     sub.add_argument("--plan-status", type=_status, default="",
                      help="plan's exit status ('' when it did not run)")
     sub.add_argument("--markdown", default="", help="the Markdown plan")
@@ -412,9 +444,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-VERBS: dict[str, Callable[[Runner, argparse.Namespace, httpx.BaseTransport | None], str]] = {
-    "plan-comment": plan_comment, "reviewed-plan": reviewed_plan, "drift": drift,
-    "apply-report": apply_report,
+VERBS: dict[str, Callable[[Mapping[str, str], argparse.Namespace, httpx.BaseTransport | None], str]] = {
+    "check-inputs": check_inputs, "plan-comment": plan_comment, "reviewed-plan": reviewed_plan,
+    "drift": drift, "apply-report": apply_report,
 }
 
 
@@ -426,14 +458,17 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         args = parser().parse_args(argv)
         if args.verb in ("drift", "apply-report") and args.status == "":
             raise ActionError("--status: give the exit status of chatsync")
-        runner = Runner.from_environ(environ)
-        print(VERBS[args.verb](runner, args, transport))
+        print(VERBS[args.verb](environ, args, transport))
     except ChatsyncError as exc:
         message = str(exc)
         token = environ.get("GITHUB_TOKEN", "")
         if token:
             message = message.replace(token, "***")
-        print(f"Error: {visible(message)}", file=sys.stderr)
+        shown = visible(message)
+        if environ.get("GITHUB_ACTIONS") == "true":  # an annotation; '%' is the command's escape
+            print(f"::error::{shown.replace('%', '%25')}", file=sys.stderr)
+        else:
+            print(f"Error: {shown}", file=sys.stderr)
         return 1
     return 0
 
