@@ -1,171 +1,317 @@
-"""The GitHub workflow's own shell steps, run as a runner would, against the emulator.
+"""The example workflow and action.yml, run job by job as GitHub's runner runs them
+(tests/examples/github_runner.py), against two emulators (dev, prod) and a fake GitHub API.
 
-A pull request's plan job (validate, plan, the failure gate), the artifact hand-over, the merge's
-apply job (show, apply) and the scheduled drift check, for dev and prod, each with its own key.
-The step scripts and env: blocks are the workflow's, unchanged; only ``${{ }}`` values are given.
+A pull request's plan (a sticky comment per environment, the saved plans uploaded), the merge's
+apply of exactly those plans (dev, then prod), the daily drift check; and every way chatsync can
+fail (a stale plan, a failed change, a wrong key, an unsafe plan, an invalid config, a push that
+merged no pull request) fails the job, each step run under the runner's own shell flags.
 """
 
 from __future__ import annotations
 
-import shutil
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from chatsync.gitops.comment import marker
+from chatsync.gitops.github import APPLIES
+from tests.examples import fake_github
 from tests.examples.conftest import ENVS, KEYS, App, assert_no_key
-from tests.examples.workflows import (
-    GITHUB_WORKFLOW,
-    Ran,
-    base_env,
-    copy_gitops,
-    load,
-    run_github_step,
-    runs,
-    step,
-)
+from tests.examples.fake_github import BOT, TOKEN
+from tests.examples.github_runner import SHELLS, JobRun, Runner, StepRun, run_matrix
+from tests.examples.workflows import GITHUB_WORKFLOW, base_env, copy_gitops, load
 
 WORKFLOW = load(GITHUB_WORKFLOW)
 JOBS = WORKFLOW["jobs"]
-SECRETS = {"secrets.CHATSYNC_SECRET_KEY_DEV": KEYS["dev"], "secrets.CHATSYNC_SECRET_KEY_PROD": KEYS["prod"]}
+HEAD, MERGE, PR = "b" * 40, "c" * 40, 12
+#: Each GitHub environment's secret CHATSYNC_SECRET_KEY (environment secrets: a leg sees its own).
+SECRETS = {"dev": {"CHATSYNC_SECRET_KEY": KEYS["dev"]}, "prod-plan": {"CHATSYNC_SECRET_KEY": KEYS["prod"]},
+           "prod": {"CHATSYNC_SECRET_KEY": KEYS["prod"]}}
+PIPEFAIL = SHELLS["bash"][:-1]
 
 
-def context(env: str, job: str, **outputs: str) -> dict[str, str]:
-    """The values of the expressions a step's env: uses, for the ``env`` leg of ``job``.
+@dataclass
+class Flow:
+    """One config repository on GitHub: its runs, the artifact store, the emulators behind it."""
 
-    Secrets: a leg sees only its own environment's key (environment secrets), the other is empty.
-    """
-    legs = {leg["env"]: leg for leg in JOBS[job]["strategy"]["matrix"].get("include", [])}
-    values = {"matrix.env": env, **{f"matrix.{k}": str(v) for k, v in legs.get(env, {}).items()}}
-    values.update({name: (key if name.endswith(env.upper()) else "") for name, key in SECRETS.items()})
-    values.update(outputs)
-    return values
+    hub: fake_github.GitHub
+    apps: dict[str, App]
+    tmp: Path
+    secrets: dict[str, dict[str, str]]
 
+    def __post_init__(self) -> None:
+        self.store = self.tmp / "artifacts"
+        self.numbers = itertools.count(1)
+        self.run_id = 0
 
-def run(job: str, name: str, env: str, repo: Path, app: App, **outputs: str) -> Ran | None:
-    """Run the step ``name`` of ``job`` for the ``env`` leg (None: its ``if:`` skips it)."""
-    the_step, values = step(JOBS[job], name), context(env, job, **outputs)
-    if not runs(the_step, values):
-        return None
-    ran = run_github_step(the_step, repo, base_env(CHATSYNC_ENDPOINT=app.url, **WORKFLOW["env"]), values)
-    assert_no_key(ran.stdout, ran.stderr)
-    return ran
+    def _run(self, job: str, event_name: str, sha: str, event: Mapping[str, Any], run_id: int,
+             workspace: Path) -> dict[str, JobRun | None]:
+        def registered(run: int, name: str) -> None:
+            self.hub.artifacts.setdefault(run, []).append({"id": self.hub.new_id(), "name": name,
+                                                           "expired": False})
 
+        def runner_for(leg: Mapping[str, Any]) -> Runner:
+            number = next(self.numbers)
+            github = {"event_name": event_name, "sha": sha, "event": dict(event), "run_id": str(run_id),
+                      "token": TOKEN, "repository": fake_github.REPO}
+            env = base_env(CHATSYNC_ENDPOINT=self.apps[leg["env"]].url, **self.hub.env())
+            return Runner(workspace, self.tmp / "runners" / f"{number}-{job}-{leg['env']}", self.store, env,
+                          github, registered)
 
-def ok(ran: Ran | None) -> Ran:
-    """A step that ran and exited 0."""
-    assert ran is not None and ran.returncode == 0, ran
-    return ran
+        return run_matrix(runner_for, JOBS[job], self.secrets)
 
+    def pull_request(self, repo: Path, run_number: int = 41) -> dict[str, JobRun | None]:
+        """The workflow's run for the pull request's head: its plan job, each leg."""
+        run_id = self.hub.add_run(HEAD, run_number)
+        event = {"pull_request": {"number": PR, "head": {"sha": HEAD}}}
+        for other in ("apply", "drift"):
+            assert {leg: ran and ran.outcome for leg, ran in
+                    self._run(other, "pull_request", HEAD, event, run_id, repo).items()} == \
+                {"dev": "skipped", "prod": "skipped"}
+        return self._run("plan", "pull_request", HEAD, event, run_id, repo)
 
-def pull_request(env: str, repo: Path, app: App) -> Ran:
-    """The plan job's shell steps; returns the plan step (the failure gate is checked too)."""
-    ok(run("plan", "chatsync validate", env, repo, app))
-    planned = ok(run("plan", "chatsync plan", env, repo, app))  # never fails: the comment must be posted
-    gate = run("plan", "Fail if the plan failed or is unsafe", env, repo, app,
-               **{"steps.plan.outputs.status": planned.outputs["status"]})
-    assert (gate is None) == (planned.outputs["status"] == "0")
-    assert gate is None or gate.returncode == 1
-    return planned
+    def merged(self) -> None:
+        self.hub.pulls[MERGE] = [{"number": PR, "merged_at": "2026-11-25T10:00:00Z", "merge_commit_sha": MERGE,
+                                  "head": {"sha": HEAD}}]
 
+    def push(self) -> dict[str, JobRun | None]:
+        """The workflow's run for the push to main: its apply job (no checkout: it needs none)."""
+        empty = self.tmp / "push-workspace"
+        empty.mkdir(exist_ok=True)
+        return self._run("apply", "push", MERGE, {"after": MERGE}, 7000 + next(self.numbers), empty)
 
-def hand_over(env: str, repo: Path, merged: Path) -> None:
-    """What upload-artifact then download-artifact do: plan-ENV.json into the apply job's path."""
-    upload = step(JOBS["plan"], "Upload the saved plan")["with"]
-    download = step(JOBS["apply"], "Download the reviewed plan")["with"]
-    assert upload["name"] == download["name"] == "plan-${{ matrix.env }}"
-    (merged / download["path"]).mkdir(exist_ok=True)
-    shutil.copy(repo / upload["path"].replace("${{ matrix.env }}", env), merged / download["path"])
+    def schedule(self, repo: Path) -> dict[str, JobRun | None]:
+        return self._run("drift", "schedule", MERGE, {"schedule": "17 5 * * *"}, 8000 + next(self.numbers),
+                         repo)
+
+    def bot_comments(self) -> dict[str, str]:
+        return {c["body"].split("\n", 1)[0]: c["body"] for c in self.hub.comments.get(PR, [])
+                if c["user"]["login"] == BOT}
 
 
 @pytest.fixture
-def seeded(apps: dict[str, App]) -> dict[str, App]:
+def hub() -> Iterator[fake_github.GitHub]:
+    with fake_github.serve() as served:
+        yield served
+
+
+@pytest.fixture
+def flow(apps: dict[str, App], hub: fake_github.GitHub, tmp_path: Path) -> Flow:
     """prod has an account to retire and one with an old nick; dev is empty."""
     apps["prod"].api.multiaccount_import({"legacy-importer": {}, "customer-care": {"nick": "Care (old)"}})
-    return apps
+    return Flow(hub, apps, tmp_path, {k: dict(v) for k, v in SECRETS.items()})
 
 
-def test_plan_on_the_pull_request_apply_on_merge_then_no_drift(seeded: dict[str, App],
-                                                               tmp_path: Path) -> None:
-    pr, merged = copy_gitops(tmp_path / "pr"), copy_gitops(tmp_path / "main")
-    for env in ENVS:
-        app = seeded[env]
-        planned = pull_request(env, pr, app)
-        assert planned.outputs["status"] == "0"
-        markdown = (pr / "plan.md").read_text(encoding="utf-8")
-        assert markdown.startswith("<!-- chatsync-plan -->")
-        hand_over(env, pr, merged)
+def action(job: JobRun) -> StepRun:
+    """The job's step that ran the chatsync action."""
+    [found] = [s for s in job.steps if s.inner]
+    return found
 
-        shown = ok(run("apply", "chatsync show (what is applied)", env, merged, app))
-        ok(run("apply", "chatsync apply", env, merged, app))
-        assert "Apply complete:" in (merged / "apply.txt").read_text(encoding="utf-8")
 
-        drift = ok(run("drift", "chatsync plan --detailed-exitcode", env, merged, app))
-        assert drift.outputs["status"] == "0", drift.stderr
-        clean = {"steps.drift.outputs.status": "0"}
-        assert run("drift", "Fail on drift or error", env, merged, app, **clean) is None
+def outcomes(results: Mapping[str, JobRun | None]) -> dict[str, str | None]:
+    return {env: ran.outcome if ran else None for env, ran in results.items()}
 
-    prod = seeded["prod"]
-    assert "customer-care" in shown.stdout and "legacy-importer" in shown.stdout  # show printed prod's plan
-    assert prod.nick("customer-care") == "Customer care"
-    assert not prod.exists("legacy-importer")
-    assert seeded["dev"].exists("qa-alice")
+
+def assert_no_key_anywhere(root: Path, *texts: str) -> None:
+    assert_no_key(*texts)
+    for path in root.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "replace")
+            assert_no_key(text)
+            assert TOKEN not in text or path.name == "event.json", path
+
+
+def test_plan_on_the_pull_request_apply_on_merge_then_drift(flow: Flow, tmp_path: Path) -> None:
+    hub, prod = flow.hub, flow.apps["prod"]
+    hub.comments[PR] = [{"id": n, "user": {"login": "reviewer"}, "body": f"comment {n}"} for n in range(1, 5)]
+    hub.comments[PR].append({"id": 9, "user": {"login": BOT}, "body": f"{marker('prod')}\n### an old plan"})
+    pr, main = copy_gitops(tmp_path / "pr"), copy_gitops(tmp_path / "main")
+
+    planned = flow.pull_request(pr)
+    assert outcomes(planned) == {"dev": "success", "prod": "success"}, planned
+    comments = flow.bot_comments()
+    assert set(comments) == {marker("dev"), marker("prod")}
+    assert [c["id"] for c in hub.comments[PR] if c["body"].startswith(marker("prod"))] == [9]  # edited
+    assert "legacy-importer" in comments[marker("prod")] and APPLIES in comments[marker("prod")]
+    assert "qa-alice" in comments[marker("dev")]
+    prod_plan = planned["prod"]
+    assert prod_plan is not None
+    outputs = action(prod_plan).outputs
+    assert outputs["exit-code"] == "0" and outputs["has-changes"] == "true"
+    assert outputs["deletes"] == "1" and outputs["plan-path"].endswith("plan-prod.json")
+    assert "legacy-importer" in prod_plan.summary
+    assert sorted(a["name"] for a in hub.artifacts[5041]) == ["plan-dev", "plan-prod"]
+
+    flow.merged()
+    applied = flow.push()
+    assert outcomes(applied) == {"dev": "success", "prod": "success"}, applied
+    assert prod.nick("customer-care") == "Customer care" and not prod.exists("legacy-importer")
+    assert flow.apps["dev"].exists("qa-alice")
+    prod_apply = applied["prod"]
+    assert prod_apply is not None
+    shown = prod_apply.step("chatsync show, then apply the reviewed plan")
+    assert "legacy-importer" in shown.stdout and "Apply complete:" in shown.stdout
+    assert shown.command[:-1] == PIPEFAIL
+    assert action(prod_apply).outputs["exit-code"] == "0"
+    assert "Apply complete:" in prod_apply.summary
+    assert list(flow.store.glob("*/apply-report-prod/apply-prod.txt"))
+
+    clean = flow.schedule(main)
+    assert outcomes(clean) == {"dev": "success", "prod": "success"}, clean
+    assert hub.issues == []
 
     prod.api.portrait_set("customer-care", {"nick": "Changed by hand"})  # someone edits the live app
-    drift = ok(run("drift", "chatsync plan --detailed-exitcode", "prod", merged, prod))
-    assert drift.outputs["status"] == "2", drift.stderr
-    assert "customer-care" in (merged / "drift.md").read_text(encoding="utf-8")
-    gate = run("drift", "Fail on drift or error", "prod", merged, prod, **{"steps.drift.outputs.status": "2"})
-    assert gate is not None and gate.returncode == 1
+    drifted = flow.schedule(main)
+    assert outcomes(drifted) == {"dev": "success", "prod": "failure"}
+    [issue] = hub.issues
+    assert issue["title"] == "chatsync drift: prod" and "customer-care" in issue["body"]
+    drift_run = drifted["prod"]
+    assert drift_run is not None and action(drift_run).outputs["exit-code"] == "2"
+    again = flow.schedule(main)
+    assert outcomes(again) == {"dev": "success", "prod": "failure"}
+    assert len(hub.issues) == 1 and "customer-care" in hub.comments[issue["number"]][0]["body"]
 
-    _assert_no_key_anywhere(tmp_path)
-
-
-def test_a_plan_made_stale_after_review_is_refused_on_merge(seeded: dict[str, App], tmp_path: Path) -> None:
-    pr, merged = copy_gitops(tmp_path / "pr"), copy_gitops(tmp_path / "main")
-    prod = seeded["prod"]
-    pull_request("prod", pr, prod)
-    hand_over("prod", pr, merged)
-    prod.api.portrait_set("customer-care", {"nick": "Changed after the review"})
-    before = prod.snapshot()
-    applied = run("apply", "chatsync apply", "prod", merged, prod)
-    assert applied is not None and applied.returncode == 1
-    assert "stale" in applied.stderr
-    assert prod.snapshot() == before
-    _assert_no_key_anywhere(tmp_path)
+    texts = [s.stdout + s.stderr for run in [*planned.values(), *applied.values(), *drifted.values()]
+             if run for s in run.all_steps()]
+    assert_no_key_anywhere(tmp_path, *texts)
 
 
-def test_an_unsafe_plan_is_still_posted_and_uploaded_and_fails_the_job(seeded: dict[str, App],
-                                                                        tmp_path: Path) -> None:
-    prod = seeded["prod"]
+# -- every failure fails the job --------------------------------------------------------------------
+
+def _planned_and_merged(flow: Flow, tmp_path: Path) -> None:
+    assert outcomes(flow.pull_request(copy_gitops(tmp_path / "pr"))) == {"dev": "success", "prod": "success"}
+    flow.merged()
+
+
+def _stale(flow: Flow) -> None:
+    flow.apps["prod"].api.portrait_set("customer-care", {"nick": "Changed after the review"})
+
+
+def _failed_change(flow: Flow) -> None:
+    flow.apps["prod"].server.emulator.app.allow_account_delete = False  # 71000 for the one delete
+
+
+def _wrong_key(flow: Flow) -> None:
+    flow.secrets["prod"] = {"CHATSYNC_SECRET_KEY": KEYS["dev"]}
+
+
+@pytest.mark.parametrize("breaks", [_stale, _failed_change, _wrong_key], ids=["stale", "failed", "wrong-key"])
+def test_a_failed_apply_fails_the_job(flow: Flow, tmp_path: Path, breaks: Any) -> None:
+    _planned_and_merged(flow, tmp_path)
+    breaks(flow)
+    applied = flow.push()
+    assert outcomes(applied) == {"dev": "success", "prod": "failure"}
+    prod = applied["prod"]
+    assert prod is not None
+    step = prod.step("chatsync show, then apply the reviewed plan")
+    assert step.outcome == "failure" and step.command[:-1] == PIPEFAIL
+    assert action(prod).outputs["exit-code"] == "1"
+    assert "failed (exit 1)" in prod.summary
+    assert list(flow.store.glob("*/apply-report-prod/apply-prod.txt"))  # the report is kept
+    if breaks is _failed_change:
+        assert "71000" in step.stdout and flow.apps["prod"].exists("legacy-importer")
+        assert flow.apps["prod"].nick("customer-care") == "Customer care"  # the rest was applied
+    else:
+        assert flow.apps["prod"].exists("legacy-importer")  # nothing was written
+
+
+def test_a_failed_dev_apply_leaves_prod_alone(flow: Flow, tmp_path: Path) -> None:
+    _planned_and_merged(flow, tmp_path)
+    flow.apps["dev"].api.multiaccount_import({"qa-alice": {"nick": "Made by someone else"}})
+    before = flow.apps["prod"].snapshot()
+    assert outcomes(flow.push()) == {"dev": "failure", "prod": None}  # fail-fast: prod cancelled
+    assert flow.apps["prod"].snapshot() == before
+
+
+def test_the_old_pipe_to_tee_without_a_shell_would_have_been_green(flow: Flow, tmp_path: Path) -> None:
+    """The harness runs a step with no ``shell:`` as GitHub does (``bash -e``, no pipefail), so the
+    old example's apply step passes on a stale plan; with ``shell: bash`` it fails."""
+    _planned_and_merged(flow, tmp_path)
+    _stale(flow)
+    old = {"name": "chatsync apply", "env": {"ENV_NAME": "prod", "KEY_NAME": "CHATSYNC_SECRET_KEY_PROD",
+                                               "CHATSYNC_SECRET_KEY_PROD": KEYS["prod"]},
+           "run": 'chatsync apply --plan "reviewed/plan-$ENV_NAME.json" --secret-key-env "$KEY_NAME" | tee apply.txt'}
+    download = {"name": "Download", "uses": "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c",
+                "with": {"name": "plan-prod", "run-id": "5041", "path": "reviewed"}}
+    workspace = tmp_path / "old"
+    workspace.mkdir()
+    runner = Runner(workspace, tmp_path / "old-runner", flow.store,
+                    base_env(CHATSYNC_ENDPOINT=flow.apps["prod"].url),
+                    {"event_name": "push", "sha": MERGE, "run_id": "7999"})
+    green = runner.run_job({"steps": [download, old]}, {}, {})
+    assert green.outcome == "success" and green.step("chatsync apply").command[:-1] == SHELLS[None][:-1]
+    assert "stale" in green.step("chatsync apply").stderr  # chatsync refused, and the step passed
+    red = runner.run_job({"steps": [download, {**old, "shell": "bash"}]}, {}, {})
+    assert red.outcome == "failure"
+
+
+def test_an_unsafe_plan_is_posted_and_uploaded_then_fails_and_is_never_applied(flow: Flow,
+                                                                                 tmp_path: Path) -> None:
+    prod = flow.apps["prod"]
     doomed = [f"old-{n}" for n in range(7)]  # more than prod's max_deletes (5)
     prod.api.multiaccount_import({user: {} for user in doomed})
     pr = copy_gitops(tmp_path / "pr")
     config = pr / "envs" / "prod" / "app.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "".join(
         f"  {user}:\n    state: absent\n" for user in doomed), encoding="utf-8")
-    planned = pull_request("prod", pr, prod)
-    assert planned.outputs["status"] == "1"
-    assert all(user in (pr / "plan.md").read_text(encoding="utf-8") for user in doomed)  # the comment's body
-    assert (pr / "plan-prod.json").is_file()  # the artifact
-    merged = copy_gitops(tmp_path / "main")
-    hand_over("prod", pr, merged)
-    applied = run("apply", "chatsync apply", "prod", merged, prod)
-    assert applied is not None and applied.returncode == 1 and all(prod.exists(user) for user in doomed)
+    planned = flow.pull_request(pr)
+    assert outcomes(planned) == {"dev": "success", "prod": "failure"}
+    comment = flow.bot_comments()[marker("prod")]
+    assert "exited 1" in comment and all(user in comment for user in doomed) and APPLIES not in comment
+    assert "plan-prod" in {a["name"] for a in flow.hub.artifacts[5041]}
+    flow.merged()
+    applied = flow.push()
+    assert outcomes(applied) == {"dev": "success", "prod": "failure"}
+    assert all(prod.exists(user) for user in doomed)
 
 
-def test_each_leg_uses_its_own_key(seeded: dict[str, App], tmp_path: Path) -> None:
-    """The prod leg given only the dev key cannot plan prod (so no leg needs both keys)."""
-    repo = copy_gitops(tmp_path)
-    step_ = step(JOBS["plan"], "chatsync plan")
-    values = context("prod", "plan")
-    values["secrets.CHATSYNC_SECRET_KEY_PROD"] = ""
-    values["secrets.CHATSYNC_SECRET_KEY_DEV"] = KEYS["dev"]
-    planned = run_github_step(step_, repo, base_env(CHATSYNC_ENDPOINT=seeded["prod"].url), values)
-    assert planned.outputs["status"] == "1"
-    assert "CHATSYNC_SECRET_KEY_PROD" in planned.stderr
+def test_an_invalid_config_posts_its_problems(flow: Flow, tmp_path: Path) -> None:
+    pr = copy_gitops(tmp_path / "pr")
+    config = pr / "envs" / "dev" / "app.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("max_deletes: 50", "max_deletes: 50\n  nik: x"),
+                      encoding="utf-8")
+    planned = flow.pull_request(pr)
+    assert outcomes(planned) == {"dev": "failure", "prod": "success"}
+    comment = flow.bot_comments()[marker("dev")]
+    assert "unknown field 'nik'" in comment and "no plan was made" in comment
+    assert "plan exited :" not in comment and APPLIES not in comment
+    assert {a["name"] for a in flow.hub.artifacts[5041]} == {"plan-prod"}
+    dev = planned["dev"]
+    assert dev is not None and action(dev).outputs["exit-code"] == "1"
 
 
-def _assert_no_key_anywhere(tmp_path: Path) -> None:
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            assert_no_key(path.read_bytes().decode("utf-8", "replace"))
+def test_a_plan_or_drift_check_with_a_wrong_key_fails(flow: Flow, tmp_path: Path) -> None:
+    flow.secrets["prod-plan"] = flow.secrets["prod"] = {"CHATSYNC_SECRET_KEY": KEYS["dev"]}
+    repo = copy_gitops(tmp_path / "pr")
+    planned = flow.pull_request(repo)
+    assert outcomes(planned) == {"dev": "success", "prod": "failure"}
+    assert "exited 1" in flow.bot_comments()[marker("prod")]
+    assert outcomes(flow.schedule(repo)) == {"dev": "success", "prod": "failure"}
+    assert flow.hub.issues == []  # an error is no drift
+
+
+def test_a_push_that_merged_no_pull_request_applies_nothing(flow: Flow, tmp_path: Path) -> None:
+    assert outcomes(flow.pull_request(copy_gitops(tmp_path / "pr"))) == {"dev": "success", "prod": "success"}
+    before = {env: app.snapshot() for env, app in flow.apps.items()}
+    applied = flow.push()  # the pull request was never merged as MERGE
+    assert outcomes(applied) == {"dev": "failure", "prod": None}
+    dev = applied["dev"]
+    assert dev is not None and "merged no pull request" in dev.printed
+    assert {env: app.snapshot() for env, app in flow.apps.items()} == before
+
+
+def test_each_leg_runs_in_its_environment_with_its_key_only() -> None:
+    """The key comes from the leg's environment secret; the action gets the variable name the
+    config's app.secret_key_env names."""
+    for name, job in JOBS.items():
+        legs = job["strategy"]["matrix"]["include"]
+        assert {leg["env"] for leg in legs} == set(ENVS), name
+        for leg in legs:
+            assert leg["key"] == f"CHATSYNC_SECRET_KEY_{leg['env'].upper()}"
+        [uses] = [s for s in job["steps"] if "chatsync@" in s.get("uses", "")]
+        assert uses["with"]["secret-key"] == "${{ secrets.CHATSYNC_SECRET_KEY }}"
+        assert uses["with"]["secret-key-env"] == "${{ matrix.key }}"
