@@ -290,8 +290,11 @@ def test_a_plan_or_drift_check_with_a_wrong_key_fails(flow: Flow, tmp_path: Path
     planned = flow.pull_request(repo)
     assert outcomes(planned) == {"dev": "success", "prod": "failure"}
     assert "exited 1" in flow.bot_comments()[marker("prod")]
-    assert outcomes(flow.schedule(repo)) == {"dev": "success", "prod": "failure"}
-    assert flow.hub.issues == []  # an error is no drift
+    drift = flow.schedule(repo)  # dev was never applied: it drifted; prod cannot be read
+    assert outcomes(drift) == {"dev": "failure", "prod": "failure"}
+    assert [issue["title"] for issue in flow.hub.issues] == ["chatsync drift: dev"]  # an error is no drift
+    prod = drift["prod"]
+    assert prod is not None and action(prod).outputs["exit-code"] == "1"
 
 
 def test_a_push_that_merged_no_pull_request_applies_nothing(flow: Flow, tmp_path: Path) -> None:
