@@ -241,7 +241,8 @@ class Runner:
         self.env.pop("GITHUB_TOKEN", None)  # a step gets the token only where it is passed
         self._scripts = 0
 
-    def run_job(self, job: Mapping[str, Any], matrix: Mapping[str, Any], secrets: Mapping[str, str]) -> JobRun:
+    def run_job(self, job: Mapping[str, Any], matrix: Mapping[str, Any],
+                secrets: Mapping[str, str]) -> JobRun:
         contexts: dict[str, Any] = {"github": self.github, "matrix": dict(matrix), "secrets": dict(secrets),
                                     "runner": {"temp": str(self.temp), "os": "Linux"}, "steps": {},
                                     "env": {}, "vars": {}}
@@ -297,7 +298,8 @@ class Runner:
             env["GITHUB_ACTION_PATH"] = str(contexts["github"]["action_path"])
         env.update({k: interpolate(v, contexts, status) for k, v in (the_step.get("env") or {}).items()})
         command = [part.replace("{0}", str(file)) for part in SHELLS[shell]]
-        done = subprocess.run(command, cwd=self.workspace, env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(command, cwd=self.workspace, env=env, capture_output=True, text=True,
+                              timeout=120)
         summary.append(step_summary.read_text(encoding="utf-8"))
         return StepRun(name, "success" if done.returncode == 0 else "failure", done.stdout, done.stderr,
                        _outputs(output.read_text(encoding="utf-8")), command)
@@ -305,7 +307,8 @@ class Runner:
     def _install(self, the_step: Mapping[str, Any]) -> StepRun:
         """The action's install step, simulated: it pins what it installs, and this venv has it."""
         script = the_step["run"]
-        assert re.search(r'--require-hashes --no-deps[\s\\]*-r "\$ACTION_PATH/requirements/runtime.txt"', script)
+        lock = r'--require-hashes --no-deps[\s\\]*-r "\$ACTION_PATH/requirements/runtime.txt"'
+        assert re.search(lock, script)
         assert re.search(r'--no-deps --no-build-isolation "\$ACTION_PATH"$', script, re.MULTILINE)
         return StepRun(the_step["name"], "success", outputs={"bin": str(self.venv_bin)})
 
@@ -385,7 +388,7 @@ def _outputs(text: str) -> dict[str, str]:
     outputs = {}
     for line in text.splitlines():
         if line:
-            assert "=" in line and "<<" not in line.split("=", 1)[0], f"an output line the test cannot read: {line}"
+            assert "=" in line and "<<" not in line.split("=", 1)[0], f"an output line not understood: {line}"
             key, value = line.split("=", 1)
             outputs[key] = value
     return outputs

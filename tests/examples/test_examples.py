@@ -20,7 +20,12 @@ from chatsync.config import load
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 GITOPS = EXAMPLES / "gitops"
-WORKFLOWS = [GITOPS / ".github/workflows/chatsync.yml", GITOPS / ".gitlab-ci.yml"]
+#: The files that run chatsync in CI, and the drift check's command in each.
+WORKFLOWS = {
+    ROOT / "action.yml": ["plan", "${paths[@]}", "--detailed-exitcode", "--format", "markdown",
+                          "--out", "$out/drift-$ENVIRONMENT.json"],
+    GITOPS / ".gitlab-ci.yml": ["plan", "bots", "envs/$ENV", "--detailed-exitcode", "--format", "markdown"],
+}
 
 
 @pytest.mark.parametrize("paths", [
@@ -66,7 +71,7 @@ def _chatsync_commands(lines: list[str]) -> list[list[str]]:
         redirected = False
         for token in [*lexer, ";"]:
             if token and set(token) <= set("|&;<>()"):  # an operator: the command ends here
-                if words and words[0] == "chatsync":
+                if words and words[0].split("/")[-1] == "chatsync":  # or "$CHATSYNC_BIN/chatsync"
                     commands.append(words[1:])
                 words = []
                 redirected = ">" in token
@@ -81,8 +86,7 @@ def test_workflows_parse_and_run_commands_that_exist(workflow: Path) -> None:
     assert isinstance(document, dict)
     commands = _chatsync_commands(_shell_lines(document))
     assert {c[0] for c in commands} >= {"validate", "plan", "show", "apply"}, commands
-    assert ["plan", "bots", "envs/$ENV" if "gitlab" in workflow.name else "envs/$ENV_NAME",
-            "--detailed-exitcode", "--format", "markdown"] in commands
+    assert WORKFLOWS[workflow] in commands
     for words in commands:
         _assert_parses(words)
 

@@ -75,8 +75,8 @@ class Flow:
         return self._run("plan", "pull_request", HEAD, event, run_id, repo)
 
     def merged(self) -> None:
-        self.hub.pulls[MERGE] = [{"number": PR, "merged_at": "2026-11-25T10:00:00Z", "merge_commit_sha": MERGE,
-                                  "head": {"sha": HEAD}}]
+        self.hub.pulls[MERGE] = [{"number": PR, "merged_at": "2026-11-25T10:00:00Z",
+                                  "merge_commit_sha": MERGE, "head": {"sha": HEAD}}]
 
     def push(self) -> dict[str, JobRun | None]:
         """The workflow's run for the push to main: its apply job (no checkout: it needs none)."""
@@ -234,9 +234,10 @@ def test_the_old_pipe_to_tee_without_a_shell_would_have_been_green(flow: Flow, t
     _stale(flow)
     old = {"name": "chatsync apply", "env": {"ENV_NAME": "prod", "KEY_NAME": "CHATSYNC_SECRET_KEY_PROD",
                                                "CHATSYNC_SECRET_KEY_PROD": KEYS["prod"]},
-           "run": 'chatsync apply --plan "reviewed/plan-$ENV_NAME.json" --secret-key-env "$KEY_NAME" | tee apply.txt'}
-    download = {"name": "Download", "uses": "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c",
-                "with": {"name": "plan-prod", "run-id": "5041", "path": "reviewed"}}
+           "run": 'chatsync apply --plan "reviewed/plan-$ENV_NAME.json" --secret-key-env "$KEY_NAME"'
+                  ' | tee apply.txt'}
+    download = {"name": "Download", "with": {"name": "plan-prod", "run-id": "5041", "path": "reviewed"},
+                "uses": "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"}
     workspace = tmp_path / "old"
     workspace.mkdir()
     runner = Runner(workspace, tmp_path / "old-runner", flow.store,
@@ -272,8 +273,8 @@ def test_an_unsafe_plan_is_posted_and_uploaded_then_fails_and_is_never_applied(f
 def test_an_invalid_config_posts_its_problems(flow: Flow, tmp_path: Path) -> None:
     pr = copy_gitops(tmp_path / "pr")
     config = pr / "envs" / "dev" / "app.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace("max_deletes: 50", "max_deletes: 50\n  nik: x"),
-                      encoding="utf-8")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("max_deletes: 50", "max_deletes: 50\n  nik: x"), encoding="utf-8")
     planned = flow.pull_request(pr)
     assert outcomes(planned) == {"dev": "failure", "prod": "success"}
     comment = flow.bot_comments()[marker("dev")]
