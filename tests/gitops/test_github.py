@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from chatsync.gitops import github
-from chatsync.gitops.comment import marker
+from chatsync.gitops.comment import GITHUB_LIMIT, marker
+from chatsync.planner import diff
+from chatsync.render import markdown
 from tests.examples import fake_github
 from tests.examples.fake_github import BOT, PREFIX, TOKEN
+from tests.plan.conftest import ENDPOINT, desired, live
 
 HEAD, MERGE = "b" * 40, "c" * 40
 
@@ -232,3 +235,24 @@ def test_no_drift_and_a_failed_check_open_no_issue(hub: fake_github.GitHub, tmp_
     assert hub.calls == []
     summary = (tmp_path / "summary").read_text(encoding="utf-8")
     assert "No drift" in summary and "exited 1" in summary and "CHATSYNC_SECRET_KEY_DEV is not set" in summary
+
+
+# -- a delete is never cut out ----------------------------------------------------------------------
+
+def test_a_delete_among_45590_creates_is_in_the_posted_comment(hub: fake_github.GitHub,
+                                                               tmp_path: Path) -> None:
+    """The Markdown plan lists deletes first and cuts itself; the comment keeps all of it."""
+    accounts: dict[str, dict[str, str] | None] = {f"user-{i:05d}": {"nick": f"U{i}"} for i in range(45_590)}
+    accounts["mallory"] = {"state": "absent"}
+    plan = diff(desired(accounts=accounts), live(accounts={"mallory": {}}), endpoint=ENDPOINT)
+    rendered = write(tmp_path, "plan.md", markdown.render(plan))
+    status, _, _ = run(hub, tmp_path, "plan-comment", "--env", "prod", "--plan-status", "0",
+                       "--markdown", rendered, GITHUB_EVENT_PATH=pr_event(tmp_path))
+    assert status == 0
+    [comment] = hub.comments[12]
+    text = comment["body"]
+    assert len(text) <= GITHUB_LIMIT < 65_536
+    assert "**Plan: 45590 to create, 0 to update, 1 to delete.**" in text
+    assert "| - delete | account <code>mallory</code> |" in text
+    assert "create left out" in text or "creates left out" in text
+    assert "more characters not shown" not in text  # the plan fitted whole: nothing clipped after it
