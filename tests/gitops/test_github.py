@@ -256,3 +256,30 @@ def test_a_delete_among_45590_creates_is_in_the_posted_comment(hub: fake_github.
     assert "| - delete | account <code>mallory</code> |" in text
     assert "create left out" in text or "creates left out" in text
     assert "more characters not shown" not in text  # the plan fitted whole: nothing clipped after it
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--command", "destroy", "--env", "dev", "--secret-key-env", "K"], "none of validate, plan"),
+    (["--command", "plan", "--env", "dev prod", "--secret-key-env", "K"], "environment name"),
+    (["--command", "plan", "--env", "dev", "--secret-key-env", "PATH"], "secret-key-env: 'PATH' cannot hold"),
+    (["--command", "plan", "--env", "dev", "--secret-key-env", "GITHUB_TOKEN"], "cannot hold the key"),
+    (["--command", "plan", "--env", "dev", "--secret-key-env", "key; rm -rf /"], "cannot hold the key"),
+    (["--command", "plan", "--env", "dev", "--secret-key-env", "K", "--author", "a b"], "not a GitHub login"),
+])
+def test_the_actions_inputs_are_checked(hub: fake_github.GitHub, tmp_path: Path, argv: list[str],
+                                        expected: str) -> None:
+    status, _, err = run(hub, tmp_path, "check-inputs", *argv)
+    assert status == 1 and expected in err
+
+
+def test_good_inputs_pass(hub: fake_github.GitHub, tmp_path: Path) -> None:
+    status, out, _ = run(hub, tmp_path, "check-inputs", "--command", "apply", "--env", "prod-eu.1",
+                         "--secret-key-env", "CHATSYNC_SECRET_KEY_PROD")
+    assert status == 0 and out == "chatsync apply of prod-eu.1\n" and hub.calls == []
+
+
+def test_on_a_runner_an_error_is_an_annotation(capsys: pytest.CaptureFixture[str]) -> None:
+    status = github.main(["check-inputs", "--command", "plan", "--env", "dev", "--secret-key-env", "100%"],
+                         {"GITHUB_ACTIONS": "true"})
+    err = capsys.readouterr().err
+    assert status == 1 and err.startswith("::error::input secret-key-env: '100%25' cannot hold the key")
