@@ -8,15 +8,14 @@ commit, the runs of a workflow and their artifacts. Lists are served ``page_size
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
+
+from tests.examples import loopback
 
 TOKEN = "ghs_test-only-token-value"
 REPO = "acme/chat-config"
@@ -116,56 +115,22 @@ def _page(answer: Any, page: int, size: int) -> tuple[Any, bool]:
 def serve() -> Iterator[GitHub]:
     """A :class:`GitHub` served on a free loopback port while the block runs."""
     github = GitHub()
-    lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def handle_any(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
-            headers = {}
-            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                status, answer = 401, {"message": "Bad credentials"}
-            else:
-                with lock:
-                    called = f"{parts.path}?{parts.query}" if parts.query else parts.path
-                    github.calls.append((method, called))
-                    status, answer = github.route(method, parts.path, query, body)
-                    if status == 200 and method == "GET":
-                        page = int(query.get("page", "1"))
-                        answer, more = _page(answer, page, github.page_size)
-                        if more:
-                            following = urlencode({**query, "page": page + 1})
-                            headers["Link"] = f'<{github.url}{parts.path}?{following}>; rel="next"'
-            raw = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(raw)
+    def handle(request: loopback.Request) -> loopback.Answer:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return loopback.Answer(401, {"message": "Bad credentials"})
+        called = f"{request.path}?{request.raw_query}" if request.raw_query else request.path
+        github.calls.append((request.method, called))
+        status, answer = github.route(request.method, request.path, request.query, request.body)
+        headers = {}
+        if status == 200 and request.method == "GET":
+            page = int(request.query.get("page", "1"))
+            answer, more = _page(answer, page, github.page_size)
+            if more:
+                following = urlencode({**request.query, "page": page + 1})
+                headers["Link"] = f'<{github.url}{request.path}?{following}>; rel="next"'
+        return loopback.Answer(status, answer, headers)
 
-        def do_GET(self) -> None:
-            self.handle_any("GET")
-
-        def do_POST(self) -> None:
-            self.handle_any("POST")
-
-        def do_PATCH(self) -> None:
-            self.handle_any("PATCH")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    github.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with loopback.serve(handle) as url:
+        github.url = url
         yield github
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
