@@ -384,6 +384,27 @@ class Runner:
         return StepRun(name, "success")
 
 
+COMMAND = re.compile(r"::([\w-]+)(?: [^:]*)?::(.*)")
+
+
+def workflow_commands(printed: str) -> list[str]:
+    """The lines of a step's output the runner would take as workflow commands: ``::name ...::``
+    at the start of a line, except between ``::stop-commands::TOKEN`` and ``::TOKEN::``."""
+    found: list[str] = []
+    stopped: str | None = None
+    for line in printed.splitlines():
+        line = line.strip()
+        if stopped is not None:
+            stopped = None if line == f"::{stopped}::" else stopped
+            continue
+        match = COMMAND.fullmatch(line)
+        if match and match.group(1) == "stop-commands":
+            stopped = match.group(2)
+        elif match:
+            found.append(line)
+    return found
+
+
 def _outputs(text: str) -> dict[str, str]:
     """``$GITHUB_OUTPUT``'s ``name=value`` lines (the heredoc form is not used here)."""
     outputs = {}

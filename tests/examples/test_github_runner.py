@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.examples.github_runner import SHELLS, Runner, condition
+from tests.examples.github_runner import SHELLS, Runner, condition, workflow_commands
 from tests.examples.workflows import ROOT, base_env
 
 STATUS = {"success": True, "failure": False, "always": True, "cancelled": False}
@@ -127,3 +127,24 @@ def test_a_failed_pip_install_fails_the_step(tmp_path: Path) -> None:
     install, calls = _install(tmp_path, STUB_PIP="1")
     assert install.outcome == "failure" and "bin" not in install.outputs
     assert sum("pip install" in call for call in calls) == 1  # stopped at the first
+
+
+def test_what_chatsync_prints_cannot_act_as_a_workflow_command(tmp_path: Path) -> None:
+    """A config file named like a command, its problem printed by the drift check's plan: shown in
+    the log, but between stop-commands and their token, so the runner acts on none of it."""
+    the_runner = runner(tmp_path)
+    hostile = the_runner.workspace / "::warning::forged.yaml"
+    hostile.write_text("version: 1\napp:\n  sdkappid: 1\n  nik: x\n", encoding="utf-8")
+    the_runner.env["GITHUB_REPOSITORY"] = "acme/chat-config"
+    contexts = {"github": {**the_runner.github, "action_path": str(ROOT), "token": "t"},
+                "runner": {"temp": ""}}
+    ran = the_runner.run_action("chatsync", {"command": "drift", "environment": "dev",
+                                             "paths": "::warning::forged.yaml"}, contexts, [])
+    drift = next(step for step in ran.inner if step.name.startswith("chatsync plan --detailed-exitcode"))
+    forged = "::warning::forged.yaml:4:3: unknown field 'nik'"
+    assert any(line.startswith(forged) for line in drift.stdout.splitlines())  # shown, at a line's start
+    assert workflow_commands(drift.stdout) == []
+    assert ran.outcome == "failure"
+    [report] = [step for step in ran.inner if step.name.startswith("Report drift")]
+    assert workflow_commands(report.stdout) == [
+        "::error::the drift check of dev failed: chatsync plan exited 1"]
