@@ -179,6 +179,7 @@ class Applier:
         self.signal: int | None = None  # the first stop signal received, if any
         self.stopped_by = ""
         self._finished = False
+        self._read: set[str] = set()  # addresses read back (or being read back)
 
     # -- progress ------------------------------------------------------------------------------
 
@@ -281,15 +282,24 @@ class Applier:
         return {**dict(change.after or {}), **(sent or {})}
 
     def _read_back(self) -> None:
-        """Read back, 100 a call, every object whose fields this run set (once every write is made)."""
-        with self._lock:
-            written = [o.change for o in self.outcomes.values()
-                       if o.status == "ok" and o.state != ALREADY_DONE and self._written(o.change)]
-        for chunk in chunks(written):
-            self._spawn(self._check_written, chunk)
+        """Read back, 100 a call, every object whose fields this run set (once every write is made),
+        and again those an update by import did not reach (once their ``portrait_set`` is made)."""
+        while not self.api.client.stopping:
+            with self._lock:
+                due = [o.change for o in self.outcomes.values() if o.change.address not in self._read and (
+                    (o.status == "ok" and o.state != ALREADY_DONE and self._written(o.change))
+                    or (o.status == "pending" and o.state == IMPORT_UNCHECKED))]
+                self._read.update(change.address for change in due)
+            if not due:
+                return
+            for chunk in chunks(due):
+                self._spawn(self._check_written, chunk)
+            self._wait()
 
     def _check_written(self, chunk: Sequence[Change]) -> None:
-        """Fail each change of ``chunk`` whose object does not hold what was written."""
+        """Fail each change of ``chunk`` whose object does not hold what was written; an update by
+        import whose fields still hold the values the plan saw did not take: its ``portrait_set``
+        follows."""
         wrote = {change.address: self._written(change) for change in chunk}
         names = ordered({name for fields in wrote.values() for name in fields})
         try:
@@ -302,6 +312,12 @@ class Applier:
         for change in chunk:
             attempts = self.outcomes[change.address].attempts
             read = reads.get(change.user_id)
+            by_import = self.outcomes[change.address].state == IMPORT_UNCHECKED
+            if by_import and self._not_taken(change, wrote[change.address], read):
+                with self._lock:
+                    self._read.discard(change.address)  # read again once its portrait_set is made
+                self._fall_back(change, attempts, IMPORT_UNCONFIRMED)
+                continue
             if read is None or not read.ok:
                 code = None if read is None else read.code
                 why = f"{code}: {read.info}" if read is not None and read.info else str(code)
@@ -316,6 +332,20 @@ class Applier:
                 what = "; ".join(f"{name}: wrote {value!r}, now {now!r}" for name, value, now in other)
                 self._finish(change, "failed", None, f"overwritten by another writer: {what}", attempts,
                              OVERWRITTEN_HINT)
+            elif self.outcomes[change.address].state in (IMPORT_UNCHECKED, IMPORT_UNCONFIRMED):
+                with self._lock:
+                    self.outcomes[change.address].state = ""  # confirmed
+                self._finish(change, "ok", attempts=attempts)
+
+    def _not_taken(self, change: Change, wrote: dict[str, Value], read: ItemResult | None) -> bool:
+        """True when an update by import may not have taken: its object could not be read back, or
+        holds in each field it sent either that value or the one the plan saw (never a third)."""
+        if read is None or not read.ok:
+            return True
+        seen = self.plan.observed_objects.get(change.address) or {}
+        holds = {name: read.data.get(name, unset(name)) for name in wrote}
+        return (any(holds[name] != value for name, value in wrote.items())
+                and all(holds[name] in (value, seen.get(name)) for name, value in wrote.items()))
 
     def stop(self) -> None:
         """Start no new call; calls in flight finish; the rest is reported as skipped."""
@@ -391,43 +421,24 @@ class Applier:
                 self._finish(change, "ok", attempts=result.attempts)
 
     def _import_updates(self, chunk: Sequence[Change]) -> None:
-        """Update accounts by ``multiaccount_import`` (every carried field, so none is cleared), read
-        them back, and give each one whose values did not take the ``portrait_set`` it would have had."""
+        """Update accounts by ``multiaccount_import`` (every carried field, so none is cleared). Each
+        one imported waits for the read-back (:meth:`_read_back`), which confirms it or, where the
+        values did not take, gives it the ``portrait_set`` it would have had."""
         seen = self.plan.observed_objects
         sent = {c.user_id: strategy.import_update(c, seen.get(c.address)) or {} for c in chunk}
         results = self._batch(chunk, lambda: self.api.multiaccount_import(sent))
-        imported: list[tuple[Change, int]] = []
         for change in chunk:
             result = results.get(change.user_id) if results else None
             if result is None:
                 continue
             if result.ok:
-                imported.append((change, result.attempts))
+                with self._lock:
+                    outcome = self.outcomes[change.address]
+                    outcome.state, outcome.attempts = IMPORT_UNCHECKED, result.attempts
             elif result.code is None and self.api.client.stopping:
                 self._finish(change, "skipped", None, result.info, result.attempts)
             else:  # the import refused it: the portrait_set the change would otherwise have had
                 self._fall_back(change, result.attempts, "")
-        if not imported:
-            return
-        with self._lock:
-            for change, attempts in imported:
-                outcome = self.outcomes[change.address]
-                outcome.state, outcome.attempts = IMPORT_UNCHECKED, attempts
-        try:
-            reads = self.api.portrait_get([c.user_id for c, _ in imported], strategy.IMPORT_UPDATED)
-        except (CallFailed, Stopped) as failure:
-            if isinstance(failure, CallFailed):
-                self._stop_if_run_wide(failure)
-            reads = {}
-        for change, attempts in imported:
-            read = reads.get(change.user_id)
-            wanted = sent[change.user_id]
-            if read is not None and read.ok and all(read.data.get(k) == v for k, v in wanted.items()):
-                with self._lock:
-                    self.outcomes[change.address].state = ""
-                self._finish(change, "ok", attempts=attempts)
-            else:
-                self._fall_back(change, attempts, IMPORT_UNCONFIRMED)
 
     def _fall_back(self, change: Change, attempts: int, state: str) -> None:
         """An update by import that did not (or may not) have taken: its ``portrait_set`` follows."""
