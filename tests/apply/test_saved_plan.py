@@ -103,7 +103,8 @@ def test_a_stale_plan_is_refused_and_says_what_changed(app, saved):
      "account.alice: nick was 'Al' when planned, is 'Third' now (the plan sets 'Alice')"),
     (lambda api: (api.multiaccount_import({"carol": {"nick": "Carol"}}),
                   api.portrait_set("carol", {"self_signature": "theirs"})),
-     "account.carol: exists now (the plan expected no object); self_signature is 'theirs', the plan sets 'hi'"),
+     "account.carol: exists now (the plan expected no object); "
+     "self_signature is 'theirs', the plan sets 'hi'"),
     (lambda api: api.delete_robot("@RBT#old"), "bot list: '@RBT#old' disappeared"),
     (lambda api: api.create_robot("@RBT#new", {}), "bot.@RBT#new: exists now"),
 ])
