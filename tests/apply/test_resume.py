@@ -196,7 +196,8 @@ def test_the_python_api_resumes_the_same_way(app, config, saved):
                  "account.u29: exists now (the plan expected no object); "
                  "nick is 'Theirs', the plan sets 'U29'",
                  id="created-by-another"),
-    pytest.param(lambda api: api.account_delete(["bob"]), "account.bob: is gone now", id="deleted-by-another"),
+    pytest.param(lambda api: api.account_delete(["bob"]), "account.bob: is gone now",
+                 id="deleted-by-another"),
     pytest.param(lambda api: api.create_robot("@RBT#sneaky", {}), "bot list: '@RBT#sneaky' appeared",
                  id="a-bot-appeared"),
     pytest.param(lambda api: api.delete_robot("@RBT#keep"), "bot list: '@RBT#keep' disappeared",
