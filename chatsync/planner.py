@@ -317,8 +317,7 @@ def _update_done(change: Change, seen: Mapping[str, Value], now: Mapping[str, Va
         elif name in after and is_now == after[name]:
             continue
         else:
-            planned = f" (the plan sets {after[name]!r})" if name in after else ""
-            found.append(f"{change.address}: {name} was {value!r} when planned, is {is_now!r} now{planned}")
+            found.append(f"{change.address}: {name} was {value!r} when planned, is {is_now!r} now")
             done = False
     return done and change.action == "update"
 
