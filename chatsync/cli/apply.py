@@ -31,8 +31,9 @@ Examples:
 \b
 Exit codes: 0 every planned change done (a saved plan applied again: every change already
 done); 1 anything failed, was overwritten by another writer or was refused (the report says
-what was done and what was not); 130 interrupted by Ctrl-C, 143 stopped by SIGTERM (run apply
-again, or apply --plan with the same file, to finish).
+what was done and what was not), or a usage error (an unknown flag, a missing argument); 130
+interrupted by Ctrl-C, 143 stopped by SIGTERM (run apply again, or apply --plan with the same
+file, to finish).
 """
 
 
