@@ -3,8 +3,9 @@ apply's calls and time, and a fingerprint of what the plan saw (docs/contract.md
 
 The diff compares managed fields only (a field left out of the config is never compared).
 Deletes come from ``state: absent`` and, with ``prune_bots``, from live bots that are not declared;
-protected ids and the admin are kept, and the plan says so. :func:`plan` reads and diffs;
-:func:`diff` is the pure part, testable without any API.
+protected ids and the admin are kept, and the plan says so. A plan lists its deletes first, then its
+updates, then its creates (:func:`chatsync.plans.review_order`), so no output can hide a delete.
+:func:`plan` reads and diffs; :func:`diff` is the pure part, testable without any API.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from chatsync import strategy
 from chatsync.fields import Value, field_of
 from chatsync.live import LiveReader, LiveState, Wanted, read_live
 from chatsync.model import DesiredState, Fields, Principal, differing, plain
-from chatsync.plans import Change, Estimate, Kept, Plan
+from chatsync.plans import Change, Estimate, Kept, Plan, review_order
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.limits import MAX_BOTS
@@ -68,8 +69,7 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
         for bot_id in live.bot_ids:
             if bot_id not in desired.bots:
                 _delete("bot", bot_id, PRUNE_REASON, protected, app.admin, deletes, kept)
-    deletes.sort(key=lambda c: c.kind != "account")  # accounts first, then bots (stable otherwise)
-    changes += deletes
+    changes = review_order(changes + deletes, {app.admin, *protected})  # the risky changes first
 
     result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
                   admin=app.admin, secret_key_env=app.secret_key_env, rates=dict(app.rates),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +30,11 @@ DELETE_NOTES = {
     "bot": "invalidated",
     "account": "permanent: on paid editions the id cannot be re-imported for 3 months",
 }
+
+
+#: Where each action stands in a plan: deletes first, then updates, then creates (docs/contract.md §3).
+#: A reviewer reads the risky changes before any cut of a long plan can hide them.
+REVIEW_ORDER = {"delete": 1, "update": 2, "create": 3}
 
 
 class PlanFileError(ChatsyncError):
@@ -218,6 +223,18 @@ class Plan:
             ) from None
 
 
+def review_order(changes: Iterable[Change], never: Collection[str] = ()) -> list[Change]:
+    """``changes`` in the order every output lists them: a delete of an id in ``never`` (the admin
+    or a protected id: an error, :func:`chatsync.planner.check_safety`) first, then the deletes
+    (accounts before bots), the updates, the creates; in a group, the order they came in."""
+    def rank(change: Change) -> tuple[int, bool]:
+        if change.action != "delete":
+            return REVIEW_ORDER[change.action], False
+        return (0 if change.user_id in never else REVIEW_ORDER["delete"]), change.kind != "account"
+
+    return sorted(changes, key=rank)  # stable
+
+
 def seal(data: Mapping[str, Any], secret_key: str) -> str:
     """The seal of a plan's JSON form: an HMAC-SHA256 of everything but its ``signature``.
 
@@ -259,15 +276,17 @@ def _plan_from_data(data: Any) -> Plan:
         kept.append(Kept(item["kind"], _text(item["user_id"]), _text(item["reason"])))
     estimate = _object(data.get("estimate") or {})
     observed = _object(data["observed"])
+    admin = _text(app.get("admin", DEFAULT_ADMIN))
+    protected = [_text(p) for p in _list(app.get("protected", []))]
     return Plan(
         sdkappid=_integer(app["sdkappid"]),
         endpoint=_text(app["endpoint"]),
-        admin=_text(app.get("admin", DEFAULT_ADMIN)),
+        admin=admin,
         secret_key_env=_text(app.get("secret_key_env", DEFAULT_SECRET_KEY_ENV)),
         rates=_rates(app.get("rate_limits", {})),
-        protected=[_text(p) for p in _list(app.get("protected", []))],
+        protected=protected,
         max_deletes=_integer(app.get("max_deletes", DEFAULT_MAX_DELETES)),
-        changes=changes,
+        changes=review_order(changes, {admin, *protected}),  # a file from an older chatsync, or edited
         kept=kept,
         warnings=[_text(w) for w in _list(data.get("warnings", []))],
         unsafe_reasons=[_text(r) for r in _list(data.get("unsafe_reasons", []))],

@@ -1,7 +1,9 @@
 """The ``chatsync`` command: a thin click layer. Each command lives in a module of its own.
 
 Commands parse flags, call the importable core, render and pick the exit code. A
-:class:`~chatsync.errors.ChatsyncError` becomes a short message on stderr, never a traceback.
+:class:`~chatsync.errors.ChatsyncError` becomes a short message on stderr, never a traceback; a
+usage error (:class:`UsageProblem`) too, with exit 1: no error exits 2, which only
+``plan --detailed-exitcode`` uses. Bare ``chatsync`` prints its help on stdout and exits 0.
 
 A command's module is imported only when that command runs (:class:`LazyCommands`), so
 ``--version``, ``--help`` and the completion of command names start without the HTTP client,
@@ -25,6 +27,7 @@ from chatsync import __version__
 from chatsync.cli.flags import global_flags
 from chatsync.errors import ChatsyncError
 from chatsync.safe_text import lines as safe_lines
+from chatsync.safe_text import visible
 
 #: Every command: name -> (module, attribute, short help for the command list). The short help
 #: is the first sentence of the command's docstring (a test keeps them equal), so listing the
@@ -91,6 +94,22 @@ class LazyCommands(MutableMapping[str, click.Command]):
         return click.Command(name, help=self._table[name][2]).get_short_help_str(limit)
 
 
+class UsageProblem(click.ClickException):
+    """A usage error (an unknown flag or command, a missing argument, a bad choice): click's message
+    and where help is, on two lines of stderr, and exit 1 like every other error. Never click's 2,
+    which ``plan --detailed-exitcode`` means "changes present"."""
+
+    exit_code = 1
+
+    def __init__(self, error: click.UsageError, command_path: str) -> None:
+        super().__init__(error.format_message())
+        self.command_path = error.ctx.command_path if error.ctx is not None else command_path
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {visible(self.format_message())}", file=file, err=file is None)
+        click.echo(f"Try '{visible(self.command_path)} --help' for help.", file=file, err=file is None)
+
+
 class ChatsyncGroup(click.Group):
     """A click group that turns user errors into one or two lines on stderr and an exit code, and
     loads each command's module only when the command runs."""
@@ -112,10 +131,28 @@ class ChatsyncGroup(click.Group):
                  for name in self.commands if name.startswith(incomplete)]
         return items + click.Command.shell_complete(self, ctx, incomplete)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:  # bare `chatsync`: its help, as --help prints it
+            click.echo(ctx.get_help())
+            ctx.exit(0)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise UsageProblem(exc, ctx.command_path) from None
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["chatsync.command"] = name  # for a usage error click raises without its context
+        return name, command, rest
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             with _terminate_as_interrupt():
                 return super().invoke(ctx)
+        except click.UsageError as exc:  # the command's own flags, or a command that does not exist
+            name = ctx.meta.get("chatsync.command")
+            raise UsageProblem(exc, f"{ctx.command_path} {name}" if name else ctx.command_path) from None
         except Terminated:
             click.echo("Terminated.", err=True)
             sys.exit(143)
@@ -169,5 +206,8 @@ def main() -> None:
 
     \b
     -v, --debug and --no-color may also follow the command: chatsync plan -v
+    Exit codes: 0 success; 1 any error, a usage error too (an unknown flag or command, a
+    missing argument); 2 only from plan --detailed-exitcode (changes present); 130 or 143
+    when stopped by Ctrl-C or SIGTERM (the emulator exits 0). Each command's --help says more.
     Shell completion: eval "$(_CHATSYNC_COMPLETE=bash_source chatsync)" (zsh_source, fish_source).
     """

@@ -16,8 +16,8 @@ Examples:
   chatsync export --out live.yaml                       # bots + accounts named in chatsync.yaml
   chatsync export envs/prod --accounts-file ids.txt     # also the ids listed one per line
 \b
-Exit codes: 0 every named account exported; 1 an error, or a named account that could not be
-exported (each is listed on stderr with why; --skip-missing makes that no error).
+Exit codes: 0 every named account exported; 1 an error (a usage error too), or a named account
+that could not be exported (each is listed on stderr with why; --skip-missing makes that no error).
 """
 
 #: Left-out accounts listed one by one on stderr; the rest are counted.

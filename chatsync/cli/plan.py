@@ -17,8 +17,9 @@ Examples:
   chatsync plan --format markdown > plan.md  # a pull-request comment
   chatsync plan --detailed-exitcode          # exit 2 when there are changes
 \b
-Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error or unsafe plan without
---force, 2 changes present (with --detailed-exitcode).
+Exit codes: 0 success (with --detailed-exitcode: no changes); 1 an error, an unsafe plan without
+--force, or a usage error (an unknown flag, a missing argument); 2 changes present (with
+--detailed-exitcode; nothing else exits 2).
 """
 
 

@@ -11,7 +11,7 @@ Examples:
   chatsync show plan.json                      # as text, before: chatsync apply --plan plan.json
   chatsync show plan.json --format markdown    # a pull-request comment
 \b
-Exit codes: 0 shown, 1 the file cannot be read or is not a chatsync plan.
+Exit codes: 0 shown; 1 the file cannot be read or is not a chatsync plan, or a usage error.
 """
 
 

@@ -9,15 +9,30 @@ from chatsync.errors import ChatsyncError
 from chatsync.model import Location
 from chatsync.safe_text import visible
 
+#: The kinds of problem (``check``), stable names a CI report groups by (GitLab's ``check_name``).
+FILE = "chatsync-file"  # a path that cannot be read as a config file
+YAML = "chatsync-yaml"  # not YAML, or not the text YAML allows
+SCHEMA = "chatsync-schema"  # breaks the JSON Schema (a type, a value, a missing field)
+UNKNOWN_FIELD = "chatsync-unknown-field"  # a field the schema does not know
+SECRET = "chatsync-secret"  # a secret key written into a config file
+RULE = "chatsync-rule"  # breaks a rule of one file beyond the schema (an id, a limit, an endpoint)
+CONFIG = "chatsync-config"  # a rule across the files (an id declared twice, one app: section, ...)
+
 
 class Problem(NamedTuple):
-    """One thing wrong with the config: where it is, and what is wrong and what to do."""
+    """One thing wrong with the config: where it is, and what is wrong and what to do; ``check``
+    names its kind (one of the names above; '' until the loader tags it)."""
 
     location: Location
     message: str
+    check: str = ""
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+    def of_kind(self, check: str) -> Problem:
+        """This problem, of kind ``check`` unless it already has one."""
+        return self if self.check else self._replace(check=check)
 
 
 def dedupe(problems: Iterable[Problem], files: Sequence[str] = ()) -> list[Problem]:
@@ -26,11 +41,12 @@ def dedupe(problems: Iterable[Problem], files: Sequence[str] = ()) -> list[Probl
     ``files`` is the order the files were given (directories expanded); files it does not name
     follow, in the order their first problem was found.
     """
-    seen: set[Problem] = set()
+    seen: set[tuple[Location, str]] = set()
     unique = []
     for problem in problems:
-        if problem not in seen:
-            seen.add(problem)
+        said = (problem.location, problem.message)  # found by two checks: reported once, as the first
+        if said not in seen:
+            seen.add(said)
             unique.append(problem)
     names = dict.fromkeys([*files, *(p.location.file for p in unique)])
     order = {file: i for i, file in enumerate(names)}

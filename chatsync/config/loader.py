@@ -22,7 +22,7 @@ import stat
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from chatsync.config import hints, schema, semantic
+from chatsync.config import errors, hints, schema, semantic
 from chatsync.config.errors import ConfigError, Problem
 from chatsync.config.yaml_loader import Document, YList, YMap, location, read_text
 from chatsync.fields import BY_NAME, CUSTOM_SECTION, Value, custom_key_problem, custom_name
@@ -86,8 +86,8 @@ def _load(paths: Sequence[str | os.PathLike[str]], watch: _Watch) -> DesiredStat
     except (RecursionError, ValueError, TypeError) as exc:  # pragma: no cover - defensive
         problems.append(_internal(files[0] if files else DEFAULT_PATH, exc))
         state = None
-    if problems or state is None:
-        raise ConfigError(problems, order)
+    if problems or state is None:  # the checks across files leave their problems untagged
+        raise ConfigError([problem.of_kind(errors.CONFIG) for problem in problems], order)
     return state
 
 
@@ -117,7 +117,7 @@ def expand(
 
     def refuse(name: str, message: str) -> None:
         order.append(name)
-        problems.append(Problem(Location(name, 0, 0), message))
+        problems.append(Problem(Location(name, 0, 0), message, errors.FILE))
 
     for name in given:
         if not name:
@@ -247,12 +247,14 @@ def _internal(file: str, exc: BaseException) -> Problem:
 def _read(file: str, watch: _Watch | None = None) -> tuple[YMap | None, list[Problem]]:
     data = _read_bytes(file)
     if isinstance(data, Problem):
-        return None, [data]
+        return None, [data.of_kind(errors.FILE)]
     try:
         root, problems = read_text(file, data, watch)
         del data
+        problems = [problem.of_kind(errors.YAML) for problem in problems]
         if root is not None:
-            problems = [*problems, *schema.check(file, root), *semantic.check_file(file, root)]
+            problems += [problem.of_kind(errors.SCHEMA) for problem in schema.check(file, root)]
+            problems += [problem.of_kind(errors.RULE) for problem in semantic.check_file(file, root)]
         return root, problems
     except RecursionError:
         return None, [

@@ -20,7 +20,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from chatsync.config import hints
-from chatsync.config.errors import Problem
+from chatsync.config.errors import SECRET, UNKNOWN_FIELD, Problem
 from chatsync.config.semantic import text_problem, user_id_message
 from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
 from chatsync.fields import BY_NAME, CUSTOM_SECTION, custom_field, custom_key_problem
@@ -429,15 +429,15 @@ def _unknown_fields(file: str, root: YMap, path: list[Any], error: ValidationErr
         entry = entry_at(root, [*path, key])
         loc = location(file, entry.key_mark if entry else container_mark(root, path))
         if hints.is_secret_name(key):
-            yield Problem(loc, hints.SECRET_FIELD)
+            yield Problem(loc, hints.SECRET_FIELD, SECRET)
             continue
         guess = hints.closest(key, known)
         context = f" in {where}" if path else ""
         if guess:
-            yield Problem(loc, f"unknown field {key!r}{context}; did you mean {guess!r}?")
+            yield Problem(loc, f"unknown field {key!r}{context}; did you mean {guess!r}?", UNKNOWN_FIELD)
         else:
             allowed = ", ".join(known) + (", x-..." if not path else "")
-            yield Problem(loc, f"unknown field {key!r}{context}; allowed fields: {allowed}")
+            yield Problem(loc, f"unknown field {key!r}{context}; allowed fields: {allowed}", UNKNOWN_FIELD)
 
 
 def _missing(path: list[Any], name: str) -> str:

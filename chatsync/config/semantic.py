@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from chatsync.config import hints
-from chatsync.config.errors import Problem
+from chatsync.config.errors import SECRET, Problem
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.fields import BY_NAME, CUSTOM_SECTION, Field
 from chatsync.model import PROFILE_FIELDS, Principal
@@ -152,9 +152,9 @@ def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterat
         for key, value in node.items():
             inside = extension or (top and key.startswith("x-"))
             if hints.is_secret_name(key):
-                yield Problem(location(file, node.meta[key].key_mark), hints.SECRET_FIELD)
+                yield Problem(location(file, node.meta[key].key_mark), hints.SECRET_FIELD, SECRET)
             elif inside and isinstance(value, str) and hints.looks_like_key_value(value):
-                yield Problem(location(file, node.meta[key].value_mark), hints.SECRET_VALUE)
+                yield Problem(location(file, node.meta[key].value_mark), hints.SECRET_VALUE, SECRET)
             if top and key in ("bots", "accounts"):
                 continue  # keys below are ids; their bodies are checked with the principals
             if isinstance(value, (YMap, YList)):  # a scalar has nothing below it
@@ -162,5 +162,5 @@ def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterat
     elif isinstance(node, YList):
         for index, value in enumerate(node):
             if extension and isinstance(value, str) and hints.looks_like_key_value(value):
-                yield Problem(location(file, node.meta[index].value_mark), hints.SECRET_VALUE)
+                yield Problem(location(file, node.meta[index].value_mark), hints.SECRET_VALUE, SECRET)
             yield from _secrets(file, value, False, extension)

@@ -5,10 +5,14 @@ it in place), then the summary line, then a table of changes, folded in ``<detai
 Every value from the config or the live app passes :func:`chatsync.safe_text.markdown`, so a
 nickname or an id cannot inject Markdown or HTML, mention anyone, reference an issue, make a link
 or break the table. The whole text never exceeds :data:`MAX_CHARS`: rows that do not fit are
-left out, with a note saying how many.
+left out, with a note saying how many of each action. The plan lists deletes, then updates, then
+creates (:func:`chatsync.plans.review_order`), so a cut leaves out creates before any update or
+delete; if even deletes are left out, a line at the top of the comment says how many.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from chatsync.plans import Change, Plan
 from chatsync.redact import redact_url
@@ -19,16 +23,32 @@ MARKER = "<!-- chatsync-plan -->"
 MAX_CHARS = 60_000
 FOLD_AFTER = 20  # more changes than this go inside <details>
 _RESERVE = 600  # room kept for the closing lines and the "left out" note
+ACTIONS_SHOWN = ("delete", "update", "create")  # the plan's order, and the note's
 
 
 def render(plan: Plan, color: bool = False) -> str:
     """The plan as a Markdown comment (``color`` is ignored)."""
+    kept: list[str] = []
+    if plan.kept:
+        kept = ["", "Kept (never deleted): " + ", ".join(
+            f"{k.kind} {_code(k.user_id)} ({_cell(k.reason)})" for k in plan.kept)]
+    room = MAX_CHARS - _RESERVE - _length(_head(plan, {"delete": len(plan.changes)})) - _length(kept)
+    body, left = _table(plan.changes, budget=room) if plan.changes else ([], {})
+    text = "\n".join(_head(plan, left) + body + kept).rstrip("\n") + "\n"
+    return text[:MAX_CHARS]  # the budget already holds; this is a last guard
+
+
+def _head(plan: Plan, left: Mapping[str, int]) -> list[str]:
+    """The marker, the summary, why it cannot be applied, deletes the table leaves out, the target."""
     head = [MARKER, f"**{NO_CHANGES if plan.empty else plan.summary_line()}**", ""]
     for reason in plan.errors:  # first, so a reviewer cannot miss why it cannot be applied
         head.append(f"> **Error: this plan cannot be applied.** {_cell(reason)}")
     for reason in plan.unsafe_reasons:
         head.append(f"> **Unsafe: apply needs --force.** {_cell(reason)}")
-    if plan.errors or plan.unsafe_reasons:
+    if left.get("delete"):  # a delete nobody sees must at least be counted where everybody looks
+        head.append(f"> **{_count(left['delete'], 'delete')} not shown here:** this comment holds at "
+                    f"most {MAX_CHARS:,} characters. Run `chatsync plan` or see the JSON plan for every one.")
+    if head[-1] != "":
         head.append("")
     # code spans: no autolink, and the URL copies as written
     where = f"For app {markdown_code(str(plan.sdkappid))} at {markdown_code(redact_url(plan.endpoint))}."
@@ -37,18 +57,12 @@ def render(plan: Plan, color: bool = False) -> str:
         head.append(f"> **Warning:** {_cell(warning)}")
     if plan.warnings:
         head.append("")
-    kept: list[str] = []
-    if plan.kept:
-        kept = ["", "Kept (never deleted): " + ", ".join(
-            f"{k.kind} {_code(k.user_id)} ({_cell(k.reason)})" for k in plan.kept)]
-    body: list[str] = []
-    if plan.changes:
-        body += _table(plan.changes, budget=MAX_CHARS - _RESERVE - _length(head) - _length(kept))
-    text = "\n".join(head + body + kept).rstrip("\n") + "\n"
-    return text[:MAX_CHARS]  # the budget already holds; this is a last guard
+    return head
 
 
-def _table(changes: list[Change], budget: int) -> list[str]:
+def _table(changes: list[Change], budget: int) -> tuple[list[str], dict[str, int]]:
+    """The table of as many changes as ``budget`` holds, in plan order (deletes, updates, creates),
+    and how many of each action it leaves out."""
     folded = len(changes) > FOLD_AFTER
     rows = []
     used = _length(["| | object | fields |", "|---|---|---|"]) + 120  # the table head and <details>
@@ -58,18 +72,28 @@ def _table(changes: list[Change], budget: int) -> list[str]:
             break
         rows.append(row)
         used += len(row) + 1
-    left = len(changes) - len(rows)
+    left = dict.fromkeys(ACTIONS_SHOWN, 0)
+    for change in changes[len(rows):]:
+        left[change.action] += 1
     lines = []
     if folded:
-        label = f"Show all {len(rows)} changes" if not left else f"Show {len(rows)} of {len(changes)} changes"
+        label = f"Show all {len(rows)} changes" if len(rows) == len(changes) else \
+            f"Show {len(rows)} of {len(changes)} changes"
         lines += ["<details>", f"<summary>{label}</summary>", ""]
     lines += ["| | object | fields |", "|---|---|---|", *rows]
-    if left:
-        lines += ["", f"*{left} more change{'s' if left != 1 else ''} left out: a comment holds at most "
-                      f"{MAX_CHARS:,} characters. Run `chatsync plan` or see the JSON plan for all of them.*"]
+    counts = [_count(n, action) for action, n in left.items() if n]
+    if counts:
+        listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
+        lines += ["", f"*{listed} left out: a comment holds at most {MAX_CHARS:,} characters. "
+                      "Run `chatsync plan` or see the JSON plan for all of them.*"]
     if folded:
         lines += ["", "</details>"]
-    return lines
+    return lines, left
+
+
+def _count(number: int, action: str) -> str:
+    """``1 delete``, ``45,213 creates``."""
+    return f"{number:,} {action}{'' if number == 1 else 's'}"
 
 
 def _row(change: Change) -> str:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
+
+from chatsync.cli import main
 from tests.cli_plan.conftest import accounts_yaml, app_yaml, assert_clean_failure, write_config
 from tests.support import refused_port
 
@@ -146,3 +150,58 @@ def test_wrong_key_exit_1(serve: Any, tmp_path: Path) -> None:
     assert_clean_failure(result, wrong)
     assert result.stdout == ""
     assert app.writes() == {}
+
+
+# -- usage errors: exit 1 like every other error, never 2 (which --detailed-exitcode means "changes") --
+
+#: (arguments, the command whose help the message points at, text the message must name).
+USAGE_ERRORS = [
+    (["plan", "--bogus", "--detailed-exitcode"], "chatsync plan", "--bogus"),
+    (["plan", "--detailed-exitcode", "--format", "xml"], "chatsync plan", "xml"),
+    (["plan", "--parallelism"], "chatsync plan", "--parallelism"),
+    (["apply", "--bogus"], "chatsync apply", "--bogus"),
+    (["apply", "--plan"], "chatsync apply", "--plan"),
+    (["apply", "--format", "markdown"], "chatsync apply", "markdown"),
+    (["validate", "--bogus"], "chatsync validate", "--bogus"),
+    (["validate", "--format", "sarif"], "chatsync validate", "sarif"),
+    (["schema", "extra"], "chatsync schema", "extra"),
+    (["show"], "chatsync show", "PLAN.json"),
+    (["show", "p.json", "--format", "yaml"], "chatsync show", "yaml"),
+    (["export", "--out"], "chatsync export", "--out"),
+    (["emulator", "--port", "x"], "chatsync emulator", "--port"),
+    (["emulator", "--fault-rate", "nan"], "chatsync emulator", "--fault-rate"),
+    (["--bogus", "plan"], "chatsync", "--bogus"),
+    (["bogus"], "chatsync", "bogus"),
+    (["-v"], "chatsync", "command"),
+]
+
+
+@pytest.mark.parametrize(("args", "command", "named"), USAGE_ERRORS,
+                         ids=[" ".join(args) for args, _, _ in USAGE_ERRORS])
+def test_a_usage_error_exits_1_with_two_lines_naming_it(args: list[str], command: str, named: str) -> None:
+    result = CliRunner().invoke(main, args, prog_name="chatsync")
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    first, second = result.stderr.splitlines()
+    assert first.startswith("Error: ") and named.lower() in first.lower(), first
+    assert second == f"Try '{command} --help' for help."
+
+
+def test_a_usage_error_prints_no_control_character() -> None:
+    result = CliRunner().invoke(main, ["plan", "--\x1b[31mred\u202e"])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert "\\x1b" in result.stderr or "\\u001b" in result.stderr.lower(), result.stderr
+    assert len(result.stderr.splitlines()) == 2
+
+
+def test_bare_chatsync_prints_its_help_on_stdout_and_exits_0() -> None:
+    bare, helped = CliRunner().invoke(main, []), CliRunner().invoke(main, ["--help"])
+    assert (bare.exit_code, bare.stderr) == (0, "")
+    assert bare.stdout == helped.stdout and "Commands:" in bare.stdout
+
+
+def test_help_is_still_exit_0_for_every_command() -> None:
+    for name in ("apply", "emulator", "export", "plan", "schema", "show", "validate"):
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert (result.exit_code, result.stderr) == (0, ""), name

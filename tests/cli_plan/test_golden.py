@@ -170,14 +170,14 @@ def test_rich_scenario_has_every_kind_of_change(rich: tuple[App, str]) -> None:
     plan = Plan.from_data(json.loads(app.plan(config, "--format", "json").stdout))
     by_address = {c.address: c for c in plan.changes}
     assert [(c.action, c.address) for c in plan.changes] == [
-        ("create", "bot.@RBT#客服"),
-        ("update", "bot.@RBT#news"),
-        ("create", "account.bob"),
-        ("update", "account.alice"),
-        ("update", "account.用户🦊"),
         ("delete", "account.mallory"),
         ("delete", "bot.@RBT#old"),
         ("delete", "bot.@RBT#stale"),
+        ("update", "bot.@RBT#news"),
+        ("update", "account.alice"),
+        ("update", "account.用户🦊"),
+        ("create", "bot.@RBT#客服"),
+        ("create", "account.bob"),
     ]
     assert by_address["bot.@RBT#客服"].after == {
         "nick": "客服 🤖", "face_url": "https://example.com/kefu.png", "self_signature": TRICKY}

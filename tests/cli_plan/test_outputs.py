@@ -223,8 +223,8 @@ def test_markdown_of_3000_changes_is_cut_folded_and_says_how_many_were_left_out(
     assert lines[1] == "**Plan: 3000 to create, 0 to update, 0 to delete.**"
     assert len(text) <= 60_000
     rows = [line for line in lines if line.startswith("| + create |")]
-    notes = [re.search(r"(\d+) more changes? left out", line) for line in lines]
-    counts = [int(match.group(1)) for match in notes if match]
+    notes = [re.fullmatch(r"\*([\d,]+) creates? left out: .*\*", line) for line in lines]
+    counts = [int(match.group(1).replace(",", "")) for match in notes if match]
     assert counts == [3000 - len(rows)], "one note, saying exactly how many rows are not shown"
     assert 0 < len(rows) < 3000
     opened, note, closed = lines.index("<details>"), next(i for i, m in enumerate(notes) if m), \

@@ -132,7 +132,7 @@ def test_state_contents_of_the_wrong_type_are_refused(tmp_path, content, message
 @pytest.mark.parametrize("flag", ["--rate-limit-scale", "--fault-rate", "--latency-ms"])
 def test_nan_flags_are_refused(flag):
     result = CliRunner().invoke(main, ["emulator", flag, "nan"], env={"CHATSYNC_SECRET_KEY": SECRET})
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # a usage error, as every error (never 2: docs/contract.md §2)
     assert "must be a number, not nan" in result.output
 
 

@@ -69,9 +69,9 @@ def test_unicode_ids_and_values():
                    accounts={"élodie": {"nick": "Élodie"}, "名前": {"nick": "名"}, "ß": {"state": "absent"}})
     have = live(bots={"@RBT#助手": {"nick": "客服"}}, accounts={"élodie": {"nick": "Élodie"}, "ß": {}})
     assert changes_of(diff(want, have, endpoint=ENDPOINT)) == [
+        ("delete", "account.ß", {}, None),
         ("update", "bot.@RBT#助手", {"nick": "客服"}, {"nick": "客服 🤖"}),
         ("create", "account.名前", None, {"nick": "名"}),
-        ("delete", "account.ß", {}, None),
     ]
 
 
@@ -90,9 +90,9 @@ def test_a_config_loaded_from_yaml(tmp_path):
     have = live(accounts={"alice": {"nick": "Al"}, "bob": {}, "mallory": {}})
     plan = diff(want, have, endpoint=ENDPOINT)
     assert changes_of(plan) == [
-        ("create", "bot.@RBT#support", None, {"nick": "Support"}),
-        ("update", "account.alice", {"nick": "Al"}, {"nick": ""}),
         ("delete", "account.mallory", {}, None),
+        ("update", "account.alice", {"nick": "Al"}, {"nick": ""}),
+        ("create", "bot.@RBT#support", None, {"nick": "Support"}),
     ]
 
 
@@ -163,7 +163,9 @@ def test_a_custom_admin_is_never_deleted_even_when_not_protected():
     assert [k.address for k in plan.kept] == ["account.ops-admin"]
 
 
-def test_deletes_come_after_creates_and_updates_accounts_before_bots():
+def test_deletes_come_first_accounts_before_bots_then_updates_then_creates():
+    """The order a reviewer reads (and a cut comment keeps): the risky changes first; in a group,
+    the order of the config (bots, then accounts), and pruned bots after declared deletes."""
     want = desired(
         bots={"@RBT#old": {"state": "absent"}, "@RBT#new": {"nick": "N"}, "@RBT#upd": {"nick": "U"}},
         accounts={"m1": {"state": "absent"}, "alice": {"nick": "A"}, "m2": {"state": "absent"},
@@ -174,14 +176,14 @@ def test_deletes_come_after_creates_and_updates_accounts_before_bots():
                 accounts={"m1": {}, "m2": {}, "bob": {"nick": "b"}}, extra_bots=("@RBT#stray",))
     plan = diff(want, have, endpoint=ENDPOINT)
     assert [(c.action, c.address) for c in plan.changes] == [
-        ("create", "bot.@RBT#new"),
-        ("update", "bot.@RBT#upd"),
-        ("create", "account.alice"),
-        ("update", "account.bob"),
         ("delete", "account.m1"),
         ("delete", "account.m2"),
         ("delete", "bot.@RBT#old"),
         ("delete", "bot.@RBT#stray"),
+        ("update", "bot.@RBT#upd"),
+        ("update", "account.bob"),
+        ("create", "bot.@RBT#new"),
+        ("create", "account.alice"),
     ]
 
 

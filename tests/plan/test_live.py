@@ -98,8 +98,8 @@ def test_objects_without_managed_fields_are_never_profile_read(make_api):
     assert read["To_Account"] == ["managed"]
     assert read["TagList"] == [PROFILE_FIELDS["nick"], PROFILE_FIELDS["face_url"]]
     assert [(c.action, c.address) for c in result.changes] == [
-        ("update", "account.managed"), ("create", "account.newbie"),
-        ("delete", "account.mallory"), ("delete", "bot.@RBT#gone")]
+        ("delete", "account.mallory"), ("delete", "bot.@RBT#gone"),
+        ("update", "account.managed"), ("create", "account.newbie")]
 
 
 def test_nothing_declared_reads_only_the_bot_list(make_api):
@@ -182,10 +182,10 @@ def test_a_plan_against_the_emulator_matches_the_pure_diff(make_api):
                    accounts={"élodie": {"nick": "Élodie"}, "m": {"state": "absent"}, "名前": {"nick": "名"}})
     result = plan(make_api(emulator), want, ENDPOINT)
     assert [(c.action, c.address, c.before, c.after) for c in result.changes] == [
+        ("delete", "account.m", {}, None),
         ("update", "bot.@RBT#助手", {"nick": "客服"}, {"nick": "客服 🤖"}),
         ("update", "account.élodie", {"nick": "E"}, {"nick": "Élodie"}),
         ("create", "account.名前", None, {"nick": "名"}),
-        ("delete", "account.m", {}, None),
     ]
 
 

@@ -67,7 +67,7 @@ def test_plan_data_has_every_documented_key_and_is_json():
     assert data["safe"] is True and data["unsafe_reasons"] == []
     assert isinstance(data["estimate"]["api_calls"], int) and isinstance(data["estimate"]["seconds"], float)
     assert data["fingerprint"].startswith("sha256:") and len(data["fingerprint"]) == 7 + 64
-    assert [c["action"] for c in data["changes"]] == ["create", "update", "delete", "delete"]
+    assert [c["action"] for c in data["changes"]] == ["delete", "delete", "update", "create"]
     assert {c["action"] for c in data["changes"]} <= {"create", "update", "delete"}
     assert json.loads(json.dumps(data)) == data
 
