@@ -31,7 +31,8 @@ def lines(plan: Plan, color: bool = False) -> Iterator[str]:
     """The lines of the text plan, one by one (a plan of 100,000 changes is never one string).
 
     First which app it is for, then (before anything else) why it cannot be applied as it is,
-    then the changes, the summary line and the estimate."""
+    then the changes in the plan's order (deletes, updates, creates), the summary line and the
+    estimate."""
     yield f"Plan for {target(plan)}"
     yield ""
     lines: list[str] = []

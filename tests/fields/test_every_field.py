@@ -143,7 +143,8 @@ def test_every_field_converges_from_python_and_survives_export(service: Any, tmp
     # every output shows the fields: integers bare, enums by name, custom keys one by one
     text = chatsync.format_plan(planned, "text")
     assert 'level:       1 -> 5' in text and 'gender:      "" -> "female"' in text
-    assert 'custom.Tier: "" -> "silver"' in text and "custom.Dept" not in text.split("existing")[1]
+    existing = text.split('~ account "existing"')[1].split("\n  + ")[0]  # the update, up to the creates
+    assert 'custom.Tier: "" -> "silver"' in existing and "custom.Dept" not in existing
     assert 'allow_type:        "deny_any"' in text and "birthday:          20240101" in text
     markdown = chatsync.format_plan(planned, "markdown")
     assert 'custom.Tier: "" -&#62; "silver"' in markdown and "level: 1 -&#62; 5" in markdown
