@@ -1,4 +1,4 @@
-"""The GitLab CI/CD component's steps (templates/gitops.yml), run as ``python -m chatsync.gitops.gitlab
+"""The GitLab CI/CD component's steps (templates/chatsync.yml), run as ``python -m chatsync.gitops.gitlab
 VERB``:
 
 * ``post-note``: in a merge-request pipeline, post the plan as one note per environment, or
@@ -256,7 +256,7 @@ def _environment(text: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="python -m chatsync.gitops.gitlab",
-                  description="The GitLab CI/CD component's steps (templates/gitops.yml).")
+                  description="The GitLab CI/CD component's steps (templates/chatsync.yml).")
     verbs = top.add_subparsers(dest="verb", required=True, parser_class=_Parser)
     note = verbs.add_parser("post-note", help="post or update the plan note of an environment")
     note.add_argument("--environment", required=True, type=_environment)

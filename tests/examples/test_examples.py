@@ -20,7 +20,7 @@ from chatsync.config import load
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 GITOPS = EXAMPLES / "gitops"
-WORKFLOWS = [GITOPS / ".github/workflows/chatsync.yml", ROOT / "templates" / "gitops.yml"]
+WORKFLOWS = [GITOPS / ".github/workflows/chatsync.yml", ROOT / "templates" / "chatsync.yml"]
 
 
 @pytest.mark.parametrize("paths", [

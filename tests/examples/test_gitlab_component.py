@@ -34,7 +34,7 @@ EXAMPLE = load(GITLAB_CI)
 PIPELINE = expand_pipeline(GITLAB_CI)
 JOBS = jobs(PIPELINE)
 SHA = "0" * 40
-INCLUDE = {"component": f"$CI_SERVER_FQDN/group/chatsync/gitops@{SHA}",
+INCLUDE = {"component": f"$CI_SERVER_FQDN/group/chatsync/chatsync@{SHA}",
            "inputs": {"environment": "dev", "chatsync-project": "group/chatsync"}}
 
 
@@ -49,7 +49,7 @@ def _strings(node: Any) -> list[str]:
 
 
 def test_there_is_a_template() -> None:
-    assert [p.name for p in TEMPLATE_FILES] == ["gitops.yml"]
+    assert [p.name for p in TEMPLATE_FILES] == ["chatsync.yml"]
 
 
 @pytest.mark.parametrize("path", TEMPLATE_FILES, ids=lambda p: p.name)
@@ -135,7 +135,7 @@ def test_chatsync_is_installed_from_the_component_commit_with_the_hash_pinned_lo
 
 def test_the_example_includes_the_component_once_per_environment_by_a_full_sha() -> None:
     components = [include["component"] for include in EXAMPLE["include"]]
-    assert components == [f"$CI_SERVER_FQDN/YOUR-GROUP/chatsync/gitops@{SHA}"] * 2
+    assert components == [f"$CI_SERVER_FQDN/YOUR-GROUP/chatsync/chatsync@{SHA}"] * 2
     assert [include["inputs"]["environment"] for include in EXAMPLE["include"]] == ["dev", "prod"]
     assert set(JOBS) == {f"chatsync-{kind}-{env}" for kind in ("plan", "apply", "drift")
                          for env in ("dev", "prod")}
@@ -189,7 +189,7 @@ def test_apply_is_manual_gated_serialised_and_applies_the_reviewed_plan_only() -
         assert plan["artifacts"]["paths"] == [f"plan-{env}.json", f"plan-{env}.md"]
         assert plan["artifacts"]["reports"] == {"codequality": f"chatsync-codequality-{env}.json"}
         assert JOBS[f"chatsync-drift-{env}"]["environment"] == {"name": env, "action": "verify"}
-    text = (TEMPLATES / "gitops.yml").read_text(encoding="utf-8")
+    text = (TEMPLATES / "chatsync.yml").read_text(encoding="utf-8")
     assert "--force" not in text and "--auto-approve" not in text
 
 
@@ -210,7 +210,7 @@ def test_an_include_gitlab_would_refuse_fails(inputs: dict[str, Any], message: s
 
 def test_an_include_by_a_moving_ref_fails(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match="full commit SHA"):
-        expand_include({**INCLUDE, "component": "$CI_SERVER_FQDN/group/chatsync/gitops@main"})
+        expand_include({**INCLUDE, "component": "$CI_SERVER_FQDN/group/chatsync/chatsync@main"})
     include = (f"  - component: {INCLUDE['component']}\n"
                "    inputs: {environment: dev, chatsync-project: g/chatsync}\n")
     twice = tmp_path / ".gitlab-ci.yml"
