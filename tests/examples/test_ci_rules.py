@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.examples.workflows import GITHUB_WORKFLOW, GITLAB_CI, GITOPS, ROOT, load
+from tests.examples.workflows import GITHUB_WORKFLOW, GITOPS, ROOT, load
 
 GITHUB = load(GITHUB_WORKFLOW)
-GITLAB = load(GITLAB_CI)
 SHA = re.compile(r"[0-9a-f]{40}")
 PROD_KEY = "secrets.CHATSYNC_SECRET_KEY_PROD"
 
@@ -56,7 +55,7 @@ def _requirements(command: str) -> list[str]:
 
 def test_every_pip_install_in_the_examples_is_pinned() -> None:
     """Each is the hash-checked lock, or chatsync-iac at a full commit SHA: never a bare name."""
-    variables = {**GITHUB["env"], **GITLAB["variables"]}
+    variables = GITHUB["env"]
     seen = 0
     for path in _example_files():
         for command in _pip_installs(path.read_text(encoding="utf-8")):
@@ -72,7 +71,7 @@ def test_every_pip_install_in_the_examples_is_pinned() -> None:
             assert match and "--no-deps" in words, f"{path.name}: unpinned: {command}"
             assert match.group(1) == "chatsync-iac", command
             assert SHA.fullmatch(match.group(2)), command
-    assert seen >= 8  # the three GitHub jobs and GitLab's default each install twice
+    assert seen >= 6  # the three GitHub jobs each install twice (GitLab's: test_gitlab_component.py)
 
 
 def test_no_example_or_readme_command_installs_the_unrelated_pypi_chatsync() -> None:
@@ -172,23 +171,6 @@ def test_pip_is_cached_on_the_lock_and_checkouts_keep_no_token() -> None:
 def test_the_drift_check_is_scheduled() -> None:
     assert GITHUB["on"]["schedule"]
     assert GITHUB["jobs"]["drift"]["if"].startswith("github.event_name == 'schedule'")
-
-
-# -- GitLab CI --------------------------------------------------------------------------------------
-
-def test_gitlab_applies_the_reviewed_plan_in_a_manual_serialised_protected_job() -> None:
-    apply = GITLAB["apply"]
-    assert [rule.get("when") for rule in apply["rules"]] == ["manual"]
-    assert apply["allow_failure"] is False
-    assert apply["resource_group"] == "chatsync-$ENV"
-    assert apply["environment"]["name"] == "$ENV"
-    script = apply["script"]
-    assert script[0].startswith("python3 ci/fetch_reviewed_plan.py")
-    assert script[1] == "chatsync show plan.json" and script[-1].startswith("chatsync apply --plan plan.json")
-    assert not any(line.startswith("chatsync plan") for line in script)  # no re-plan on main
-    assert GITLAB["plan"]["environment"] == {"name": "$ENV", "action": "prepare"}
-    assert GITLAB["plan"]["artifacts"]["when"] == "always"
-    assert GITLAB["drift"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
 
 
 # -- zizmor -----------------------------------------------------------------------------------------

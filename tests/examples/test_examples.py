@@ -20,7 +20,7 @@ from chatsync.config import load
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 GITOPS = EXAMPLES / "gitops"
-WORKFLOWS = [GITOPS / ".github/workflows/chatsync.yml", GITOPS / ".gitlab-ci.yml"]
+WORKFLOWS = [GITOPS / ".github/workflows/chatsync.yml", ROOT / "templates" / "chatsync.yml"]
 
 
 @pytest.mark.parametrize("paths", [
@@ -77,12 +77,12 @@ def _chatsync_commands(lines: list[str]) -> list[list[str]]:
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_workflows_parse_and_run_commands_that_exist(workflow: Path) -> None:
-    document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    document = list(yaml.safe_load_all(workflow.read_text(encoding="utf-8")))[-1]  # a component: its jobs
     assert isinstance(document, dict)
     commands = _chatsync_commands(_shell_lines(document))
     assert {c[0] for c in commands} >= {"validate", "plan", "show", "apply"}, commands
-    assert ["plan", "bots", "envs/$ENV" if "gitlab" in workflow.name else "envs/$ENV_NAME",
-            "--detailed-exitcode", "--format", "markdown"] in commands
+    paths = ["${chatsync_paths[@]}"] if workflow.parent.name == "templates" else ["bots", "envs/$ENV_NAME"]
+    assert ["plan", *paths, "--detailed-exitcode", "--format", "markdown"] in commands
     for words in commands:
         _assert_parses(words)
 

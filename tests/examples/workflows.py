@@ -2,8 +2,8 @@
 
 A GitHub step's ``run:`` script runs under ``bash -eo pipefail`` (GitHub's default shell) with the
 step's ``env:``, whose ``${{ }}`` expressions are looked up in a table the test gives (an
-expression the table lacks fails the test: every one is accounted for). A GitLab job's ``script``
-lines run as one ``bash -eo pipefail`` script, as the runner joins them. Commands run in a copy of
+expression the table lacks fails the test: every one is accounted for). GitLab jobs run through
+tests/examples/gitlab_runner.py, which expands the component as GitLab does. Commands run in a copy of
 examples/gitops, with this virtualenv's ``chatsync`` first on PATH; install lines never run (they
 need the network): the test's environment already has chatsync installed.
 """
@@ -87,14 +87,6 @@ def run_github_step(the_step: Mapping[str, Any], workdir: Path, env: Mapping[str
     outputs = dict(line.split("=", 1) for line in lines if line)
     output_file.unlink()
     return Ran(done.returncode, done.stdout, done.stderr, outputs)
-
-
-def run_gitlab_script(job: Mapping[str, Any], workdir: Path, env: Mapping[str, str]) -> Ran:
-    """Run a GitLab job's ``script`` lines as one bash script in ``workdir``."""
-    script = "\n".join(job["script"])
-    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=workdir,
-                          env=dict(env), capture_output=True, text=True, timeout=60)
-    return Ran(done.returncode, done.stdout, done.stderr)
 
 
 def copy_gitops(tmp_path: Path) -> Path:
