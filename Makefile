@@ -30,9 +30,11 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
-# Regenerate the JSON Schema from the field table (chatsync/fields.py); commit the result.
+# Regenerate the JSON Schema from the field table (chatsync/fields.py), and the copy the GitOps
+# example keeps beside its configs (a config repository made from it keeps its own); commit both.
 schema: $(STAMP)
 	$(BIN)/python -m chatsync.schema_build
+	$(BIN)/chatsync schema > examples/gitops/chatsync.schema.json
 
 demo: $(STAMP)
 	BIN=$(BIN) bash scripts/demo.sh
@@ -41,14 +43,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 # Refresh the pins: runtime.txt is what a user's install needs, with the build backend (the
-# examples use it), dev.txt adds the tests and linters. Universal: one file for Python 3.10+.
+# action and the component install it from their checkout), dev.txt adds the tests and linters.
+# Universal: one file for Python 3.10+.
 lock:
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/python -m pip install --quiet '$(UV)'
 	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --universal \
 	    --python-version 3.10 --generate-hashes --no-header -o runtime.txt
 	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --extra test \
 	    --universal --python-version 3.10 --generate-hashes --no-header -o dev.txt
-	cp requirements/runtime.txt examples/gitops/ci/requirements.txt
 
 clean:
 	rm -rf $(VENV) .venv-lock build *.egg-info .pytest_cache .ruff_cache

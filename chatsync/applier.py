@@ -17,6 +17,14 @@ the calls in flight finish; a second one reports at once. Either way the report 
 its true state: done, failed, not started, partly done (an account imported whose profile was not
 set yet: ``partial``), or in flight when the run was abandoned (whether it was applied is unknown).
 Any failure inside a task, even an unexpected one, becomes the outcome of its changes.
+
+A saved plan resumes (:func:`chatsync.planner.recheck`): a change already done is reported ``ok``
+with the state ``already done`` and nothing is sent for it; a create partly done gets only the
+``portrait_set`` of the fields still to set.
+
+Writes are read back (docs/contract.md §4): once every write is made, each object whose fields this
+run set is read with ``portrait_get``, 100 a call, and a field that does not hold what was written
+fails its change as overwritten by another writer (two applies at once cannot both succeed).
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ from types import FrameType
 from typing import Any, Literal
 
 from chatsync import strategy
-from chatsync.fields import Value
+from chatsync.fields import Value, ordered
+from chatsync.planner import Recheck, unset
 from chatsync.plans import Change, Plan
 from chatsync.safe_text import server_text
 from chatsync.tencent import errors
@@ -48,6 +57,11 @@ CREATED_ONLY = "created; profile not set"  # a bot whose portrait_set is still t
 IMPORT_UNCHECKED = "sent by multiaccount_import; not read back yet"
 #: An account updated by multiaccount_import that the read-back did not confirm: portrait_set follows.
 IMPORT_UNCONFIRMED = "sent by multiaccount_import; not confirmed by reading it back"
+#: A change a resumed saved plan found already made: reported ``ok``, nothing sent for it.
+ALREADY_DONE = "already done"
+#: What to do about a field another writer overwrote during the run.
+OVERWRITTEN_HINT = ("another writer (another apply?) changed it during this run: run applies one at a time "
+                    "(CI: one job per app at once), then plan again")
 #: Exit codes of a run stopped by a signal: 128 + its number, as shells report it.
 SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -94,9 +108,11 @@ class Report:
     def recount(self) -> None:
         """Refresh :attr:`counts` from the outcomes."""
         done = {"create": 0, "update": 0, "delete": 0}
-        failed = skipped = partial = 0
+        failed = skipped = partial = already = 0
         for outcome in self.outcomes:
-            if outcome.status == "ok":
+            if outcome.status == "ok" and outcome.state == ALREADY_DONE:
+                already += 1
+            elif outcome.status == "ok":
                 done[outcome.change.action] += 1
             elif outcome.status == "failed":
                 failed += 1
@@ -105,7 +121,7 @@ class Report:
             else:
                 skipped += 1
         self.counts = {"created": done["create"], "updated": done["update"], "deleted": done["delete"],
-                       "failed": failed, "skipped": skipped, "partial": partial}
+                       "failed": failed, "skipped": skipped, "partial": partial, "already_done": already}
 
     @property
     def ok(self) -> bool:
@@ -122,11 +138,13 @@ class Report:
 
     def summary_line(self) -> str:
         """``Apply complete: X created, Y updated, Z deleted, F failed.`` (or ``Apply interrupted:`` /
-        ``Apply stopped:`` in the same shape, when not every change was attempted)."""
+        ``Apply stopped:`` in the same shape, when not every change was attempted), with ``, P partly
+        done`` and `` (N already done)`` (changes a resumed saved plan found made) when there are any."""
         c = self.counts
         partial = f", {c['partial']} partly done" if c.get("partial") else ""
+        already = f" ({c['already_done']} already done)" if c.get("already_done") else ""
         return f"Apply {self.ended}: {c['created']} created, {c['updated']} updated, {c['deleted']} " \
-               f"deleted, {c['failed']} failed{partial}."
+               f"deleted, {c['failed']} failed{partial}{already}."
 
     @property
     def data(self) -> dict[str, Any]:
@@ -138,12 +156,20 @@ class Report:
 
 
 class Applier:
-    """Applies one plan through one :class:`ChatApi`. :meth:`run` once; :meth:`stop` from any thread."""
+    """Applies one plan through one :class:`ChatApi`. :meth:`run` once; :meth:`stop` from any thread.
 
-    def __init__(self, api: ChatApi, plan: Plan) -> None:
+    ``resume`` is what :func:`chatsync.planner.recheck` found of a saved plan: its changes already
+    done are not made again, and its creates partly done get only the fields still to set."""
+
+    def __init__(self, api: ChatApi, plan: Plan, resume: Recheck | None = None) -> None:
         self.api = api
         self.plan = plan
         self.outcomes = {change.address: Outcome(change) for change in plan.changes}
+        self.resume = resume or Recheck()
+        for address in self.resume.done:
+            self.outcomes[address].status = "ok"
+            self.outcomes[address].state = ALREADY_DONE
+        self.already_done = len(self.resume.done)
         self._lock = threading.Lock()
         self._futures: list[Future[None]] = []
         self._open = 0  # tasks spawned and not yet done
@@ -153,13 +179,15 @@ class Applier:
         self.signal: int | None = None  # the first stop signal received, if any
         self.stopped_by = ""
         self._finished = False
+        self._read: set[str] = set()  # addresses read back (or being read back)
 
     # -- progress ------------------------------------------------------------------------------
 
     def progress(self) -> tuple[int, int, int]:
-        """(changes finished, changes in all, changes failed), for progress displays."""
+        """(changes finished, changes in all, changes failed), for progress displays: finished is
+        done (already done included) or failed; skipped, partly done or not started are not."""
         with self._lock:
-            finished = sum(1 for o in self.outcomes.values() if o.status != "pending")
+            finished = sum(1 for o in self.outcomes.values() if o.status in ("ok", "failed"))
             failed = sum(1 for o in self.outcomes.values() if o.status == "failed")
         return finished, len(self.outcomes), failed
 
@@ -207,7 +235,12 @@ class Applier:
         self.stop()
 
     def _run_phases(self) -> None:
-        changes = self.plan.changes
+        done, remaining = self.resume.done, self.resume.remaining
+        changes = [c for c in self.plan.changes if c.address not in done]
+        for change in changes:  # creates partly done: the fields still to set
+            if change.address in remaining:
+                self._spawn(self._set_profile, change, remaining[change.address])
+        changes = [c for c in changes if c.address not in remaining]
         bots = [c for c in changes if c.kind == "bot" and c.action == "create"]
         bot_deletes = [c for c in changes if c.kind == "bot" and c.action == "delete"]
         imports = [c for c in changes if c.kind == "account" and c.action == "create"]
@@ -236,6 +269,83 @@ class Applier:
         for chunk in chunks([c for c in changes if c.kind == "account" and c.action == "delete"]):
             self._spawn(self._delete_accounts, chunk)
         self._wait()
+        self._read_back()
+        self._wait()
+
+    # -- reading back what was written ---------------------------------------------------------
+
+    def _written(self, change: Change) -> dict[str, Value]:
+        """The fields this run wrote for ``change`` ({} when none: a delete, a create without fields)."""
+        if change.action == "delete":
+            return {}
+        sent = strategy.import_update(change, self.plan.observed_objects.get(change.address))
+        return {**dict(change.after or {}), **(sent or {})}
+
+    def _read_back(self) -> None:
+        """Read back, 100 a call, every object whose fields this run set (once every write is made),
+        and again those an update by import did not reach (once their ``portrait_set`` is made)."""
+        while not self.api.client.stopping:
+            with self._lock:
+                due = [o.change for o in self.outcomes.values() if o.change.address not in self._read and (
+                    (o.status == "ok" and o.state != ALREADY_DONE and self._written(o.change))
+                    or (o.status == "pending" and o.state == IMPORT_UNCHECKED))]
+                self._read.update(change.address for change in due)
+            if not due:
+                return
+            for chunk in chunks(due):
+                self._spawn(self._check_written, chunk)
+            self._wait()
+
+    def _check_written(self, chunk: Sequence[Change]) -> None:
+        """Fail each change of ``chunk`` whose object does not hold what was written; an update by
+        import whose fields still hold the values the plan saw did not take: its ``portrait_set``
+        follows."""
+        wrote = {change.address: self._written(change) for change in chunk}
+        names = ordered({name for fields in wrote.values() for name in fields})
+        try:
+            reads = self.api.portrait_get([change.user_id for change in chunk], names)
+        except Stopped:
+            return  # the run was stopped: its report says so, and these were written
+        except CallFailed as failure:
+            self._stop_if_run_wide(failure)
+            reads = {c.user_id: ItemResult(c.user_id, failure.code, failure.info) for c in chunk}
+        for change in chunk:
+            attempts = self.outcomes[change.address].attempts
+            read = reads.get(change.user_id)
+            by_import = self.outcomes[change.address].state == IMPORT_UNCHECKED
+            if by_import and self._not_taken(change, wrote[change.address], read):
+                with self._lock:
+                    self._read.discard(change.address)  # read again once its portrait_set is made
+                self._fall_back(change, attempts, IMPORT_UNCONFIRMED)
+                continue
+            if read is None or not read.ok:
+                code = None if read is None else read.code
+                why = f"{code}: {read.info}" if read is not None and read.info else str(code)
+                self._finish(change, "failed", None, f"written, but reading it back failed ({why}): "
+                             "whether another writer changed it is unknown", attempts,
+                             "run chatsync plan to see what the app holds")
+                continue
+            holds = {name: read.data.get(name, unset(name)) for name in wrote[change.address]}
+            other = [(name, value, holds[name]) for name, value in wrote[change.address].items()
+                     if holds[name] != value]
+            if other:
+                what = "; ".join(f"{name}: wrote {value!r}, now {now!r}" for name, value, now in other)
+                self._finish(change, "failed", None, f"overwritten by another writer: {what}", attempts,
+                             OVERWRITTEN_HINT)
+            elif self.outcomes[change.address].state in (IMPORT_UNCHECKED, IMPORT_UNCONFIRMED):
+                with self._lock:
+                    self.outcomes[change.address].state = ""  # confirmed
+                self._finish(change, "ok", attempts=attempts)
+
+    def _not_taken(self, change: Change, wrote: dict[str, Value], read: ItemResult | None) -> bool:
+        """True when an update by import may not have taken: its object could not be read back, or
+        holds in each field it sent either that value or the one the plan saw (never a third)."""
+        if read is None or not read.ok:
+            return True
+        seen = self.plan.observed_objects.get(change.address) or {}
+        holds = {name: read.data.get(name, unset(name)) for name in wrote}
+        return (any(holds[name] != value for name, value in wrote.items())
+                and all(holds[name] in (value, seen.get(name)) for name, value in wrote.items()))
 
     def stop(self) -> None:
         """Start no new call; calls in flight finish; the rest is reported as skipped."""
@@ -311,43 +421,24 @@ class Applier:
                 self._finish(change, "ok", attempts=result.attempts)
 
     def _import_updates(self, chunk: Sequence[Change]) -> None:
-        """Update accounts by ``multiaccount_import`` (every carried field, so none is cleared), read
-        them back, and give each one whose values did not take the ``portrait_set`` it would have had."""
+        """Update accounts by ``multiaccount_import`` (every carried field, so none is cleared). Each
+        one imported waits for the read-back (:meth:`_read_back`), which confirms it or, where the
+        values did not take, gives it the ``portrait_set`` it would have had."""
         seen = self.plan.observed_objects
         sent = {c.user_id: strategy.import_update(c, seen.get(c.address)) or {} for c in chunk}
         results = self._batch(chunk, lambda: self.api.multiaccount_import(sent))
-        imported: list[tuple[Change, int]] = []
         for change in chunk:
             result = results.get(change.user_id) if results else None
             if result is None:
                 continue
             if result.ok:
-                imported.append((change, result.attempts))
+                with self._lock:
+                    outcome = self.outcomes[change.address]
+                    outcome.state, outcome.attempts = IMPORT_UNCHECKED, result.attempts
             elif result.code is None and self.api.client.stopping:
                 self._finish(change, "skipped", None, result.info, result.attempts)
             else:  # the import refused it: the portrait_set the change would otherwise have had
                 self._fall_back(change, result.attempts, "")
-        if not imported:
-            return
-        with self._lock:
-            for change, attempts in imported:
-                outcome = self.outcomes[change.address]
-                outcome.state, outcome.attempts = IMPORT_UNCHECKED, attempts
-        try:
-            reads = self.api.portrait_get([c.user_id for c, _ in imported], strategy.IMPORT_UPDATED)
-        except (CallFailed, Stopped) as failure:
-            if isinstance(failure, CallFailed):
-                self._stop_if_run_wide(failure)
-            reads = {}
-        for change, attempts in imported:
-            read = reads.get(change.user_id)
-            wanted = sent[change.user_id]
-            if read is not None and read.ok and all(read.data.get(k) == v for k, v in wanted.items()):
-                with self._lock:
-                    self.outcomes[change.address].state = ""
-                self._finish(change, "ok", attempts=attempts)
-            else:
-                self._fall_back(change, attempts, IMPORT_UNCONFIRMED)
 
     def _fall_back(self, change: Change, attempts: int, state: str) -> None:
         """An update by import that did not (or may not) have taken: its ``portrait_set`` follows."""

@@ -159,7 +159,10 @@ def apply(planned: Plan, *, force: bool = False, check_current: bool = True, sec
 
     First :func:`check_applicable` (``force`` accepts an unsafe plan, never one with errors), then,
     with ``check_current``, the stale check (:class:`StalePlan` when the live app changed since the
-    plan was made). Failed changes fail alone: look at ``report.ok`` and ``report.outcomes``.
+    plan was made other than by this plan's own changes): a plan stopped part way, or applied
+    before, resumes, its changes already made reported ``already done`` with nothing sent
+    (:func:`chatsync.planner.recheck`). Failed changes fail alone: look at ``report.ok`` and
+    ``report.outcomes``.
     The key signs the calls: ``secret_key``, else the variable ``key_variable``, else the one the
     plan names (pass ``key_variable`` for a plan read from a file: never trust the file's choice).
     """
@@ -168,11 +171,12 @@ def apply(planned: Plan, *, force: bool = False, check_current: bool = True, sec
     if key_variable is not None:
         app = dataclasses.replace(app, secret_key_env=key_variable)
     with connect(app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
+        resume = None
         if check_current:
-            changed = planner.recheck(api, planned)
-            if changed:
-                raise StalePlan(changed)
-        return Applier(api, planned).run()
+            resume = planner.recheck(api, planned)
+            if resume.stale:
+                raise StalePlan(resume.stale)
+        return Applier(api, planned, resume).run()
 
 
 def export(desired: DesiredState, account_ids: Iterable[str] = (), *, secret_key: str | None = None,
@@ -200,17 +204,19 @@ def save_plan(planned: Plan, path: str | os.PathLike[str]) -> None:
 
 def read_plan(path: str | os.PathLike[str], *, secret_key: str | None = None,
               key_variable: str = DEFAULT_SECRET_KEY_ENV, environ: Mapping[str, str] | None = None,
-              sealed: bool = True) -> Plan:
+              sealed: bool = True, key_option: str = "the key_variable argument") -> Plan:
     """The plan saved at ``path``, ready for :func:`apply`: its seal checked with ``secret_key`` (or
     the key in the variable ``key_variable``; never one the file names), consistent, its safety
     worked out again, and made for the endpoint ``CHATSYNC_ENDPOINT`` names, if set. With
     ``sealed=False`` the seal is not checked (for showing a plan; never apply such a one).
+    ``key_option`` is what names another variable, for the error when ``key_variable`` is unset
+    (the CLI's ``--secret-key-env NAME``).
     """
     source = os.fspath(path)
     environ = os.environ if environ is None else environ
     if not sealed:
         return open_unsealed(source)
-    key = secret_key if secret_key is not None else secret_key_from_env(key_variable, environ)
+    key = secret_key if secret_key is not None else secret_key_from_env(key_variable, environ, key_option)
     saved = open_sealed(source, key, key_variable if secret_key is None else "the secret_key argument")
     override = environ.get(ENDPOINT_ENV)
     if override and override.rstrip("/") != saved.endpoint:

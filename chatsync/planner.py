@@ -14,6 +14,7 @@ import gc
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from chatsync import strategy
@@ -205,19 +206,120 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def recheck(api: ChatApi, saved: Plan) -> list[str]:
-    """What changed in the live app since ``saved`` was made: [] when it is still current.
+@dataclass
+class Recheck:
+    """What a re-read of the live app says of a saved plan (:func:`recheck`).
 
-    Re-reads only the bot list and the objects the plan touches (their existence, and every
-    managed field the plan saw), and compares them with what the plan saw.
+    ``stale`` lists every difference that makes the plan no longer applicable ([] when it still
+    is). Otherwise each change is still to do, or already done (``done``: nothing is sent for it),
+    or, for a create, partly done (``remaining``: the object exists and holds what its creating
+    call carries; the fields still to set follow by ``portrait_set``).
+    """
+
+    stale: list[str] = field(default_factory=list)
+    done: frozenset[str] = frozenset()
+    remaining: dict[str, dict[str, Value]] = field(default_factory=dict)
+
+
+def recheck(api: ChatApi, saved: Plan) -> Recheck:
+    """What changed in the live app since ``saved`` was made, and how much of the plan is done.
+
+    Re-reads only the bot list and the objects the plan touches (their existence, every managed
+    field the plan saw, and the fields a create sets), and compares them with what the plan saw
+    and with what the plan makes. The plan stays applicable while every object is either as the
+    plan saw it (its change is still to do) or as the plan makes it (done), field by field: a
+    create is partly done when the object holds, in each field, either the planned value or, for
+    a field its creating call does not carry, the unset value; an update, when each changed field
+    holds its before or its after (and every field the plan saw but does not change is as seen);
+    a delete is done when the object is gone. The bot list may differ from what the plan saw only
+    by the plan's own bot creates and deletes. Anything else (a third value, an object another
+    writer created or deleted) makes the plan stale (docs/contract.md §4).
     """
     fields_of = {address: tuple(seen or {}) for address, seen in saved.observed_objects.items()}
-    wanted = [Wanted(c.kind, c.user_id, fields_of.get(c.address, ())) for c in saved.changes]
+    wanted = [Wanted(c.kind, c.user_id, tuple(c.after or ()) if c.action == "create"
+                     else fields_of.get(c.address, ())) for c in saved.changes]
     live = read_live(api, wanted)
     now = observed(saved.changes, live, fields_of)
     if fingerprint(saved.sdkappid, live.bot_ids, now) == saved.fingerprint:
-        return []
-    return _differences(saved, live.bot_ids, now)
+        return Recheck()  # as the plan saw it: every change is still to do
+    return _progress(saved, live)
+
+
+def _progress(saved: Plan, live: LiveState) -> Recheck:
+    """:func:`recheck` once the live app differs from what the plan saw: done, partly done or stale."""
+    found = _bot_list_differences(saved, live.bot_ids)
+    done: set[str] = set()
+    remaining: dict[str, dict[str, Value]] = {}
+    for change in saved.changes:
+        have = live.get(change.kind, change.user_id)
+        seen = saved.observed_objects.get(change.address)
+        if change.action == "create":
+            if have is not None:
+                rest = _create_left(change, have.fields, found)
+                if rest is None:
+                    continue
+                if rest:
+                    remaining[change.address] = rest
+                else:
+                    done.add(change.address)
+        elif have is None:
+            if change.action == "delete":
+                done.add(change.address)
+            else:
+                found.append(f"{change.address}: is gone now (the plan expected an object)")
+        elif _update_done(change, seen or {}, have.fields, found):
+            done.add(change.address)
+    if found:
+        return Recheck(stale=found)
+    return Recheck(done=frozenset(done), remaining=remaining)
+
+
+def _bot_list_differences(saved: Plan, bot_ids: list[str]) -> list[str]:
+    """Bots that appeared or disappeared other than by the plan's own creates and deletes."""
+    before, current = set(saved.observed_bots), set(bot_ids)
+    ours = {c.user_id: c.action for c in saved.changes if c.kind == "bot"}
+    return ([f"bot list: {bot!r} appeared" for bot in sorted(current - before) if ours.get(bot) != "create"]
+            + [f"bot list: {bot!r} disappeared" for bot in sorted(before - current)
+               if ours.get(bot) != "delete"])
+
+
+def _create_left(change: Change, now: Mapping[str, Value], found: list[str]) -> dict[str, Value] | None:
+    """For a create whose object exists: the fields still to set ({} when done), or None when it
+    holds a value the plan's creating call and ``portrait_set`` would never leave (noted in ``found``)."""
+    later = strategy.later(change)
+    rest: dict[str, Value] = {}
+    wrong = []
+    for name, value in (change.after or {}).items():
+        is_now = now.get(name, unset(name))
+        if is_now == value:
+            continue
+        if name in later and is_now == unset(name):
+            rest[name] = value
+        else:
+            wrong.append(f"{name} is {is_now!r}, the plan sets {value!r}")
+    if wrong:
+        found.append(f"{change.address}: exists now (the plan expected no object); " + "; ".join(wrong))
+        return None
+    return rest
+
+
+def _update_done(change: Change, seen: Mapping[str, Value], now: Mapping[str, Value],
+                 found: list[str]) -> bool:
+    """For an update or delete whose object exists: True when every field it changes already holds
+    the planned value; differences (a third value, or a field the plan saw but does not change
+    that is no longer as seen) go to ``found``."""
+    after = change.after or {}
+    done = bool(after)
+    for name, value in {**(change.before or {}), **seen}.items():
+        is_now = now.get(name, unset(name))
+        if is_now == value:
+            done = done and name not in after
+        elif name in after and is_now == after[name]:
+            continue
+        else:
+            found.append(f"{change.address}: {name} was {value!r} when planned, is {is_now!r} now")
+            done = False
+    return done and change.action == "update"
 
 
 def tampered(saved: Plan) -> bool:
@@ -236,22 +338,3 @@ def tampered(saved: Plan) -> bool:
                 seen.get(k, unset(k)) != v for k, v in (change.before or {}).items()):
             return True
     return False
-
-
-def _differences(saved: Plan, bot_ids: list[str], now: Mapping[str, Any]) -> list[str]:
-    found = []
-    before, current_bots = set(saved.observed_bots), set(bot_ids)
-    found += [f"bot list: {bot!r} appeared" for bot in sorted(current_bots - before)]
-    found += [f"bot list: {bot!r} disappeared" for bot in sorted(before - current_bots)]
-    for address, was in saved.observed_objects.items():
-        is_now = now.get(address)
-        if was == is_now:
-            continue
-        if was is None or is_now is None:
-            state = "exists now" if was is None else "is gone now"
-            found.append(f"{address}: {state} (the plan expected {'no' if was is None else 'an'} object)")
-        else:
-            for name, value in was.items():
-                if value != is_now.get(name):
-                    found.append(f"{address}: {name} was {value!r} when planned, is {is_now.get(name)!r} now")
-    return found or ["the live objects differ from what the plan saw"]

@@ -10,12 +10,15 @@ One place, read by both the estimate (:mod:`chatsync.planner`) and the calls the
 * a changed account whose changed fields are all carried by ``multiaccount_import`` (nick,
   face_url), and whose other carried fields were read by the plan: ``multiaccount_import``, 100 a
   call, sending every carried field (the changed ones with their new values, the others with the
-  values read, so nothing is cleared), then ``portrait_get``, 100 a call, to read them back; an
-  account whose values did not take gets the ``portrait_set`` it would have had (docs/tencent-api.md
-  §5.2: the import updates an existing account's Nick and FaceUrl, but chatsync never trusts that
-  without reading it back);
+  values read, so nothing is cleared), read back with the rest (below); an account whose values did
+  not take gets the ``portrait_set`` it would have had (docs/tencent-api.md §5.2: the import
+  updates an existing account's Nick and FaceUrl, but chatsync never trusts that without reading
+  it back);
 * any other changed object: one ``portrait_set`` with every changed field;
-* a deleted bot: ``delete_robot``; a deleted account: ``account_delete``, 100 a call.
+* a deleted bot: ``delete_robot``; a deleted account: ``account_delete``, 100 a call;
+* once every write is made: ``portrait_get``, 100 a call, of every object whose fields were set
+  (created with fields, or updated), to read back what was written (a field another writer
+  changed meanwhile fails its change).
 
 Which call carries which field is a column of the field table (:mod:`chatsync.fields`).
 """
@@ -112,13 +115,16 @@ def _sets_later(kind: str, names: tuple[str, ...]) -> bool:
 def calls(changes: Iterable[Change], observed: Observed | None = None) -> dict[str, int]:
     """The API calls ``apply`` makes for ``changes``, per endpoint (the busy ones only), given what
     the plan ``observed`` (without it, every update is a ``portrait_set``). Updates by import go in
-    batches of their own, each read back by one ``portrait_get``; a value that did not take costs
-    one more ``portrait_set``, which is not counted (it is not expected)."""
+    batches of their own. Every object whose fields are set is read back at the end, 100 a
+    ``portrait_get``; an update by import whose values did not take costs one more ``portrait_set``
+    and read, which are not counted (they are not expected)."""
     counts = dict.fromkeys(ENDPOINTS, 0)
     batched = dict.fromkeys(BATCHED, 0)
-    import_updates = 0
+    import_updates = written = 0
     seen_of = observed or {}
     for change in changes:
+        if change.action != "delete" and change.after:
+            written += 1
         call = first_call(change, seen_of.get(change.address))
         if change.action == "update" and call == "multiaccount_import":
             import_updates += 1
@@ -132,5 +138,5 @@ def calls(changes: Iterable[Change], observed: Observed | None = None) -> dict[s
     for call, count in batched.items():
         counts[call] = math.ceil(count / BATCH_MAX)
     counts["multiaccount_import"] += math.ceil(import_updates / BATCH_MAX)
-    counts["portrait_get"] += math.ceil(import_updates / BATCH_MAX)
+    counts["portrait_get"] += math.ceil(written / BATCH_MAX)
     return {name: count for name, count in counts.items() if count}

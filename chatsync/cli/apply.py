@@ -18,6 +18,7 @@ from chatsync.safe_text import visible
 
 if TYPE_CHECKING:  # the rest is imported when apply runs: `chatsync apply --help` needs none of it
     from chatsync.applier import Report
+    from chatsync.planner import Recheck
     from chatsync.plans import Plan
     from chatsync.tencent.api import ChatApi
 
@@ -28,8 +29,11 @@ Examples:
   chatsync plan --out plan.json && chatsync apply --plan plan.json
   chatsync apply --plan plan.json --secret-key-env PROD_CHAT_KEY
 \b
-Exit codes: 0 every planned change done; 1 anything failed or was refused (the report says
-what was done and what was not); 130 interrupted (run apply again to finish).
+Exit codes: 0 every planned change done (a saved plan applied again: every change already
+done); 1 anything failed, was overwritten by another writer or was refused (the report says
+what was done and what was not), or a usage error (an unknown flag, a missing argument); 130
+interrupted by Ctrl-C, 143 stopped by SIGTERM (run apply again, or apply --plan with the same
+file, to finish).
 """
 
 
@@ -47,7 +51,8 @@ class ApplyFailed(ChatsyncError):
 @click.command(epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--plan", "plan_file", metavar="PLAN.json",
-              help="Apply this saved plan (no prompt; refused if stale).")
+              help="Apply this saved plan (no prompt). Re-run with the same file after a stop or a "
+                   "fixed failure: what is done is skipped; refused if anything else changed.")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option("--force", is_flag=True, help="Accept a plan that deletes more than app.max_deletes.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -79,12 +84,12 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
         app = dataclasses.replace(saved.app, secret_key_env=key_variable)  # never the file's variable
         with connected(app, parallelism) as api:
             with progress("Checking the plan is current", call_rate(api.client)):
-                changed = recheck(api, saved)
-            if changed:
-                for line in changed[:20]:
+                resume = recheck(api, saved)
+            if resume.stale:
+                for line in resume.stale[:20]:
                     click.echo(f"  {visible(line)}", err=True)
-                raise StalePlan(changed)
-            finish(run(api, saved), output_format, color)  # printed before waiting for calls in flight
+                raise StalePlan(resume.stale)
+            finish(run(api, saved, resume), output_format, color)  # out before calls in flight end
     else:
         if key_variable:
             raise ApplyRefused("--secret-key-env goes with --plan; without it the config names the "
@@ -115,7 +120,7 @@ def read_plan(path: str, key_variable: str) -> Plan:
     (:func:`chatsync.core.read_plan`)."""
     from chatsync.core import read_plan as read_saved_plan
 
-    return read_saved_plan(path, key_variable=key_variable)
+    return read_saved_plan(path, key_variable=key_variable, key_option="--secret-key-env NAME")
 
 
 def interactive() -> bool:
@@ -141,16 +146,18 @@ def approve(planned: Plan) -> None:
         raise ApplyCancelled()
 
 
-def run(api: ChatApi, planned: Plan) -> Report:
-    """Apply ``planned`` with a progress display on stderr (it ends saying how the run ended)."""
+def run(api: ChatApi, planned: Plan, resume: Recheck | None = None) -> Report:
+    """Apply ``planned`` (what ``resume`` found done skipped) with a progress display on stderr: the
+    changes really done so far (not those skipped or not started), ending with how the run ended."""
     from chatsync.applier import Applier
 
-    applier = Applier(api, planned)
+    applier = Applier(api, planned, resume)
     started = time.monotonic()
+    already = applier.already_done
 
     def status(final: bool) -> str:
         finished, total, failed = applier.progress()
-        left = "" if final else eta(finished, total, time.monotonic() - started)
+        left = "" if final else eta(finished - already, total - already, time.monotonic() - started)
         return f"{finished}/{total} changes, {failed} failed, {call_rate_text(True)}{left}"
 
     call_rate_text = call_rate(api.client)

@@ -28,6 +28,8 @@ Examples:
 \b
 Point chatsync at it with app.endpoint (or CHATSYNC_ENDPOINT=http://127.0.0.1:8080) and the
 same secret key; any SDK works with base URL http://127.0.0.1:8080 instead of the region domain.
+\b
+Exit codes: 0 after SIGINT or SIGTERM; 1 a start-up error or a usage error.
 """
 
 

@@ -463,7 +463,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         message = str(exc)
         token = environ.get("GITHUB_TOKEN", "")
         if token:
-            message = message.replace(token, "***")
+            message = message.replace(token, "[token]")
         shown = visible(message)
         if environ.get("GITHUB_ACTIONS") == "true":  # an annotation; '%' is the command's escape
             print(f"::error::{shown.replace('%', '%25')}", file=sys.stderr)

@@ -27,7 +27,12 @@ MAX_BODY = 64 * 1024 * 1024
 
 
 class ForgeError(ChatsyncError):
-    """A call to GitHub's or GitLab's API failed, or answered what CI cannot use; the text says which."""
+    """A call to GitHub's or GitLab's API failed, or answered what CI cannot use; the text says which.
+    ``status`` is the HTTP status of an error answer (None for any other failure)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Rest:
@@ -40,6 +45,7 @@ class Rest:
         if not token:
             raise ForgeError(f"no {forge} token: pass it to the step (it is never printed)")
         self.forge = forge
+        self._token = token
         self.base = httpx.URL(base_url.rstrip("/") + "/")
         self.backoff = backoff
         self._client = httpx.Client(
@@ -115,7 +121,7 @@ class Rest:
                 continue
             if response.status_code >= 400:
                 raise ForgeError(f"{self.forge}: {method} {path}: HTTP {response.status_code}"
-                                 f"{_message(response)}")
+                                 f"{_message(response, self._token)}", response.status_code)
             if len(response.content) > MAX_BODY:
                 raise ForgeError(f"{self.forge}: {method} {path}: the answer is too large")
             return response
@@ -130,11 +136,14 @@ class Rest:
             raise ForgeError(f"{self.forge}: {method} {path}: the answer is not JSON") from None
 
 
-def _message(response: httpx.Response) -> str:
-    """``: <the server's message>`` from an error answer, clipped and safe ('' when none)."""
+def _message(response: httpx.Response, token: str) -> str:
+    """`` (<the server's message>)`` from an error answer, clipped and safe, the token cut out even
+    if the server echoes it ('' when none)."""
     try:
         data = response.json()
     except ValueError:
         return ""
     message = data.get("message") if isinstance(data, dict) else None
-    return f" ({server_text(message, 200)})" if isinstance(message, str) and message else ""
+    if not isinstance(message, str) or not message:
+        return ""
+    return f" ({server_text(message.replace(token, '[token]'), 200)})"

@@ -3,8 +3,8 @@
 Changes skipped or left partly done for the same reason (a thousand changes never started after a
 stop), and, in a run that stopped, failures of the same reason (a batch sent to an endpoint that
 died), are one line in the text: their count, the reason once, and a few of them by name. In a
-run that went to its end each failure has its own line. ``-v`` lists each; the JSON report always
-does.
+run that went to its end each failure has its own line. Changes a resumed saved plan found
+already done are folded the same way. ``-v`` lists each; the JSON report always does.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import click
 
-from chatsync.applier import Outcome, Report
+from chatsync.applier import ALREADY_DONE, Outcome, Report
 from chatsync.render.style import SYMBOLS, header
 from chatsync.safe_text import json_text as safe_json
 from chatsync.safe_text import server_text, visible
@@ -62,12 +62,15 @@ def text(report: Report, color: bool = False, verbose: bool = False) -> str:
         lines.append(f"{report.counts['skipped']:,} skipped: not started, or stopped before a success.")
     if report.counts.get("partial"):
         lines.append(f"{report.counts['partial']:,} partly done: created, but not every field set yet.")
+    if report.counts.get("already_done"):
+        lines.append(f"{report.counts['already_done']:,} already done: the saved plan was applied (in part) "
+                     "before; nothing was sent for them.")
     return "\n".join(lines) + "\n"
 
 
 def _key(outcome: Outcome, folded: tuple[str, ...]) -> Key:
     """What outcomes share to be folded together (outside ``folded`` statuses, each is its own)."""
-    if outcome.status not in folded:
+    if outcome.status not in folded and not (folded and outcome.state == ALREADY_DONE):
         return ("", None, outcome.change.address, "", "")
     return (outcome.status, outcome.error_code, outcome.error_info, outcome.state, outcome.hint)
 
@@ -80,6 +83,8 @@ def _status(outcome: Outcome) -> str:
         return f"failed{code}: {server_text(outcome.error_info)}{state}"
     if outcome.status in ("skipped", "partial"):
         return f"{outcome.status}: {server_text(outcome.error_info)}"
+    if outcome.state == ALREADY_DONE:
+        return f"ok: {ALREADY_DONE}, nothing sent"
     return outcome.status
 
 

@@ -25,15 +25,18 @@ class CredentialsError(ChatsyncError):
     """The secret key is missing or unusable."""
 
 
-def secret_key_from_env(variable: str, environ: Mapping[str, str]) -> str:
-    """The secret key held in ``environ[variable]``; a clear error when it is unset or blank."""
+def secret_key_from_env(variable: str, environ: Mapping[str, str],
+                        named_by: str = "app.secret_key_env") -> str:
+    """The secret key held in ``environ[variable]``; a clear error when it is unset or blank, saying
+    how to name another variable: ``named_by`` (the config's ``app.secret_key_env``, or for a saved
+    plan, which never takes the file's choice, ``apply --plan``'s ``--secret-key-env NAME``)."""
     value = environ.get(variable, "")
     if not value.strip():
         state = "is empty" if variable in environ else "is not set"
         raise CredentialsError(
             f"the environment variable {variable} {state}; export the app's secret key in it "
             "(console: Applications > your app > Basic information > Key), or name another "
-            "variable with app.secret_key_env"
+            f"variable with {named_by}"
         )
     if value != value.strip():
         raise CredentialsError(

@@ -161,7 +161,7 @@ def test_json_report_of_a_successful_apply(seeded):
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)  # stdout is the report alone
     assert report["summary"] == {"created": 151, "updated": 2, "deleted": 3, "failed": 0, "skipped": 0,
-                                 "partial": 0}
+                                 "partial": 0, "already_done": 0}
     assert report["interrupted"] is False and report["stopped_by"] is None
     assert len(report["changes"]) == 156
     for change in report["changes"]:

@@ -64,7 +64,7 @@ def test_json_report_lists_every_change_with_its_outcome(full_app):
     assert result.exit_code == 1
     report = json.loads(result.stdout)  # stdout is the report alone, even on failure
     assert report["summary"] == {"created": 10, "updated": 1, "deleted": 1, "failed": 20, "skipped": 0,
-                                 "partial": 0}
+                                 "partial": 0, "already_done": 0}
     assert report["interrupted"] is False and report["stopped_by"] is None
     changes = {c["address"]: c for c in report["changes"]}
     assert set(changes) == {"account.alice", "account.mallory", *(f"account.{i}" for i in NEW)}
@@ -110,7 +110,7 @@ def test_a_bot_over_the_limit_fails_alone(serve, tmp_path):
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["summary"] == {"created": 1, "updated": 1, "deleted": 0, "failed": 1, "skipped": 0,
-                                 "partial": 0}
+                                 "partial": 0, "already_done": 0}
     [failed] = [c for c in report["changes"] if c["status"] == "failed"]
     assert failed["error_code"] == 10008 and failed["action"] == "create"
     live = app.read()

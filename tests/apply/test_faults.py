@@ -114,7 +114,7 @@ def test_one_apply_converges_exactly_under_faults(tmp_path, seed_value):
     failures = [o.data for o in report.outcomes if o.status != "ok"]
     assert report.ok, failures[:5]
     assert report.counts == {"created": 152, "updated": 41, "deleted": 34, "failed": 0, "skipped": 0,
-                             "partial": 0}
+                             "partial": 0, "already_done": 0}
     assert any(after for (_, after) in injected), injected  # some changes were applied, then failed
     assert sum(n for (name, _), n in injected.items() if name in ("portrait_set", "multiaccount_import")) > 5
 

@@ -31,6 +31,20 @@ def test_top_level_schema_is_the_packaged_file() -> None:
     assert top.read_bytes() == packaged.read_bytes() == schema_text().encode("utf-8")
 
 
+def test_the_gitops_example_keeps_its_own_copy_and_points_at_it() -> None:
+    """A config repository made from examples/gitops keeps the schema beside its configs (its
+    ``$schema`` comments must not point into chatsync's own tree, which a copy does not have)."""
+    example = ROOT / "examples" / "gitops"
+    copy = example / "chatsync.schema.json"
+    assert not copy.is_symlink()
+    assert copy.read_text(encoding="utf-8") == schema_text(), "stale: run make schema"
+    for config in [*example.glob("bots/*.yaml"), *example.glob("envs/*/*.yaml")]:
+        first = config.read_text(encoding="utf-8").splitlines()[0]
+        target = first.removeprefix("# yaml-language-server: $schema=")
+        assert target != first, f"{config} has no $schema comment"
+        assert (config.parent / target).resolve() == copy.resolve(), config
+
+
 def test_committed_schema_is_the_one_the_field_table_builds() -> None:
     # stale after a change to chatsync/fields.py (or regions, endpoints): run make schema
     assert schema_text() == schema_build.text(), "the committed schema is stale: run make schema"

@@ -15,22 +15,14 @@ from typing import Any
 
 import pytest
 
-from tests.examples.workflows import GITHUB_WORKFLOW, GITLAB_CI, GITOPS, ROOT, load
+from tests.examples.workflows import GITHUB_WORKFLOW, GITOPS, ROOT, load
 
 ACTION_FILE = ROOT / "action.yml"
 ACTION = load(ACTION_FILE)
 GITHUB = load(GITHUB_WORKFLOW)
-GITLAB = load(GITLAB_CI)
-SHA = re.compile(r"[0-9a-f]{40}")
 
 
 # -- installs ---------------------------------------------------------------------------------------
-
-def test_the_example_lock_is_the_runtime_lock() -> None:
-    """`make lock` copies it; a stale copy would install other versions in users' CI."""
-    example = (GITOPS / "ci" / "requirements.txt").read_text(encoding="utf-8")
-    assert example == (ROOT / "requirements" / "runtime.txt").read_text(encoding="utf-8")
-
 
 def _example_files() -> list[Path]:
     return [p for p in sorted((ROOT / "examples").rglob("*")) if p.is_file() and p.suffix in
@@ -55,25 +47,12 @@ def _requirements(command: str) -> list[str]:
     return found
 
 
-def test_every_pip_install_in_the_examples_is_pinned() -> None:
-    """Each is the hash-checked lock, or chatsync-iac at a full commit SHA: never a bare name."""
-    variables = {**GITHUB.get("env", {}), **GITLAB["variables"]}
-    seen = 0
-    for path in _example_files():
-        for command in _pip_installs(path.read_text(encoding="utf-8")):
-            seen += 1
-            command = re.sub(r"\$\{(\w+)\}", lambda m: str(variables[m.group(1)]), command)
-            words = shlex.split(command)
-            if "--require-hashes" in words:
-                assert _requirements(command) == [] and "--no-deps" in words, (path, command)
-                assert (GITOPS / words[words.index("-r") + 1]).is_file(), (path, command)
-                continue
-            [requirement] = _requirements(command)
-            match = re.fullmatch(r"(\S+) @ git\+https://\S+@(\S+)", requirement)
-            assert match and "--no-deps" in words, f"{path.name}: unpinned: {command}"
-            assert match.group(1) == "chatsync-iac", command
-            assert SHA.fullmatch(match.group(2)), command
-    assert seen >= 2  # GitLab's default installs twice (GitHub's are action.yml's, tested below)
+def test_no_example_installs_chatsync_by_hand() -> None:
+    """The action (action.yml) and the component (templates/) install chatsync from their own
+    checkout with the hashed lock: an example copies no lock and names no package to install."""
+    assert [(path.name, command) for path in _example_files()
+            for command in _pip_installs(path.read_text(encoding="utf-8"))] == []
+    assert not (GITOPS / "ci").exists()
 
 
 def test_no_example_or_readme_command_installs_the_unrelated_pypi_chatsync() -> None:
@@ -199,23 +178,6 @@ def test_checkouts_keep_no_token() -> None:
 def test_the_drift_check_is_scheduled() -> None:
     assert GITHUB["on"]["schedule"]
     assert GITHUB["jobs"]["drift"]["if"].startswith("github.event_name == 'schedule'")
-
-
-# -- GitLab CI --------------------------------------------------------------------------------------
-
-def test_gitlab_applies_the_reviewed_plan_in_a_manual_serialised_protected_job() -> None:
-    apply = GITLAB["apply"]
-    assert [rule.get("when") for rule in apply["rules"]] == ["manual"]
-    assert apply["allow_failure"] is False
-    assert apply["resource_group"] == "chatsync-$ENV"
-    assert apply["environment"]["name"] == "$ENV"
-    script = apply["script"]
-    assert script[0].startswith("python3 ci/fetch_reviewed_plan.py")
-    assert script[1] == "chatsync show plan.json" and script[-1].startswith("chatsync apply --plan plan.json")
-    assert not any(line.startswith("chatsync plan") for line in script)  # no re-plan on main
-    assert GITLAB["plan"]["environment"] == {"name": "$ENV", "action": "prepare"}
-    assert GITLAB["plan"]["artifacts"]["when"] == "always"
-    assert GITLAB["drift"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
 
 
 # -- zizmor -----------------------------------------------------------------------------------------

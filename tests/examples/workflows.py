@@ -1,16 +1,16 @@
 """Helpers to read the example CI files and run their shell steps as a runner would.
 
-GitHub's jobs run in tests/examples/github_runner.py, as GitHub's runner runs them. A GitLab job's
-``script`` lines run as one ``bash -eo pipefail`` script, as the runner joins them. Commands run in a copy of
-examples/gitops, with this virtualenv's ``chatsync`` first on PATH; install lines never run (they
-need the network): the test's environment already has chatsync installed.
+GitHub jobs run through tests/examples/github_runner.py, which runs steps and the action as
+GitHub's runner does; GitLab jobs run through tests/examples/gitlab_runner.py, which expands the
+component as GitLab does. Commands run in a copy of examples/gitops, with this virtualenv's
+``chatsync`` first on PATH; install lines never run (they need the network): the test's
+environment already has chatsync installed.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,14 +58,6 @@ class Ran:
     stdout: str
     stderr: str
     outputs: dict[str, str] = field(default_factory=dict)
-
-
-def run_gitlab_script(job: Mapping[str, Any], workdir: Path, env: Mapping[str, str]) -> Ran:
-    """Run a GitLab job's ``script`` lines as one bash script in ``workdir``."""
-    script = "\n".join(job["script"])
-    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=workdir,
-                          env=dict(env), capture_output=True, text=True, timeout=60)
-    return Ran(done.returncode, done.stdout, done.stderr)
 
 
 def copy_gitops(tmp_path: Path) -> Path:

@@ -79,7 +79,8 @@ class HonestApp:
         return ok(FailAccounts=[])
 
     def account_import(self, body: Any) -> Any:
-        self.profiles.setdefault(body["UserID"], {})
+        self.profiles.setdefault(body["UserID"], {}).update(
+            {tag: body[key] for key, tag in _IMPORT_KEYS.items() if key in body})
         return ok()
 
     def account_delete(self, body: Any) -> Any:

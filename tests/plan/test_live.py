@@ -49,7 +49,7 @@ def test_250_new_accounts_read_with_1_bot_list_and_3_checks(make_api):
                    if r.url.path.endswith("/account_check"))
     assert sizes == [50, 100, 100]
     assert result.summary == {"create": 250, "update": 0, "delete": 0}
-    assert result.estimate.calls == {"multiaccount_import": 3}
+    assert result.estimate.calls == {"multiaccount_import": 3, "portrait_get": 3}  # and the read-back
 
 
 def test_250_existing_accounts_with_fields_read_with_3_checks_and_3_profile_reads(make_api):
