@@ -13,9 +13,12 @@ Every call is idempotent, so running ``apply`` again after any interruption conv
 duplicates.
 
 Stops are honest (:meth:`Applier.signals`): the first Ctrl-C or SIGTERM starts no new call and lets
-the calls in flight finish; a second one reports at once. Either way the report gives each change
-its true state: done, failed, not started, partly done (an account imported whose profile was not
-set yet: ``partial``), or in flight when the run was abandoned (whether it was applied is unknown).
+the calls in flight finish; a second one reports at once. Once the run is over, the report is whole:
+a stop signal while it is made and printed waits for it (the exit code is still the first signal's),
+and only the third signal of the run abandons the printing (:class:`PrintAbandoned`), for a reader
+that never reads. Either way the report gives each change its true state: done, failed, not started, partly
+done (an account imported whose profile was not set yet: ``partial``), or in flight when the run
+was abandoned (whether it was applied is unknown).
 Any failure inside a task, even an unexpected one, becomes the outcome of its changes.
 
 A saved plan resumes (:func:`chatsync.planner.recheck`): a change already done is reported ``ok``
@@ -64,10 +67,17 @@ OVERWRITTEN_HINT = ("another writer (another apply?) changed it during this run:
                     "(CI: one job per app at once), then plan again")
 #: Exit codes of a run stopped by a signal: 128 + its number, as shells report it.
 SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+#: The stop signal, counted from the first of a run, that abandons the printing of its report.
+ABANDON_PRINT = 3
 
 
 class Abandoned(Exception):
     """A second stop signal: report now, without waiting for the calls in flight."""
+
+
+class PrintAbandoned(Exception):
+    """The third stop signal of a run, while its report was printed (a reader that never reads):
+    stop printing."""
 
 
 @dataclass
@@ -179,6 +189,7 @@ class Applier:
         self.signal: int | None = None  # the first stop signal received, if any
         self.stopped_by = ""
         self._finished = False
+        self._signals = 0  # stop signals received
         self._read: set[str] = set()  # addresses read back (or being read back)
 
     # -- progress ------------------------------------------------------------------------------
@@ -211,10 +222,18 @@ class Applier:
         self._finished = True
         return self.report()
 
+    @property
+    def exit_code(self) -> int:
+        """130 or 143 as the first stop signal says (one received while the report was printed
+        too), else 0."""
+        return SIGNAL_EXIT.get(self.signal, 130) if self.signal is not None else 0
+
     @contextmanager
     def signals(self) -> Iterator[None]:
         """While the block runs (in the main thread), SIGINT and SIGTERM stop this apply honestly:
-        the first starts no new call, the second reports at once (:class:`Abandoned`)."""
+        the first starts no new call, the second reports at once (:class:`Abandoned`). Once the run
+        is over they wait for the report, which the block should print; the third signal of the run
+        then raises :class:`PrintAbandoned` (once), for a reader that never reads."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -228,8 +247,11 @@ class Applier:
     def _on_signal(self, number: int, frame: FrameType | None) -> None:
         if self.signal is None:
             self.signal = number
-        if self._finished:
-            return  # the report is being made: it comes out either way
+        self._signals += 1
+        if self._finished:  # the report is being made and printed: it comes out whole
+            if self._signals == ABANDON_PRINT:
+                raise PrintAbandoned
+            return
         if self.interrupted:
             raise Abandoned
         self.stop()

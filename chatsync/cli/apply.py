@@ -4,6 +4,8 @@ over :mod:`chatsync.core` that adds the prompt, the progress display and the exi
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -17,7 +19,7 @@ from chatsync.model import DEFAULT_SECRET_KEY_ENV  # light: no HTTP, YAML or sch
 from chatsync.safe_text import visible
 
 if TYPE_CHECKING:  # the rest is imported when apply runs: `chatsync apply --help` needs none of it
-    from chatsync.applier import Report
+    from chatsync.applier import Applier, Report
     from chatsync.planner import Recheck
     from chatsync.plans import Plan
     from chatsync.tencent.api import ChatApi
@@ -89,7 +91,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                 for line in resume.stale[:20]:
                     click.echo(f"  {visible(line)}", err=True)
                 raise StalePlan(resume.stale)
-            finish(run(api, saved, resume), output_format, color)  # out before calls in flight end
+            run(api, saved, output_format, color, resume)  # the report out before calls in flight end
     else:
         if key_variable:
             raise ApplyRefused("--secret-key-env goes with --plan; without it the config names the "
@@ -112,7 +114,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
             check_applicable(planned, force)
             if not auto_approve:
                 approve(planned)
-            finish(run(api, planned), output_format, color)
+            run(api, planned, output_format, color)
 
 
 def read_plan(path: str, key_variable: str) -> Plan:
@@ -146,9 +148,11 @@ def approve(planned: Plan) -> None:
         raise ApplyCancelled()
 
 
-def run(api: ChatApi, planned: Plan, resume: Recheck | None = None) -> Report:
+def run(api: ChatApi, planned: Plan, output_format: str, color: bool, resume: Recheck | None = None) -> None:
     """Apply ``planned`` (what ``resume`` found done skipped) with a progress display on stderr: the
-    changes really done so far (not those skipped or not started), ending with how the run ended."""
+    changes really done so far (not those skipped or not started), ending with how the run ended;
+    then print the report and pick the exit code (:func:`finish`). Ctrl-C and SIGTERM stop the run
+    honestly and then wait for the report (:meth:`Applier.signals`), so it is always whole."""
     from chatsync.applier import Applier
 
     applier = Applier(api, planned, resume)
@@ -161,24 +165,75 @@ def run(api: ChatApi, planned: Plan, resume: Recheck | None = None) -> Report:
         return f"{finished}/{total} changes, {failed} failed, {call_rate_text(True)}{left}"
 
     call_rate_text = call_rate(api.client)
-    with progress("Applying", status) as phase, applier.signals():  # Ctrl-C, twice, SIGTERM: a true report
-        report = applier.run()
-        phase.ending = {"complete": "done"}.get(report.ended, report.ended)
-        return report
+    with applier.signals():  # Ctrl-C, twice, SIGTERM: a true report, printed whole
+        with progress("Applying", status) as phase:
+            report = applier.run()
+            phase.ending = {"complete": "done"}.get(report.ended, report.ended)
+        finish(report, output_format, color, applier)
 
 
-def finish(report: Report, output_format: str, color: bool) -> None:
-    """Print the report and pick the exit code."""
+def finish(report: Report, output_format: str, color: bool, applier: Applier) -> None:
+    """Print the report and pick the exit code: 130 or 143 when a stop signal came, even one that
+    came while the report was printed (:attr:`Applier.exit_code`). A closed standard output (``apply |
+    head``, a pager quit, Ctrl-C on ``apply | cat``) gets the summary line on stderr instead."""
+    from chatsync.applier import PrintAbandoned
     from chatsync.render.report import json_text, text
 
-    if output_format == "json":
-        click.echo(json_text(report), nl=False)
-    else:
-        click.echo(text(report, color=color, verbose=flag("verbose")), nl=False)
-    if report.interrupted:
-        sys.exit(report.exit_code or 130)
+    try:
+        if output_format == "json":
+            shown = json_text(report)
+        else:
+            shown = text(report, color=color, verbose=flag("verbose"))
+        write_whole(shown)
+    except PrintAbandoned:
+        _stdout_gone()
+        click.echo("Report cut short: a third Ctrl-C or SIGTERM while it was printed. Run chatsync plan "
+                   "to see what the app holds.", err=True)
+        sys.exit(applier.exit_code or 130)
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        _stdout_gone()
+        click.echo(f"{report.summary_line()} (standard output was closed: the report could not be "
+                   "printed)", err=True)
+    code = applier.exit_code or (130 if report.interrupted else 0)
+    if code:
+        if not report.interrupted:
+            click.echo("Interrupted while the report was printed; the report is whole.", err=True)
+        sys.exit(code)
     if not report.ok:
         counts = report.counts
         partial = f", {counts['partial']} partly done" if counts.get("partial") else ""
         raise ApplyFailed(f"{counts['failed']} failed{partial} and {counts['skipped']} skipped of "
                           f"{len(report.outcomes)} changes; fix what the report says, then run apply again")
+
+
+def write_whole(text: str) -> None:
+    """Write ``text`` to standard output whole, through a signal that lands mid-write.
+
+    Through ``sys.stdout``, a signal whose handler returns (one the report waits through) can cut a
+    large write to a pipe short without an error: CPython's buffered writer drops the rest of a
+    write the kernel took in part. ``os.write`` returns each part's length, and the loop writes the
+    rest. Without a file descriptor (output captured in a test), ``click.echo``."""
+    stream = sys.stdout
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        click.echo(text, nl=False)
+        return
+    stream.flush()
+    data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+    while data:
+        data = data[os.write(descriptor, data):]
+
+
+def _stdout_gone() -> None:
+    """Point standard output at the null device: what its buffer still holds, and the flush at
+    exit, can then neither block on a reader that never reads nor fail on a closed pipe."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+        sys.stdout.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
