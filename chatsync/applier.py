@@ -355,9 +355,7 @@ class Applier:
                 self._finish(change, "failed", None, f"overwritten by another writer: {what}", attempts,
                              OVERWRITTEN_HINT)
             elif self.outcomes[change.address].state in (IMPORT_UNCHECKED, IMPORT_UNCONFIRMED):
-                with self._lock:
-                    self.outcomes[change.address].state = ""  # confirmed
-                self._finish(change, "ok", attempts=attempts)
+                self._finish(change, "ok", attempts=attempts)  # confirmed
 
     def _not_taken(self, change: Change, wrote: dict[str, Value], read: ItemResult | None) -> bool:
         """True when an update by import may not have taken: its object could not be read back, or
@@ -535,6 +533,8 @@ class Applier:
         with self._lock:
             outcome = self.outcomes[change.address]
             outcome.status, outcome.error_code, outcome.error_info = status, code, info
+            if status == "ok" and outcome.state != ALREADY_DONE:
+                outcome.state = ""  # done: no step of it is still to come
             outcome.hint = hint if hint is not None else (errors.lookup(code).hint if code else "")
             outcome.attempts = attempts
 
