@@ -241,12 +241,17 @@ def seal(data: Mapping[str, Any], secret_key: str) -> str:
     It is computed over the JSON text as written and read back (sorted keys, no spaces), so the
     seal of a file and of the plan that wrote it are one and the same: a plan survives any JSON
     round trip (``0`` and ``0.0`` are told apart by JSON itself, not by how Python held them).
+    A form holding a string that is not Unicode text (a lone surrogate, which JSON's ``\\ud800``
+    lets through) or that JSON cannot hold raises :class:`PlanFileError`: it cannot be sealed.
     """
     content = {key: value for key, value in data.items() if key != "signature"}
-    text = json.dumps(json.loads(json.dumps(content)), ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"))
-    return "hmac-sha256:" + hmac.new(secret_key.encode("utf-8"), text.encode("utf-8"),
-                                     hashlib.sha256).hexdigest()
+    try:
+        text = json.dumps(json.loads(json.dumps(content)), ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":")).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        raise PlanFileError("the plan cannot be sealed: it holds text that is not Unicode (half of a "
+                            "surrogate pair) or a value JSON cannot hold; make a new plan") from None
+    return "hmac-sha256:" + hmac.new(secret_key.encode("utf-8"), text, hashlib.sha256).hexdigest()
 
 
 def seal_matches(data: Mapping[str, Any], secret_key: str) -> bool:

@@ -40,6 +40,12 @@ def read_plan_data(path: str) -> dict[str, Any]:
         raise PlanFileError(f"{path} is not JSON; make a plan file with: chatsync plan --out FILE") from None
     if not isinstance(data, dict):
         raise PlanFileError(f"{path} is not a chatsync plan; make one with: chatsync plan --out FILE")
+    try:  # JSON lets "\ud800" through: half of a surrogate pair, no character (no config holds one)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise PlanFileError(f"{path} is not a chatsync plan (a string in it is not Unicode text: a \\u "
+                            "escape of half a surrogate pair); make one with: chatsync plan --out FILE"
+                            ) from None
     return data
 
 
