@@ -9,13 +9,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
 from chatsync.errors import ChatsyncError
+from chatsync.safe_text import visible
 from chatsync.tencent.pacing import DEFAULT_PARALLELISM
 
 if TYPE_CHECKING:  # imported when a command connects: --help never loads the HTTP client
@@ -167,15 +168,26 @@ def call_rate(client: Client, expected: int | None = None, *,
 
 
 def write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never a half-written file."""
+    """Write ``text`` to ``path`` through a temporary file and a rename: never a half-written file.
+
+    A symbolic link is written through, as ``>`` in a shell writes: the temporary file goes beside
+    the file the link leads to and is renamed onto it, so the link stays and its target gets the
+    text (a dangling link: the target is made). A file replaced keeps its permissions."""
+    import stat
     import tempfile  # here: most commands write no file
 
-    target = Path(path)
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+    shown = path if str(target) == path else f"{path} (a link to {target})"
+    temporary = ""
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+        with suppress(FileNotFoundError):  # a new file: none to keep
+            os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
         os.replace(temporary, target)
     except OSError as exc:
-        raise ChatsyncError(f"cannot write {path}: {exc.strerror or exc}; check the directory exists "
-                            "and is writable") from None
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        raise ChatsyncError(f"cannot write {visible(shown)}: {exc.strerror or exc}; check the directory "
+                            "exists and is writable") from None
