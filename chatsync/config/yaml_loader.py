@@ -8,7 +8,9 @@ not on its composer or constructor, because those cannot do what a config file n
 * duplicate keys are errors (PyYAML silently keeps the last one);
 * keys are read as the text written (``12345:`` is the id ``"12345"``, not an integer);
 * anchors, aliases and merge keys (``<<: *defaults``) work, but alias expansion is bounded in
-  proportion to the file's size, so a "billion laughs" file fails fast instead of eating memory;
+  proportion to the file's size, in values and in characters of text (:data:`ALIAS_BUDGET`,
+  :data:`ALIAS_TEXT_BUDGET`), so a "billion laughs" file, or a long value aliased thousands of
+  times, fails fast instead of eating memory and time;
 * nesting is bounded and built without recursion (libyaml's composer overflows the C stack on
   deeply nested input and crashes the process);
 * bytes that are not UTF-8, tabs, control characters, empty files and YAML syntax errors become
@@ -34,7 +36,7 @@ from yaml.resolver import Resolver
 
 from chatsync.config.errors import Problem
 from chatsync.fields import CUSTOM_SECTION, STANDARD
-from chatsync.model import Location
+from chatsync.model import Location, Principal
 
 try:  # libyaml makes parsing about 10x faster; fall back to pure Python without it
     from yaml import CSafeLoader as _EventLoader
@@ -44,6 +46,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_DEPTH = 64
 #: Alias expansions allowed: this many values, plus one per character of the file.
 ALIAS_BUDGET = 10_000
+#: Text aliases may bring in: this many characters (keys and values), plus
+#: :data:`ALIAS_TEXT_PER_CHARACTER` per character of the file. A profile value holds at most 500
+#: bytes, so a config that repeats defaults with aliases stays far below it.
+ALIAS_TEXT_BUDGET = 1_000_000
+ALIAS_TEXT_PER_CHARACTER = 10
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -221,9 +228,12 @@ class _Builder:
         self.watcher = watcher
         self.problems: list[Problem] = []
         self.stack: list[_Frame] = []
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # name -> (value, values, characters)
         self.expanded = 0
         self.budget = ALIAS_BUDGET + len(text)
+        self.expanded_text = 0  # characters of text the aliases brought in
+        self.text_budget = ALIAS_TEXT_BUDGET + ALIAS_TEXT_PER_CHARACTER * len(text)
+        self.text_of: dict[int, int] = {}  # id of an anchored container -> characters of text in it
         self.root: Any = None
         self.documents = 0
         self.undefined: set[int] = set()  # places of aliases to no anchor
@@ -342,7 +352,7 @@ class _Builder:
             )
             value = event.value
         if event.anchor is not None:
-            self.anchors[event.anchor] = (value, 1)
+            self.anchors[event.anchor] = (value, 1, len(value) if isinstance(value, str) else 0)
         self._add(value, pos(event.start_mark), event.value if plain else None, 1, event.value)
 
     def _construct(self, event: Any) -> Any:
@@ -384,7 +394,9 @@ class _Builder:
         if frame.is_map and frame.merges:
             container = self._merge(frame)
         if frame.anchor is not None:
-            self.anchors[frame.anchor] = (container, container.size)
+            characters = self._text_in(container)
+            self.text_of[id(container)] = characters
+            self.anchors[frame.anchor] = (container, container.size, characters)
         self._add(container, container.mark, None, container.size, None)
 
     def _alias(self, event: Any) -> None:
@@ -402,16 +414,25 @@ class _Builder:
                 f"the alias *{anchor} refers to no anchor; define &{anchor} above it in this file "
                 "(anchors do not cross files)",
             )
-            value, size = None, 1
+            value, size, characters = None, 1, 0
             self.undefined.add(pos(event.start_mark))
         else:
-            value, size = self.anchors[anchor]
+            value, size, characters = self.anchors[anchor]
         self.expanded += size
+        self.expanded_text += characters
         if self.expanded > self.budget:
             self.problem(
                 event.start_mark,
                 f"too many alias expansions (more than {self.budget} values); aliases may "
                 "repeat content only a few times over: write the values out or use fewer aliases",
+            )
+            raise _Stop
+        if self.expanded_text > self.text_budget:
+            self.problem(
+                event.start_mark,
+                f"too many alias expansions (more than {self.text_budget:,} characters of text); "
+                "aliases may repeat content only a few times over: write the values out or use "
+                "fewer aliases",
             )
             raise _Stop
         if isinstance(value, str) and self.stack and self.stack[-1].is_map:
@@ -422,6 +443,29 @@ class _Builder:
                 top.key = value
                 return
         self._add(value, pos(event.start_mark), None, size, None)
+
+    def _text_in(self, container: YMap | YList) -> int:
+        """The characters of text (keys and string values) in ``container``, aliases expanded:
+        what an alias to it brings in. Anchored containers inside it are counted once, when made."""
+        total = 0
+        stack: list[Any] = [container]
+        known = self.text_of
+        while stack:
+            node = stack.pop()
+            if node.__class__ is str:
+                total += len(node)
+            elif node.__class__ is YMap or node.__class__ is YList:
+                counted = known.get(id(node)) if node is not container else None
+                if counted is not None:
+                    total += counted
+                elif node.__class__ is YMap:
+                    total += sum(len(key) for key in node)
+                    stack.extend(node.values())
+                else:
+                    stack.extend(node)
+            elif isinstance(node, Principal):  # an entry the watcher made from its mapping
+                total += len(node.user_id) + sum(len(v) for v in node.fields.values() if isinstance(v, str))
+        return total
 
     # -- building -------------------------------------------------------------------------
 
