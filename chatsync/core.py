@@ -59,9 +59,11 @@ class StalePlan(ApplyRefused):
                          "applied. Make a new plan.")
 
 
-def load(*paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> DesiredState:
+def load(*paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+         follow_symlinks: bool = False) -> DesiredState:
     """Read and check the config files or directories ``paths`` (default ``chatsync.yaml``), given
-    one by one or as a list: ``load("bots.yaml", "app.yaml")`` or ``load(["envs/prod"])``.
+    one by one or as a list: ``load("bots.yaml", "app.yaml")`` or ``load(["envs/prod"])``. A
+    symbolic link that leads outside the directories given is refused unless ``follow_symlinks``.
 
     Raises :class:`~chatsync.config.ConfigError` listing every problem, each with its location.
     """
@@ -71,7 +73,7 @@ def load(*paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> D
             flat.append(path)
         else:
             flat.extend(path)
-    return load_config(flat)
+    return load_config(flat, follow_symlinks=follow_symlinks)
 
 
 def _environ(app: AppConfig, secret_key: str | None, environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -106,8 +108,8 @@ class Loaded:
 
 @contextmanager
 def load_connected(paths: Sequence[str | os.PathLike[str]], *, secret_key: str | None = None,
-                   environ: Mapping[str, str] | None = None,
-                   parallelism: int = DEFAULT_PARALLELISM) -> Iterator[Loaded]:
+                   environ: Mapping[str, str] | None = None, parallelism: int = DEFAULT_PARALLELISM,
+                   follow_symlinks: bool = False) -> Iterator[Loaded]:
     """Load the config at ``paths`` and connect to its app, reading the live app while the config
     is still loading (:mod:`chatsync.prefetch`): pass the result's ``reader`` to :func:`plan_with`.
     Raises :class:`~chatsync.config.ConfigError` as :func:`load` does (the early reads are then
@@ -119,7 +121,7 @@ def load_connected(paths: Sequence[str | os.PathLike[str]], *, secret_key: str |
 
         prefetch = Prefetch(connect_to)
         with prefetch.sharing_time():
-            desired = load_config(paths, listener=prefetch)
+            desired = load_config(paths, listener=prefetch, follow_symlinks=follow_symlinks)
         reader = prefetch.reader_for(desired)
         api = prefetch.api if reader is not None and prefetch.api is not None else connect_to(desired.app)
         yield Loaded(desired, api, reader)

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from chatsync.cli.common import call_rate, connected, eta, loaded, parallelism_option, progress, reading
+from chatsync.cli.common import (
+    call_rate,
+    connected,
+    eta,
+    follow_symlinks_option,
+    loaded,
+    parallelism_option,
+    progress,
+    reading,
+)
 from chatsync.cli.flags import flag, use_color
 from chatsync.errors import ChatsyncError
 from chatsync.model import DEFAULT_SECRET_KEY_ENV  # light: no HTTP, YAML or schema
@@ -64,8 +73,9 @@ class ApplyFailed(ChatsyncError):
                    f"seal and signs the calls [default: {DEFAULT_SECRET_KEY_ENV}]. Never taken from "
                    "the plan file.")
 @parallelism_option
+@follow_symlinks_option
 def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, force: bool, output_format: str,
-          key_variable: str | None, parallelism: int) -> None:
+          key_variable: str | None, parallelism: int, follow_symlinks: bool) -> None:
     """Make the live app match the config: create, update and delete bots and accounts.
 
     Without --auto-approve the plan is shown and applied only after you type yes (on a terminal;
@@ -96,7 +106,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
         if key_variable:
             raise ApplyRefused("--secret-key-env goes with --plan; without it the config names the "
                                "variable (app.secret_key_env)")
-        with loaded(paths, parallelism) as done:
+        with loaded(paths, parallelism, follow_symlinks) as done:
             api = done.api
             with reading(done):
                 planned = plan_with(api, done.desired, seal=False, reader=done.reader)  # applied, never saved

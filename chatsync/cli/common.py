@@ -36,6 +36,15 @@ def parallelism_option(function: F) -> F:
     )(function)
 
 
+def follow_symlinks_option(function: F) -> F:
+    """``--follow-symlinks``: read config files that links lead to outside the directories given."""
+    return click.option(
+        "--follow-symlinks", is_flag=True,
+        help="Read config files and directories that symbolic links lead to outside the directories "
+             "given (refused by default: a link could lead to any file of the machine).",
+    )(function)
+
+
 @contextmanager
 def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
     """A :class:`ChatApi` for ``app``, closed (connections released) on the way out. On Ctrl-C or
@@ -49,12 +58,12 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
 
 
 @contextmanager
-def loaded(paths: tuple[str, ...], parallelism: int) -> Iterator[Loaded]:
+def loaded(paths: tuple[str, ...], parallelism: int, follow_symlinks: bool = False) -> Iterator[Loaded]:
     """The config at ``paths``, loaded while the live app is read, and a connection to its app
     (closed as :func:`connected` closes it): :func:`chatsync.core.load_connected`."""
     from chatsync.core import load_connected
 
-    with load_connected(paths, parallelism=parallelism) as done:
+    with load_connected(paths, parallelism=parallelism, follow_symlinks=follow_symlinks) as done:
         yield done
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from chatsync.cli.common import call_rate, connected, parallelism_option, progress, write_atomically
+from chatsync.cli.common import (
+    call_rate,
+    connected,
+    follow_symlinks_option,
+    parallelism_option,
+    progress,
+    write_atomically,
+)
 from chatsync.errors import ChatsyncError
 from chatsync.safe_text import quoted
 
@@ -33,8 +40,9 @@ SHOW_LEFT_OUT = 20
 @click.option("--skip-missing", is_flag=True,
               help="Leave out named accounts that do not exist (or are not account ids) without an error.")
 @parallelism_option
+@follow_symlinks_option
 def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | None, skip_missing: bool,
-           parallelism: int) -> None:
+           parallelism: int, follow_symlinks: bool) -> None:
     """Write the live app as a complete config: every live bot, and the accounts named in the
     config or in --accounts-file that exist, with their profiles. The API cannot list all
     accounts, so accounts must be named."""
@@ -42,7 +50,7 @@ def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | No
         refuse_overwriting_inputs(out_file, paths, accounts_file)
     from chatsync.core import export_with, load  # here, not above: `export --help` needs neither
 
-    desired = load(*paths)
+    desired = load(*paths, follow_symlinks=follow_symlinks)
     ids = list(desired.accounts)
     if accounts_file:
         ids += read_ids(accounts_file)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from chatsync.cli.common import loaded, parallelism_option, reading, write_atomically
+from chatsync.cli.common import follow_symlinks_option, loaded, parallelism_option, reading, write_atomically
 from chatsync.cli.flags import use_color
 
 EPILOG = """\b
@@ -31,8 +31,9 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 1 an error, an uns
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--force", is_flag=True, help="Accept a plan that deletes more than app.max_deletes.")
 @parallelism_option
+@follow_symlinks_option
 def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detailed_exitcode: bool,
-         force: bool, parallelism: int) -> None:
+         force: bool, parallelism: int, follow_symlinks: bool) -> None:
     """Show what apply would change in the live app (read-only).
 
     Reads the bot list, checks the declared accounts in batches of 100 and reads the profiles of
@@ -42,7 +43,7 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     from chatsync.core import check_applicable, plan_with  # here: `plan --help` needs none
     from chatsync.render import json_plan, write
 
-    with loaded(paths, parallelism) as done, reading(done):
+    with loaded(paths, parallelism, follow_symlinks) as done, reading(done):
         # sealed only when it can be saved, so apply --plan can tell an edited file
         result = plan_with(done.api, done.desired, seal=bool(out_file or output_format == "json"),
                            reader=done.reader)

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from chatsync.cli.common import follow_symlinks_option
+
 VALIDATE_EPILOG = """\b
 Examples:
   chatsync validate                      # chatsync.yaml in this directory
@@ -30,7 +32,8 @@ FORMATS = ("text", "github", "gitlab")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
               help="How to report problems: text, GitHub workflow commands, or a GitLab Code Quality report.")
-def validate(paths: tuple[str, ...], output_format: str) -> None:
+@follow_symlinks_option
+def validate(paths: tuple[str, ...], output_format: str, follow_symlinks: bool) -> None:
     """Check config files offline (schema and rules; no network).
 
     PATHS are files or directories (their *.yaml / *.yml, in name order); the default is
@@ -39,13 +42,14 @@ def validate(paths: tuple[str, ...], output_format: str) -> None:
     from chatsync.config import ConfigError, load  # here: `chatsync validate --help` needs no schema
 
     if output_format == "text":
-        state = load(paths)  # a ConfigError is reported by the command group: every problem, exit 1
+        # A ConfigError is reported by the command group: every problem, exit 1.
+        state = load(paths, follow_symlinks=follow_symlinks)
         click.echo(f"Valid: {state.summary()}.")
         return
     from chatsync.render import problems as report
 
     try:
-        state = load(paths)
+        state = load(paths, follow_symlinks=follow_symlinks)
     except ConfigError as exc:
         count = len(exc.problems)
         if output_format == "github":

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from chatsync.safe_text import json_quoted
+from chatsync.safe_text import json_quoted, visible
 from chatsync.tencent import limits
 
 #: Parts of field names that would hold a secret (compared without case, "_", "-" and spaces).
@@ -27,10 +27,35 @@ _HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
 _LONG_HEX = re.compile(r"[0-9a-fA-F]{32,}")
 
 
+#: The most characters of a key or value a message quotes: a longer one is cut there, and its
+#: length said. A message never carries a whole line of a file that was not meant to be read.
+SHOWN_MAX = 40
+
+
+def _cut(text: str) -> tuple[str, str]:
+    """The part of ``text`` a message may show, and what to say after it when it was cut."""
+    if len(text) <= SHOWN_MAX:
+        return text, ""
+    return text[:SHOWN_MAX], f"... ({len(text):,} characters)"
+
+
 def quote(text: str) -> str:
     """``text`` in double quotes, with every character that is not printable escaped
-    (:func:`chatsync.safe_text.json_quoted`)."""
-    return json_quoted(text)
+    (:func:`chatsync.safe_text.json_quoted`), cut after :data:`SHOWN_MAX` characters."""
+    shown, more = _cut(text)
+    return json_quoted(shown) + more
+
+
+def single_quote(text: str) -> str:
+    """``'text'`` as Python writes it (unprintable characters escaped), cut as :func:`quote` cuts."""
+    shown, more = _cut(text)
+    return repr(shown) + more
+
+
+def piece(text: str) -> str:
+    """``text`` unquoted, unprintable characters escaped, cut as :func:`quote` cuts."""
+    shown, more = _cut(text)
+    return visible(shown) + more
 
 
 def describe(path: Sequence[Any]) -> str:
@@ -41,11 +66,11 @@ def describe(path: Sequence[Any]) -> str:
     if head in ("bots", "accounts") and len(path) >= 2:
         kind = "bot" if head == "bots" else "account"
         name = f"{kind} {quote(str(path[1]))}"
-        rest = [str(p) for p in path[2:]]
+        rest = [piece(str(p)) for p in path[2:]]
         return f"{name} {'.'.join(rest)}".rstrip()
-    text = str(head)
+    text = piece(str(head))
     for step in path[1:]:
-        text += f"[{step + 1}]" if isinstance(step, int) else f".{step}"
+        text += f"[{step + 1}]" if isinstance(step, int) else f".{piece(str(step))}"
     return text
 
 
@@ -202,12 +227,20 @@ def _read_as(value: Any) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, (int, float)):
-        return f"a number ({value})"
+        return f"a number ({piece(_number(value))})"
     if isinstance(value, (datetime.date, datetime.datetime)):
         return "a date"
     if isinstance(value, bytes):
         return "binary data"
     return type(value).__name__
+
+
+def _number(value: float) -> str:
+    """``value`` as text (a huge integer, which ``str`` refuses, said so)."""
+    try:
+        return str(value)
+    except ValueError:  # more digits than int -> str converts
+        return "a huge integer"
 
 
 def kind_of(value: Any) -> str:
@@ -241,7 +274,7 @@ def not_text(where: str, value: Any, text: str | None, field: str | None = None)
     written = text if text is not None else str(value)
     if looks_like_key_value(written):
         return f"{where} looks like a secret key; do not put keys in the file (quote it if it is not one)"
-    return f"{where}: YAML reads {written} as {_read_as(value)}; quote it: {quote(written)}"
+    return f"{where}: YAML reads {piece(written)} as {_read_as(value)}; quote it: {quote(written)}"
 
 
 def wrong_type(where: str, value: Any, text: str | None, expected: Sequence[str]) -> str:

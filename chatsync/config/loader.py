@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import stat
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -34,6 +35,7 @@ from chatsync.model import (
     Location,
     Principal,
 )
+from chatsync.safe_text import visible
 from chatsync.tencent.limits import DEFAULT_ADMIN, MAX_BOTS
 from chatsync.tencent.regions import DEFAULT_REGION
 
@@ -52,25 +54,27 @@ class Listener(Protocol):
         with the finished :class:`DesiredState`: those whose checks needed the whole config)."""
 
 
-def load(paths: Sequence[str | os.PathLike[str]] = (), listener: Listener | None = None) -> DesiredState:
+def load(paths: Sequence[str | os.PathLike[str]] = (), listener: Listener | None = None, *,
+         follow_symlinks: bool = False) -> DesiredState:
     """Read and check the config at ``paths`` (default ``chatsync.yaml``); ``listener`` (if any)
-    hears of its parts as they are read.
+    hears of its parts as they are read. A symbolic link that leads outside the directories given
+    is refused unless ``follow_symlinks`` (:func:`expand`).
 
     Raises :class:`ConfigError` carrying every problem found, each located in its file.
     """
     collecting = gc.isenabled()
     gc.disable()  # loading builds many small objects and no cycles: the cyclic GC only slows it
     try:
-        return _load(paths, _Watch(listener))
+        return _load(paths, _Watch(listener), follow_symlinks)
     finally:
         if collecting:
             gc.enable()
 
 
-def _load(paths: Sequence[str | os.PathLike[str]], watch: _Watch) -> DesiredState:
+def _load(paths: Sequence[str | os.PathLike[str]], watch: _Watch, follow_symlinks: bool) -> DesiredState:
     problems: list[Problem] = []
     order: list[str] = []
-    files = expand(paths, problems, order)
+    files = expand(paths, problems, order, follow_symlinks=follow_symlinks)
     documents: list[Document] = []
     unreadable = False
     for file in files:
@@ -95,18 +99,36 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def expand(
-    paths: Sequence[str | os.PathLike[str]], problems: list[Problem], order: list[str] | None = None
+    paths: Sequence[str | os.PathLike[str]], problems: list[Problem], order: list[str] | None = None,
+    *, follow_symlinks: bool = False,
 ) -> list[str]:
     """The files ``paths`` name, as the user wrote them; directories give their YAML files.
 
     ``order`` (if given) receives every name a file or a problem is about, in the order given, so
     problems can be listed in that order.
+
+    Unless ``follow_symlinks``, a symbolic link given, or found in a directory given, must lead
+    inside the directories given (each directory given, and the directory of each file given):
+    one that leads elsewhere (``/etc/shadow``, a directory outside the repository) is refused,
+    naming the link and its target, and is not read.
     """
     given = [os.fspath(p) for p in paths] or [DEFAULT_PATH]
     default = not paths
     files: list[str] = []
     seen: set[str] = set()
     order = [] if order is None else order
+    roots = [] if follow_symlinks else _roots(given)
+
+    def leads_out(name: str) -> bool:
+        """Refuse ``name`` if it is a link that leads outside ``roots``; True when refused."""
+        if follow_symlinks or not os.path.islink(name.rstrip(os.sep) or name):
+            return False
+        target = os.path.realpath(name)
+        if any(_inside(target, root) for root in roots):
+            return False
+        refuse(name, f"is a symbolic link to {visible(target)}, outside the directories given; it is "
+                     "not read: pass --follow-symlinks to read it (Python: follow_symlinks=True)")
+        return True
 
     def add(name: str) -> None:
         real = os.path.realpath(name)
@@ -126,6 +148,8 @@ def expand(
                 "an empty path was given; pass config files or directories (e.g. bots envs/prod)",
             )
             continue
+        if leads_out(name):
+            continue
         try:
             info = os.stat(name)
         except FileNotFoundError:
@@ -139,7 +163,7 @@ def expand(
             refuse(name, _os_message(exc))
             continue
         if stat.S_ISDIR(info.st_mode):
-            _expand_directory(name, add, refuse)
+            _expand_directory(name, add, refuse, leads_out)
         elif stat.S_ISREG(info.st_mode):
             add(name)
         else:
@@ -147,7 +171,30 @@ def expand(
     return files
 
 
-def _expand_directory(name: str, add: Any, refuse: Any) -> None:
+def _roots(given: Sequence[str]) -> list[str]:
+    """The directories a config's links may lead into: each directory given (not itself a link),
+    and the directory of each other path given (a file, or a link)."""
+    roots = []
+    for name in given:
+        if not name:
+            continue
+        bare = name.rstrip(os.sep) or name  # "link/" would follow the link
+        if os.path.isdir(bare) and not os.path.islink(bare):
+            roots.append(os.path.realpath(bare))
+        else:
+            roots.append(os.path.realpath(os.path.dirname(bare) or os.curdir))
+    return roots
+
+
+def _inside(path: str, root: str) -> bool:
+    """True when the (real, absolute) ``path`` is ``root`` or below it."""
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:  # on different drives
+        return False
+
+
+def _expand_directory(name: str, add: Any, refuse: Any, leads_out: Any) -> None:
     try:
         children = sorted(
             entry.name
@@ -160,6 +207,9 @@ def _expand_directory(name: str, add: Any, refuse: Any) -> None:
     found = False
     for child in children:
         path = os.path.join(name, child)
+        if leads_out(path):
+            found = True  # a config file, refused: not "no files here"
+            continue
         try:
             mode = os.stat(path).st_mode
         except OSError as exc:  # e.g. a link to nothing
@@ -244,12 +294,40 @@ def _internal(file: str, exc: BaseException) -> Problem:
     )
 
 
+#: A line that starts a config's ``version:`` key (plain, quoted, or in a flow mapping).
+_VERSION_LINE = re.compile(rb"""^[ \t{]*["']?version["']?[ \t]*:""", re.MULTILINE)
+NOT_A_CONFIG = (
+    "is not a chatsync config: it has no version: at its top (none of its content is shown); pass "
+    "chatsync config files only, which start with version: 1"
+)
+
+
+#: Problems of a whole file that quote none of it, kept as they are said even without ``version:``.
+KEEPS_ITS_MESSAGE = ("the file is empty", "the file has no content", "the file is UTF-16 or UTF-32")
+
+
+def _not_a_config(root: Any, problems: list[Problem], data: bytes) -> bool:
+    """True when the file read is no chatsync config: its top is a mapping without ``version``, or
+    it cannot be read as YAML and no line of it starts a ``version:`` key. Such a file (a shadow
+    file a link led to, another tool's YAML) is refused whole: its problems would quote its keys.
+    An empty file, or one in UTF-16, keeps its own message (:data:`KEEPS_ITS_MESSAGE`)."""
+    if isinstance(root, YMap):
+        return "version" not in root
+    if root is not None or not problems:
+        return False
+    if problems[0].message.startswith(KEEPS_ITS_MESSAGE):
+        return False
+    return _VERSION_LINE.search(data) is None
+
+
 def _read(file: str, watch: _Watch | None = None) -> tuple[YMap | None, list[Problem]]:
     data = _read_bytes(file)
     if isinstance(data, Problem):
         return None, [data.of_kind(errors.FILE)]
     try:
         root, problems = read_text(file, data, watch)
+        if _not_a_config(root, problems, data):
+            return None, [Problem(Location(file, 0, 0), NOT_A_CONFIG, errors.FILE)]
         del data
         problems = [problem.of_kind(errors.YAML) for problem in problems]
         if root is not None:
@@ -470,8 +548,8 @@ def _undeclared_custom_keys(file: str, kind: str, user_id: str, body: YMap, app:
         listed = ", ".join(app.custom_fields) or "none"
         problems.append(Problem(
             location(file, custom.meta[key].key_mark),
-            f"{kind} {hints.quote(user_id)} custom.{key}: {key} is not in app.custom_fields "
-            f"(listed: {listed}); configure it in the Chat console, then add it to "
+            f"{kind} {hints.quote(user_id)} custom.{hints.piece(key)}: {hints.piece(key)} is not in "
+            f"app.custom_fields (listed: {listed}); configure it in the Chat console, then add it to "
             "app.custom_fields",
         ))
 

@@ -434,10 +434,12 @@ def _unknown_fields(file: str, root: YMap, path: list[Any], error: ValidationErr
         guess = hints.closest(key, known)
         context = f" in {where}" if path else ""
         if guess:
-            yield Problem(loc, f"unknown field {key!r}{context}; did you mean {guess!r}?", UNKNOWN_FIELD)
+            yield Problem(loc, f"unknown field {hints.single_quote(key)}{context}; did you mean {guess!r}?",
+                          UNKNOWN_FIELD)
         else:
             allowed = ", ".join(known) + (", x-..." if not path else "")
-            yield Problem(loc, f"unknown field {key!r}{context}; allowed fields: {allowed}", UNKNOWN_FIELD)
+            yield Problem(loc, f"unknown field {hints.single_quote(key)}{context}; allowed fields: {allowed}",
+                          UNKNOWN_FIELD)
 
 
 def _missing(path: list[Any], name: str) -> str:
@@ -510,7 +512,9 @@ def _shown(value: Any, text: str | None) -> Any:
     written = text if text is not None else value
     if isinstance(written, str) and hints.looks_like_key_value(written):
         return hints.HIDDEN
-    return text if text is not None else (hints.quote(value) if isinstance(value, str) else value)
+    if text is not None:
+        return hints.piece(text)
+    return hints.quote(value) if isinstance(value, str) else value
 
 
 def _version_message(shown: Any) -> str:

@@ -348,7 +348,7 @@ class _Builder:
         except Exception:  # a resolver matched but construction failed, e.g. a bad date
             self.problem(
                 event.start_mark,
-                f"YAML cannot read the value {event.value!r}; quote it to make it plain text",
+                f"YAML cannot read the value {_single_quote(event.value)}; quote it to make it plain text",
             )
             value = event.value
         if event.anchor is not None:
@@ -584,6 +584,12 @@ def _quote(text: str) -> str:
     from chatsync.config.hints import quote
 
     return quote(text)
+
+
+def _single_quote(text: str) -> str:
+    from chatsync.config.hints import single_quote
+
+    return single_quote(text)
 
 
 # -- bytes to text ------------------------------------------------------------------------

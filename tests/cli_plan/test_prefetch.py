@@ -76,7 +76,7 @@ def test_entries_with_a_problem_are_not_told_and_keep_their_messages(tmp_path: P
 def test_a_duplicate_id_is_still_found_and_located(tmp_path: Path) -> None:
     head = app_yaml(endpoint="http://127.0.0.1:9")
     first = write_config(tmp_path, head + "accounts:\n  alice:\n    nick: A\n", "a.yaml")
-    write_config(tmp_path, "accounts:\n  alice:\n    nick: B\n", "b.yaml")
+    write_config(tmp_path, "version: 1\naccounts:\n  alice:\n    nick: B\n", "b.yaml")
     with pytest.raises(ConfigError) as raised:
         load([str(tmp_path)])
     assert "already declared at" in str(raised.value)

@@ -157,7 +157,7 @@ def test_relative_paths_are_kept_as_given(tmp_path: Path, monkeypatch: pytest.Mo
         ),
         ("\ufeffversion: 1".encode("utf-16"), "1:1: the file is UTF-16 or UTF-32; save it as UTF-8"),
         (b"version: 1\nx: \x01\n", "2:4: the character U+0001 (a control or non-character) is not allowed"),
-        (b"hello\n", "1:1: the top level of the file is a single value (str); it must be a mapping"),
+        (b"hello\n", " is not a chatsync config: it has no version: at its top"),
         (
             b"version: 1\napp:\n\tsdkappid: 1\n",
             "3:1: a tab character is used for indentation; indent with spaces",
@@ -203,9 +203,9 @@ def test_no_app_names_the_files_read(tmp_path: Path) -> None:
 
 def test_no_app_is_not_reported_when_a_file_could_not_be_read(tmp_path: Path) -> None:
     a = write(tmp_path, "a.yaml", "version: 1\naccounts:\n  alice:\n")
-    b = write(tmp_path, "b.yaml", "app: [\n")
+    b = write(tmp_path, "b.yaml", "version: 1\napp: [\n")
     got = problems([a, b])
-    assert len(got) == 1 and got[0].startswith(f"{b}:2:1: YAML syntax error")
+    assert len(got) == 1 and got[0].startswith(f"{b}:3:1: YAML syntax error")
 
 
 def test_id_declared_in_two_files(tmp_path: Path) -> None:
