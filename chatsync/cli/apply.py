@@ -44,7 +44,8 @@ Exit codes: 0 every planned change done (a saved plan applied again: every chang
 done); 1 anything failed, was overwritten by another writer or was refused (the report says
 what was done and what was not), or a usage error (an unknown flag, a missing argument); 130
 interrupted by Ctrl-C, 143 stopped by SIGTERM (run apply again, or apply --plan with the same
-file, to finish).
+file, to finish). A second Ctrl-C or SIGTERM reports at once; the report is then printed whole
+(a signal while it prints waits for it; the third signal abandons it).
 """
 
 
