@@ -16,8 +16,13 @@ from tests.apply.conftest import assert_clean_error, write_config
 ACCOUNTS = {"alice": {"nick": "Alice"}}
 
 
-def out_args(command: str, config: str, out: str) -> list[str]:
-    return [command, config, "--out", out]
+def write_out(app, tmp_path, command: str, out: str) -> None:
+    """``chatsync plan|export CONFIG --out OUT`` of ACCOUNTS (seeded first for export); it succeeds."""
+    if command == "export":
+        app.seed(accounts=ACCOUNTS)
+    config = write_config(tmp_path, accounts=ACCOUNTS)
+    result = app.cli(command, config, "--out", out)
+    assert result.exit_code == 0, result.stderr
 
 
 def check_written(command: str, text: str) -> None:
@@ -34,9 +39,6 @@ def app(serve):
 
 @pytest.mark.parametrize("command", ["plan", "export"])
 def test_out_through_a_link_to_a_file_writes_the_file_and_keeps_the_link(app, tmp_path, command):
-    if command == "export":
-        app.seed(accounts=ACCOUNTS)
-    config = write_config(tmp_path, accounts=ACCOUNTS)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     target = elsewhere / "real.out"
@@ -44,8 +46,7 @@ def test_out_through_a_link_to_a_file_writes_the_file_and_keeps_the_link(app, tm
     target.chmod(0o640)
     link = tmp_path / "link.out"
     link.symlink_to(target)
-    result = app.cli(*out_args(command, config, str(link)))
-    assert result.exit_code == 0, result.stderr
+    write_out(app, tmp_path, command, str(link))
     assert link.is_symlink() and os.readlink(link) == str(target)
     check_written(command, target.read_text(encoding="utf-8"))
     assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the file replaced keeps its permissions
@@ -55,14 +56,10 @@ def test_out_through_a_link_to_a_file_writes_the_file_and_keeps_the_link(app, tm
 
 @pytest.mark.parametrize("command", ["plan", "export"])
 def test_out_through_a_dangling_link_makes_its_target(app, tmp_path, command):
-    if command == "export":
-        app.seed(accounts=ACCOUNTS)
-    config = write_config(tmp_path, accounts=ACCOUNTS)
     target = tmp_path / "made-here.out"
     link = tmp_path / "dangling.out"
     link.symlink_to(target.name)  # relative, as links usually are
-    result = app.cli(*out_args(command, config, str(link)))
-    assert result.exit_code == 0, result.stderr
+    write_out(app, tmp_path, command, str(link))
     assert link.is_symlink() and os.readlink(link) == target.name
     check_written(command, target.read_text(encoding="utf-8"))
 
