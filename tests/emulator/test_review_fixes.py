@@ -141,7 +141,7 @@ class FakeServer:
 
     url = "http://203.0.113.7:8080"
 
-    def __init__(self, emulator, host, port, access_log=False):
+    def __init__(self, emulator, host, port, access_log=False, **limits):
         FakeServer.emulator = emulator
 
 
