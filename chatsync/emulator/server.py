@@ -405,7 +405,7 @@ class EmulatorHTTPServer(socketserver.TCPServer):
     """A threaded HTTP server bound to one :class:`Emulator`, with the limits of the module
     docstring (every timeout and the connection bound can be given; the defaults are documented)."""
 
-    request_queue_size = 256
+    request_queue_size = 1024  # the kernel caps it (somaxconn); a burst of connects waits here
     allow_reuse_address = True
 
     def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0,
