@@ -67,7 +67,7 @@ ACCEPT_BACKOFF_SECONDS = 0.1
 REPORT_EVERY_SECONDS = 1.0
 SERVER_NAME = "chatsync-emulator"
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_TARGET = re.compile(rb"[\x21-\x7e]+")
+_REQUEST_LINE = re.compile(rb"(%s) ([\x21-\x7e]+) (HTTP/1\.[01])" % _TOKEN.pattern)
 
 
 class BadRequest(Exception):
@@ -125,7 +125,7 @@ class Wire:
         self.sock = sock
         self.buffer = bytearray()
         self.deadline = float("inf")
-        self.idle_since: float | None = None
+        self.idle_since: float | None = time.monotonic()  # accepted, nothing received yet
 
     def fill(self) -> bool:
         """Receive more bytes before the deadline (TimeoutError after it); False at the end."""
@@ -140,25 +140,56 @@ class Wire:
         self.buffer += data
         return True
 
-    def line(self, limit: int, too_long: BadRequest) -> bytes | None:
-        """The next line without its LF or CRLF; None when the stream ends first. Raises
-        ``too_long`` past ``limit`` bytes (without reading further), 400 for a bare CR or a NUL."""
+    def line(self, limit: int, status: int, problem: str) -> bytes | None:
+        """The next line without its LF or CRLF; None when the stream ends first. A line longer
+        than ``limit`` is refused with ``status`` (without reading further); a bare CR or a NUL
+        with 400."""
         searched = 0
         while (end := self.buffer.find(b"\n", searched)) < 0:
             if len(self.buffer) > limit:
-                raise too_long
+                raise BadRequest(status, problem)
             searched = len(self.buffer)
             if not self.fill():
                 return None
         if end > limit:
-            raise too_long
+            raise BadRequest(status, problem)
         line = bytes(self.buffer[:end])
         del self.buffer[:end + 1]
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if b"\r" in line or b"\0" in line:
-            raise BadRequest(400, "a bare CR or a NUL in the request head")
-        return line
+        return _checked_line(line[:-1] if line.endswith(b"\r") else line)
+
+    def head(self) -> bytes | None:
+        """The bytes of the next request head up to its blank line (not included), blank lines
+        before it skipped (RFC 9112 §2.2); None when the stream ends first. Refused past the
+        request line's limit (414) or the head's (431), without reading further."""
+        skipped = 0
+        while True:
+            stripped = 0
+            while stripped < len(self.buffer) and self.buffer[stripped] in b"\r\n":
+                stripped += 1
+            if stripped:
+                skipped += stripped
+                del self.buffer[:stripped]
+            if skipped > MAX_HEAD_BYTES:
+                raise BadRequest(400, "blank lines instead of a request")
+            if self.buffer:
+                break
+            if not self.fill():
+                return None
+        searched = 0
+        while (end := _end_of_head(self.buffer, searched)) is None:
+            if self.buffer.find(b"\n", 0, MAX_REQUEST_LINE_BYTES + 2) < 0 and \
+                    len(self.buffer) > MAX_REQUEST_LINE_BYTES + 1:
+                raise BadRequest(414, "request line too long")
+            if len(self.buffer) > MAX_HEAD_BYTES:
+                raise BadRequest(431, "request head too large")
+            searched = max(0, len(self.buffer) - 3)
+            if not self.fill():
+                return None
+        if end[0] > MAX_HEAD_BYTES:
+            raise BadRequest(431, "request head too large")
+        head = bytes(self.buffer[:end[0]])
+        del self.buffer[:end[1]]
+        return head[:-1] if head.endswith(b"\r") else head
 
     def read(self, size: int) -> bytes | None:
         """Exactly ``size`` bytes; None when the stream ends first."""
@@ -170,28 +201,37 @@ class Wire:
         return data
 
 
+def _end_of_head(buffer: bytearray, start: int) -> tuple[int, int] | None:
+    """Where the blank line ending a head begins and ends (LF LF, or LF CR LF), or None."""
+    stop = MAX_HEAD_BYTES + 3  # never scan far into pipelined requests or past the limit
+    crlf = buffer.find(b"\n\r\n", start, stop)
+    lf = buffer.find(b"\n\n", start, crlf + 2 if crlf >= 0 else stop)
+    if lf >= 0:
+        return lf, lf + 2
+    return (crlf, crlf + 3) if crlf >= 0 else None
+
+
+def _checked_line(line: bytes) -> bytes:
+    if b"\r" in line or b"\0" in line:
+        raise BadRequest(400, "a bare CR or a NUL in the request head")
+    return line
+
+
 def read_request(wire: Wire, send: Callable[[bytes], None],
                  body_timeout: float = BODY_TIMEOUT_SECONDS) -> _Request | None:
     """Read one request (its head before ``wire.deadline``); None when the client closed or hung
     up mid-request. Raises :class:`BadRequest` for anything the module docstring refuses."""
-    head_bytes = 0
-    line = wire.line(MAX_REQUEST_LINE_BYTES, BadRequest(414, "request line too long"))
-    while line == b"":  # blank lines before a request are tolerated (RFC 9112 §2.2), within the head
-        head_bytes += 2
-        if head_bytes > MAX_HEAD_BYTES:
-            raise BadRequest(431, "request head too large")
-        line = wire.line(MAX_REQUEST_LINE_BYTES, BadRequest(414, "request line too long"))
-    if line is None:
+    head = wire.head()
+    if head is None:
         return None
-    head_bytes += len(line) + 2
-    parts = line.split(b" ")
-    if (len(parts) != 3 or not _TOKEN.fullmatch(parts[0]) or not _TARGET.fullmatch(parts[1])
-            or parts[2] not in (b"HTTP/1.1", b"HTTP/1.0")):
+    lines = _checked_line(head.replace(b"\r\n", b"\n")).split(b"\n")
+    if len(lines[0]) > MAX_REQUEST_LINE_BYTES:
+        raise BadRequest(414, "request line too long")
+    start = _REQUEST_LINE.fullmatch(lines[0])
+    if start is None:
         raise BadRequest(400, "malformed request line")
-    method, target, version = (part.decode("ascii") for part in parts)
-    headers = _read_fields(wire, head_bytes)
-    if headers is None:
-        return None
+    method, target, version = (part.decode("ascii") for part in start.groups())
+    headers = _fields(lines[1:])
     connection = headers.get("connection", "").lower()
     keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
     coding = headers.get("transfer-encoding")
@@ -212,31 +252,20 @@ def read_request(wire: Wire, send: Callable[[bytes], None],
     return _Request(method, target, body, keep_alive)
 
 
-def _read_fields(wire: Wire, head_bytes: int, trailers: bool = False) -> dict[str, str] | None:
-    """Header (or trailer) fields up to the blank line, lower-case names; None when the stream ends.
-    Content-Length and Transfer-Encoding may each come once; other repeats are joined with ", "."""
-    what = "trailer" if trailers else "header"
+def _fields(lines: list[bytes], what: str = "header") -> dict[str, str]:
+    """Header (or trailer) fields, lower-case names. Content-Length and Transfer-Encoding may each
+    come once; other repeats are joined with ", "."""
+    if len(lines) > MAX_HEADERS:
+        raise BadRequest(431, f"too many {what} fields")
     fields: dict[str, str] = {}
-    count = 0
-    while True:
-        line = wire.line(MAX_LINE_BYTES, BadRequest(431, f"a {what} line is too long"))
-        if line is None:
-            return None
-        head_bytes += len(line) + 2
-        if head_bytes > MAX_HEAD_BYTES:
-            raise BadRequest(431, f"the {what}s are too large")
-        if not line:
-            return fields
-        count += 1
-        if count > MAX_HEADERS:
-            raise BadRequest(431, f"too many {what} fields")
-        if line[:1] in (b" ", b"\t"):
-            raise BadRequest(400, f"a folded {what} line")
+    for line in lines:
+        if len(line) > MAX_LINE_BYTES:
+            raise BadRequest(431, f"a {what} line is too long")
         name, colon, value = line.partition(b":")
-        if not colon:
-            raise BadRequest(400, f"a {what} line without a colon")
-        if not _TOKEN.fullmatch(name):
-            raise BadRequest(400, f"a malformed {what} name")
+        if not colon or not _TOKEN.fullmatch(name):
+            problem = ("folded" if line[:1] in (b" ", b"\t") else
+                       "without a colon" if not colon else "with a malformed name")
+            raise BadRequest(400, f"a {what} line {problem}")
         key = name.decode("ascii").lower()
         text = value.strip(b" \t").decode("latin-1")
         if key in fields:
@@ -244,6 +273,24 @@ def _read_fields(wire: Wire, head_bytes: int, trailers: bool = False) -> dict[st
                 raise BadRequest(400, f"more than one {name.decode('ascii')}")
             text = f"{fields[key]}, {text}"
         fields[key] = text
+    return fields
+
+
+def _trailers(wire: Wire) -> bool:
+    """Read the trailer fields after a chunked body (and drop them); False when the stream ends."""
+    lines: list[bytes] = []
+    size = 0
+    while True:
+        line = wire.line(MAX_LINE_BYTES, 431, "a trailer line is too long")
+        if line is None:
+            return False
+        if not line:
+            _fields(lines, "trailer")
+            return True
+        size += len(line) + 2
+        lines.append(line)
+        if size > MAX_HEAD_BYTES or len(lines) > MAX_HEADERS:
+            raise BadRequest(431, "the trailers are too large")
 
 
 def _size(text: str, base: int, problem: str) -> int:
@@ -265,13 +312,12 @@ def _read_chunked(wire: Wire) -> bytes | None:
     parts: list[bytes] = []
     total = 0
     while True:
-        line = wire.line(MAX_LINE_BYTES, BadRequest(400, "bad chunk size line"))
+        line = wire.line(MAX_LINE_BYTES, 400, "bad chunk size line")
         if line is None:
             return None
         size = _size(line.split(b";")[0].strip(b" \t").decode("latin-1"), 16, "bad chunk size")
         if size == 0:
-            trailers = _read_fields(wire, 0, trailers=True)  # read and dropped
-            return None if trailers is None else b"".join(parts)
+            return b"".join(parts) if _trailers(wire) else None
         total += size
         if total > MAX_BODY_BYTES:
             raise BadRequest(413, "body too large")
@@ -279,7 +325,7 @@ def _read_chunked(wire: Wire) -> bytes | None:
         if chunk is None:
             return None
         parts.append(chunk)
-        end = wire.line(MAX_LINE_BYTES, BadRequest(400, "a chunk is longer than its size"))
+        end = wire.line(MAX_LINE_BYTES, 400, "a chunk is longer than its size")
         if end is None:
             return None
         if end:
@@ -331,10 +377,9 @@ class _Connection:
         with contextlib.suppress(OSError):
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         wire = self.wire
+        since = wire.idle_since or time.monotonic()  # the connection, then each answer
         while True:
-            wire.deadline = time.monotonic() + self.server.head_timeout
-            if not wire.buffer:
-                wire.idle_since = time.monotonic()  # the server may close it to make room
+            wire.deadline = since + self.server.head_timeout
             try:
                 request = read_request(wire, self.send, self.server.body_timeout)
             except BadRequest as bad:
@@ -348,10 +393,11 @@ class _Connection:
                 log.info("connection from %s ended: %s", self.host, exc.strerror or exc)
                 return
             wire.idle_since = None
-            if request is None:
+            if request is None or not self._answer(request):
                 return
-            if not self._answer(request):
-                return
+            since = time.monotonic()
+            if not wire.buffer:  # no pipelined request: the server may close it to make room
+                wire.idle_since = since
 
     def _answer(self, request: _Request) -> bool:
         """Answer one request; False when the connection must close."""
@@ -431,6 +477,13 @@ class EmulatorHTTPServer(socketserver.TCPServer):
         """Connections being served now."""
         with self._open_lock:
             return len(self._open)
+
+    @property
+    def idle_connections(self) -> int:
+        """Connections waiting for a request of which no byte has arrived (those that may be closed
+        to make room)."""
+        with self._open_lock:
+            return sum(1 for wire in self._open.values() if wire.idle_since is not None)
 
     def get_request(self) -> tuple[socket.socket, object]:
         """Accept a connection. Out of file descriptors, the listening socket stays readable: wait

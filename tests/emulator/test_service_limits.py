@@ -130,7 +130,7 @@ def test_at_the_limit_the_longest_idle_connection_makes_room(caplog):
     with caplog.at_level("WARNING", logger="chatsync.emulator"), \
             serving(max_connections=3) as (running, api):
         idle = [connect(running) for _ in range(3)]
-        wait_for(lambda: running.server.open_connections == 3)
+        wait_for(lambda: running.server.idle_connections == 3)
         assert api("get_all_robots", {})["ErrorCode"] == 0  # answered at once
         elapsed, data = closed_after(idle[0])  # the oldest made room
         assert data == b"" and elapsed < 1
@@ -146,7 +146,7 @@ def test_when_no_connection_is_idle_a_new_one_gets_503_and_a_log_line(caplog):
         busy = [connect(running) for _ in range(2)]
         for sock in busy:
             sock.sendall(b"POST /v4/")  # a head begun: not idle
-        wait_for(lambda: running.server.open_connections == 2)
+        wait_for(lambda: running.server.open_connections == 2 and running.server.idle_connections == 0)
         extra = connect(running)
         elapsed, data = closed_after(extra)
         assert data.startswith(b"HTTP/1.1 503") and b"Connection: close" in data and elapsed < 1
@@ -162,7 +162,7 @@ def test_refusals_are_logged_at_most_once_a_second_with_their_count(caplog):
             serving(max_connections=1, head_timeout=5) as (running, _):
         busy = connect(running)
         busy.sendall(b"POST /v4/")
-        wait_for(lambda: running.server.open_connections == 1)
+        wait_for(lambda: running.server.open_connections == 1 and running.server.idle_connections == 0)
         started = time.monotonic()
         for _ in range(30):
             closed_after(connect(running))
