@@ -29,6 +29,22 @@ Examples:
 Point chatsync at it with app.endpoint (or CHATSYNC_ENDPOINT=http://127.0.0.1:8080) and the
 same secret key; any SDK works with base URL http://127.0.0.1:8080 instead of the region domain.
 \b
+As a service (the defaults; see chatsync/emulator/server.py):
+  - a whole request head must arrive within 10 s of the connection or of
+    the previous answer: an idle keep-alive connection is closed after 10 s,
+    a head begun but not finished gets 408; a body must arrive within 30 s
+    of its head; an answer must be taken within 10 s;
+  - at most --max-connections open connections; at the limit a new one
+    closes the longest-idle connection, or, when none is idle, gets 503;
+    one line per second at most on stderr says how many;
+  - request line at most 16 KiB (414); header lines 16 KiB, the head
+    64 KiB and 100 fields (431); a header line without a colon, two
+    Content-Length headers, or Content-Length with Transfer-Encoding: 400,
+    and the connection is closed; bodies at most 16 MiB (413);
+  - --state may be a symlink: it is kept, and the file it leads to is
+    replaced on each write; temp files of a save cut by kill -9
+    (.NAME.XXXXXXXX.tmp beside it) are removed at the next start.
+\b
 Exit codes: 0 after SIGINT or SIGTERM; 1 a start-up error or a usage error.
 """
 
@@ -76,13 +92,16 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float | None) ->
               help="Paid-edition behaviour: a deleted account id cannot be re-imported (70399).")
 @click.option("--deny-account-delete", is_flag=True,
               help="Paid-edition default: account_delete is not enabled (71000).")
+@click.option("--max-connections", type=click.IntRange(1), metavar="N",
+              help="Open connections served at once. Default: half the open-file limit "
+                   "(ulimit -n), at most 1000.")
 @click.option("--access-log", is_flag=True,
               help="Log each call (endpoint, status, code, time) to stderr; never the UserSig.")
 def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secret_key_env: str,
              state_path: Path | None, max_bots: int, max_accounts: int | None, latency_ms: float,
              fault_rate: float, seed: int | None, rate_limit_scale: float, deletion_lock: bool,
              deny_account_delete: bool, access_log: bool, no_fsync: bool,
-             custom_fields: tuple[str, ...]) -> None:
+             custom_fields: tuple[str, ...], max_connections: int | None) -> None:
     """Run a local emulator of the Tencent Cloud Chat REST API (v4).
 
     It verifies UserSigs made with the secret key in $CHATSYNC_SECRET_KEY (see
@@ -90,7 +109,7 @@ def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secre
     and can inject the faults the real service shows. Stop it with Ctrl-C or SIGTERM.
     """
     from chatsync.emulator.gateway import Emulator, EmulatorConfig
-    from chatsync.emulator.server import EmulatorHTTPServer
+    from chatsync.emulator.server import EmulatorHTTPServer, max_connections_problem
 
     secret_key = os.environ.get(secret_key_env, "")
     if not secret_key:
@@ -109,6 +128,8 @@ def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secre
         if problem:
             raise ChatsyncError(f"--custom-field {key!r} {problem} (give the key without "
                                 f"{profile_tags.CUSTOM_PREFIX})")
+    if max_connections is not None and (problem := max_connections_problem(max_connections)):
+        raise ChatsyncError(f"--max-connections {max_connections} {problem}")
     config = EmulatorConfig(
         secret_key=secret_key, sdkappid=sdkappid, admins=tuple(admins), state_path=state_path,
         max_bots=max_bots, max_accounts=max_accounts, latency_ms=latency_ms,
@@ -118,7 +139,8 @@ def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secre
     )
     app = Emulator(config)
     try:
-        server = EmulatorHTTPServer(app, host, port, access_log=access_log)
+        server = EmulatorHTTPServer(app, host, port, access_log=access_log,
+                                    max_connections=max_connections)
     except OSError as exc:
         raise ChatsyncError(
             f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port (0 = any free)"

@@ -224,7 +224,7 @@ class Emulator:
             if len(self._sig_failures) > 10_000:  # bounded memory under a flood of bad identifiers
                 self._sig_failures.clear()
 
-    def _run(self, endpoint: Endpoint, payload: Any) -> tuple[Answer, int, str | None]:
+    def _run(self, endpoint: Endpoint, payload: dict[str, Any]) -> tuple[Answer, int, str | None]:
         """Run the handler under the store lock; answer once what it saw or did is on disk.
 
         A change that cannot be saved was rolled back: answer a transient code, never OK.
@@ -281,11 +281,14 @@ class Emulator:
         self.store.flush()
 
 
-def _parse_body(body: bytes, endpoint: Endpoint) -> Any:
-    """The JSON body (any client's Content-Type); an empty body only where the API allows it."""
+def _parse_body(body: bytes, endpoint: Endpoint) -> dict[str, Any]:
+    """The JSON object of the body (any client's Content-Type; docs/tencent-api.md §1.1: the body
+    is a JSON object, anything else is 60003 on every API). ``get_all_robots`` also takes an empty
+    body or ``[]`` (client quirk §9.6), read as ``{}``."""
+    lenient = endpoint.name == "get_all_robots"
     if not body.strip():
-        if endpoint.name == "get_all_robots":
-            return None
+        if lenient:
+            return {}
         raise _Refusal(60003, "the request body is empty; send a JSON object")
     try:
         payload = json.loads(body.decode("utf-8"), parse_constant=_not_json)
@@ -294,6 +297,10 @@ def _parse_body(body: bytes, endpoint: Endpoint) -> Any:
     if _SURROGATE_ESCAPE.search(body) and _holds_lone_surrogate(payload):
         # "\ud800" escapes decode to lone surrogates, which are not Unicode text
         raise _Refusal(60003, "the body holds a lone UTF-16 surrogate (not valid Unicode)")
+    if lenient and payload == []:
+        return {}
+    if not isinstance(payload, dict):
+        raise _Refusal(60003, "the request body must be a JSON object")
     return payload
 
 

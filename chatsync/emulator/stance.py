@@ -64,6 +64,10 @@ REQUIRE_RANDOM = True
 #: internal error while setting the profile) too: it is one of the robot APIs' injected faults.
 CREATE_ROBOT_VALUE_TOO_LONG_CODE = 40601
 
+#: A body that is JSON but not an object (``null``, ``5``, ``"x"``, ``[...]``) is 60003 on every
+#: API, as for a body that is not JSON (docs/tencent-api.md §1.1: the body is a JSON object;
+#: §1.5: 60003), never the API's own invalid-parameter code; ``get_all_robots`` alone also takes
+#: ``[]`` and an empty body (client quirk §9.6).
 #: A JSON body that holds a lone UTF-16 surrogate (``"\\ud800"``) is not Unicode text: 60003.
 #: So is any body Python's parser refuses: nested too deeply (at any depth the emulator cannot
 #: parse), ``NaN``/``Infinity`` (not JSON), an integer of more than 4,300 digits. 70500 is only

@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import stat
 import tempfile
 import threading
@@ -90,6 +91,7 @@ class Store:
         self._failing = False  # the last write failed (logged once, until a write succeeds)
         if path is not None:
             _check_writable_folder(path)
+            _remove_stale_temp_files(path)
             raw = _read_state_file(path)
             if raw is not None:
                 self._load(path, raw, time.time() if now is None else now)
@@ -350,25 +352,72 @@ def _kind_of(mode: int) -> str:
     return "not a regular file"
 
 
+def _write_target(path: Path) -> Path:
+    """The file a write replaces: ``path`` itself, or the file a symlink at ``path`` leads to (the
+    link is kept: the new file is written beside its target and renamed onto it)."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def _check_writable_folder(path: Path) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
+    target = _write_target(path)
+    where = f"emulator state file {path}" + (f" (a link to {target})" if target != path else "")
+    folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise StateFileError(
-            f"the folder of emulator state file {path} does not exist; create it or choose another --state"
+            f"the folder of {where} does not exist; create it or choose another --state"
         )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise StateFileError(
-            f"emulator state file {path}: its folder is not writable; choose another --state"
-        )
+        raise StateFileError(f"{where}: its folder is not writable; choose another --state")
+
+
+#: The temp files :func:`_atomic_write` makes beside the file it replaces: tempfile.mkstemp's names
+#: for the prefix ``.NAME.`` and the suffix ``.tmp`` (8 characters of its alphabet between).
+_TEMP_NAME = r"\.{name}\.[a-z0-9_]{{8}}\.tmp"
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Delete the temp files a killed emulator (kill -9 mid-save) left beside the state file.
+
+    Only names :func:`_atomic_write` makes for this state file (``.NAME.XXXXXXXX.tmp``, beside the
+    file it replaces and, for a link, beside the link too, where earlier versions wrote), and only
+    regular files of this user: never a link, a folder or anything else.
+    """
+    removed = 0
+    for file in dict.fromkeys((path, _write_target(path))):
+        pattern = re.compile(_TEMP_NAME.format(name=re.escape(file.name)))
+        try:
+            entries = list(os.scandir(file.parent if str(file.parent) else "."))
+        except OSError:
+            continue  # the folder check reports an unusable folder
+        for entry in entries:
+            if not pattern.fullmatch(entry.name):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and info.st_uid == _euid():
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                continue
+    if removed:
+        log.warning("removed %d temp file%s of an interrupted save beside emulator state file %s",
+                    removed, "" if removed == 1 else "s", path)
+
+
+def _euid() -> int:
+    return os.geteuid() if hasattr(os, "geteuid") else -1
 
 
 def _atomic_write(path: Path, data: bytes, fsync: bool) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file.
 
-    The temp file is written in the same folder and renamed over ``path``. With ``fsync``, the
-    file's bytes reach the disk before the rename and the rename before returning (the folder is
-    fsynced too): then an OK survives a power cut, not only a killed process.
+    The temp file is written in the same folder and renamed over ``path``; when ``path`` is a
+    symlink, over the file it leads to (the link stays as it was). With ``fsync``, the file's bytes
+    reach the disk before the rename and the rename before returning (the folder is fsynced too):
+    then an OK survives a power cut, not only a killed process. A temp file a killed process
+    leaves behind is removed at the next start (:func:`_remove_stale_temp_files`).
     """
+    path = _write_target(path)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:

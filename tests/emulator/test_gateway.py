@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chatsync.tencent.endpoints import ENDPOINTS
 from tests.support import Api, api_for, make_emulator, sign
 
 
@@ -65,7 +66,7 @@ def test_several_admins():
 
 @pytest.mark.parametrize(
     ("raw", "code"),
-    [(b"{", 60003), (b"\xff\xfe", 60003), (b"", 60003), (b"   ", 60003), (b"null", 70402)],
+    [(b"{", 60003), (b"\xff\xfe", 60003), (b"", 60003), (b"   ", 60003), (b"null", 60003)],
 )
 def test_body_must_be_json(api, raw, code):
     assert code_of(api, "account_import", raw=raw) == code
@@ -74,6 +75,15 @@ def test_body_must_be_json(api, raw, code):
 def test_empty_body_is_fine_for_get_all_robots(api):
     assert code_of(api, raw=b"") == 0
     assert code_of(api, raw=b"[]") == 0
+
+
+@pytest.mark.parametrize("raw", [b"null", b"5", b'"x"', b"true", b"[1]", b'[{"UserID": "alice"}]', b"[[]]"])
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_a_body_that_is_json_but_not_an_object_is_60003_on_every_api(api, name, raw):
+    """docs/tencent-api.md §1.1: the body is a JSON object; §1.5: 60003 otherwise. Not the API's
+    own invalid-parameter code (10004, 70402, 40001); only get_all_robots also takes [] (§9.6)."""
+    answer = api.request(name, raw=raw).json()
+    assert (answer["ErrorCode"], answer["ActionStatus"]) == (60003, "FAIL"), answer
 
 
 def test_non_string_user_id_is_60015(api):

@@ -187,3 +187,79 @@ def test_clients_that_reset_after_a_bad_request_leave_no_traceback(wire, capfd, 
     assert "Traceback" not in err and "Traceback" not in caplog.text
     for record in caplog.records:
         assert "\n" not in record.getMessage()
+
+
+# -- strict framing (issue 22): each refusal answers once, with Connection: close, and closes -----
+
+def until_closed(url: str, raw: bytes, wait: float = 5.0) -> bytes:
+    """Send ``raw``; everything the server sends until it closes the connection (fails if it has
+    not closed within ``wait`` seconds: a refused request must not leave the connection open)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+        return data
+
+
+def refused_once(url: str, raw: bytes, status: bytes) -> None:
+    answer = until_closed(url, raw)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:200]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer  # nothing after it is served as a request
+    assert b"Connection: close" in answer
+
+
+def request(api: Api, *headers: str, body: bytes = b"{}", name: str = "get_all_robots") -> bytes:
+    head = f"POST {target(api, name)} HTTP/1.1\r\nHost: x\r\n" + "".join(h + "\r\n" for h in headers)
+    return head.encode() + b"\r\n" + body
+
+
+@pytest.mark.parametrize(("headers", "body", "status"), [
+    (["X-Big: " + "a" * 1024 * 1024, "Content-Length: 2"], b"{}", b"431"),  # a 1 MB header line
+    ([f"X-{i}: 1" for i in range(101)] + ["Content-Length: 2"], b"{}", b"431"),  # 101 fields
+    ([f"X-{i}: {'a' * 1000}" for i in range(70)] + ["Content-Length: 2"], b"{}", b"431"),  # 70 KB head
+    (["Content-Length: 2", "Content-Length: 30"], b"{}" + b"x" * 28, b"400"),  # two, differing
+    (["Content-Length: 2", "Content-Length: 2"], b"{}", b"400"),  # two at all
+    (["Content-Length: 2, 2"], b"{}", b"400"),
+    (["Content-Length: 2", "Transfer-Encoding: chunked"], b"2\r\n{}\r\n0\r\n\r\n", b"400"),
+    (["Transfer-Encoding: chunked", "Content-Length: 2"], b"2\r\n{}\r\n0\r\n\r\n", b"400"),
+    (["Transfer-Encoding: chunked", "Transfer-Encoding: chunked"], b"0\r\n\r\n", b"400"),
+    (["Transfer-Encoding: gzip, chunked"], b"0\r\n\r\n", b"501"),
+    (["Transfer-Encoding: xchunked"], b"0\r\n\r\n", b"501"),
+    (["X-No-Colon", "Content-Length: 2"], b"{}", b"400"),  # a header line without a colon
+    (["Content-Length : 2"], b"{}", b"400"),  # a space before the colon
+    (["X-A: 1", " folded", "Content-Length: 2"], b"{}", b"400"),  # obsolete line folding
+    (["X-A: 1\rX-B: 2", "Content-Length: 2"], b"{}", b"400"),  # a bare CR
+    (["X-A: \x001", "Content-Length: 2"], b"{}", b"400"),
+])
+def test_framing_that_could_smuggle_or_exhaust_is_refused_and_closed(wire, headers, body, status):
+    url, api = wire
+    refused_once(url, request(api, *headers, body=body + request(api, "Content-Length: 2")), status)
+    assert api("get_all_robots", {})["ErrorCode"] == 0
+
+
+def test_a_request_line_over_16_kib_is_414_and_a_long_query_within_it_is_served(wire):
+    url, api = wire
+    refused_once(url, f"POST /v4/{'a' * 17000} HTTP/1.1\r\n\r\n".encode(), b"414")
+    long = (f"POST {target(api)}&x={'1' * 15000} HTTP/1.1\r\n"
+            "Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+    assert body_of(until_closed(url, long.encode()))["ErrorCode"] == 0
+
+
+@pytest.mark.parametrize("line", [
+    b"POST  /v4/x HTTP/1.1", b"POST /v4/x  HTTP/1.1", b"POST\t/v4/x HTTP/1.1", b"POST /v4/x HTTP/1.2",
+    b"POST /v4/\xff HTTP/1.1", b"P(ST /v4/x HTTP/1.1",
+])
+def test_a_malformed_request_line_is_400(wire, line):
+    url, _ = wire
+    refused_once(url, line + b"\r\nContent-Length: 0\r\n\r\n", b"400")
+
+
+def test_well_formed_heads_are_still_served(wire):
+    url, api = wire
+    answer = exchange(url, request(api, "content-length:2", "X-Empty:", "X-Tabs:\t v \t",
+                                   "Connection: keep-alive", "Connection: close"))
+    assert body_of(answer)["ErrorCode"] == 0
+    answer = exchange(url, b"\r\n\r\n" + request(api, "Content-Length: 2"))  # blank lines before
+    assert body_of(answer)["ErrorCode"] == 0

@@ -141,8 +141,8 @@ class FakeServer:
 
     url = "http://203.0.113.7:8080"
 
-    def __init__(self, emulator, host, port, access_log=False):
-        FakeServer.emulator = emulator
+    def __init__(self, emulator, host, port, access_log=False, **limits):
+        FakeServer.emulator, FakeServer.limits = emulator, limits
 
 
 @pytest.fixture
@@ -185,3 +185,12 @@ def test_custom_fields_and_no_fsync_reach_the_emulator(fake_serving, tmp_path):
     assert FakeServer.emulator.store.custom_fields == {"Hobby", "Team"}
     result = CliRunner().invoke(main, [*args, "--no-fsync"], env={"CHATSYNC_SECRET_KEY": SECRET})
     assert result.exit_code == 0 and FakeServer.emulator.store.fsync is False
+
+
+def test_max_connections_reaches_the_server(fake_serving):
+    result = CliRunner().invoke(main, ["emulator", "--max-connections", "7"],
+                                env={"CHATSYNC_SECRET_KEY": SECRET})
+    assert result.exit_code == 0, result.output
+    assert FakeServer.limits == {"max_connections": 7}
+    result = CliRunner().invoke(main, ["emulator"], env={"CHATSYNC_SECRET_KEY": SECRET})
+    assert FakeServer.limits == {"max_connections": None}  # the server derives it from ulimit -n

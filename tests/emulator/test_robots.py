@@ -114,8 +114,8 @@ def test_create_robot_non_string_field_is_10004(api):
     assert robots(api) == []
 
 
-def test_create_robot_body_not_an_object_is_10004(api):
-    call(api, "create_robot", ["@RBT#a"], code=10004)
+def test_create_robot_body_not_an_object_is_60003(api):
+    call(api, "create_robot", ["@RBT#a"], code=60003)  # docs/tencent-api.md §1.1, §1.5
     assert robots(api) == []
 
 

@@ -1,0 +1,246 @@
+"""The emulator as a service (issue 22): connections time out in seconds, their number is bounded
+(the longest-idle one makes room, else 503), refusals are logged once a second at most, and
+1,100 idle connections against 1,024 file descriptors neither spin a core nor block a call."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chatsync.emulator import server as front
+from chatsync.emulator.server import RunningEmulator
+from tests.support import SECRET, Api, make_emulator
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def serving(**options: float) -> Iterator[tuple[RunningEmulator, Api]]:
+    with RunningEmulator(make_emulator(), **options) as running, \
+            httpx.Client(base_url=running.url, timeout=10) as client:
+        yield running, Api(client)
+
+
+def connect(running: RunningEmulator, timeout: float = 10) -> socket.socket:
+    host, port = running.url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=timeout)
+
+
+def closed_after(sock: socket.socket) -> tuple[float, bytes]:
+    """Seconds until the server closed ``sock``, and what it sent first."""
+    started, data = time.monotonic(), b""
+    with sock:
+        while chunk := sock.recv(65536):
+            data += chunk
+    return time.monotonic() - started, data
+
+
+def wait_for(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+# -- timeouts -----------------------------------------------------------------------------------
+
+def test_the_documented_timeouts_are_seconds_and_in_the_help():
+    from click.testing import CliRunner
+
+    from chatsync.cli import main
+
+    assert 5 <= front.HEAD_TIMEOUT_SECONDS <= 15 and front.BODY_TIMEOUT_SECONDS <= 60
+    text = " ".join(CliRunner().invoke(main, ["emulator", "--help"]).output.split())
+    for number in (front.HEAD_TIMEOUT_SECONDS, front.BODY_TIMEOUT_SECONDS, front.SEND_TIMEOUT_SECONDS):
+        assert f"within {number:g} s" in text, number
+    assert "--max-connections" in text and "half the open-file limit" in text
+    assert f"at most {front.MAX_CONNECTIONS_CAP}" in text
+    for limit in ("16 KiB (414)", "64 KiB and 100 fields (431)", "16 MiB (413)"):
+        assert limit in text, limit
+
+
+def test_an_idle_connection_is_closed_after_the_head_timeout():
+    with serving(head_timeout=1.0) as (running, api):
+        fresh = connect(running)
+        used = connect(running)
+        used.sendall(f"POST /v4/openim_robot_http_svc/get_all_robots?{api.query()} HTTP/1.1\r\n"
+                     "Content-Length: 2\r\n\r\n{}".encode())
+        assert used.recv(65536).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        for sock in (fresh, used):  # never a request; idle after an answer (keep-alive)
+            assert closed_after(sock)[1] == b""
+            assert 0.5 < time.monotonic() - started < 3
+        assert api("get_all_robots", {})["ErrorCode"] == 0
+
+
+def test_bytes_with_no_end_of_head_cannot_hold_a_connection():
+    """Slowloris: a byte every 0.2 s, never a newline (or never the blank line) -> 408, closed."""
+    with serving(head_timeout=1.0) as (running, api):
+        for opening in (b"POST /v4/", b"POST / HTTP/1.1\r\nX-A: 1\r\n"):
+            sock = connect(running)
+            sock.sendall(opening)
+            started = time.monotonic()
+            with contextlib.suppress(OSError):  # the server closes while we trickle
+                while time.monotonic() - started < 4:
+                    sock.sendall(b"a")
+                    time.sleep(0.2)
+                    sock.setblocking(False)
+                    try:
+                        if sock.recv(65536, socket.MSG_PEEK):
+                            break
+                    except BlockingIOError:
+                        pass
+                    finally:
+                        sock.setblocking(True)
+            elapsed = time.monotonic() - started
+            answer = sock.recv(65536)
+            sock.close()
+            assert answer.startswith(b"HTTP/1.1 408") and elapsed < 2.5, (elapsed, answer)
+        assert api("get_all_robots", {})["ErrorCode"] == 0
+
+
+def test_a_body_that_does_not_arrive_in_time_is_408():
+    with serving(body_timeout=1.0) as (running, api):
+        sock = connect(running)
+        sock.sendall(f"POST /v4/openim_robot_http_svc/get_all_robots?{api.query()} HTTP/1.1\r\n"
+                     "Content-Length: 10\r\n\r\n{}".encode())
+        elapsed, data = closed_after(sock)
+        assert data.startswith(b"HTTP/1.1 408") and elapsed < 4
+
+
+# -- the connection bound -------------------------------------------------------------------------
+
+def refusals(text: str) -> list[tuple[int, int]]:
+    """(refused, closed idle) of each limit line logged."""
+    return [(int(r), int(e)) for r, e in
+            re.findall(r"refused (\d+) new connections? \(503\) and closed (\d+) idle", text)]
+
+
+def test_at_the_limit_the_longest_idle_connection_makes_room(caplog):
+    with caplog.at_level("WARNING", logger="chatsync.emulator"), \
+            serving(max_connections=3) as (running, api):
+        idle = [connect(running) for _ in range(3)]
+        wait_for(lambda: running.server.idle_connections == 3)
+        assert api("get_all_robots", {})["ErrorCode"] == 0  # answered at once
+        elapsed, data = closed_after(idle[0])  # the oldest made room
+        assert data == b"" and elapsed < 1
+        wait_for(lambda: refusals(caplog.text) == [(0, 1)])
+        assert "at the connection limit (3 open, --max-connections 3)" in caplog.text
+        for sock in idle[1:]:
+            sock.close()
+
+
+def test_when_no_connection_is_idle_a_new_one_gets_503_and_a_log_line(caplog):
+    with caplog.at_level("WARNING", logger="chatsync.emulator"), \
+            serving(max_connections=2, head_timeout=1.5) as (running, api):
+        busy = [connect(running) for _ in range(2)]
+        for sock in busy:
+            sock.sendall(b"POST /v4/")  # a head begun: not idle
+        wait_for(lambda: running.server.open_connections == 2 and running.server.idle_connections == 0)
+        extra = connect(running)
+        elapsed, data = closed_after(extra)
+        assert data.startswith(b"HTTP/1.1 503") and b"Connection: close" in data and elapsed < 1
+        wait_for(lambda: refusals(caplog.text) == [(1, 0)])
+        for sock in busy:  # they time out, and room comes back
+            assert closed_after(sock)[1].startswith(b"HTTP/1.1 408")
+        wait_for(lambda: running.server.open_connections == 0)
+        assert api("get_all_robots", {})["ErrorCode"] == 0
+
+
+def test_refusals_are_logged_at_most_once_a_second_with_their_count(caplog):
+    with caplog.at_level("WARNING", logger="chatsync.emulator"), \
+            serving(max_connections=1, head_timeout=5) as (running, _):
+        busy = connect(running)
+        busy.sendall(b"POST /v4/")
+        wait_for(lambda: running.server.open_connections == 1 and running.server.idle_connections == 0)
+        started = time.monotonic()
+        for _ in range(30):
+            closed_after(connect(running))
+        wait_for(lambda: sum(r for r, _ in refusals(caplog.text)) == 30, timeout=5)
+        elapsed = time.monotonic() - started
+        lines = refusals(caplog.text)
+        assert len(lines) <= 1 + elapsed / front.REPORT_EVERY_SECONDS, (lines, elapsed)
+        assert len(lines) < 30
+        busy.close()
+
+
+def test_max_connections_past_the_open_file_limit_is_refused_at_start():
+    code = ("import resource, sys, runpy; resource.setrlimit(resource.RLIMIT_NOFILE, (256, "
+            "resource.getrlimit(resource.RLIMIT_NOFILE)[1])); sys.argv = ['chatsync', 'emulator', "
+            "'--port', '0', '--max-connections', '500']; runpy.run_module('chatsync', "
+            "run_name='__main__')")
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
+                             cwd=REPO, env={**os.environ, "CHATSYNC_SECRET_KEY": SECRET,
+                                            "PYTHONPATH": str(REPO)})
+    assert process.returncode == 1 and process.stdout == ""
+    assert process.stderr.startswith("Error: --max-connections 500 is more than the open-file limit "
+                                     "allows (ulimit -n is 256; at most 224"), process.stderr
+    assert len(process.stderr.strip().splitlines()) == 1
+
+
+# -- 1,100 idle connections, 1,024 file descriptors --------------------------------------------------
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def limit_fds_to_1024() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+
+@pytest.fixture
+def many_fds() -> Iterator[None]:
+    """This test process holds 1,100 client sockets: raise its own soft limit for the test."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1500:
+        pytest.skip(f"the hard open-file limit ({hard}) is too low to open 1,100 client sockets")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1500), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads a process's CPU time in /proc")
+def test_1100_idle_connections_with_1024_fds_neither_spin_nor_block_a_call(many_fds):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatsync", "emulator", "--port", "0"], preexec_fn=limit_fds_to_1024,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, "CHATSYNC_SECRET_KEY": SECRET, "PYTHONPATH": str(REPO)},
+    )
+    sockets: list[socket.socket] = []
+    try:
+        url = process.stdout.readline().split()[-1]
+        host, port = url.removeprefix("http://").split(":")
+        for _ in range(1100):
+            sockets.append(socket.create_connection((host, int(port)), timeout=10))
+        with httpx.Client(base_url=url, timeout=10) as client:
+            api = Api(client)
+            started = time.monotonic()
+            assert api("get_all_robots", {})["ErrorCode"] == 0  # behind every connect: all accepted
+            assert time.monotonic() - started < 5
+            before = cpu_seconds(process.pid)
+            time.sleep(3)  # 1,100 connections held open, none sending: the emulator must rest
+            used = cpu_seconds(process.pid) - before
+            assert used < 0.5, f"{used:.2f} s of CPU in 3 s with idle connections (a spinning accept)"
+            assert api("get_all_robots", {})["ErrorCode"] == 0
+    finally:
+        for sock in sockets:
+            sock.close()
+        process.terminate()
+        _, err = process.communicate(timeout=15)
+    assert "at the connection limit" in err and "--max-connections 512" in err, err
+    assert "Traceback" not in err
