@@ -72,7 +72,7 @@ def test_https_goes_through_https_proxy_by_connect_and_the_usersig_stays_inside_
 
 
 def test_direct_https_trusts_ssl_cert_file_checks_the_host_and_keeps_its_connection(certificate):
-    # no proxy applies: the wire engine speaks TLS itself, with the client's one SSLContext
+    # no proxy applies: the engine speaks TLS itself, with the client's one SSLContext
     cert, key = certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -80,7 +80,7 @@ def test_direct_https_trusts_ssl_cert_file_checks_the_host_and_keeps_its_connect
     environ = {"SSL_CERT_FILE": str(cert)}
     try:
         with client(server.url, environ) as tls_client:
-            assert tls_client._wire is not None
+            assert tls_client._engine.proxy is None
             for _ in range(3):
                 assert tls_client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#tls"]
         # the certificate names 127.0.0.1 only: the same server as "localhost" is refused
