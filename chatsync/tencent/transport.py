@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+import h11
 import httpcore
 
 from chatsync.net import wire_host
@@ -181,10 +182,15 @@ class DeadlineStream(httpcore.NetworkStream):
 
     def answered(self, length: int | None) -> None:
         """The answer of this exchange is read: its body had ``length`` bytes on the wire (None when
-        not framed by Content-Length). Unless exactly its head and body came in, the connection is
-        not used again."""
-        head = self._received.find(b"\r\n\r\n")
-        if length is None or head < 0 or len(self._received) != head + 4 + length:
+        not framed by Content-Length). Unless exactly that answer came in, the connection is not used
+        again. The common case (one head, then ``length`` bytes) is told by counting; any other (a
+        chunked body, interim answers, more bytes than the answer) is left to h11, the parser
+        httpcore itself uses."""
+        received = self._received
+        head = received.find(b"\r\n\r\n")
+        if length is not None and head >= 0 and len(received) == head + 4 + length:
+            return
+        if not _just_one_answer(bytes(received)):
             self.stale = True
 
     def close(self) -> None:
@@ -199,6 +205,24 @@ class DeadlineStream(httpcore.NetworkStream):
         if info == "is_readable" and self.stale:
             return True  # httpcore checks this before each reuse: the connection is dropped
         return self._inner.get_extra_info(info)
+
+
+def _just_one_answer(received: bytes) -> bool:
+    """Whether ``received`` is one whole answer to a POST (interim answers before it allowed), and
+    nothing more."""
+    parser = h11.Connection(h11.CLIENT)
+    parser.send(h11.Request(method="POST", target="/", headers=[("Host", "x"), ("Content-Length", "0")]))
+    parser.send(h11.EndOfMessage())
+    parser.receive_data(received)
+    try:
+        while True:
+            event = parser.next_event()
+            if isinstance(event, h11.EndOfMessage):
+                return parser.trailing_data == (b"", False)
+            if event is h11.NEED_DATA or event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
+                return False
+    except h11.ProtocolError:
+        return False
 
 
 class DeadlineBackend(httpcore.NetworkBackend):
