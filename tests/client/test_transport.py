@@ -26,7 +26,7 @@ from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from tests.hostile.conftest import fake as fake  # the hostile tests' fake servers, one per test
-from tests.hostile.fakes import FakeServer, drip, http, ok, silent
+from tests.hostile.fakes import FakeServer, Seen, drip, http, ok, silent
 from tests.support import ADMIN, SDKAPPID, SECRET
 
 QUICK = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.01)
@@ -68,8 +68,8 @@ def then_close(payload: bytes) -> SendRaw:
 def chunked(body: bytes, size: int = 7, head: str = "", version: str = "1.1") -> bytes:
     pieces = [body[i:i + size] for i in range(0, len(body), size)]
     chunks = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(piece), piece) for piece in pieces)
-    return (f"HTTP/{version} 200 OK\r\nContent-Type: application/json\r\n{head}Transfer-Encoding: chunked\r\n\r\n"
-            .encode() + chunks + b"0\r\nX-Trailer: yes\r\n\r\n")
+    return (f"HTTP/{version} 200 OK\r\nContent-Type: application/json\r\n{head}"
+            "Transfer-Encoding: chunked\r\n\r\n".encode() + chunks + b"0\r\nX-Trailer: yes\r\n\r\n")
 
 
 def randoms(server: FakeServer) -> list[str]:
@@ -284,24 +284,10 @@ def test_an_answer_that_is_not_200_is_not_read_and_a_5xx_is_retried(fake):
     assert len(server.seen) == 2
 
 
-def test_an_early_error_answer_while_the_body_goes_out_is_reported_with_its_status(fake):
-    # 413 and close after the head, while a large body is still being sent: the library reads the
-    # answer after the failed write; it is the server's answer, not a flaky network
-    def behaviour(endpoint: str, body: Any) -> Any:
-        return then_close(http(b"too large", status="413 Payload Too Large", headers={"Connection": "close"}))
+class EarlyAnswer(FakeServer):
+    """Answers 413 and closes as soon as it has a request's head (the body is never read)."""
 
-    server = fake(behaviour)
-    server_reads_head_only(server)
-    with client_for(server.url, bounds=Bounds(attempt_seconds=10, call_seconds=20)) as client:
-        with pytest.raises(CallFailed) as caught:
-            client.call("portrait_set", {"From_Account": "a", "ProfileItem": [{"Tag": "x", "Value": "v" * (8 * MiB)}]})
-    assert "HTTP 413" in str(caught.value) and caught.value.attempts == 1, str(caught.value)
-
-
-def server_reads_head_only(server: FakeServer) -> None:
-    """Make ``server`` answer as soon as it has a request's head (the body is never read)."""
-
-    def serve(sock: socket.socket) -> None:
+    def _serve(self, sock: socket.socket) -> None:
         buffer = b""
         while b"\r\n\r\n" not in buffer:
             data = sock.recv(65536)
@@ -310,14 +296,22 @@ def server_reads_head_only(server: FakeServer) -> None:
             buffer += data
         head = buffer.partition(b"\r\n\r\n")[0]
         target = head.split(b"\r\n")[0].split(b" ")[1].decode("latin-1")
-        from tests.hostile.fakes import Seen
-
-        with server.lock:
-            server.seen.append(Seen("early", target, None, head, 1))
+        with self.lock:
+            self.seen.append(Seen("early", target, None, head, 1))
         sock.sendall(http(b"too large", status="413 Payload Too Large", headers={"Connection": "close"}))
         sock.shutdown(socket.SHUT_RDWR)
 
-    server._serve = serve  # type: ignore[method-assign]
+
+def test_an_early_error_answer_while_the_body_goes_out_is_reported_with_its_status():
+    # 413 and close after the head, while a large body is still being sent: the library reads the
+    # answer after the failed write; it is the server's answer, not a flaky network
+    big = {"From_Account": "a", "ProfileItem": [{"Tag": "x", "Value": "v" * (8 * MiB)}]}
+    with EarlyAnswer(lambda endpoint, body: ok()) as server, \
+            client_for(server.url, bounds=Bounds(attempt_seconds=10, call_seconds=20)) as client, \
+            pytest.raises(CallFailed) as caught:
+        client.call("portrait_set", big)
+    assert "HTTP 413" in str(caught.value) and caught.value.attempts == 1, str(caught.value)
+    assert len(server.seen) == 1
 
 
 @pytest.mark.parametrize("status", ["600 Odd", "700 Odd", "999 Odd"])
