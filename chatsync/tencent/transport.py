@@ -470,11 +470,10 @@ def _account(stream: DeadlineStream, response: httpcore.Response) -> None:
 
 
 def _tunnel_status(name: str, info: Mapping[str, Any], seen: list[int]) -> None:
-    """A trace hook (httpcore's public ``trace`` extension): the proxy's answer to CONNECT."""
+    """A trace hook (httpcore's public ``trace`` extension): the status of each answer's head. Until
+    the tunnel is open, the only answer is the proxy's to CONNECT."""
     if name == "http11.receive_response_headers.complete":
-        request = info.get("request")
-        if request is not None and request.method == b"CONNECT":
-            seen.append(info["return_value"][1])
+        seen.append(info["return_value"][1])
 
 
 def _proxy_refused(exc: Exception, tunnel: list[int], origin: _Origin) -> ProxyFailed:
