@@ -193,6 +193,7 @@ class Client:
         # The query's ``random`` only tells requests apart (§1.1, it is no secret): one generator
         # seeded from the OS once, not a system call per request.
         self._random = random.Random()
+        self._signed = ("", "")  # a UserSig and the query up to its random, quoted
         self._base = 0  # index into target.urls; moves to the backup domain if the primary fails
         # More workers than in-flight slots: workers queueing for a slowly paced API must leave
         # others free to send. Each map() keeps at most ``parallelism`` of its items started.
@@ -362,11 +363,13 @@ class Client:
             raise Stopped("stopped while waiting to send")
 
     def _request_target(self, api: Endpoint, sig: str) -> str:
-        """The path and query of a request to ``api`` signed with ``sig``."""
-        return (
-            f"{api.path}?sdkappid={self.sigs.sdkappid}&identifier={quote(self.sigs.identifier, safe='')}"
-            f"&usersig={quote(sig, safe='*-_')}&random={self._random.getrandbits(32)}&contenttype=json"
-        )
+        """The path and query of a request to ``api`` signed with ``sig`` (its new ``random`` too)."""
+        signed = self._signed
+        if signed[0] != sig:  # quoted once per UserSig, not per call
+            identifier = quote(self.sigs.identifier, safe="")
+            signed = self._signed = (sig, f"?sdkappid={self.sigs.sdkappid}&identifier={identifier}"
+                                          f"&usersig={quote(sig, safe='*-_')}&random=")
+        return f"{api.path}{signed[1]}{self._random.getrandbits(32)}&contenttype=json"
 
     def _exchange(self, api: Endpoint, content: bytes, attempt: int,
                   first_send: list[float]) -> tuple[_Attempt, str]:
