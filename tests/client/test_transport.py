@@ -26,7 +26,7 @@ from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from tests.hostile.conftest import fake as fake  # the hostile tests' fake servers, one per test
-from tests.hostile.fakes import FakeServer, Seen, drip, http, ok, silent
+from tests.hostile.fakes import FakeServer, Seen, drip, http, ok, read_head, silent
 from tests.support import ADMIN, SDKAPPID, SECRET
 
 QUICK = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.01)
@@ -288,12 +288,9 @@ class EarlyAnswer(FakeServer):
     """Answers 413 and closes as soon as it has a request's head (the body is never read)."""
 
     def _serve(self, sock: socket.socket) -> None:
-        buffer = b""
-        while b"\r\n\r\n" not in buffer:
-            data = sock.recv(65536)
-            if not data:
-                return
-            buffer += data
+        buffer = read_head(sock)
+        if buffer is None:
+            return
         head = buffer.partition(b"\r\n\r\n")[0]
         target = head.split(b"\r\n")[0].split(b" ")[1].decode("latin-1")
         with self.lock:

@@ -144,6 +144,17 @@ class FakeServer:
             return
 
 
+def read_head(sock: socket.socket) -> bytes | None:
+    """What ``sock`` sends up to and including the end of a request's head (None if it hangs up)."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        data = sock.recv(65536)
+        if not data:
+            return None
+        head += data
+    return head
+
+
 def drip(payload: bytes, every: float) -> Callable[[socket.socket, threading.Event], None]:
     """Send ``payload`` one byte at a time, ``every`` seconds apart (each read is short)."""
 
@@ -223,12 +234,9 @@ class ConnectProxy:
 
     def _serve(self, sock: socket.socket) -> None:
         sock.settimeout(10)
-        head = b""
-        while b"\r\n\r\n" not in head:
-            data = sock.recv(65536)
-            if not data:
-                return
-            head += data
+        head = read_head(sock)
+        if head is None:
+            return
         with self.lock:
             self.heads.append(head)
             self.seen += head
