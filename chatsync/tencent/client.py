@@ -27,9 +27,8 @@ import signal
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
@@ -345,15 +344,6 @@ class Client:
         finally:
             self._in_pool.active = False
 
-    @contextmanager
-    def _slot(self) -> Iterator[_Lane]:
-        """Hold one in-flight slot (blocking until one is free); yields the lane its request uses."""
-        lane = self._slots.get()
-        try:
-            yield lane
-        finally:
-            self._slots.put(lane)
-
     def _check_stop(self) -> None:
         if self._stop.is_set():
             raise Stopped("stopped before the call was sent")
@@ -381,7 +371,8 @@ class Client:
         pacer = self.pacers[api.name]
         self._check_stop()
         pacer.wait()
-        with self._slot() as lane:
+        lane = self._slots.get()  # an in-flight slot (blocking until one is free)
+        try:
             self._check_stop()
             pacer.space()
             sent_at = self._monotonic()
@@ -389,6 +380,8 @@ class Client:
                 result, sig, url, began = self._send(api, lane, content, first_send)
             finally:
                 pacer.done(self._monotonic())
+        finally:
+            self._slots.put(lane)
         if result.code == RATE_LIMITED:  # the quota is shared or lower than documented: slow down
             pacer.refused(sent_at)
         if log.isEnabledFor(logging.DEBUG):

@@ -429,10 +429,12 @@ class _Lane:
         try:
             response = self._pool.handle_request(request)
             try:
+                encoding, length = _framing(response.headers)
+                body = response.iter_stream
+                result = read(response.status, lambda limit: decode_body(body(), encoding, limit))
                 stream = response.extensions.get("network_stream")
-                result = read(response.status, lambda limit: _body(response, limit))
                 if isinstance(stream, DeadlineStream):
-                    _account(stream, response)
+                    stream.answered(length)
                 return result
             finally:
                 response.close()
@@ -448,25 +450,21 @@ class _Lane:
             _local.until = previous
 
 
-def _body(response: httpcore.Response, limit: int) -> bytes:
-    encoding = b""
-    for name, value in response.headers:
-        if name.lower() == b"content-encoding":
-            encoding = value
-    return decode_body(response.iter_stream(), encoding.decode("latin-1"), limit)
-
-
-def _account(stream: DeadlineStream, response: httpcore.Response) -> None:
-    """Tell ``stream`` how long the answer's body was on the wire (None unless by Content-Length)."""
+def _framing(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str, int | None]:
+    """An answer's Content-Encoding, and its body's length on the wire when Content-Length gives it
+    (None for a chunked body, or one that ends with the connection)."""
+    encoding = ""
     length: int | None = None
-    for name, value in response.headers:
+    chunked = False
+    for name, value in headers:
         lowered = name.lower()
-        if lowered == b"transfer-encoding":
-            length = None
-            break
         if lowered == b"content-length" and value.isdigit():
             length = int(value)
-    stream.answered(length)
+        elif lowered == b"content-encoding":
+            encoding = value.decode("latin-1")
+        elif lowered == b"transfer-encoding":
+            chunked = True
+    return encoding, None if chunked else length
 
 
 def _tunnel_status(name: str, info: Mapping[str, Any], seen: list[int]) -> None:
