@@ -39,10 +39,10 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import h11
 import httpcore
@@ -131,19 +131,7 @@ def certificate_reason(code: int | None, message: str) -> str:
 
 # -- the whole-attempt deadline and abort: httpcore's network backend, wrapped ----------------------
 
-_local = threading.local()
-
-
-@contextlib.contextmanager
-def deadline(until: float) -> Iterator[None]:
-    """Bound every network operation of this thread, until the block ends, by ``until``
-    (``time.monotonic()``)."""
-    previous = getattr(_local, "until", None)
-    _local.until = until
-    try:
-        yield
-    finally:
-        _local.until = previous
+_local = threading.local()  # ``until``: the deadline of this thread's attempt (``time.monotonic()``)
 
 
 def _left(timeout: float | None, expired: type[Exception]) -> float | None:
@@ -186,7 +174,7 @@ class DeadlineStream(httpcore.NetworkStream):
         again. The common case (one head, then ``length`` bytes) is told by counting; any other (a
         chunked body, interim answers, more bytes than the answer) is left to h11, the parser
         httpcore itself uses."""
-        received = self._received
+        received, self._received = self._received, bytearray()
         head = received.find(b"\r\n\r\n")
         if length is not None and head >= 0 and len(received) == head + 4 + length:
             return
@@ -355,8 +343,6 @@ class Engine:
             parts = urlsplit(proxy.url)
             auth = None
             if parts.username is not None:
-                from urllib.parse import unquote
-
                 auth = (unquote(parts.username), unquote(parts.password or ""))
             bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
             proxy_tls = tls if parts.scheme.lower() == "https" else None
