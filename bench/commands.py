@@ -18,7 +18,8 @@ Measures (goals from issue 15):
 * ``apply`` of 1,000 new accounts (nick and self_signature): wall / floor, floor = 1,000
   ``portrait_set`` / 200/s = 5 s; goal <= 1.05 with no call refused (60007, counted from ``-v``).
 * the same job by ``bench/handwritten.py`` (16 threads over httpx, no pacing, retrying 60007):
-  chatsync must be no slower, with no refused call.
+  chatsync within 1.02x of the script's wall, with no refused call (issue 21 decided issue 15's row:
+  the script wins its last percent only by hammering the quota).
 * renaming 2,000 existing accounts (nick only): wall, goal <= 3 s.
 * ``apply`` of 1,000 new accounts while ``bench/_quota_user.py`` calls ``portrait_set`` at half its
   limit (100/s): the apply must finish every change with <= 3% of its calls refused, and a
@@ -70,6 +71,8 @@ HERE = Path(__file__).resolve().parent
 LATENCY_MS = 20
 RAISED = 20
 RAISED_PARALLELISM = 128
+SCRIPT_RATIO = 1.02
+"""chatsync's wall may be this much of the hand-written script's (issue 21)."""
 BIN = Path(sys.executable).parent
 CHATSYNC = [str(BIN / "chatsync")] if (BIN / "chatsync").exists() else [sys.executable, "-m", "chatsync"]
 ENV = {**os.environ, "CHATSYNC_SECRET_KEY": KEY, "NO_COLOR": "1"}
@@ -241,10 +244,13 @@ def handwritten_measure(url: str, folder: Path, count: int, chatsync: Done, judg
     settle()
     chatsync_refused = chatsync.refused()
     return Row("the same job by a hand-written script (16 threads over httpx, no pacing, retrying 60007)",
-               f"script {done.wall:.2f} s with {script['refused']} refused calls; "
+               f"{chatsync.wall / done.wall:.3f}x: script {done.wall:.2f} s with {script['refused']} "
+               "refused calls; "
                f"chatsync {chatsync.wall:.2f} s with {chatsync_refused}",
-               "chatsync no slower, with no refused call" + ("" if judged else " (not judged)"),
-               (chatsync.wall <= done.wall or not judged) and chatsync_refused == 0 and chatsync.code == 0,
+               f"chatsync within {SCRIPT_RATIO}x of the script, with no refused call"
+               + ("" if judged else " (not judged)"),
+               (chatsync.wall <= SCRIPT_RATIO * done.wall or not judged) and chatsync_refused == 0
+               and chatsync.code == 0,
                {"script_wall_s": round(done.wall, 3), "script": script,
                 "chatsync_wall_s": round(chatsync.wall, 3)})
 
