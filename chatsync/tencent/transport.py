@@ -311,6 +311,7 @@ class Engine:
         self.transport = transport
         self._backend = DeadlineBackend(httpcore.SyncBackend())
         self._pools: list[httpcore.ConnectionPool | httpcore.HTTPProxy] = []
+        self._lanes: list[_Lane] = []  # direct: each its own connections
         # The free lanes, one per connection a pool may have: the last freed is taken first, so a few
         # calls at a time keep reusing a few warm connections (list append and pop are atomic).
         self._idle: list[_Lane | _HttpxLane] = []
@@ -323,8 +324,12 @@ class Engine:
                 origins.append(_origin(url, headers))
             except InvalidHost as exc:
                 origins.append(exc)
+        if proxy is None:  # a connection per lane
+            self._lanes = [_Lane(None, origins, False, tls, self._backend) for _ in range(connections)]
+            self._idle = list(self._lanes)
+            return
         sizes = shard_sizes(connections)
-        lanes = [_Lane(self._pool(size, tls, proxy), origins, proxy is not None) for size in sizes]
+        lanes = [_Lane(self._pool(size, tls, proxy), origins, True) for size in sizes]
         for round_ in range(max(sizes)):  # interleaved: many calls in flight spread over the pools
             for lane, size in zip(reversed(lanes), reversed(sizes), strict=True):
                 if round_ < size:
@@ -372,6 +377,8 @@ class Engine:
         """Close every connection (when no call is in flight)."""
         for pool in self._pools:
             pool.close()
+        for lane in self._lanes:
+            lane.close()
         if self.transport is not None:
             self.transport.close()
 
@@ -384,13 +391,44 @@ def shard_sizes(connections: int) -> list[int]:
 
 
 class _Lane:
-    """Requests through one httpcore pool."""
+    """Requests through one httpcore pool (through a proxy), or one keep-alive connection per base
+    URL (direct: :class:`httpcore.HTTPConnection`, no pool's locks and scans per request)."""
 
-    def __init__(self, pool: httpcore.ConnectionPool | httpcore.HTTPProxy,
-                 origins: Sequence[_Origin | InvalidHost], proxied: bool) -> None:
+    def __init__(self, pool: httpcore.ConnectionPool | httpcore.HTTPProxy | None,
+                 origins: Sequence[_Origin | InvalidHost], proxied: bool,
+                 tls: ssl.SSLContext | None = None, backend: DeadlineBackend | None = None) -> None:
         self._pool = pool
         self._origins = origins
         self._proxied = proxied
+        self._tls = tls
+        self._backend = backend
+        self._connections: list[httpcore.HTTPConnection | None] = [None] * len(origins)
+
+    def _connection(self, base: int, origin: _Origin) -> httpcore.HTTPConnection:
+        """Base URL number ``base``'s connection: the kept-alive one unless it expired (idle too
+        long, closed by the server, or holding bytes no call asked for), else a new one."""
+        connection = self._connections[base]
+        if connection is not None and connection.has_expired():
+            connection.close()
+            connection = None
+        if connection is None:
+            connection = self._connections[base] = httpcore.HTTPConnection(
+                httpcore.Origin(origin.scheme, origin.host.encode("ascii"), origin.port),
+                ssl_context=self._tls, keepalive_expiry=KEEPALIVE_SECONDS, http1=True, http2=False,
+                retries=0, network_backend=self._backend)
+        return connection
+
+    def _done(self, base: int) -> None:
+        """After an exchange: a connection not ready for another request is closed and let go."""
+        connection = self._connections[base]
+        if connection is not None and not connection.is_idle():
+            connection.close()
+            self._connections[base] = None
+
+    def close(self) -> None:
+        for connection in self._connections:
+            if connection is not None:
+                connection.close()
 
     def post(self, base: int, target: str, content: bytes, until: float,
              read: Callable[[int, Body], _T]) -> _T:
@@ -413,7 +451,10 @@ class _Lane:
         previous = getattr(_local, "until", None)
         _local.until = until
         try:
-            response = self._pool.handle_request(request)
+            if self._pool is not None:
+                response = self._pool.handle_request(request)
+            else:
+                response = self._connection(base, origin).handle_request(request)
             try:
                 encoding, length = _framing(response.headers)
                 body = response.iter_stream
@@ -434,6 +475,8 @@ class _Lane:
             raise Broken(_text(exc)) from None
         finally:
             _local.until = previous
+            if self._pool is None:
+                self._done(base)
 
 
 def _framing(headers: Sequence[tuple[bytes, bytes]]) -> tuple[str, int | None]:
