@@ -299,14 +299,18 @@ class Pki:
 
         key, request, cert = (self.folder / f"{name}.{ext}" for ext in ("key", "csr", "pem"))
         extensions = self.folder / f"{name}.ext"
+        if not cert.exists():  # made once per name
+            self._make(key, request, cert, extensions, days, san)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        return context
+
+    def _make(self, key: Any, request: Any, cert: Any, extensions: Any, days: int, san: str) -> None:
         extensions.write_text(f"subjectAltName={san}\n", encoding="ascii")
         self._run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=chatsync test server",
                   "-keyout", str(key), "-out", str(request))
         self._run("x509", "-req", "-in", str(request), "-CA", str(self.ca), "-CAkey", str(self._ca_key),
                   "-CAcreateserial", "-days", str(days), "-extfile", str(extensions), "-out", str(cert))
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        return context
 
     def hashed_store(self) -> Any:
         """A directory holding the CA the way a system store does (``openssl rehash``: <hash>.0)."""

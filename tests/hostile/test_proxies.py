@@ -162,11 +162,12 @@ def test_redact_url(url, shown):
 
 # -- issue 21: proxies as curl does it ----------------------------------------------------------------
 
-@pytest.fixture
-def pki(tmp_path: Path):
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory):
+    """One throw-away CA for the module (its keys take a while to make)."""
     from tests.hostile.fakes import Pki
 
-    return Pki(tmp_path)
+    return Pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
