@@ -61,6 +61,9 @@ KEEPALIVE_SECONDS = 5.0
 """An idle connection older than this is closed rather than reused (httpx's default)."""
 SHARD_CONNECTIONS = 4
 """Connections per pool: ``--parallelism`` beyond this is spread over several pools."""
+COALESCE_BYTES = 64 * 1024
+"""A request up to this size goes out in one write (httpcore writes its head and body apart: two
+system calls and two segments, each waking the server); a larger one is written as it comes."""
 TIMEOUTS = {"connect": CONNECT_SECONDS, "read": IO_SECONDS, "write": IO_SECONDS, "pool": IO_SECONDS}
 
 Body = Callable[[int], bytes]
@@ -146,17 +149,22 @@ def _left(timeout: float | None, expired: type[Exception]) -> float | None:
 
 
 class DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose every operation ends by the deadline of the thread using it, and that
-    tells httpcore it is not reusable once more bytes came in than the last answer was made of."""
+    """A network stream whose every operation ends by the deadline of the thread using it, that
+    sends a small request in one write, and that tells httpcore it is not reusable once more bytes
+    came in than the last answer was made of."""
 
     def __init__(self, inner: httpcore.NetworkStream, backend: DeadlineBackend) -> None:
         self._inner = inner
         self._backend = backend
         self._received = bytearray()  # what came in since this exchange's request went out
+        self._pending = bytearray()  # a small request's pieces, sent together before the first read
         self._reading = False
         self.stale = False
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._pending:  # the request is written: send it (one segment, one system call)
+            with contextlib.suppress(httpcore.WriteError):  # then read what the server said, as
+                self._flush(timeout)  # httpcore does after a failed write (e.g. an early 413)
         data = self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
         self._reading = True
         self._received += data
@@ -166,7 +174,16 @@ class DeadlineStream(httpcore.NetworkStream):
         if self._reading:  # a new exchange starts
             self._reading = False
             self._received.clear()
+        if len(self._pending) + len(buffer) <= COALESCE_BYTES:  # httpcore writes head and body apart
+            self._pending += buffer
+            return
+        self._flush(timeout)
         self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def _flush(self, timeout: float | None) -> None:
+        data = bytes(self._pending)
+        self._pending.clear()
+        self._inner.write(data, _left(timeout, httpcore.WriteTimeout))
 
     def answered(self, length: int | None) -> None:
         """The answer of this exchange is read: its body had ``length`` bytes on the wire (None when
