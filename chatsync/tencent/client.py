@@ -378,8 +378,9 @@ class Client:
             sent_at = self._monotonic()
             try:  # the API's unit of allowance is held from here until a window after the answer
                 result, sig, url, began = self._send(api, lane, content, first_send)
-            finally:
-                pacer.done(self._monotonic())
+            finally:  # the answer's first bytes, when the engine saw them on this clock
+                answered = engine.answer_time() if self._monotonic is time.monotonic else None
+                pacer.done(self._monotonic() if answered is None else answered)
         finally:
             self._slots.put(lane)
         if result.code == RATE_LIMITED:  # the quota is shared or lower than documented: slow down

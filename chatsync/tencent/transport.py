@@ -137,6 +137,14 @@ def certificate_reason(code: int | None, message: str) -> str:
 _local = threading.local()  # ``until``: the deadline of this thread's attempt (``time.monotonic()``)
 
 
+def answer_time() -> float | None:
+    """When the first bytes of the answer to this thread's last request came in (``time.monotonic()``),
+    or None when none did: the server had counted the call by then (the client's pacing frees the
+    call's unit of allowance a window after this, not after the answer was also parsed)."""
+    answered: float | None = getattr(_local, "answered", None)
+    return answered
+
+
 def _left(timeout: float | None, expired: type[Exception]) -> float | None:
     """``timeout`` shortened to the time left before this thread's deadline (raise when none is left)."""
     until: float | None = getattr(_local, "until", None)
@@ -166,6 +174,8 @@ class DeadlineStream(httpcore.NetworkStream):
             with contextlib.suppress(httpcore.WriteError):  # then read what the server said, as
                 self._flush(timeout)  # httpcore does after a failed write (e.g. an early 413)
         data = self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+        if not self._reading:  # the first bytes of the answer (or the close): the server had the call
+            _local.answered = time.monotonic()
         self._reading = True
         self._received += data
         return data
@@ -467,6 +477,7 @@ class _Lane:
             content=content, extensions=extensions)
         previous = getattr(_local, "until", None)
         _local.until = until
+        _local.answered = None
         try:
             if self._pool is not None:
                 response = self._pool.handle_request(request)
@@ -562,6 +573,7 @@ class _HttpxLane:
         url = self._urls[base] + target
         previous = getattr(_local, "until", None)
         _local.until = until
+        _local.answered = None  # the transport's own streams are not seen here
         try:
             request = httpx.Request("POST", url, headers=self._headers, content=content,
                                     extensions={"timeout": TIMEOUTS})

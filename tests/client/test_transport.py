@@ -474,3 +474,35 @@ def test_pools_split_the_connections_evenly_and_none_is_larger_than_the_limit(co
     assert sum(sizes) == connections
     assert max(sizes) <= transport.SHARD_CONNECTIONS and max(sizes) - min(sizes) <= 1
     assert len(sizes) == -(-connections // transport.SHARD_CONNECTIONS)
+
+
+def test_the_answer_time_is_when_its_first_bytes_came_not_when_it_was_read_whole(fake):
+    # the pacing frees a call's unit a window after this moment: the server counted the call by then
+    answer = http(ROBOTS)
+
+    def behaviour(endpoint: str, body: Any) -> Any:
+        def send(sock: socket.socket, stopping: threading.Event) -> None:
+            sock.sendall(answer[:20])
+            time.sleep(0.3)
+            sock.sendall(answer[20:])
+        return send
+
+    server = fake(behaviour)
+    engine = transport.Engine((server.url,), HEADERS, tls=None, proxy=None, connections=1)
+    began = time.monotonic()
+    assert engine.post(0, "/v4/x", b"{}", _soon(), lambda status, body: body(1000)) == ROBOTS
+    ended = time.monotonic()
+    answered = transport.answer_time()
+    engine.close()
+    assert answered is not None and began <= answered <= ended - 0.25
+    silent_server = fake(lambda endpoint, body: then_close(b""))
+    engine = transport.Engine((silent_server.url,), HEADERS, tls=None, proxy=None, connections=1)
+    with pytest.raises(transport.Broken):  # the connection closed: that moment, not an earlier answer's
+        engine.post(0, "/v4/x", b"{}", _soon(), lambda status, body: status)
+    engine.close()
+    closed = transport.answer_time()
+    assert closed is not None and closed > answered
+    with pytest.raises(transport.ConnectFailed):  # no connection: no answer time at all
+        transport.Engine(("http://127.0.0.1:9",), HEADERS, tls=None, proxy=None, connections=1).post(
+            0, "/v4/x", b"{}", _soon(), lambda status, body: status)
+    assert transport.answer_time() is None
