@@ -7,7 +7,10 @@ no check of what exists, no report: it only does the calls. Prints one JSON line
 
     {"wall_s": ..., "calls": {"multiaccount_import": ..., "portrait_set": ...}, "refused": ...}
 
-    python bench/handwritten.py URL SDKAPPID PREFIX COUNT   (the secret key in CHATSYNC_SECRET_KEY)
+    python bench/handwritten.py URL SDKAPPID PREFIX COUNT [THREADS]   (the key in CHATSYNC_SECRET_KEY)
+
+``THREADS`` (default 16) also sizes the connection pool: ``bench/commands.py`` runs it with
+chatsync's ``--parallelism`` to weigh chatsync's CPU per call against a bare httpx client's.
 
 The UserSig comes from chatsync's signer (a script would use Tencent's tls-sig-api package).
 """
@@ -35,11 +38,11 @@ RATE_LIMITED = 60007
 class Script:
     """The script's state: one HTTP client, one UserSig, and counts."""
 
-    def __init__(self, url: str, sdkappid: int, key: str) -> None:
+    def __init__(self, url: str, sdkappid: int, key: str, threads: int = THREADS) -> None:
         self.url = url.rstrip("/")
         self.sdkappid = sdkappid
         self.sig = make(sdkappid, key, ADMIN)
-        self.http = httpx.Client(timeout=30.0, limits=httpx.Limits(max_connections=THREADS))
+        self.http = httpx.Client(timeout=30.0, limits=httpx.Limits(max_connections=threads))
         self.lock = threading.Lock()
         self.calls: dict[str, int] = {}
         self.refused = 0
@@ -64,10 +67,11 @@ class Script:
 
 def main() -> int:
     url, sdkappid, prefix, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-    script = Script(url, sdkappid, os.environ["CHATSYNC_SECRET_KEY"])
+    threads = int(sys.argv[5]) if len(sys.argv) > 5 else THREADS
+    script = Script(url, sdkappid, os.environ["CHATSYNC_SECRET_KEY"], threads)
     users = [f"{prefix}-{i:05d}" for i in range(count)]
     began = time.perf_counter()
-    with ThreadPoolExecutor(THREADS) as pool:
+    with ThreadPoolExecutor(threads) as pool:
         batches = [users[i:i + 100] for i in range(0, count, 100)]
         list(pool.map(lambda batch: script.post("v4/im_open_login_svc/multiaccount_import", {
             "AccountList": [{"UserID": u, "Nick": f"User {u[-5:]}"} for u in batch]}), batches))

@@ -9,11 +9,11 @@ UserSig and one more try; anything else fails at once with the code's hint.
 
 Every run has at most ``parallelism`` requests in flight, each on a keep-alive connection (never
 more connections than requests in flight), and a thread pool for callers that fan work out
-(:meth:`Client.map`). A direct
-connection (no proxy applies) goes through :mod:`chatsync.tencent.wire`, a lean HTTP/1.1 client;
-an injected transport or https through a proxy through httpx (:mod:`chatsync.tencent.httpx_engine`,
-imported only then). Both fail the same ways with the same messages. No log line, error message or
-exception text carries the UserSig or the secret key.
+(:meth:`Client.map`). Requests go through one HTTP engine, :mod:`chatsync.tencent.transport`
+(httpx's httpcore), direct or through a proxy alike; it never sends a request again on its own, so
+every request that goes out is an attempt here: counted in :attr:`Client.calls`, paced, logged with
+``-v``, and signed with a new ``random``. No log line, error message or exception text carries the
+UserSig or the secret key.
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ import signal
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
@@ -39,13 +38,14 @@ from chatsync.errors import ChatsyncError
 from chatsync.model import AppConfig
 from chatsync.redact import RedactingFilter, redact, redact_url
 from chatsync.safe_text import server_text, visible
-from chatsync.tencent import answers, errors, wire
+from chatsync.tencent import answers, errors
+from chatsync.tencent import transport as engine
 from chatsync.tencent.bounded import AnswerTooLarge, Bounds, MiB, UnreadableEncoding
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
 from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
 from chatsync.tencent.pacing import DEFAULT_PARALLELISM as DEFAULT_PARALLELISM  # callers know it from here
 from chatsync.tencent.pacing import Pacers
-from chatsync.tencent.proxies import http_transport, proxy_for, tls_context
+from chatsync.tencent.proxies import proxy_for, tls_context
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from chatsync.tencent.target import resolve as resolve_target
@@ -60,12 +60,6 @@ logging.getLogger("httpx").addFilter(RedactingFilter())
 
 POOL_FACTOR = 2
 """Worker threads per in-flight slot: up to this many map() streams run side by side unhindered."""
-
-SHARD_CONNECTIONS = 4
-"""Connections per httpx connection pool (calls through a proxy). httpcore's pool works under one
-lock and scans all of its connections and waiting requests at each request and each answer, so its
-CPU per call grows with its size; ``--parallelism`` beyond this is spread over several pools of this
-size (each in-flight slot belongs to one pool, so no pool ever has more requests than connections)."""
 
 RATE_LIMITED = 60007
 """The API's "calls of this API exceed the limit" code: the call's pacer slows down (pacing.py)."""
@@ -155,6 +149,7 @@ class _Attempt:
     connect_failure: bool = False
     protocol: answers.AnswerError | None = None  # the answer did not fit the envelope
     sent: bool = True  # False when the call's time was up before this attempt could go out
+    hint: str | None = None  # set for a failure that stops the run and says what to fix (TLS, proxy)
 
 
 class Client:
@@ -183,25 +178,21 @@ class Client:
         self._stop = threading.Event()
         self._monotonic = monotonic
         self.pacers = Pacers(rates, monotonic=monotonic, sleep=self._sleep)
-        # The in-flight slots: each holds the lane its request goes through.
+        # The in-flight slots: each holds the engine its request goes through.
         self._slots: queue.SimpleQueue[_Lane] = queue.SimpleQueue()
-        self._wire: wire.Engine | None = None
-        self._transports: list[httpx.BaseTransport] = []
-        self._transport: httpx.BaseTransport | None = None
         env = os.environ if environ is None else environ
-        if transport is None and proxy_for(target, env) is None:
-            # Direct (plain http to loopback, or https with no proxy): keep-alive connections, at
-            # most one per slot, every operation under the attempt's deadline (wire.py).
-            https = any(url.startswith("https:") for url in target.urls)
-            self._wire = wire.Engine(target.urls, HEADERS, tls_context(env) if https else None)
-            for _ in range(parallelism):
-                self._slots.put(self._wire)
-        else:
-            self._httpx_lanes(target, env, transport)
+        self._transport = transport  # an injected httpx transport (the tests' in-process ones)
+        https = any(url.startswith("https:") for url in target.urls)
+        proxy = proxy_for(target, env) if transport is None else None
+        self._engine = engine.Engine(target.urls, HEADERS, tls=tls_context(env) if https and transport is None
+                                     else None, proxy=proxy, connections=parallelism, transport=transport)
+        for _ in range(parallelism):
+            self._slots.put(self._engine)
         self._read = lambda status, body, limit=self.bounds.answer_bytes: _read(status, body, limit)
         # The query's ``random`` only tells requests apart (§1.1, it is no secret): one generator
         # seeded from the OS once, not a system call per request.
         self._random = random.Random()
+        self._signed = ("", "")  # a UserSig and the query up to its random, quoted
         self._base = 0  # index into target.urls; moves to the backup domain if the primary fails
         # More workers than in-flight slots: workers queueing for a slowly paced API must leave
         # others free to send. Each map() keeps at most ``parallelism`` of its items started.
@@ -238,10 +229,7 @@ class Client:
     def close(self) -> None:
         """Finish calls in flight and release the connections."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._wire is not None:
-            self._wire.close()
-        for transport in self._transports:
-            transport.close()
+        self._engine.close()
 
     def stop(self) -> None:
         """Start no new call (Ctrl-C): calls in flight finish; waiting ones raise :class:`Stopped`."""
@@ -251,14 +239,7 @@ class Client:
         """:meth:`stop`, and cut the calls in flight too (their outcome is then unknown): for leaving
         at once, after the report of an apply, or when nothing is being written."""
         self.stop()
-        if self._wire is not None:
-            self._wire.abort()
-        if self._transports:
-            from chatsync.tencent.httpx_engine import BoundedTransport
-
-            for transport in self._transports:
-                if isinstance(transport, BoundedTransport):
-                    transport.abort()
+        self._engine.abort()
 
     @property
     def stopping(self) -> bool:
@@ -363,40 +344,6 @@ class Client:
         finally:
             self._in_pool.active = False
 
-    def _httpx_lanes(self, target: Target, env: Mapping[str, str],
-                     transport: httpx.BaseTransport | None) -> None:
-        """The slots of the httpx engine: an injected ``transport``, or (https through a proxy) pools of
-        at most :data:`SHARD_CONNECTIONS` connections, one CA bundle load for all of them."""
-        from chatsync.tencent.httpx_engine import HttpxLane
-
-        if transport is None:
-            sizes = _shard_sizes(self.parallelism)
-            tls = tls_context(env) if len(sizes) > 1 else None
-            transports: list[httpx.BaseTransport] = [http_transport(target, env, size, tls=tls)
-                                                     for size in sizes]
-        else:
-            sizes, transports = [self.parallelism], [transport]
-        # Requests go straight to a transport: httpx.Client's layers (URL merging, auth, redirects,
-        # cookies) do nothing chatsync needs and cost a third of the client's CPU per call. No
-        # environment proxy either way (HTTP_PROXY/ALL_PROXY must never see a plain-http call: the
-        # transport has its own, see proxies.py).
-        self._transports = transports
-        self._transport = transports[0]
-        lanes = [HttpxLane(each, target.urls, HEADERS) for each in transports]
-        for round_ in range(max(sizes)):  # interleaved: a few calls in flight spread over the pools
-            for lane, size in zip(lanes, sizes, strict=True):
-                if round_ < size:
-                    self._slots.put(lane)
-
-    @contextmanager
-    def _slot(self) -> Iterator[_Lane]:
-        """Hold one in-flight slot (blocking until one is free); yields the lane its request uses."""
-        lane = self._slots.get()
-        try:
-            yield lane
-        finally:
-            self._slots.put(lane)
-
     def _check_stop(self) -> None:
         if self._stop.is_set():
             raise Stopped("stopped before the call was sent")
@@ -406,11 +353,13 @@ class Client:
             raise Stopped("stopped while waiting to send")
 
     def _request_target(self, api: Endpoint, sig: str) -> str:
-        """The path and query of a request to ``api`` signed with ``sig``."""
-        return (
-            f"{api.path}?sdkappid={self.sigs.sdkappid}&identifier={quote(self.sigs.identifier, safe='')}"
-            f"&usersig={quote(sig, safe='*-_')}&random={self._random.getrandbits(32)}&contenttype=json"
-        )
+        """The path and query of a request to ``api`` signed with ``sig`` (its new ``random`` too)."""
+        signed = self._signed
+        if signed[0] != sig:  # quoted once per UserSig, not per call
+            identifier = quote(self.sigs.identifier, safe="")
+            signed = self._signed = (sig, f"?sdkappid={self.sigs.sdkappid}&identifier={identifier}"
+                                          f"&usersig={quote(sig, safe='*-_')}&random=")
+        return f"{api.path}{signed[1]}{self._random.getrandbits(32)}&contenttype=json"
 
     def _exchange(self, api: Endpoint, content: bytes, attempt: int,
                   first_send: list[float]) -> tuple[_Attempt, str]:
@@ -422,14 +371,18 @@ class Client:
         pacer = self.pacers[api.name]
         self._check_stop()
         pacer.wait()
-        with self._slot() as lane:
+        lane = self._slots.get()  # an in-flight slot (blocking until one is free)
+        try:
             self._check_stop()
             pacer.space()
             sent_at = self._monotonic()
             try:  # the API's unit of allowance is held from here until a window after the answer
                 result, sig, url, began = self._send(api, lane, content, first_send)
-            finally:
-                pacer.done(self._monotonic())
+            finally:  # the answer's first bytes, when the engine saw them on this clock
+                answered = engine.answer_time() if self._monotonic is time.monotonic else None
+                pacer.done(self._monotonic() if answered is None else answered)
+        finally:
+            self._slots.put(lane)
         if result.code == RATE_LIMITED:  # the quota is shared or lower than documented: slow down
             pacer.refused(sent_at)
         if log.isEnabledFor(logging.DEBUG):
@@ -455,19 +408,40 @@ class Client:
             self.calls[api.name] += 1
         try:
             result = lane.post(base, target, content, now + window, self._read)
-        except wire.ConnectFailed as exc:
+        except engine.CertificateFailed as exc:  # never retried: it would fail the same way
+            result = _Attempt(info=self._reason(exc), hint=_certificate_hint(exc, self.target))
+        except engine.ProxyFailed as exc:
+            result = self._proxy_failed(exc)
+        except engine.ConnectFailed as exc:
             result = _Attempt(info=self._unreachable(exc), kind=errors.Kind.TRANSIENT,
                               connect_failure=True)
-        except wire.TimedOut:
+        except engine.TimedOut:
             result = _Attempt(info=f"no complete answer within {window:.3g} s (the limit of one attempt)",
                               kind=errors.Kind.TRANSIENT)
-        except wire.InvalidHost as exc:  # e.g. a host that is not valid IDNA
+        except engine.InvalidHost as exc:  # e.g. a host that is not valid IDNA
             result = _Attempt(info=f"the endpoint's host is not valid ({self._reason(exc)})",
                               connect_failure=True)
-        except wire.WireError as exc:
+        except engine.TransportError as exc:
             result = _Attempt(info=f"the connection failed ({self._reason(exc)})",
                               kind=errors.Kind.TRANSIENT)
         return result, sig, url, began
+
+    def _proxy_failed(self, exc: engine.ProxyFailed) -> _Attempt:
+        """A proxy that cannot be reached (a few quick tries) or refuses the tunnel (no retry, but a
+        5xx: the proxy could not reach the service just then), named as the proxy."""
+        proxy = self._engine.proxy
+        shown = proxy.shown if proxy is not None else "the proxy"
+        variable = proxy.variable if proxy is not None else "HTTPS_PROXY"
+        info = self._reason(exc).replace("the proxy", f"the proxy {shown} ({variable})", 1)
+        if exc.status == 407:
+            hint = (f"give the proxy's user and password in {variable} (http://user:password@host:port), "
+                    "or ask its admins to let this machine through")
+            return _Attempt(info=info, hint=hint)
+        hint = (f"check {variable} and that the proxy is running; or, if the service is reachable "
+                "without it, add its host to NO_PROXY")
+        if exc.status is None or exc.status >= 500:
+            return _Attempt(info=info, kind=errors.Kind.TRANSIENT, connect_failure=True, hint=hint)
+        return _Attempt(info=info, hint=hint)
 
     def _log(self, api: Endpoint, attempt: int, result: _Attempt, began: float, url: str) -> None:
         log.debug(
@@ -500,6 +474,8 @@ class Client:
         target = self.target
         endpoint_hint = (f"check {target.source} ({visible(redact_url(target.url))}) and the network; "
                          "is the server running?")
+        if result.hint is not None:
+            return CallFailed(endpoint, None, result.info, attempts, stops_run=True, hint=result.hint)
         if result.connect_failure:
             return CallFailed(endpoint, None, result.info, attempts, stops_run=True, hint=endpoint_hint)
         info = self._scrub(result.info)
@@ -523,19 +499,24 @@ HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "applica
 
 
 class _Lane(Protocol):
-    """Where an in-flight slot's requests go: the :class:`.wire.Engine`, or an httpx transport
-    (:class:`.httpx_engine.HttpxLane`). ``post`` hands the status and a body reader to ``read``
-    and returns what it returns, or raises a :class:`.wire.WireError`."""
+    """Where an in-flight slot's requests go (a lane of :class:`.transport.Engine`). ``post`` hands
+    the status and a body reader to ``read`` and returns what it returns, or raises a
+    :class:`.transport.TransportError`."""
 
     def post(self, base: int, target: str, content: bytes, until: float,
-             read: Callable[[int, wire.Body], _R]) -> _R: ...
+             read: Callable[[int, engine.Body], _R]) -> _R: ...
 
 
-def _shard_sizes(parallelism: int) -> list[int]:
-    """Connections of each pool: ``parallelism`` spread as evenly as possible over pools of at most
-    :data:`SHARD_CONNECTIONS`."""
-    count = -(-parallelism // SHARD_CONNECTIONS)
-    return [parallelism // count + (1 if i < parallelism % count else 0) for i in range(count)]
+def _certificate_hint(exc: engine.CertificateFailed, target: Target) -> str:
+    """What to do about a certificate that does not verify, by why it does not."""
+    if exc.code in engine.EXPIRED or exc.code in engine.NOT_YET_VALID:
+        return ("check this machine's clock; if it is right, the service's certificate is out of date "
+                "(if a proxy or firewall inspects TLS, its certificate is)")
+    if exc.code in engine.WRONG_HOST:
+        return (f"check the host in {target.source} ({visible(redact_url(target.url))}); if a proxy or "
+                "firewall inspects TLS, it answers for that host with a certificate of its own")
+    return ("if a proxy or firewall inspects TLS, trust its CA: add it to the system's certificate store, "
+            "or set SSL_CERT_FILE to a PEM file of the CAs to trust")
 
 
 def _block_stop_signals() -> None:
@@ -545,9 +526,13 @@ def _block_stop_signals() -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
-def _read(status: int, body: wire.Body, limit: int) -> _Attempt:
+def _read(status: int, body: engine.Body, limit: int) -> _Attempt:
     """Classify one HTTP answer by its ``status`` (200 for every business answer, §1.3); its ``body``
     is read only for a 200, and never past ``limit`` decoded bytes."""
+    if not 200 <= status <= 599:  # 1xx never ends an exchange; 600-999 are not HTTP statuses
+        return _Attempt(status=status, info=f"protocol error: HTTP status {status} is not a final answer "
+                                            "(HTTP's are 200-599)",
+                        hint="check the endpoint: it does not answer as an HTTP server does")
     if status >= 500 or status == 429:  # 429 only from a proxy in between: the API uses 60007
         return _Attempt(status=status, info=f"HTTP {status} from the service", kind=errors.Kind.TRANSIENT)
     if status != 200:

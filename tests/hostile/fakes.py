@@ -144,6 +144,17 @@ class FakeServer:
             return
 
 
+def read_head(sock: socket.socket) -> bytes | None:
+    """What ``sock`` sends up to and including the end of a request's head (None if it hangs up)."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        data = sock.recv(65536)
+        if not data:
+            return None
+        head += data
+    return head
+
+
 def drip(payload: bytes, every: float) -> Callable[[socket.socket, threading.Event], None]:
     """Send ``payload`` one byte at a time, ``every`` seconds apart (each read is short)."""
 
@@ -200,9 +211,12 @@ class TlsFakeServer(FakeServer):
 class ConnectProxy:
     """A loopback HTTP proxy: tunnels CONNECT, records every byte it saw from the client, and
     answers any other (plain-http, proxied) request itself with a forged success, as an attacker
-    would."""
+    would. ``refuse`` makes it answer every CONNECT with that status line; ``credentials``
+    (``user:password``) makes it ask for them (407) unless the CONNECT carries them."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: str | None = None, credentials: str | None = None) -> None:
+        self.refuse = refuse
+        self.credentials = credentials
         self.heads: list[bytes] = []
         self.seen = bytearray()
         self.lock = threading.Lock()
@@ -220,12 +234,9 @@ class ConnectProxy:
 
     def _serve(self, sock: socket.socket) -> None:
         sock.settimeout(10)
-        head = b""
-        while b"\r\n\r\n" not in head:
-            data = sock.recv(65536)
-            if not data:
-                return
-            head += data
+        head = read_head(sock)
+        if head is None:
+            return
         with self.lock:
             self.heads.append(head)
             self.seen += head
@@ -233,6 +244,17 @@ class ConnectProxy:
         if first[0] != b"CONNECT":
             sock.sendall(http(json.dumps(ok(Robot_Account=["@RBT#forged"])).encode()))
             return
+        if self.refuse is not None:
+            sock.sendall(f"HTTP/1.1 {self.refuse}\r\nContent-Length: 0\r\n\r\n".encode())
+            return
+        if self.credentials is not None:
+            import base64
+
+            expected = b"proxy-authorization: basic " + base64.b64encode(self.credentials.encode())
+            if expected.lower() not in head.lower():
+                sock.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                             b"Proxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n")
+                return
         host, _, port = first[1].decode().rpartition(":")
         upstream = socket.create_connection((host, int(port)), timeout=10)
         sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -255,3 +277,47 @@ class ConnectProxy:
         back.start()
         pump(sock, upstream, True)
         back.join(10)
+
+
+class Pki:
+    """A throw-away certificate authority in ``folder`` (made with the openssl command), and
+    certificates it signs for 127.0.0.1: good, expired, or for another name."""
+
+    def __init__(self, folder: Any) -> None:
+        import subprocess
+        from pathlib import Path
+
+        self.folder = Path(folder)
+        self.ca, self._ca_key = self.folder / "ca.pem", self.folder / "ca.key"
+        self._run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
+        self._run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                  "-subj", "/CN=chatsync test CA", "-keyout", str(self._ca_key), "-out", str(self.ca))
+
+    def server_context(self, name: str = "good", *, days: int = 1, san: str = "IP:127.0.0.1") -> Any:
+        """A server-side SSLContext with a certificate the CA signed (``days`` < 0: expired)."""
+        import ssl
+
+        key, request, cert = (self.folder / f"{name}.{ext}" for ext in ("key", "csr", "pem"))
+        extensions = self.folder / f"{name}.ext"
+        if not cert.exists():  # made once per name
+            self._make(key, request, cert, extensions, days, san)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        return context
+
+    def _make(self, key: Any, request: Any, cert: Any, extensions: Any, days: int, san: str) -> None:
+        extensions.write_text(f"subjectAltName={san}\n", encoding="ascii")
+        self._run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=chatsync test server",
+                  "-keyout", str(key), "-out", str(request))
+        self._run("x509", "-req", "-in", str(request), "-CA", str(self.ca), "-CAkey", str(self._ca_key),
+                  "-CAcreateserial", "-days", str(days), "-extfile", str(extensions), "-out", str(cert))
+
+    def hashed_store(self) -> Any:
+        """A directory holding the CA the way a system store does (``openssl rehash``: <hash>.0)."""
+        import shutil
+
+        store = self.folder / "store"
+        store.mkdir(exist_ok=True)
+        shutil.copy(self.ca, store / "chatsync-test-ca.pem")
+        self._run("rehash", str(store))
+        return store

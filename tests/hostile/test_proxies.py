@@ -72,7 +72,7 @@ def test_https_goes_through_https_proxy_by_connect_and_the_usersig_stays_inside_
 
 
 def test_direct_https_trusts_ssl_cert_file_checks_the_host_and_keeps_its_connection(certificate):
-    # no proxy applies: the wire engine speaks TLS itself, with the client's one SSLContext
+    # no proxy applies: the engine speaks TLS itself, with the client's one SSLContext
     cert, key = certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -80,7 +80,7 @@ def test_direct_https_trusts_ssl_cert_file_checks_the_host_and_keeps_its_connect
     environ = {"SSL_CERT_FILE": str(cert)}
     try:
         with client(server.url, environ) as tls_client:
-            assert tls_client._wire is not None
+            assert tls_client._engine.proxy is None
             for _ in range(3):
                 assert tls_client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#tls"]
         # the certificate names 127.0.0.1 only: the same server as "localhost" is refused
@@ -158,3 +158,179 @@ def test_redact_url(url, shown):
     if "://" in url:  # in free text, a URL is known by its scheme
         assert redact(f"see {url} now") == f"see {shown} now"
     assert redact("mail bob@example.com now") == "mail bob@example.com now"
+
+
+# -- issue 21: proxies as curl does it ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory):
+    """One throw-away CA for the module (its keys take a while to make)."""
+    from tests.hostile.fakes import Pki
+
+    return Pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def tls_server(pki):
+    """A TLS fake service with a certificate of ``pki``'s CA; yields (server, CA file)."""
+    server = TlsFakeServer(lambda endpoint, body: ok(Robot_Account=["@RBT#tls"]), pki.server_context())
+    server.__enter__()
+    yield server, pki.ca
+    server.__exit__()
+
+
+def dead_proxy_url() -> str:
+    import socket
+
+    with socket.socket() as sock:  # bound, never listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        return f"http://user:hunter2@127.0.0.1:{sock.getsockname()[1]}"
+
+
+def call_fails(url: str, environ: dict[str, str]) -> CallFailed:
+    from chatsync.tencent.retry import RetryPolicy
+
+    with Client(Target((url,), "CHATSYNC_ENDPOINT"), SigCache(SDKAPPID, ADMIN, SECRET), environ=environ,
+                retry=RetryPolicy(base_delay=0.001, max_delay=0.01)) as failing, \
+            pytest.raises(CallFailed) as caught:
+        failing.call("get_all_robots", {})
+    text = str(caught.value)
+    assert "hunter2" not in text and "Traceback" not in text and "usersig=" not in text.lower()
+    return caught.value
+
+
+def test_the_lower_case_proxy_variable_wins_as_in_curl(tls_server, proxy):
+    server, ca = tls_server
+    env = {"https_proxy": proxy.url, "HTTPS_PROXY": dead_proxy_url(), "SSL_CERT_FILE": str(ca)}
+    with client(server.url, env) as tls_client:
+        assert tls_client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#tls"]
+    assert [head.split(b" ")[0] for head in proxy.heads] == [b"CONNECT"]
+
+
+@pytest.mark.parametrize("no_proxy", ["127.0.0.0/8", "127.0.0.1", "*", "example.com,127.0.0.1:{port}",
+                                      "10.0.0.0/8, 127.0.0.1/32", "::1,127.0.0.0/8"])
+def test_no_proxy_entries_send_the_call_direct(tls_server, no_proxy):
+    server, ca = tls_server
+    port = server.url.rsplit(":", 1)[1]
+    env = {"HTTPS_PROXY": dead_proxy_url(), "NO_PROXY": no_proxy.format(port=port), "SSL_CERT_FILE": str(ca)}
+    with client(server.url, env) as tls_client:
+        assert tls_client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#tls"]
+
+
+@pytest.mark.parametrize(("host", "port", "no_proxy", "bypassed"), [
+    ("api.example.com", 443, "example.com", True),
+    ("api.example.com", 443, ".example.com", True),
+    ("example.com", 443, ".example.com", True),
+    ("badexample.com", 443, "example.com", False),
+    ("api.example.com", 443, "api.example.com:443", True),
+    ("api.example.com", 443, "api.example.com:8443", False),
+    ("api.example.com.", 443, "API.Example.COM", True),
+    ("10.1.2.3", 443, "10.0.0.0/8", True),
+    ("11.1.2.3", 443, "10.0.0.0/8", False),
+    ("api.example.com", 443, "10.0.0.0/8", False),
+    ("::1", 443, "::1", True),
+    ("fd00::5", 443, "fd00::/8", True),
+    ("fe80::5", 443, "fd00::/8", False),
+    ("fd00::5", 8443, "[fd00::5]:8443", True),
+    ("fd00::5", 443, "[fd00::5]:8443", False),
+    ("anything.example", 443, "*", True),
+    ("anything.example", 443, "", False),
+])
+def test_no_proxy_matching(host, port, no_proxy, bypassed):
+    from chatsync.tencent.proxies import bypassed as is_bypassed
+
+    assert is_bypassed(host, port, {"NO_PROXY": no_proxy}) is bypassed
+
+
+def test_lower_case_no_proxy_wins_over_the_upper_case_one():
+    from chatsync.tencent.proxies import bypassed, proxy_for
+
+    assert bypassed("a.example", 443, {"no_proxy": "a.example", "NO_PROXY": "b.example"})
+    assert not bypassed("b.example", 443, {"no_proxy": "a.example", "NO_PROXY": "b.example"})
+    proxy = proxy_for(Target(("https://a.example",), "x"), {"https_proxy": "p:1", "HTTPS_PROXY": "q:2"})
+    assert proxy is not None and proxy.url == "http://p:1" and proxy.variable == "https_proxy"
+
+
+def test_a_dead_proxy_is_named_as_the_proxy_with_its_password_hidden(tls_server):
+    server, ca = tls_server
+    caught = call_fails(server.url, {"HTTPS_PROXY": dead_proxy_url(), "SSL_CERT_FILE": str(ca)})
+    text = str(caught)
+    assert "the proxy http://***@127.0.0.1:" in text and "(HTTPS_PROXY)" in text, text
+    assert "is the server running" not in text and "NO_PROXY" in text, text
+    assert caught.stops_run and caught.attempts == 3  # a few quick tries, as for any connect failure
+    assert server.seen == []
+
+
+def test_a_proxy_asking_for_credentials_is_not_retried_and_says_what_to_do(tls_server):
+    server, ca = tls_server
+    asking = ConnectProxy(credentials="user:secret")
+    try:
+        caught = call_fails(server.url, {"HTTPS_PROXY": asking.url, "SSL_CERT_FILE": str(ca)})
+        assert len(asking.heads) == 1 and caught.attempts == 1 and caught.stops_run
+        text = str(caught)
+        assert "407" in text and "the proxy http://127.0.0.1:" in text, text
+        assert "HTTPS_PROXY (http://user:password@host:port)" in text, text
+        # with the credentials in the variable, the same proxy lets the call through
+        with_them = asking.url.replace("http://", "http://user:secret@")
+        with client(server.url, {"HTTPS_PROXY": with_them, "SSL_CERT_FILE": str(ca)}) as tls_client:
+            assert tls_client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#tls"]
+    finally:
+        asking.close()
+
+
+@pytest.mark.parametrize(("status", "attempts"), [("403 Forbidden", 1), ("502 Bad Gateway", 3)])
+def test_a_proxy_refusing_the_tunnel_is_named_as_the_proxy(tls_server, status, attempts):
+    server, ca = tls_server
+    refusing = ConnectProxy(refuse=status)
+    try:
+        caught = call_fails(server.url, {"https_proxy": refusing.url, "SSL_CERT_FILE": str(ca)})
+    finally:
+        refusing.close()
+    text = str(caught)
+    assert f"the proxy {refusing.url} (https_proxy) refused a tunnel" in text, text
+    assert status.split()[0] in text and "is the server running" not in text, text
+    assert caught.attempts == attempts and len(refusing.heads) == attempts and caught.stops_run
+
+
+# -- issue 21: TLS failures say what they are -----------------------------------------------------
+
+def test_a_ca_only_in_ssl_cert_file_is_trusted(tls_server):
+    server, ca = tls_server
+    with client(server.url, {"SSL_CERT_FILE": str(ca)}) as tls_client:
+        assert tls_client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#tls"]
+
+
+def test_a_ca_only_in_a_system_style_store_is_trusted(tls_server, pki, monkeypatch):
+    # chatsync is given no SSL_CERT_* variable: it trusts the system's store (truststore: on Linux,
+    # OpenSSL's default locations) and certifi's bundle. OpenSSL's default directory is pointed
+    # at a hashed store holding the test CA (as /etc/ssl/certs holds one a admin installed with
+    # update-ca-certificates): the CA is in no bundle chatsync names, and the call verifies.
+    server, _ = tls_server
+    monkeypatch.setenv("SSL_CERT_DIR", str(pki.hashed_store()))
+    monkeypatch.setenv("SSL_CERT_FILE", str(pki.folder / "no-such-file.pem"))
+    with client(server.url, {}) as tls_client:
+        assert tls_client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#tls"]
+    monkeypatch.delenv("SSL_CERT_DIR")  # the control: without that store the same server is refused
+    caught = call_fails(server.url, {})
+    assert "not signed by a certificate authority this machine trusts" in str(caught)
+
+
+@pytest.mark.parametrize(("kind", "reason", "advice"), [
+    ("unknown-ca", "not signed by a certificate authority this machine trusts", "SSL_CERT_FILE"),
+    ("expired", "it has expired", "clock"),
+    ("wrong-host", "issued for another host name", "check the host in CHATSYNC_ENDPOINT"),
+])
+def test_a_certificate_that_does_not_verify_is_not_retried_and_says_why(pki, kind, reason, advice):
+    context = {"unknown-ca": lambda: pki.server_context(),
+               "expired": lambda: pki.server_context("old", days=-1),
+               "wrong-host": lambda: pki.server_context("other", san="DNS:other.example")}[kind]()
+    server = TlsFakeServer(lambda endpoint, body: ok(Robot_Account=[]), context).__enter__()
+    try:
+        environ = {} if kind == "unknown-ca" else {"SSL_CERT_FILE": str(pki.ca)}
+        caught = call_fails(server.url, environ)
+    finally:
+        server.__exit__()
+    text = str(caught)
+    assert "the certificate of 127.0.0.1 does not verify" in text and reason in text and advice in text, text
+    assert caught.attempts == 1 and caught.stops_run and "is the server running" not in text
+    assert server.seen == []
