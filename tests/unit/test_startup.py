@@ -94,7 +94,8 @@ def test_the_apply_help_names_the_default_key_variable_of_the_model() -> None:
 
 
 def test_a_plan_against_the_emulator_over_loopback_imports_no_httpx(tmp_path: Path) -> None:
-    # a direct connection goes through chatsync/tencent/transport.py (httpcore); httpx only for injected transports
+    # a direct connection goes through chatsync/tencent/transport.py (httpcore);
+    # httpx only for transports a caller injects
     from chatsync.emulator.server import RunningEmulator
     from tests.support import SDKAPPID, SECRET, make_emulator
 
