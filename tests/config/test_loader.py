@@ -107,15 +107,17 @@ def test_default_path_is_chatsync_yaml(tmp_path: Path, monkeypatch: pytest.Monke
     assert load([]).sources == ("chatsync.yaml",)
 
 
-def test_large_config_loads_quickly(tmp_path: Path) -> None:
+def test_a_large_config_loads_whole(tmp_path: Path) -> None:
+    """100,000 accounts load, each with its fields. How fast is bench/'s business (bench/plan_speed.py,
+    bench/commands.py time it as a whole command), not a timed assertion here: a shared machine
+    running slow failed the 10 s bound this test once had with nothing wrong in the code."""
     lines = [APP, "accounts:\n"]
     entry = "  user{0}:\n    nick: User {0}\n    face_url: https://e.com/{0}.png\n"
     lines += [entry.format(i) for i in range(100_000)]
     path = write(tmp_path, "big.yaml", "".join(lines))
-    started = time.monotonic()
     state = load([path])
-    assert time.monotonic() - started < 10
     assert state.account_count == 100_000
+    assert state.accounts["user99999"].nick == "User 99999"
 
 
 # -- located errors that are not single-file corpus cases -----------------------------------
