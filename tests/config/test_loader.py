@@ -117,7 +117,7 @@ def test_a_large_config_loads_whole(tmp_path: Path) -> None:
     path = write(tmp_path, "big.yaml", "".join(lines))
     state = load([path])
     assert state.account_count == 100_000
-    assert state.accounts["user99999"].nick == "User 99999"
+    assert state.accounts["user99999"].fields["nick"] == "User 99999"
 
 
 # -- located errors that are not single-file corpus cases -----------------------------------
