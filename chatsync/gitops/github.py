@@ -25,13 +25,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 
 from chatsync.errors import ChatsyncError
 from chatsync.gitops.comment import GITHUB_LIMIT, PlanRun, body, check_env, marker, text_block
 from chatsync.gitops.rest import ForgeError, Rest
+from chatsync.gitops.steps import StepParser, environment, read_step_file
 from chatsync.safe_text import clipped, server_text, visible
 from chatsync.saved_plan import open_unsealed
 
@@ -298,17 +299,6 @@ def plan_outputs(env: str, status: int | None, plan_file: str) -> dict[str, obje
     return outputs
 
 
-def _read(path: str) -> str:
-    if not path:
-        return ""
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-    except OSError as exc:
-        raise ActionError(f"cannot read {visible(path)}: {exc.strerror or exc}") from None
-
-
 def check_inputs(_: Mapping[str, str], args: argparse.Namespace, __: httpx.BaseTransport | None) -> str:
     """The action's inputs, checked before anything runs (the environment and author by the parser)."""
     if args.command not in COMMANDS:
@@ -326,8 +316,8 @@ def plan_comment(environ: Mapping[str, str], args: argparse.Namespace,
     runner = Runner.from_environ(environ)
     status = None if args.plan_status in (None, "") else int(args.plan_status)
     pull = runner.pull_request()
-    run = PlanRun(env=args.env, status=status, plan_markdown=_read(args.markdown),
-                  printed=_read(args.printed), details_url=runner.run_url,
+    run = PlanRun(env=args.env, status=status, plan_markdown=read_step_file(args.markdown),
+                  printed=read_step_file(args.printed), details_url=runner.run_url,
                   sha=pull[1] if pull else runner.sha)
     text = body(run, applies=APPLIES if pull else "applying this saved plan makes exactly these changes")
     runner.add_summary(text)
@@ -364,9 +354,9 @@ def drift(environ: Mapping[str, str], args: argparse.Namespace,
         runner.add_summary("\n".join([
             f"### chatsync drift: {args.env}", "",
             f"**Error: chatsync plan exited {status}**: the drift check could not finish.", "",
-            *text_block(_read(args.printed), 60_000)]))
+            *text_block(read_step_file(args.printed), 60_000)]))
         return f"{args.env}: the drift check failed (exit {status}); no issue was opened"
-    text = drift_body(args.env, _read(args.markdown), runner.run_url)
+    text = drift_body(args.env, read_step_file(args.markdown), runner.run_url)
     runner.add_summary(text.split("\n", 1)[1])
     with runner.api(transport) as api:
         done, number = report_drift(api, runner.repository, args.env, text, args.author)
@@ -379,24 +369,12 @@ def apply_report(environ: Mapping[str, str], args: argparse.Namespace,
     status = int(args.status)
     outcome = "done" if status == 0 else f"failed (exit {status}): see the report below"
     runner.add_summary("\n".join([f"### chatsync apply: {args.env}", "", f"The apply {outcome}.", "",
-                                  *text_block(_read(args.report), 60_000)]))
+                                  *text_block(read_step_file(args.report), 60_000)]))
     runner.set_outputs(plan_outputs(args.env, status, args.plan_file))
     return f"{args.env}: apply {outcome}"
 
 
 # -- the command line -------------------------------------------------------------------------------
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # a usage error exits 1, like every other error
-        raise ActionError(f"{message} (python -m chatsync.gitops.github --help)")
-
-
-def _env_name(value: str) -> str:
-    try:
-        return check_env(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
 
 def _login_name(value: str) -> str:
     if not _LOGIN.fullmatch(value):
@@ -411,12 +389,12 @@ def _status(value: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = _Parser(prog="python -m chatsync.gitops.github", description=__doc__.split("\n\n")[0])
-    verbs = top.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    top = StepParser(prog="python -m chatsync.gitops.github", description=__doc__.split("\n\n")[0])
+    verbs = top.add_subparsers(dest="verb", required=True, parser_class=StepParser)
 
     def verb(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = verbs.add_parser(name, help=help_text)
-        sub.add_argument("--env", required=True, type=_env_name, help="the environment's name")
+        sub.add_argument("--env", required=True, type=environment, help="the environment's name")
         sub.add_argument("--author", type=_login_name, default=DEFAULT_AUTHOR,
                          help=f"who writes the comments and issues (default {DEFAULT_AUTHOR})")
         return sub

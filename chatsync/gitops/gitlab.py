@@ -30,20 +30,19 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 
 from chatsync.config import load
 from chatsync.errors import ChatsyncError
-from chatsync.gitops.comment import GITLAB_LIMIT, PlanRun, body, check_env, marker
+from chatsync.gitops.comment import GITLAB_LIMIT, PlanRun, body, marker
 from chatsync.gitops.rest import ForgeError, Rest
+from chatsync.gitops.steps import StepParser, environment, read_step_file
 from chatsync.safe_text import server_text, visible
 
 #: What a good plan's note says applies it.
 APPLIES = "once this merge request is merged, the apply job on the default branch applies exactly this plan"
-#: The longest Markdown plan or log read from a file (the note is cut far below this anyway).
-MAX_READ = 4 * 1024 * 1024
 _SHA = re.compile(r"[0-9a-f]{40}")
 _ID = re.compile(r"[1-9][0-9]{0,18}")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
@@ -145,15 +144,6 @@ def post_note(api: Rest, job: Job, run: PlanRun) -> str:
     return f"The plan note for {run.env} was {done} on !{job.merge_request} (note {written})."
 
 
-def read_text(path: str) -> str:
-    """The text of ``path`` ('' when it does not exist: the step that writes it did not run)."""
-    file = Path(path)
-    if not file.is_file():
-        return ""
-    with file.open("rb") as stream:
-        return stream.read(MAX_READ).decode("utf-8", "replace")
-
-
 # -- fetch-plan -------------------------------------------------------------------------------------
 
 def merged_request(api: Rest, job: Job) -> int:
@@ -234,11 +224,6 @@ def key_variable(paths: Sequence[str]) -> str:
 
 # -- the command line -------------------------------------------------------------------------------
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # a usage error exits 1 like every other error
-        raise UsageError(f"{message} (see python -m chatsync.gitops.gitlab --help)")
-
-
 def _status(text: str) -> int | None:
     if text == "none":
         return None
@@ -247,26 +232,19 @@ def _status(text: str) -> int | None:
     return int(text)
 
 
-def _environment(text: str) -> str:
-    try:
-        return check_env(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def parser() -> argparse.ArgumentParser:
-    top = _Parser(prog="python -m chatsync.gitops.gitlab",
+    top = StepParser(prog="python -m chatsync.gitops.gitlab",
                   description="The GitLab CI/CD component's steps (templates/chatsync.yml).")
-    verbs = top.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    verbs = top.add_subparsers(dest="verb", required=True, parser_class=StepParser)
     note = verbs.add_parser("post-note", help="post or update the plan note of an environment")
-    note.add_argument("--environment", required=True, type=_environment)
+    note.add_argument("--environment", required=True, type=environment)
     note.add_argument("--status", required=True, type=_status,
                       help="the exit status of chatsync plan, or 'none' when no plan was made")
     note.add_argument("--plan", default="", help="the Markdown plan (chatsync plan --format markdown)")
     note.add_argument("--log", default="", help="what chatsync printed on stderr")
     note.add_argument("--token-variable", default="GITLAB_TOKEN")
     fetch = verbs.add_parser("fetch-plan", help="fetch the plan reviewed on the merged merge request")
-    fetch.add_argument("--environment", required=True, type=_environment)
+    fetch.add_argument("--environment", required=True, type=environment)
     fetch.add_argument("--job", required=True, help="the name of the plan job")
     fetch.add_argument("--out", required=True, type=Path)
     fetch.add_argument("--token-variable", default="GITLAB_TOKEN")
@@ -283,8 +261,8 @@ def run(argv: Sequence[str], env: Mapping[str, str], transport: httpx.BaseTransp
     job = Job.from_env(env)
     with connect(job, env, args.token_variable, transport) as api:
         if args.verb == "post-note":
-            plan = PlanRun(args.environment, args.status, read_text(args.plan) if args.plan else "",
-                           read_text(args.log) if args.log else "", job.job_url, job.sha)
+            plan = PlanRun(args.environment, args.status, read_step_file(args.plan),
+                           read_step_file(args.log), job.job_url, job.sha)
             return post_note(api, job, plan)
         return fetch_plan(api, job, args.environment, args.job, args.out)
 
