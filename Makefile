@@ -31,10 +31,10 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
-# Regenerate the JSON Schema from the field table (chatsync/fields.py), and the copy the GitOps
+# Regenerate the JSON Schema from the field table (chatsync/facts/fields.py), and the copy the GitOps
 # example keeps beside its configs (a config repository made from it keeps its own); commit both.
 schema: $(STAMP)
-	$(BIN)/python -m chatsync.schema_build
+	$(BIN)/python -m chatsync.config.schema_build
 	$(BIN)/chatsync schema > examples/gitops/chatsync.schema.json
 
 demo: $(STAMP)

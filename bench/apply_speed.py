@@ -45,12 +45,12 @@ from typing import Any
 from _emulator import KEY, SDKAPPID, running_emulator
 from client_rate import CallLog, peak_per_second
 
-from chatsync.applier import Applier
 from chatsync.config import load
-from chatsync.planner import apply_calls, plan
+from chatsync.engine.apply import Applier
+from chatsync.engine.plan import apply_calls, plan
+from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import DEFAULT_PARALLELISM, Client
-from chatsync.tencent.endpoints import ENDPOINTS
 
 LATENCY_MS = 20
 GOAL = 1.15

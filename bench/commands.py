@@ -61,10 +61,10 @@ from typing import Any
 
 from _emulator import KEY, SDKAPPID, running_emulator
 
+from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.target import Target
 
 HERE = Path(__file__).resolve().parent

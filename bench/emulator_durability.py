@@ -25,8 +25,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _emulator import KEY, SDKAPPID, running_emulator
 
+from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent import usersig
-from chatsync.tencent.endpoints import ENDPOINTS
 
 PATH = ENDPOINTS["account_import"].path
 

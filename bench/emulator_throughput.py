@@ -20,8 +20,8 @@ import time
 
 import httpx
 
+from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent import usersig
-from chatsync.tencent.endpoints import ENDPOINTS
 
 KEY = "bench-only-secret-key"
 SDKAPPID = 1400000000

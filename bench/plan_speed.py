@@ -6,7 +6,7 @@ the documented per-API rate limits (``--rate-limit-scale 1``). Setup (not timed)
 the 10,000 accounts with nick and face_url through ``ChatApi.multiaccount_import``, sleeps 1.1 s so
 the emulator's one-second windows are empty, writes a config of the 10,000 accounts, each with nick
 and face_url (every other existing one with a different nick), and loads it with
-``chatsync.config.load``. Then it times ``chatsync.planner.plan`` (what ``chatsync plan`` runs)
+``chatsync.config.load``. Then it times ``chatsync.engine.plan.plan`` (what ``chatsync plan`` runs)
 through a :class:`Client` with the default parallelism. The reads overlap (each ``account_check``
 chunk feeds its existing accounts into ``portrait_get`` batches), so the floor is the slowest read
 API alone at its documented rate::
@@ -25,7 +25,7 @@ last answers' latency, outweighs a short floor).
 
 **Diff CPU.** Builds a :class:`DesiredState` and a :class:`LiveState` of N = 25,000, 50,000 and
 100,000 accounts in process (every account live, half with a different nick) and times
-``chatsync.planner.diff`` with ``time.process_time`` (best of 3). t(100k) must be under 2 s; the
+``chatsync.engine.plan.diff`` with ``time.process_time`` (best of 3). t(100k) must be under 2 s; the
 ratio t(100k) / t(50k) shows whether it grows linearly (about 2).
 
 Exits 1 if a goal fails.
@@ -52,15 +52,15 @@ from typing import Any
 from _emulator import KEY, SDKAPPID, running_emulator
 from client_rate import CallLog, peak_per_second
 
-from chatsync import planner
 from chatsync.config import load
-from chatsync.live import LiveState
-from chatsync.model import AppConfig, DesiredState, Principal
-from chatsync.planner import diff, plan
+from chatsync.domain.model import AppConfig, DesiredState, Principal
+from chatsync.engine import plan as planner
+from chatsync.engine.plan import diff, plan
+from chatsync.engine.read import LiveState
+from chatsync.facts.endpoints import ENDPOINTS
+from chatsync.facts.limits import BATCH_MAX
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import DEFAULT_PARALLELISM, Client
-from chatsync.tencent.endpoints import ENDPOINTS
-from chatsync.tencent.limits import BATCH_MAX
 
 LATENCY_MS = 20
 PLAN_GOAL = 1.3  # wall / floor

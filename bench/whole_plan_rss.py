@@ -29,7 +29,7 @@ from pathlib import Path
 
 from _emulator import KEY, SDKAPPID, running_emulator
 
-from chatsync.model import AppConfig
+from chatsync.domain.model import AppConfig
 from chatsync.tencent.api import ChatApi, chunks
 from chatsync.tencent.client import Client
 

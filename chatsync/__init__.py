@@ -4,7 +4,7 @@ Declare the bots and accounts an app must have in YAML; ``chatsync plan`` diffs 
 live app and ``chatsync apply`` converges it. ``chatsync emulator`` runs a local stand-in for the
 Chat REST API so all of it works without a Tencent account.
 
-From Python (:mod:`chatsync.core`; the README has a full example)::
+From Python (:mod:`chatsync.api`; the README has a full example)::
 
     import chatsync
 
@@ -22,59 +22,59 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from chatsync.facts.version import VERSION as __version__
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
-    "load": "chatsync.core",
-    "plan": "chatsync.core",
-    "apply": "chatsync.core",
-    "read_plan": "chatsync.core",
-    "save_plan": "chatsync.core",
-    "export": "chatsync.core",
-    "check_applicable": "chatsync.core",
-    "connect": "chatsync.core",
-    "format_plan": "chatsync.output",
-    "format_report": "chatsync.output",
-    "UnsafePlan": "chatsync.core",
-    "ApplyRefused": "chatsync.core",
-    "StalePlan": "chatsync.core",
+    "load": "chatsync.api",
+    "plan": "chatsync.api",
+    "apply": "chatsync.api",
+    "read_plan": "chatsync.api",
+    "save_plan": "chatsync.api",
+    "export": "chatsync.api",
+    "check_applicable": "chatsync.api",
+    "connect": "chatsync.api",
+    "format_plan": "chatsync.render.formats",
+    "format_report": "chatsync.render.formats",
+    "UnsafePlan": "chatsync.api",
+    "ApplyRefused": "chatsync.api",
+    "StalePlan": "chatsync.api",
     "ChatsyncError": "chatsync.errors",
     "ConfigError": "chatsync.config",
-    "DesiredState": "chatsync.model",
-    "Principal": "chatsync.model",
-    "AppConfig": "chatsync.model",
-    "Plan": "chatsync.plans",
-    "Change": "chatsync.plans",
-    "Report": "chatsync.applier",
-    "Outcome": "chatsync.applier",
+    "DesiredState": "chatsync.domain.model",
+    "Principal": "chatsync.domain.model",
+    "AppConfig": "chatsync.domain.model",
+    "Plan": "chatsync.domain.plan",
+    "Change": "chatsync.domain.plan",
+    "Report": "chatsync.domain.report",
+    "Outcome": "chatsync.domain.report",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
-    from chatsync.applier import Outcome as Outcome
-    from chatsync.applier import Report as Report
+    from chatsync.api import ApplyRefused as ApplyRefused
+    from chatsync.api import StalePlan as StalePlan
+    from chatsync.api import UnsafePlan as UnsafePlan
+    from chatsync.api import apply as apply
+    from chatsync.api import check_applicable as check_applicable
+    from chatsync.api import connect as connect
+    from chatsync.api import export as export
+    from chatsync.api import load as load
+    from chatsync.api import plan as plan
+    from chatsync.api import read_plan as read_plan
+    from chatsync.api import save_plan as save_plan
     from chatsync.config import ConfigError as ConfigError
-    from chatsync.core import ApplyRefused as ApplyRefused
-    from chatsync.core import StalePlan as StalePlan
-    from chatsync.core import UnsafePlan as UnsafePlan
-    from chatsync.core import apply as apply
-    from chatsync.core import check_applicable as check_applicable
-    from chatsync.core import connect as connect
-    from chatsync.core import export as export
-    from chatsync.core import load as load
-    from chatsync.core import plan as plan
-    from chatsync.core import read_plan as read_plan
-    from chatsync.core import save_plan as save_plan
+    from chatsync.domain.model import AppConfig as AppConfig
+    from chatsync.domain.model import DesiredState as DesiredState
+    from chatsync.domain.model import Principal as Principal
+    from chatsync.domain.plan import Change as Change
+    from chatsync.domain.plan import Plan as Plan
+    from chatsync.domain.report import Outcome as Outcome
+    from chatsync.domain.report import Report as Report
     from chatsync.errors import ChatsyncError as ChatsyncError
-    from chatsync.model import AppConfig as AppConfig
-    from chatsync.model import DesiredState as DesiredState
-    from chatsync.model import Principal as Principal
-    from chatsync.output import format_plan as format_plan
-    from chatsync.output import format_report as format_report
-    from chatsync.plans import Change as Change
-    from chatsync.plans import Plan as Plan
+    from chatsync.render.formats import format_plan as format_plan
+    from chatsync.render.formats import format_report as format_report
 
 
 def __getattr__(name: str) -> Any:

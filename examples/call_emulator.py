@@ -17,8 +17,8 @@ import sys
 
 import httpx
 
+from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent import usersig
-from chatsync.tencent.endpoints import ENDPOINTS
 
 
 def main() -> int:

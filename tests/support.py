@@ -14,8 +14,8 @@ import httpx
 
 from chatsync.emulator import Emulator, EmulatorConfig
 from chatsync.emulator.transport import EmulatorTransport
+from chatsync.facts.endpoints import BY_PATH, ENDPOINTS
 from chatsync.tencent import usersig
-from chatsync.tencent.endpoints import BY_PATH, ENDPOINTS
 
 SECRET = "test-only-secret-0f4c2a9d8e7b6a5c4d3e2f1a0b9c8d7e"  # made up; never a real key
 SDKAPPID = 1400000000

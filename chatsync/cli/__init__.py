@@ -23,11 +23,11 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from chatsync import __version__
 from chatsync.cli.flags import global_flags
 from chatsync.errors import ChatsyncError
-from chatsync.safe_text import lines as safe_lines
-from chatsync.safe_text import visible
+from chatsync.facts.version import VERSION
+from chatsync.text.safe import lines as safe_lines
+from chatsync.text.safe import visible
 
 #: Every command: name -> (module, attribute, short help for the command list). The short help
 #: is the first sentence of the command's docstring (a test keeps them equal), so listing the
@@ -190,7 +190,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 @click.group(cls=ChatsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="chatsync")
+@click.version_option(VERSION, "--version", prog_name="chatsync")
 @global_flags
 def main() -> None:
     """Manage Tencent Cloud Chat bots and accounts as code.

@@ -1,5 +1,5 @@
 """``chatsync apply``: make the live app match the config (or apply a reviewed saved plan); a shell
-over :mod:`chatsync.core` that adds the prompt, the progress display and the exit codes."""
+over :mod:`chatsync.api` that adds the prompt, the progress display and the exit codes."""
 
 from __future__ import annotations
 
@@ -23,14 +23,15 @@ from chatsync.cli.common import (
     reading,
 )
 from chatsync.cli.flags import flag, use_color
+from chatsync.domain.model import DEFAULT_SECRET_KEY_ENV  # light: no HTTP, YAML or schema
 from chatsync.errors import ChatsyncError
-from chatsync.model import DEFAULT_SECRET_KEY_ENV  # light: no HTTP, YAML or schema
-from chatsync.safe_text import visible
+from chatsync.text.safe import visible
 
 if TYPE_CHECKING:  # the rest is imported when apply runs: `chatsync apply --help` needs none of it
-    from chatsync.applier import Applier, Report
-    from chatsync.planner import Recheck
-    from chatsync.plans import Plan
+    from chatsync.domain.plan import Plan
+    from chatsync.domain.report import Report
+    from chatsync.engine.apply import Applier
+    from chatsync.engine.plan import Recheck
     from chatsync.tencent.api import ChatApi
 
 EPILOG = """\b
@@ -82,8 +83,8 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
     Without --auto-approve the plan is shown and applied only after you type yes (on a terminal;
     elsewhere apply refuses). Failed changes fail alone; the report lists each with its code.
     """
-    from chatsync.core import ApplyRefused, StalePlan, check_applicable, plan_with
-    from chatsync.planner import recheck
+    from chatsync.api import ApplyRefused, StalePlan, check_applicable, plan_with
+    from chatsync.engine.plan import recheck
     from chatsync.render import write
     from chatsync.render.report import json_text
 
@@ -115,7 +116,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
             if planned.empty:
                 write(planned, "text", color=color, file=shown)
                 if output_format == "json":
-                    from chatsync.applier import Report
+                    from chatsync.domain.report import Report
 
                     click.echo(json_text(Report([])), nl=False)
                 return
@@ -130,8 +131,8 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
 
 def read_plan(path: str, key_variable: str) -> Plan:
     """The saved plan at ``path``, sealed with the key in ``key_variable`` and for this endpoint
-    (:func:`chatsync.core.read_plan`)."""
-    from chatsync.core import read_plan as read_saved_plan
+    (:func:`chatsync.api.read_plan`)."""
+    from chatsync.api import read_plan as read_saved_plan
 
     return read_saved_plan(path, key_variable=key_variable, key_option="--secret-key-env NAME")
 
@@ -143,7 +144,7 @@ def interactive() -> bool:
 
 def approve(planned: Plan) -> None:
     """Ask for ``yes`` on a terminal; refuse without one."""
-    from chatsync.core import ApplyRefused
+    from chatsync.api import ApplyRefused
     from chatsync.render.style import target
 
     if not interactive():
@@ -164,7 +165,7 @@ def run(api: ChatApi, planned: Plan, output_format: str, color: bool, resume: Re
     changes really done so far (not those skipped or not started), ending with how the run ended;
     then print the report and pick the exit code (:func:`finish`). Ctrl-C and SIGTERM stop the run
     honestly and then wait for the report (:meth:`Applier.signals`), so it is always whole."""
-    from chatsync.applier import Applier
+    from chatsync.engine.apply import Applier
 
     applier = Applier(api, planned, resume)
     started = time.monotonic()
@@ -187,7 +188,7 @@ def finish(report: Report, output_format: str, color: bool, applier: Applier) ->
     """Print the report and pick the exit code: 130 or 143 when a stop signal came, even one that
     came while the report was printed (:attr:`Applier.exit_code`). A closed standard output (``apply |
     head``, a pager quit, Ctrl-C on ``apply | cat``) gets the summary line on stderr instead."""
-    from chatsync.applier import PrintAbandoned
+    from chatsync.engine.apply import PrintAbandoned
     from chatsync.render.report import json_text, text
 
     try:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import click
 
 from chatsync.errors import ChatsyncError
-from chatsync.safe_text import visible
 from chatsync.tencent.pacing import DEFAULT_PARALLELISM
+from chatsync.text.safe import visible
 
 if TYPE_CHECKING:  # imported when a command connects: --help never loads the HTTP client
-    from chatsync.core import Loaded
-    from chatsync.model import AppConfig
+    from chatsync.api import Loaded
+    from chatsync.domain.model import AppConfig
     from chatsync.tencent.api import ChatApi
     from chatsync.tencent.client import Client
 
@@ -50,8 +50,8 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
     """A :class:`ChatApi` for ``app``, closed (connections released) on the way out. On Ctrl-C or
     an error, or the end of an apply whose report is out, calls not yet sent are dropped, and any
     still in flight (a stalled read, an abandoned apply) are cut, not awaited
-    (:func:`chatsync.core.connect`)."""
-    from chatsync.core import connect
+    (:func:`chatsync.api.connect`)."""
+    from chatsync.api import connect
 
     with connect(app, parallelism=parallelism) as api:
         yield api
@@ -60,8 +60,8 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
 @contextmanager
 def loaded(paths: tuple[str, ...], parallelism: int, follow_symlinks: bool = False) -> Iterator[Loaded]:
     """The config at ``paths``, loaded while the live app is read, and a connection to its app
-    (closed as :func:`connected` closes it): :func:`chatsync.core.load_connected`."""
-    from chatsync.core import load_connected
+    (closed as :func:`connected` closes it): :func:`chatsync.api.load_connected`."""
+    from chatsync.api import load_connected
 
     with load_connected(paths, parallelism=parallelism, follow_symlinks=follow_symlinks) as done:
         yield done
@@ -69,7 +69,7 @@ def loaded(paths: tuple[str, ...], parallelism: int, follow_symlinks: bool = Fal
 
 def reading(done: Loaded) -> AbstractContextManager[Phase]:
     """The progress of a plan's reads, counted from the first (sent while the config loaded)."""
-    from chatsync.live import read_calls
+    from chatsync.engine.read import read_calls
 
     expected = read_calls(done.desired)
     return progress("Reading the live app", call_rate(done.api.client, expected, from_start=True))

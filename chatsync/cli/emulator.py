@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import click
 
 from chatsync.errors import ChatsyncError
-from chatsync.net import is_loopback
-from chatsync.tencent import limits, profile_tags
+from chatsync.facts import limits, profile_tags
+from chatsync.facts.network import is_loopback
 
 if TYPE_CHECKING:
     from chatsync.emulator.server import EmulatorHTTPServer

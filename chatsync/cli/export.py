@@ -16,7 +16,7 @@ from chatsync.cli.common import (
     write_atomically,
 )
 from chatsync.errors import ChatsyncError
-from chatsync.safe_text import quoted
+from chatsync.text.safe import quoted
 
 EPILOG = """\b
 Examples:
@@ -48,7 +48,7 @@ def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | No
     accounts, so accounts must be named."""
     if out_file:
         refuse_overwriting_inputs(out_file, paths, accounts_file)
-    from chatsync.core import export_with, load  # here, not above: `export --help` needs neither
+    from chatsync.api import export_with, load  # here, not above: `export --help` needs neither
 
     desired = load(*paths, follow_symlinks=follow_symlinks)
     ids = list(desired.accounts)

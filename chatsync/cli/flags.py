@@ -11,7 +11,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from chatsync.redact import RedactingFilter
+from chatsync.text.redact import RedactingFilter
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,5 +1,5 @@
 """``chatsync plan``: read the live app, diff it against the config, show the plan (a shell over
-:mod:`chatsync.core`)."""
+:mod:`chatsync.api`)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     existing objects with managed fields; nothing is written. An unsafe plan is still printed in
     full (and saved with --out), marked unsafe at the top, and exits 1.
     """
-    from chatsync.core import check_applicable, plan_with  # here: `plan --help` needs none
+    from chatsync.api import check_applicable, plan_with  # here: `plan --help` needs none
     from chatsync.render import json_plan, write
 
     with loaded(paths, parallelism, follow_symlinks) as done, reading(done):

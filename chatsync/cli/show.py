@@ -25,7 +25,7 @@ def show(plan_file: str, output_format: str) -> None:
     The output is what plan printed when it made the file. Its safety is worked out again from
     its changes, as apply --plan does; its seal is checked only by apply --plan (that needs the key).
     """
-    from chatsync.core import read_plan  # here, not above: `chatsync show --help` needs neither
+    from chatsync.api import read_plan  # here, not above: `chatsync show --help` needs neither
     from chatsync.render import write
 
     saved = read_plan(plan_file, sealed=False)

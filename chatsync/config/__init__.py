@@ -1,7 +1,7 @@
 """Desired state: read the YAML config (files and directories) into a checked model.
 
 Public API: :func:`load` and :class:`ConfigError` (whose ``problems`` are :class:`Problem` tuples
-of a :class:`~chatsync.model.Location` and a message); a :class:`Listener` hears of each part of a
+of a :class:`~chatsync.domain.model.Location` and a message); a :class:`Listener` hears of each part of a
 config as soon as it is checked. See docs/configuration.md for the format.
 """
 

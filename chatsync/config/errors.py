@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from chatsync.domain.model import Location
 from chatsync.errors import ChatsyncError
-from chatsync.model import Location
-from chatsync.safe_text import visible
+from chatsync.text.safe import visible
 
 #: The kinds of problem (``check``), stable names a CI report groups by (GitLab's ``check_name``).
 FILE = "chatsync-file"  # a path that cannot be read as a config file

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from chatsync.safe_text import json_quoted, visible
-from chatsync.tencent import limits
+from chatsync.facts import limits
+from chatsync.text.safe import json_quoted, visible
 
 #: Parts of field names that would hold a secret (compared without case, "_", "-" and spaces).
 SECRET_PARTS = re.compile("secret|password|passwd|token|usersig|privatekey|apikey")
@@ -41,7 +41,7 @@ def _cut(text: str) -> tuple[str, str]:
 
 def quote(text: str) -> str:
     """``text`` in double quotes, with every character that is not printable escaped
-    (:func:`chatsync.safe_text.json_quoted`), cut after :data:`SHOWN_MAX` characters."""
+    (:func:`chatsync.text.safe.json_quoted`), cut after :data:`SHOWN_MAX` characters."""
     shown, more = _cut(text)
     return json_quoted(shown) + more
 

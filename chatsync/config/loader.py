@@ -11,7 +11,7 @@ check of its own becomes a :class:`Principal` at once and its parsed body is dro
 file is never held whole (only entries with a problem wait for the whole-file checks, which word
 the message). A :class:`Listener` hears of the ``app:`` section and of each such principal as soon
 as it is made: a plan starts reading the live app while the rest of the config is still loading
-(:mod:`chatsync.prefetch`). It must not act on them beyond reading: the load may still fail.
+(:mod:`chatsync.engine.prefetch`). It must not act on them beyond reading: the load may still fail.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from typing import Any, Protocol
 from chatsync.config import errors, hints, schema, semantic
 from chatsync.config.errors import ConfigError, Problem
 from chatsync.config.yaml_loader import Document, YList, YMap, location, read_text
-from chatsync.fields import BY_NAME, CUSTOM_SECTION, Value, custom_key_problem, custom_name
-from chatsync.model import (
+from chatsync.domain.model import (
     DEFAULT_MAX_DELETES,
     DEFAULT_SECRET_KEY_ENV,
     AppConfig,
@@ -35,9 +34,10 @@ from chatsync.model import (
     Location,
     Principal,
 )
-from chatsync.safe_text import visible
-from chatsync.tencent.limits import DEFAULT_ADMIN, MAX_BOTS
-from chatsync.tencent.regions import DEFAULT_REGION
+from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, Value, custom_key_problem, custom_name
+from chatsync.facts.limits import DEFAULT_ADMIN, MAX_BOTS
+from chatsync.facts.regions import DEFAULT_REGION
+from chatsync.text.safe import visible
 
 DEFAULT_PATH = "chatsync.yaml"
 SUFFIXES = (".yaml", ".yml")

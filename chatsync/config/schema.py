@@ -23,9 +23,9 @@ from chatsync.config import hints
 from chatsync.config.errors import SECRET, UNKNOWN_FIELD, Problem
 from chatsync.config.semantic import text_problem, user_id_message
 from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
-from chatsync.fields import BY_NAME, CUSTOM_SECTION, custom_field, custom_key_problem
-from chatsync.model import PROFILE_FIELDS, Principal
-from chatsync.net import ENDPOINT_EXAMPLE, endpoint_problem
+from chatsync.domain.model import PROFILE_FIELDS, Principal
+from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, custom_field, custom_key_problem
+from chatsync.facts.network import ENDPOINT_EXAMPLE, endpoint_problem
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -290,7 +290,7 @@ def _section_predicates() -> dict[str, tuple[Predicate, Predicate]]:
 
 def _thin(root: dict[str, Any]) -> dict[str, Any]:
     """``root`` without the bots/accounts entries the compiled predicates already accept (a
-    :class:`~chatsync.model.Principal` in an entry's place passed them as the file was read)."""
+    :class:`~chatsync.domain.model.Principal` in an entry's place passed them as the file was read)."""
     thin = dict(root)
     for section, (name_ok, value_ok) in _section_predicates().items():
         entries = root.get(section)
@@ -409,7 +409,7 @@ def _bad_name(path: list[Any], key: str) -> str:
         why = custom_key_problem(key) or "is not a custom field key"
         return f"{hints.describe(path)}: {hints.quote(key)} {why}; write the key as configured in the console"
     if path == ["app", "rate_limits"]:
-        from chatsync.tencent.endpoints import ENDPOINTS
+        from chatsync.facts.endpoints import ENDPOINTS
 
         guess = hints.closest(key, ENDPOINTS)
         hint = f"did you mean {guess}?" if guess else f"choose from {', '.join(ENDPOINTS)}"
@@ -458,7 +458,7 @@ def _value_message(
     if path == ["version"]:
         return _version_message(shown)
     if path == ["app", "region"]:
-        from chatsync.tencent.regions import REGIONS
+        from chatsync.facts.regions import REGIONS
 
         guess = hints.closest(str(value), REGIONS)
         hint = f"did you mean {guess}? " if guess else ""

@@ -1,7 +1,7 @@
 """The rules JSON Schema cannot express, checked on one file's data (see docs/configuration.md).
 
 Byte lengths (UTF-8, not characters), printable ids, id prefixes, endpoints (``http://`` only for
-loopback hosts; the rules live in :mod:`chatsync.net`, shared with the client), secrets written
+loopback hosts; the rules live in :mod:`chatsync.facts.network`, shared with the client), secrets written
 into the file. Checks across files (one ``app``, ids declared
 once, at most 20 bots) live in :mod:`chatsync.config.loader`. Every check here tolerates data of
 the wrong shape: the schema reports that, these rules just skip it.
@@ -15,10 +15,10 @@ from typing import Any
 from chatsync.config import hints
 from chatsync.config.errors import SECRET, Problem
 from chatsync.config.yaml_loader import YList, YMap, location
-from chatsync.fields import BY_NAME, CUSTOM_SECTION, Field
-from chatsync.model import PROFILE_FIELDS, Principal
-from chatsync.net import endpoint_problem
-from chatsync.tencent import limits
+from chatsync.domain.model import PROFILE_FIELDS, Principal
+from chatsync.facts import limits
+from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, Field
+from chatsync.facts.network import endpoint_problem
 
 
 def user_id_message(where: str, user_id: str) -> str | None:

@@ -35,8 +35,8 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from chatsync.config.errors import Problem
-from chatsync.fields import CUSTOM_SECTION, STANDARD
-from chatsync.model import Location, Principal
+from chatsync.domain.model import Location, Principal
+from chatsync.facts.fields import CUSTOM_SECTION, STANDARD
 
 try:  # libyaml makes parsing about 10x faster; fall back to pure Python without it
     from yaml import CSafeLoader as _EventLoader

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 
-from chatsync.tencent.endpoints import ENDPOINTS
+from chatsync.facts.endpoints import ENDPOINTS
 
 
 class FaultKind(str, Enum):

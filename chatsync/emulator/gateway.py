@@ -29,9 +29,11 @@ from chatsync.emulator.faults import Fault, FaultInjector, FaultKind
 from chatsync.emulator.handlers import HANDLERS, Answer, ApiError, App, BatchFailure
 from chatsync.emulator.ratelimit import SlidingWindow
 from chatsync.emulator.store import StateWriteError, Store, Ticket
-from chatsync.redact import redact
-from chatsync.tencent import errors, limits, usersig
-from chatsync.tencent.endpoints import BY_PATH, ENDPOINTS, Endpoint
+from chatsync.facts import error_codes as errors
+from chatsync.facts import limits
+from chatsync.facts.endpoints import BY_PATH, ENDPOINTS, Endpoint
+from chatsync.tencent import usersig
+from chatsync.text.redact import redact
 
 UINT32_MAX = 2**32 - 1
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")

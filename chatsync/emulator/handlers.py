@@ -15,9 +15,10 @@ from typing import Any
 
 from chatsync.emulator import profile_rules, stance
 from chatsync.emulator.store import Store
-from chatsync.fields import STANDARD
-from chatsync.tencent import errors, limits
-from chatsync.tencent.profile_tags import UINT32_TAGS
+from chatsync.facts import error_codes as errors
+from chatsync.facts import limits
+from chatsync.facts.fields import STANDARD
+from chatsync.facts.profile_tags import UINT32_TAGS
 
 #: Tag -> the key of create_robot / of the import APIs that carries it (the field table).
 ROBOT_KEYS = {f.tag: f.robot_key for f in STANDARD if f.robot_key}

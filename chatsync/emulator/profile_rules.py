@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from chatsync.tencent import limits
-from chatsync.tencent.profile_tags import STRING_TAGS, UINT32_MAX, UINT32_TAGS, custom_key, is_standard
+from chatsync.facts import limits
+from chatsync.facts.profile_tags import STRING_TAGS, UINT32_MAX, UINT32_TAGS, custom_key, is_standard
 
 #: Codes (docs/tencent-api.md §6.2).
 UNKNOWN_TAG = 40009  # the tag does not exist, or the custom field is not configured

@@ -47,7 +47,7 @@ from http import HTTPStatus
 from typing import Any
 
 from chatsync.emulator.gateway import Emulator
-from chatsync.redact import redact
+from chatsync.text.redact import redact
 
 log = logging.getLogger("chatsync.emulator")
 

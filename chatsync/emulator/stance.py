@@ -32,7 +32,7 @@ PORTRAIT_GET_OMITS_UNSET_TAGS = True
 # store's dict keys as sent).
 
 #: ``account_import`` refuses ordinary ids with these prefixes (70402).
-#: (The prefixes themselves live in chatsync.tencent.limits.RESERVED_PREFIXES.)
+#: (The prefixes themselves live in chatsync.facts.limits.RESERVED_PREFIXES.)
 RESERVED_PREFIX_CODE = 70402
 
 #: ``account_delete`` refuses bots (use delete_robot) and App admins, item by item, with 70402.

@@ -31,8 +31,8 @@ from typing import Any
 
 from chatsync.emulator import profile_rules
 from chatsync.errors import ChatsyncError
-from chatsync.tencent import limits
-from chatsync.tencent.profile_tags import custom_key
+from chatsync.facts import limits
+from chatsync.facts.profile_tags import custom_key
 
 STATE_FORMAT = "chatsync-emulator-state"
 STATE_VERSION = 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chatsync.safe_text import clipped, markdown_code, visible
+from chatsync.text.safe import clipped, markdown_code, visible
 
 #: The longest comment each forge keeps (characters), less some room.
 GITHUB_LIMIT = 65_000

@@ -29,12 +29,12 @@ from typing import Any
 
 import httpx
 
+from chatsync.engine.planfile import open_unsealed
 from chatsync.errors import ChatsyncError
 from chatsync.gitops.comment import GITHUB_LIMIT, PlanRun, body, check_env, marker, text_block
 from chatsync.gitops.rest import ForgeError, Rest
 from chatsync.gitops.steps import StepParser, environment, read_step_file
-from chatsync.safe_text import clipped, server_text, visible
-from chatsync.saved_plan import open_unsealed
+from chatsync.text.safe import clipped, server_text, visible
 
 #: Who writes the comments and issues with the workflow's own token.
 DEFAULT_AUTHOR = "github-actions[bot]"

@@ -39,7 +39,7 @@ from chatsync.errors import ChatsyncError
 from chatsync.gitops.comment import GITLAB_LIMIT, PlanRun, body, marker
 from chatsync.gitops.rest import ForgeError, Rest
 from chatsync.gitops.steps import StepParser, environment, read_step_file
-from chatsync.safe_text import server_text, visible
+from chatsync.text.safe import server_text, visible
 
 #: What a good plan's note says applies it.
 APPLIES = "once this merge request is merged, the apply job on the default branch applies exactly this plan"

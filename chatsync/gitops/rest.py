@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from chatsync.errors import ChatsyncError
-from chatsync.safe_text import server_text
+from chatsync.text.safe import server_text
 
 MAX_PAGES = 100
 #: Statuses worth a retry (a rate limit, a gateway hiccup), and how many tries in all.

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from chatsync.errors import ChatsyncError
 from chatsync.gitops.comment import check_env
-from chatsync.safe_text import visible
+from chatsync.text.safe import visible
 
 #: The most of a step's file that is read (a plan comment holds far less).
 MAX_READ = 4 * 1024 * 1024

@@ -1,4 +1,4 @@
-"""Plan renderers: each turns a :class:`~chatsync.plans.Plan` into the text of one output format.
+"""Plan renderers: each turns a :class:`~chatsync.domain.plan.Plan` into the text of one output format.
 
 Every renderer is a module of its own with one function, ``render(plan, color=False) -> str``;
 :data:`RENDERERS` maps a ``--format`` name to it. :func:`write` prints a plan without making the
@@ -12,7 +12,7 @@ from typing import TextIO
 
 import click
 
-from chatsync.plans import Plan
+from chatsync.domain.plan import Plan
 from chatsync.render import json_plan, markdown, text
 
 Renderer = Callable[..., str]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from chatsync.plans import Plan
-from chatsync.safe_text import json_text
+from chatsync.domain.plan import Plan
+from chatsync.text.safe import json_text
 
 
 def render(plan: Plan, color: bool = False) -> str:
     """``plan.data`` as indented JSON with a final newline (``color`` is ignored); control and bidi
-    characters are ``\\u`` escapes (:func:`chatsync.safe_text.json_text`)."""
+    characters are ``\\u`` escapes (:func:`chatsync.text.safe.json_text`)."""
     return json_text(plan.data) + "\n"

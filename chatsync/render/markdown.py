@@ -2,11 +2,11 @@
 
 The first line is the marker ``<!-- chatsync-plan -->`` (CI finds its own comment by it and edits
 it in place), then the summary line, then a table of changes, folded in ``<details>`` when long.
-Every value from the config or the live app passes :func:`chatsync.safe_text.markdown`, so a
+Every value from the config or the live app passes :func:`chatsync.text.safe.markdown`, so a
 nickname or an id cannot inject Markdown or HTML, mention anyone, reference an issue, make a link
 or break the table. The whole text never exceeds :data:`MAX_CHARS`: rows that do not fit are
 left out, with a note saying how many of each action. The plan lists deletes, then updates, then
-creates (:func:`chatsync.plans.review_order`), so a cut leaves out creates before any update or
+creates (:func:`chatsync.domain.plan.review_order`), so a cut leaves out creates before any update or
 delete; if even deletes are left out, a line at the top of the comment says how many.
 """
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chatsync.plans import Change, Plan
-from chatsync.redact import redact_url
+from chatsync.domain.plan import Change, Plan
 from chatsync.render.style import NO_CHANGES, SYMBOLS, calls_sentence, estimate_sentence, field_lines
-from chatsync.safe_text import markdown, markdown_code
+from chatsync.text.redact import redact_url
+from chatsync.text.safe import markdown, markdown_code
 
 MARKER = "<!-- chatsync-plan -->"
 MAX_CHARS = 60_000
@@ -104,7 +104,7 @@ def _row(change: Change) -> str:
 
 
 def _cell(text: str) -> str:
-    """``text`` safe inside a table cell (:func:`chatsync.safe_text.markdown`)."""
+    """``text`` safe inside a table cell (:func:`chatsync.text.safe.markdown`)."""
     return markdown(text)
 
 

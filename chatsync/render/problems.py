@@ -5,7 +5,7 @@ which GitHub shows on the pull request's diff. GitHub keeps at most :data:`GITHU
 annotations per step, so at most that many are printed, then one ``::notice::`` counting the rest.
 Values are escaped as GitHub's runner unescapes them (``%``, CR and LF in the message; also ``:`` and
 ``,`` in a property), and every other control or bidi character is written as a visible escape
-(:func:`chatsync.safe_text.visible`), so no value can end the command or start another.
+(:func:`chatsync.text.safe.visible`), so no value can end the command or start another.
 
 ``validate --format gitlab`` writes a Code Quality report: a JSON array of
 ``{description, check_name, fingerprint, severity, location: {path, lines: {begin}}}``.
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chatsync.config.errors import CONFIG, Problem
-from chatsync.safe_text import json_text, visible
+from chatsync.text.safe import json_text, visible
 
 #: Error annotations GitHub keeps per step (more are dropped without a word).
 GITHUB_MAX_ERRORS = 10

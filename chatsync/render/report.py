@@ -13,10 +13,10 @@ from collections.abc import Iterable
 
 import click
 
-from chatsync.applier import ALREADY_DONE, Outcome, Report
+from chatsync.domain.report import ALREADY_DONE, Outcome, Report
 from chatsync.render.style import SYMBOLS, header
-from chatsync.safe_text import json_text as safe_json
-from chatsync.safe_text import server_text, visible
+from chatsync.text.safe import json_text as safe_json
+from chatsync.text.safe import server_text, visible
 
 STATUS_COLORS = {"ok": "green", "failed": "red", "skipped": "yellow", "partial": "yellow"}
 #: Statuses whose changes, when several share one reason, are folded into one line (and failures

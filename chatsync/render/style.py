@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from chatsync.fields import Value
-from chatsync.plans import Change, Plan
-from chatsync.redact import redact_url
-from chatsync.safe_text import quoted as safe_quoted
-from chatsync.safe_text import visible
+from chatsync.domain.plan import Change, Plan
+from chatsync.facts.fields import Value
+from chatsync.text.redact import redact_url
+from chatsync.text.safe import quoted as safe_quoted
+from chatsync.text.safe import visible
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red"}
@@ -15,7 +15,7 @@ NO_CHANGES = "No changes. The app matches the configuration."
 
 def quoted(value: str) -> str:
     """A value in double quotes, with quotes, backslashes and every control or bidi character
-    escaped (:func:`chatsync.safe_text.quoted`)."""
+    escaped (:func:`chatsync.text.safe.quoted`)."""
     return safe_quoted(value)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import click
 
-from chatsync.plans import Plan
+from chatsync.domain.plan import Plan
 from chatsync.render.style import (
     COLORS,
     NO_CHANGES,
@@ -19,7 +19,7 @@ from chatsync.render.style import (
     quoted,
     target,
 )
-from chatsync.safe_text import visible
+from chatsync.text.safe import visible
 
 
 def render(plan: Plan, color: bool = False) -> str:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from chatsync.safe_text import clipped, quoted
-from chatsync.tencent.limits import BOT_PREFIX
+from chatsync.facts.limits import BOT_PREFIX
+from chatsync.text.safe import clipped, quoted
 
 #: The documented values of ``ResultItem[].AccountStatus`` (§5.3).
 ACCOUNT_STATUSES = ("Imported", "NotImported")

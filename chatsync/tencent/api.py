@@ -1,7 +1,7 @@
 """The operations chatsync needs, in its own terms, on top of :class:`~chatsync.tencent.client.Client`.
 
 Profiles are read and written by config field name and value (``nick``, ``gender: male``,
-``custom.Dept``; the field table, :mod:`chatsync.fields`): this module maps them to tags and wire
+``custom.Dept``; the field table, :mod:`chatsync.facts.fields`): this module maps them to tags and wire
 values and back. Batch operations take any number of ids, send them in
 chunks of 100 concurrently, and read the answer item by item (``ResultItem[].ResultCode``,
 ``FailAccounts``, ``Fail_Account``; strictly, :mod:`chatsync.tencent.answers`): each id gets its
@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatsync.fields import STANDARD, Value, field_of
-from chatsync.tencent import answers, errors
+from chatsync.facts import error_codes as errors
+from chatsync.facts.fields import STANDARD, Value, field_of
+from chatsync.facts.limits import BATCH_MAX
+from chatsync.tencent import answers
 from chatsync.tencent.client import CallFailed, Client, ProtocolError, Reply, Stopped
-from chatsync.tencent.limits import BATCH_MAX
 
 #: Config field -> the key the import and create APIs use for it (docs/tencent-api.md §4.1, §5.2).
 IMPORT_KEYS: dict[str, str] = {f.name: f.import_key for f in STANDARD if f.import_key}

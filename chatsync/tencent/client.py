@@ -3,7 +3,7 @@
 :meth:`Client.call` sends one API request the way docs/tencent-api.md §1.1 says (POST, a JSON
 object body, ``sdkappid``/``identifier``/``usersig``/``random``/``contenttype`` in the query),
 waits for the endpoint's pacing slot first, and reacts to the answer by the class of its code
-(:mod:`chatsync.tencent.errors`): transient codes, HTTP 5xx, timeouts and dropped connections are
+(:mod:`chatsync.facts.error_codes`): transient codes, HTTP 5xx, timeouts and dropped connections are
 retried with jittered backoff (:mod:`chatsync.tencent.retry`); a refresh-sig code gets a new
 UserSig and one more try; anything else fails at once with the code's hint.
 
@@ -33,22 +33,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 
-from chatsync import __version__
 from chatsync.errors import ChatsyncError
-from chatsync.model import AppConfig
-from chatsync.redact import RedactingFilter, redact, redact_url
-from chatsync.safe_text import server_text, visible
-from chatsync.tencent import answers, errors
+from chatsync.facts import error_codes as errors
+from chatsync.facts.endpoints import ENDPOINTS, Endpoint
+from chatsync.facts.version import VERSION
+from chatsync.tencent import answers
 from chatsync.tencent import transport as engine
 from chatsync.tencent.bounded import AnswerTooLarge, Bounds, MiB, UnreadableEncoding
 from chatsync.tencent.credentials import SigCache, secret_key_from_env
-from chatsync.tencent.endpoints import ENDPOINTS, Endpoint
 from chatsync.tencent.pacing import DEFAULT_PARALLELISM as DEFAULT_PARALLELISM  # callers know it from here
 from chatsync.tencent.pacing import Pacers
 from chatsync.tencent.proxies import proxy_for, tls_context
 from chatsync.tencent.retry import RetryPolicy
-from chatsync.tencent.target import Target
+from chatsync.tencent.target import AppSettings, Target
 from chatsync.tencent.target import resolve as resolve_target
+from chatsync.text.redact import RedactingFilter, redact, redact_url
+from chatsync.text.safe import server_text, visible
 
 if TYPE_CHECKING:
     import httpx
@@ -205,7 +205,7 @@ class Client:
 
     @classmethod
     def for_app(
-        cls, app: AppConfig, environ: Mapping[str, str] | None = None, **options: Any
+        cls, app: AppSettings, environ: Mapping[str, str] | None = None, **options: Any
     ) -> Client:
         """A client for the app a config declares: its endpoint (or ``CHATSYNC_ENDPOINT``), its
         admin, the secret key from ``app.secret_key_env`` and its rate overrides. Raises a
@@ -495,7 +495,7 @@ _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check th
 
 
 HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
-           "Accept-Encoding": "gzip, deflate", "User-Agent": f"chatsync/{__version__}"}
+           "Accept-Encoding": "gzip, deflate", "User-Agent": f"chatsync/{VERSION}"}
 
 
 class _Lane(Protocol):

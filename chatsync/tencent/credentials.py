@@ -92,7 +92,7 @@ class SigCache:
             return self._sig
 
     def secrets(self) -> tuple[str, ...]:
-        """Every secret this object has handed out, for :func:`chatsync.redact.redact`."""
+        """Every secret this object has handed out, for :func:`chatsync.text.redact.redact`."""
         return (self._secret_key, *self._issued)
 
     def _make(self) -> None:

@@ -31,7 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from chatsync.tencent.endpoints import ENDPOINTS
+from chatsync.facts.endpoints import ENDPOINTS
 
 #: The fraction of each documented rate that plan estimates count on (pacing reaches about
 #: ``1 / (1 + round trip)`` of it: a window's allowance per second and one round trip).

@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from chatsync.errors import ChatsyncError
-from chatsync.redact import redact_url
-from chatsync.safe_text import visible
 from chatsync.tencent.target import Target
 from chatsync.tencent.transport import Proxy
+from chatsync.text.redact import redact_url
+from chatsync.text.safe import visible
 
 #: Checked in this order for an https endpoint: the lower-case name first, as curl does.
 PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")

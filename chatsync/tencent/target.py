@@ -10,13 +10,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from chatsync.errors import ChatsyncError
-from chatsync.model import AppConfig
-from chatsync.net import endpoint_problem
-from chatsync.tencent.regions import REGIONS
+from chatsync.facts.network import endpoint_problem
+from chatsync.facts.regions import REGIONS
 
 ENDPOINT_ENV = "CHATSYNC_ENDPOINT"
+
+
+class Place(Protocol):
+    """Where a setting was written (a config file's name)."""
+
+    @property
+    def file(self) -> str: ...
+
+
+class AppSettings(Protocol):
+    """What the client needs of an app's settings (the config's ``app:`` section,
+    :class:`chatsync.domain.model.AppConfig`, has these), so that the client knows nothing of configs."""
+
+    @property
+    def sdkappid(self) -> int: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def endpoint(self) -> str | None: ...
+    @property
+    def admin(self) -> str: ...
+    @property
+    def secret_key_env(self) -> str: ...
+    @property
+    def rates(self) -> Mapping[str, int]: ...
+    @property
+    def location(self) -> Place | None: ...
 
 
 class TargetError(ChatsyncError):
@@ -36,7 +63,7 @@ class Target:
         return self.urls[0]
 
 
-def resolve(app: AppConfig, environ: Mapping[str, str]) -> Target:
+def resolve(app: AppSettings, environ: Mapping[str, str]) -> Target:
     """The :class:`Target` for ``app``; raises :class:`TargetError` with what to fix."""
     override = environ.get(ENDPOINT_ENV, "")
     if override:

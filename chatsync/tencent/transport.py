@@ -47,7 +47,7 @@ from urllib.parse import unquote, urlsplit
 import h11
 import httpcore
 
-from chatsync.net import wire_host
+from chatsync.facts.network import wire_host
 from chatsync.tencent.bounded import AnswerTooLarge, decode_body
 
 if TYPE_CHECKING:

@@ -28,12 +28,12 @@ from click.testing import CliRunner, Result
 from chatsync.cli import main
 from chatsync.emulator import Emulator
 from chatsync.emulator.server import RunningEmulator
-from chatsync.fields import STANDARD
+from chatsync.facts.endpoints import ENDPOINTS
+from chatsync.facts.fields import STANDARD
 from chatsync.tencent import usersig
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from tests.support import ADMIN, SDKAPPID, SECRET, cli_env, make_emulator, record_requests

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chatsync.fields import BY_NAME
+from chatsync.facts.fields import BY_NAME
 from tests.apply.conftest import WRITE_ENDPOINTS, all_fields, assert_clean_error, write_config
 
 

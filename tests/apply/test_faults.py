@@ -9,12 +9,12 @@ from collections import Counter
 
 import pytest
 
-from chatsync.applier import Applier
 from chatsync.config import load
 from chatsync.emulator.faults import TRANSIENT_CODES, Fault, FaultInjector, FaultKind
 from chatsync.emulator.transport import EmulatorTransport
-from chatsync.fields import STANDARD
-from chatsync.planner import plan as make_plan
+from chatsync.engine.apply import Applier
+from chatsync.engine.plan import plan as make_plan
+from chatsync.facts.fields import STANDARD
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chatsync.plans import seal
+from chatsync.domain.plan import seal
 from tests.apply.conftest import assert_clean_error, summary, write_config
 
 ATTACKER_KEY = "known-to-whoever-edits-the-file-0123456789"

@@ -25,7 +25,7 @@ import pytest
 import chatsync
 from chatsync.cli import apply as apply_command
 from chatsync.cli.common import progress
-from chatsync.planner import recheck
+from chatsync.engine.plan import recheck
 from tests.apply.conftest import WRITE_ENDPOINTS, App, assert_clean_error, profile, summary, write_config
 from tests.apply.test_interrupt import TIMEOUT, env_for, wait_for
 from tests.support import SECRET

@@ -21,10 +21,10 @@ from click.testing import CliRunner, Result
 from chatsync.cli import main
 from chatsync.emulator import Emulator
 from chatsync.emulator.server import RunningEmulator
+from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.target import Target
 from tests.support import ADMIN, SDKAPPID, SECRET, cli_env, make_emulator
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from chatsync.plans import Plan
+from chatsync.domain.plan import Plan
 from tests.cli_plan.conftest import App, write_config
 from tests.support import ADMIN
 

@@ -19,8 +19,8 @@ import pytest
 
 import chatsync.cli.common as command_common
 from chatsync.cli.common import progress as real_progress
-from chatsync.plans import Plan
-from chatsync.safe_text import markdown
+from chatsync.domain.plan import Plan
+from chatsync.text.safe import markdown
 from tests.cli_plan.conftest import App, accounts_yaml, app_yaml, write_config
 from tests.support import SECRET
 

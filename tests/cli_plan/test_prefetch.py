@@ -1,4 +1,4 @@
-"""Reading the live app while the config loads (chatsync/prefetch.py): the loader tells a listener
+"""Reading the live app while the config loads (chatsync/engine/prefetch.py): the loader tells a listener
 of the app section and of each checked entry as soon as it is read, the reads start then, and the
 plan is exactly the one a load followed by a plan makes, whatever the order of files and sections."""
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from chatsync import core
+from chatsync import api as core
 from chatsync.config import ConfigError, load
+from chatsync.domain.model import AppConfig, Principal
 from chatsync.errors import ChatsyncError
-from chatsync.model import AppConfig, Principal
 from chatsync.render import json_plan
 from tests.cli_plan.conftest import App, accounts_yaml, app_yaml, write_config
 from tests.support import SECRET

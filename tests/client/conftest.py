@@ -13,9 +13,9 @@ import pytest
 
 from chatsync.emulator import Emulator
 from chatsync.emulator.transport import EmulatorTransport
+from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from tests.support import ADMIN, SDKAPPID, SECRET

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from chatsync.domain.model import AppConfig
 from chatsync.errors import ChatsyncError
-from chatsync.model import AppConfig
 from chatsync.tencent.client import Client
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target

@@ -12,10 +12,10 @@ from collections.abc import Callable
 import pytest
 
 from chatsync.emulator.transport import EmulatorTransport
+from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import CallFailed, Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.pacing import DECREASE, MARGIN, POLL, Pacer, Pacers
 from chatsync.tencent.retry import RetryPolicy
 from tests.client.conftest import FAST, LOCAL, Recorder, envelope, mock

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 
 from chatsync.cli import main
 from chatsync.emulator.transport import EmulatorTransport
-from chatsync.redact import RedactingFilter, redact
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import CallFailed
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
+from chatsync.text.redact import RedactingFilter, redact
 from tests.client.conftest import envelope, mock
 from tests.support import SECRET, make_emulator, refused_port
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chatsync.model import PROFILE_FIELDS, AppConfig, DesiredState, Location, Principal
+from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Location, Principal
 
 
 def test_location_prints_file_line_column() -> None:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from chatsync.config import ConfigError, load
 from chatsync.config.loader import NOT_A_CONFIG
-from chatsync.model import DesiredState, Principal
-from chatsync.tencent import limits
+from chatsync.domain.model import DesiredState, Principal
+from chatsync.facts import limits
 
 SETTINGS = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,16 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from chatsync import schema_build
+from chatsync.config import schema_build
 from chatsync.config.schema import (
     StrictValidator,
     compile_predicate,
     load_schema,
     schema_text,
 )
-from chatsync.model import PROFILE_FIELDS
-from chatsync.tencent.endpoints import ENDPOINTS
-from chatsync.tencent.regions import REGIONS
+from chatsync.domain.model import PROFILE_FIELDS
+from chatsync.facts.endpoints import ENDPOINTS
+from chatsync.facts.regions import REGIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def test_the_gitops_example_keeps_its_own_copy_and_points_at_it() -> None:
 
 
 def test_committed_schema_is_the_one_the_field_table_builds() -> None:
-    # stale after a change to chatsync/fields.py (or regions, endpoints): run make schema
+    # stale after a change to chatsync/facts/fields.py (or regions, endpoints): run make schema
     assert schema_text() == schema_build.text(), "the committed schema is stale: run make schema"
 
 

@@ -11,7 +11,7 @@ import sys
 import httpx
 import pytest
 
-from chatsync.net import is_loopback
+from chatsync.facts.network import is_loopback
 from tests.support import SECRET, Api
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatsync.tencent.endpoints import ENDPOINTS
+from chatsync.facts.endpoints import ENDPOINTS
 from tests.support import Api, api_for, make_emulator, sign
 
 

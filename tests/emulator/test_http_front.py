@@ -36,7 +36,7 @@ def _complete(data: bytes, reads: int) -> bool:
 
 
 def target(api: Api, name: str = "get_all_robots") -> str:
-    from chatsync.tencent.endpoints import ENDPOINTS
+    from chatsync.facts.endpoints import ENDPOINTS
 
     return f"{ENDPOINTS[name].path}?{api.query()}"
 

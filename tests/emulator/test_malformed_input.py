@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatsync.tencent.endpoints import ENDPOINTS
+from chatsync.facts.endpoints import ENDPOINTS
 from tests.support import call
 
 DEEP = 5_000

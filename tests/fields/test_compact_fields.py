@@ -9,7 +9,7 @@ import pickle
 
 import pytest
 
-from chatsync.model import Fields, Principal
+from chatsync.domain.model import Fields, Principal
 
 
 def test_a_principal_keeps_its_fields_in_table_order_read_only() -> None:

@@ -17,11 +17,11 @@ import pytest
 import yaml
 
 import chatsync
-from chatsync import fields
 from chatsync.config import ConfigError
 from chatsync.emulator.server import RunningEmulator
-from chatsync.exporter import export
-from chatsync.tencent.endpoints import ENDPOINTS
+from chatsync.engine.export import export
+from chatsync.facts import fields
+from chatsync.facts.endpoints import ENDPOINTS
 from tests.hostile.conftest import HonestApp
 from tests.hostile.fakes import FakeServer
 from tests.support import SDKAPPID, SECRET, make_emulator
@@ -254,7 +254,7 @@ def test_a_new_object_with_a_missing_custom_key_fails_naming_it(tmp_path: Path) 
 
 
 def test_the_field_table_is_the_one_source() -> None:
-    from chatsync.tencent import profile_tags
+    from chatsync.facts import profile_tags
 
     assert set(profile_tags.UINT32_TAGS) == {f.tag for f in fields.STANDARD if f.kind == "uint32"}
     assert profile_tags.STRING_TAGS["Tag_Profile_IM_Location"] == (16, None)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from chatsync.engine.plan import diff
 from chatsync.gitops import github
 from chatsync.gitops.comment import GITHUB_LIMIT, marker
-from chatsync.planner import diff
 from chatsync.render import markdown
 from tests.examples import fake_github
 from tests.examples.fake_github import BOT, PREFIX, TOKEN

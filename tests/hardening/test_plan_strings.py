@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatsync.plans import PlanFileError, seal
+from chatsync.domain.plan import PlanFileError, seal
 from tests.apply.conftest import write_config
 from tests.support import SECRET
 

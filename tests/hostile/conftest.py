@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from chatsync.model import PROFILE_FIELDS
+from chatsync.domain.model import PROFILE_FIELDS
 from tests.apply.conftest import Secrets, invoke, write_config
 from tests.apply.conftest import secrets as secrets
 from tests.hostile.fakes import Behaviour, FakeServer, ok

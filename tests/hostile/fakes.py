@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from chatsync.tencent.endpoints import BY_PATH
+from chatsync.facts.endpoints import BY_PATH
 
 Behaviour = Callable[[str, Any], Any]
 

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from chatsync.tencent import errors
+from chatsync.facts import error_codes as errors
 from tests.hostile.conftest import HonestApp, overriding
 from tests.hostile.fakes import fail, ok
 

@@ -12,7 +12,7 @@ from typing import Any
 import cmarkgfm
 import pytest
 
-from chatsync.safe_text import SERVER_TEXT_MAX, UNSAFE, clipped, markdown, markdown_code, quoted, visible
+from chatsync.text.safe import SERVER_TEXT_MAX, UNSAFE, clipped, markdown, markdown_code, quoted, visible
 from tests.hostile.conftest import HonestApp, overriding
 from tests.hostile.fakes import fail, ok
 

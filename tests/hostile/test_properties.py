@@ -22,18 +22,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatsync.cli import main
+from chatsync.domain.model import AppConfig, DesiredState, Principal
+from chatsync.engine.plan import plan as make_plan
 from chatsync.errors import ChatsyncError
-from chatsync.fields import field_of
-from chatsync.model import AppConfig, DesiredState, Principal
-from chatsync.planner import plan as make_plan
+from chatsync.facts.endpoints import BY_PATH
+from chatsync.facts.fields import field_of
 from chatsync.render import render
-from chatsync.safe_text import UNSAFE
 from chatsync.tencent.api import ChatApi, ItemResult
 from chatsync.tencent.client import CallFailed, Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.endpoints import BY_PATH
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
+from chatsync.text.safe import UNSAFE
 from tests.hostile.conftest import RAW_CONTROL, HonestApp
 from tests.hostile.test_output_hygiene import rendered
 from tests.support import ADMIN, SDKAPPID, SECRET, cli_env

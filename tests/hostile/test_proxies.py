@@ -152,7 +152,7 @@ def test_apply_plan_endpoint_mismatch_never_prints_the_password(fake, cli, tmp_p
     ("https://host", "https://host"),
 ])
 def test_redact_url(url, shown):
-    from chatsync.redact import redact, redact_url
+    from chatsync.text.redact import redact, redact_url
 
     assert redact_url(url) == shown
     if "://" in url:  # in free text, a URL is known by its scheme

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatsync.config import load
-from chatsync.planner import ACCOUNT_DELETE_WARNING, diff
+from chatsync.engine.plan import ACCOUNT_DELETE_WARNING, diff
 from tests.plan.conftest import ENDPOINT, desired, live
 
 

@@ -8,12 +8,12 @@ import math
 
 import pytest
 
-from chatsync import strategy
 from chatsync.config import load
-from chatsync.fields import STANDARD
-from chatsync.planner import apply_calls, diff, needs_portrait_after_import
-from chatsync.plans import Change
-from chatsync.tencent.endpoints import ENDPOINTS
+from chatsync.domain import strategy
+from chatsync.domain.plan import Change
+from chatsync.engine.plan import apply_calls, diff, needs_portrait_after_import
+from chatsync.facts.endpoints import ENDPOINTS
+from chatsync.facts.fields import STANDARD
 from chatsync.tencent.pacing import HEADROOM
 from tests.plan.conftest import ENDPOINT, desired, live
 

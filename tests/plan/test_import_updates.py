@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from chatsync import strategy
-from chatsync.planner import apply_calls, diff, fingerprint
-from chatsync.plans import Change
+from chatsync.domain import strategy
+from chatsync.domain.plan import Change
+from chatsync.engine.plan import apply_calls, diff, fingerprint
 from tests.plan.conftest import ENDPOINT, desired, live
 
 

@@ -8,11 +8,11 @@ import math
 
 import pytest
 
+from chatsync.domain.model import PROFILE_FIELDS
 from chatsync.emulator.transport import EmulatorTransport
+from chatsync.engine.plan import plan
+from chatsync.engine.read import LiveReader, LiveReadError, LiveState, Wanted, read_live, wanted_for
 from chatsync.errors import ChatsyncError
-from chatsync.live import LiveReader, LiveReadError, LiveState, Wanted, read_live, wanted_for
-from chatsync.model import PROFILE_FIELDS
-from chatsync.planner import plan
 from chatsync.tencent.client import CallFailed
 from tests.client.conftest import Recorder, body_of, envelope, mock
 from tests.plan.conftest import ENDPOINT, desired, seed, writes

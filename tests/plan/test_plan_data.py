@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from chatsync.domain.plan import FORMAT_VERSION, Change, Estimate, Kept, Plan, PlanFileError
+from chatsync.engine.plan import diff
 from chatsync.errors import ChatsyncError
-from chatsync.planner import diff
-from chatsync.plans import FORMAT_VERSION, Change, Estimate, Kept, Plan, PlanFileError
 from tests.plan.conftest import ENDPOINT, desired, live
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chatsync.live import LiveState
-from chatsync.model import AppConfig, DesiredState, Principal
-from chatsync.planner import diff
+from chatsync.domain.model import AppConfig, DesiredState, Principal
+from chatsync.engine.plan import diff
+from chatsync.engine.read import LiveState
 
 
 def bots(*ids: str) -> dict[str, Principal]:

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from chatsync.cli import main
-from chatsync.planner import diff
-from chatsync.plans import Change, Plan
+from chatsync.domain.plan import Change, Plan
+from chatsync.engine.plan import diff
 from chatsync.render import json_plan, markdown, text
 from tests.plan.conftest import ENDPOINT, desired, live
 

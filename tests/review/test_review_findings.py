@@ -18,15 +18,15 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from chatsync.applier import Applier
 from chatsync.cli import main
+from chatsync.domain.plan import Change, Plan
 from chatsync.emulator import Emulator
 from chatsync.emulator.server import RunningEmulator
-from chatsync.plans import Change, Plan
+from chatsync.engine.apply import Applier
+from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.endpoints import ENDPOINTS
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from tests.support import ADMIN, SDKAPPID, SECRET, cli_env, make_emulator, record_requests

@@ -33,8 +33,8 @@ from typing import Any
 
 import pytest
 
-from chatsync.fields import STANDARD
-from chatsync.model import PROFILE_FIELDS
+from chatsync.domain.model import PROFILE_FIELDS
+from chatsync.facts.fields import STANDARD
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache

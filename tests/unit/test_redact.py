@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatsync.redact import redact
+from chatsync.text.redact import redact
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,7 @@ def test_loaded_commands_take_the_global_flags() -> None:
 
 def test_the_apply_help_names_the_default_key_variable_of_the_model() -> None:
     from chatsync.cli import apply as apply_command
-    from chatsync.model import DEFAULT_SECRET_KEY_ENV
+    from chatsync.domain.model import DEFAULT_SECRET_KEY_ENV
 
     assert apply_command.DEFAULT_SECRET_KEY_ENV == DEFAULT_SECRET_KEY_ENV
 

@@ -1,9 +1,9 @@
 """Build the JSON Schema of the config from the code: the field table, the regions, the endpoints.
 
 ``chatsync/schemas/chatsync.schema.json`` (linked as ``schemas/chatsync.schema.json``) is generated
-by ``python -m chatsync.schema_build`` (``make schema``) and committed, so editors can use it; a test
+by ``python -m chatsync.config.schema_build`` (``make schema``) and committed, so editors can use it; a test
 fails when the committed file is not what this module builds. The profile fields of a bot or an
-account come from :data:`chatsync.fields.STANDARD`, so adding a field needs no schema edit.
+account come from :data:`chatsync.facts.fields.STANDARD`, so adding a field needs no schema edit.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chatsync.fields import CUSTOM_KEY_MAX_BYTES, CUSTOM_SECTION, STANDARD, UINT32_MAX, Field
-from chatsync.tencent import limits
-from chatsync.tencent.endpoints import ENDPOINTS
-from chatsync.tencent.regions import REGIONS
+from chatsync.facts import limits
+from chatsync.facts.endpoints import ENDPOINTS
+from chatsync.facts.fields import CUSTOM_KEY_MAX_BYTES, CUSTOM_SECTION, STANDARD, UINT32_MAX, Field
+from chatsync.facts.regions import REGIONS
 
 #: Where the schema is committed (the package ships it; ``schemas/`` links to it).
 SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / "chatsync.schema.json"

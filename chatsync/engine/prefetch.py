@@ -4,7 +4,7 @@ A plan's floor is its reads (docs/tencent-api.md §7: ``account_check`` at 100 c
 config takes a second or more to load; done one after the other, the two add up. :class:`Prefetch`
 is the :class:`~chatsync.config.Listener` the loader tells of each part it has checked: when the
 ``app:`` section is checked it connects (the caller's way) and starts a
-:class:`~chatsync.live.LiveReader`, the bot list first; each declared bot or account is then wanted
+:class:`~chatsync.engine.read.LiveReader`, the bot list first; each declared bot or account is then wanted
 as soon as it is made, so account checks go out while the rest of the file is parsed.
 
 Only reads go out early, and nothing is planned before the whole config is loaded and valid: when
@@ -19,9 +19,9 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from chatsync.domain.model import AppConfig, DesiredState, Principal
+from chatsync.engine.read import LiveReader
 from chatsync.errors import ChatsyncError
-from chatsync.live import LiveReader
-from chatsync.model import AppConfig, DesiredState, Principal
 from chatsync.tencent.api import ChatApi
 
 #: Seconds a thread runs before the interpreter offers the others a turn, while loading.

@@ -1,7 +1,7 @@
 """The call strategy: which API calls ``apply`` makes for each change (docs/contract.md §4).
 
-One place, read by both the estimate (:mod:`chatsync.planner`) and the calls themselves
-(:mod:`chatsync.applier`), so what a plan says an apply costs is what the apply does:
+One place, read by both the estimate (:mod:`chatsync.engine.plan`) and the calls themselves
+(:mod:`chatsync.engine.apply`), so what a plan says an apply costs is what the apply does:
 
 * a new bot: ``create_robot`` with the fields it carries (nick, face_url, self_signature), then one
   ``portrait_set`` for the rest, if any;
@@ -20,7 +20,7 @@ One place, read by both the estimate (:mod:`chatsync.planner`) and the calls the
   (created with fields, or updated), to read back what was written (a field another writer
   changed meanwhile fails its change).
 
-Which call carries which field is a column of the field table (:mod:`chatsync.fields`).
+Which call carries which field is a column of the field table (:mod:`chatsync.facts.fields`).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ import math
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from chatsync.fields import STANDARD, Value, ordered
-from chatsync.plans import Change
-from chatsync.tencent.endpoints import ENDPOINTS
-from chatsync.tencent.limits import BATCH_MAX
+from chatsync.domain.plan import Change
+from chatsync.facts.endpoints import ENDPOINTS
+from chatsync.facts.fields import STANDARD, Value, ordered
+from chatsync.facts.limits import BATCH_MAX
 
 #: Fields each creating call carries, from the field table.
 CARRIED_BY: Mapping[str, frozenset[str]] = {
@@ -43,7 +43,7 @@ CARRIED_BY: Mapping[str, frozenset[str]] = {
 BATCHED = frozenset({"multiaccount_import", "account_delete"})
 #: The fields an update by ``multiaccount_import`` sends (all of them, so none is cleared).
 IMPORT_UPDATED: tuple[str, ...] = tuple(ordered(CARRIED_BY["multiaccount_import"]))
-#: What the plan saw of each object it touches, by address (:attr:`chatsync.plans.Plan.observed_objects`).
+#: What the plan saw of each object it touches, by address (``Plan.observed_objects``).
 Observed = Mapping[str, Mapping[str, Value] | None]
 
 

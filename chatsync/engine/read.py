@@ -3,11 +3,11 @@
 :class:`LiveReader` reads ``get_all_robots`` once, ``account_check`` for the wanted accounts in
 chunks of 100, and ``portrait_get`` in chunks of 100 for the objects that exist and have managed
 fields, and nothing else; it never writes. It is told of the objects one at a time, so a plan can
-start reading while its config is still loading (:mod:`chatsync.prefetch`); :func:`read_live`
+start reading while its config is still loading (:mod:`chatsync.engine.prefetch`); :func:`read_live`
 reads a list. The reads overlap: each ``account_check`` chunk feeds the accounts it found into a
 shared batch, which goes out as a ``portrait_get`` as soon as it holds 100, so profile reads run
 while checks are still paced, and the count of calls stays minimal. The first read that fails
-drops those not yet sent. The result is made of the same :class:`~chatsync.model.Principal`
+drops those not yet sent. The result is made of the same :class:`~chatsync.domain.model.Principal`
 objects as the desired state.
 """
 
@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from chatsync.domain.model import DesiredState, Kind, Principal
+from chatsync.domain.strategy import IMPORT_UPDATED
 from chatsync.errors import ChatsyncError
-from chatsync.fields import Value, field_of, ordered
-from chatsync.model import DesiredState, Kind, Principal
-from chatsync.safe_text import server_text
-from chatsync.strategy import IMPORT_UPDATED
+from chatsync.facts.fields import Value, field_of, ordered
+from chatsync.facts.limits import BATCH_MAX
+from chatsync.facts.limits import BATCH_MAX as BATCH
 from chatsync.tencent.api import ChatApi, ItemResult
-from chatsync.tencent.limits import BATCH_MAX
-from chatsync.tencent.limits import BATCH_MAX as BATCH
+from chatsync.text.safe import server_text
 
 
 class LiveReadError(ChatsyncError):
@@ -84,7 +84,7 @@ def wanted_for(desired: DesiredState) -> list[Wanted]:
     """What a plan of ``desired`` must read: every declared object, with its managed fields. An
     account that declares any field ``multiaccount_import`` can update also has the others read, so
     that an update of those fields alone can go by that call without clearing any
-    (:func:`chatsync.strategy.import_update`); the read costs no extra call.
+    (:func:`chatsync.domain.strategy.import_update`); the read costs no extra call.
 
     The cyclic GC is paused meanwhile: the list holds no cycle, and on a large config its
     collections, rescanning every object loaded, took twice as long as making the list."""

@@ -1,12 +1,12 @@
 """The profile tags of the API (docs/profile-fields.md): each tag's value type and allowed values.
 
-Derived from the one field table, :data:`chatsync.fields.STANDARD`, so the emulator's rules, the
+Derived from the one field table, :data:`chatsync.facts.fields.STANDARD`, so the emulator's rules, the
 client's mapping and the config's validation can never disagree.
 """
 
 from __future__ import annotations
 
-from chatsync.fields import (
+from chatsync.facts.fields import (
     BY_NAME,
     CUSTOM_KEY_MAX_BYTES,
     CUSTOM_PREFIX,

@@ -22,23 +22,26 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from chatsync import exporter, planner
-from chatsync.applier import Applier, Report
 from chatsync.config import load as load_config
+from chatsync.domain.model import DEFAULT_SECRET_KEY_ENV, AppConfig, DesiredState
+from chatsync.domain.plan import Plan
+from chatsync.domain.report import Report
+from chatsync.engine import plan as planner
+from chatsync.engine.planfile import open_sealed, open_unsealed
+from chatsync.engine.prefetch import Prefetch
+from chatsync.engine.read import LiveReader
 from chatsync.errors import ChatsyncError
-from chatsync.exporter import Export
-from chatsync.live import LiveReader
-from chatsync.model import DEFAULT_SECRET_KEY_ENV, AppConfig, DesiredState
-from chatsync.plans import Plan
-from chatsync.prefetch import Prefetch
-from chatsync.redact import redact_url
 from chatsync.render import json_plan
-from chatsync.saved_plan import open_sealed, open_unsealed
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import DEFAULT_PARALLELISM, Client
 from chatsync.tencent.credentials import secret_key_from_env
 from chatsync.tencent.target import ENDPOINT_ENV
+from chatsync.text.redact import redact_url
+
+if TYPE_CHECKING:  # loaded by apply and export when they run: a plan loads neither
+    from chatsync.engine.export import Export
 
 
 class UnsafePlan(ChatsyncError):
@@ -111,7 +114,7 @@ def load_connected(paths: Sequence[str | os.PathLike[str]], *, secret_key: str |
                    environ: Mapping[str, str] | None = None, parallelism: int = DEFAULT_PARALLELISM,
                    follow_symlinks: bool = False) -> Iterator[Loaded]:
     """Load the config at ``paths`` and connect to its app, reading the live app while the config
-    is still loading (:mod:`chatsync.prefetch`): pass the result's ``reader`` to :func:`plan_with`.
+    is still loading (:mod:`chatsync.engine.prefetch`): pass the result's ``reader`` to :func:`plan_with`.
     Raises :class:`~chatsync.config.ConfigError` as :func:`load` does (the early reads are then
     dropped); the connection is closed on the way out, as :func:`connect` closes it."""
     with ExitStack() as stack:
@@ -157,13 +160,13 @@ def check_applicable(result: Plan, force: bool = False) -> None:
 def apply(planned: Plan, *, force: bool = False, check_current: bool = True, secret_key: str | None = None,
           key_variable: str | None = None, environ: Mapping[str, str] | None = None,
           parallelism: int = DEFAULT_PARALLELISM) -> Report:
-    """Apply ``planned`` and return the :class:`~chatsync.applier.Report` of every change.
+    """Apply ``planned`` and return the :class:`~chatsync.engine.apply.Report` of every change.
 
     First :func:`check_applicable` (``force`` accepts an unsafe plan, never one with errors), then,
     with ``check_current``, the stale check (:class:`StalePlan` when the live app changed since the
     plan was made other than by this plan's own changes): a plan stopped part way, or applied
     before, resumes, its changes already made reported ``already done`` with nothing sent
-    (:func:`chatsync.planner.recheck`). Failed changes fail alone: look at ``report.ok`` and
+    (:func:`chatsync.engine.plan.recheck`). Failed changes fail alone: look at ``report.ok`` and
     ``report.outcomes``.
     The key signs the calls: ``secret_key``, else the variable ``key_variable``, else the one the
     plan names (pass ``key_variable`` for a plan read from a file: never trust the file's choice).
@@ -178,6 +181,8 @@ def apply(planned: Plan, *, force: bool = False, check_current: bool = True, sec
             resume = planner.recheck(api, planned)
             if resume.stale:
                 raise StalePlan(resume.stale)
+        from chatsync.engine.apply import Applier
+
         return Applier(api, planned, resume).run()
 
 
@@ -196,7 +201,9 @@ def export(desired: DesiredState, account_ids: Iterable[str] = (), *, secret_key
 def export_with(api: ChatApi, desired: DesiredState, account_ids: Iterable[str],
                 expected_absent: Iterable[str] = ()) -> Export:
     """:func:`export` through an open connection (the CLI shows progress around it)."""
-    return exporter.export(api, desired.app, account_ids, expected_absent=expected_absent)
+    from chatsync.engine.export import export as export_live
+
+    return export_live(api, desired.app, account_ids, expected_absent=expected_absent)
 
 
 def save_plan(planned: Plan, path: str | os.PathLike[str]) -> None:

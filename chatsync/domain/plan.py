@@ -3,7 +3,7 @@
 Value objects only (octoDNS style): :class:`Change`, :class:`Kept` and :class:`Plan` each carry a
 ``.data`` dict that is exactly their JSON form (docs/contract.md §3), so every renderer and the saved-plan
 file read the same thing, and :func:`Plan.from_data` reads a saved plan back. Building a plan is
-:mod:`chatsync.planner`'s job; this module only holds and serialises it.
+:mod:`chatsync.engine.plan`'s job; this module only holds and serialises it.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chatsync.domain.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig, plain
 from chatsync.errors import ChatsyncError
-from chatsync.fields import Value, field_of
-from chatsync.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig, plain
-from chatsync.tencent.endpoints import ENDPOINTS
-from chatsync.tencent.limits import DEFAULT_ADMIN
+from chatsync.facts.endpoints import ENDPOINTS
+from chatsync.facts.fields import Value, field_of
+from chatsync.facts.limits import DEFAULT_ADMIN
 
 FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "delete")
@@ -225,7 +225,7 @@ class Plan:
 
 def review_order(changes: Iterable[Change], never: Collection[str] = ()) -> list[Change]:
     """``changes`` in the order every output lists them: a delete of an id in ``never`` (the admin
-    or a protected id: an error, :func:`chatsync.planner.check_safety`) first, then the deletes
+    or a protected id: an error, :func:`chatsync.engine.plan.check_safety`) first, then the deletes
     (accounts before bots), the updates, the creates; in a group, the order they came in."""
     def rank(change: Change) -> tuple[int, bool]:
         if change.action != "delete":

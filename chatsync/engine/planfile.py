@@ -1,7 +1,7 @@
 """Saved plans: the file ``plan --out`` writes, read back for ``apply --plan`` and ``show``.
 
-A saved plan is the JSON form of a :class:`~chatsync.plans.Plan`, sealed with an HMAC keyed by the
-app's secret key (:func:`chatsync.plans.seal`). Two ways to read one:
+A saved plan is the JSON form of a :class:`~chatsync.domain.plan.Plan`, sealed with an HMAC keyed by the
+app's secret key (:func:`chatsync.domain.plan.seal`). Two ways to read one:
 
 * :func:`open_sealed` for applying: the seal is checked with a key the *operator* names (a
   variable of their environment, never one the file names: whoever edits a file could name a
@@ -17,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from chatsync.planner import check_safety, tampered
-from chatsync.plans import Plan, PlanFileError, seal_matches
+from chatsync.domain.plan import Plan, PlanFileError, seal_matches
+from chatsync.engine.plan import check_safety, tampered
 
 #: A saved plan larger than this is not chatsync's (100,000 changes take about 30 MB).
 MAX_PLAN_BYTES = 256 * 1024 * 1024

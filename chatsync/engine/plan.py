@@ -4,7 +4,7 @@ apply's calls and time, and a fingerprint of what the plan saw (docs/contract.md
 The diff compares managed fields only (a field left out of the config is never compared).
 Deletes come from ``state: absent`` and, with ``prune_bots``, from live bots that are not declared;
 protected ids and the admin are kept, and the plan says so. A plan lists its deletes first, then its
-updates, then its creates (:func:`chatsync.plans.review_order`), so no output can hide a delete.
+updates, then its creates (:func:`chatsync.domain.plan.review_order`), so no output can hide a delete.
 :func:`plan` reads and diffs; :func:`diff` is the pure part, testable without any API.
 """
 
@@ -17,14 +17,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatsync import strategy
-from chatsync.fields import Value, field_of
-from chatsync.live import LiveReader, LiveState, Wanted, read_live
-from chatsync.model import DesiredState, Fields, Principal, differing, plain
-from chatsync.plans import Change, Estimate, Kept, Plan, review_order
+from chatsync.domain import strategy
+from chatsync.domain.model import DesiredState, Fields, Principal, differing, plain
+from chatsync.domain.plan import Change, Estimate, Kept, Plan, review_order
+from chatsync.engine.read import LiveReader, LiveState, Wanted, read_live
+from chatsync.facts.endpoints import ENDPOINTS
+from chatsync.facts.fields import Value, field_of
+from chatsync.facts.limits import MAX_BOTS
 from chatsync.tencent.api import ChatApi
-from chatsync.tencent.endpoints import ENDPOINTS
-from chatsync.tencent.limits import MAX_BOTS
 from chatsync.tencent.pacing import HEADROOM
 
 #: Why a live bot no file declares is deleted (``app.prune_bots``).
@@ -36,7 +36,7 @@ ACCOUNT_DELETE_WARNING = (
 
 def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader | None = None) -> Plan:
     """Read the live app (batched, read-only) and diff it against ``desired``; ``reader`` is one
-    already reading every object ``desired`` declares (:mod:`chatsync.prefetch`)."""
+    already reading every object ``desired`` declares (:mod:`chatsync.engine.prefetch`)."""
     collecting = gc.isenabled()
     gc.disable()  # many small objects, no cycles: a full collection mid-plan only costs time
     try:
@@ -148,12 +148,12 @@ def check_safety(result: Plan) -> None:
 
 def apply_calls(changes: Iterable[Change], observed: strategy.Observed | None = None) -> dict[str, int]:
     """The API calls ``apply`` makes for ``changes``, given what the plan ``observed``, per endpoint
-    (:func:`chatsync.strategy.calls`)."""
+    (:func:`chatsync.domain.strategy.calls`)."""
     return strategy.calls(changes, observed)
 
 
 def needs_portrait_after_import(change: Change) -> bool:
-    """True when a new object has fields its creating call cannot carry (:mod:`chatsync.strategy`)."""
+    """True when a new object has fields its creating call cannot carry (:mod:`chatsync.domain.strategy`)."""
     return bool(strategy.later(change))
 
 

@@ -1,6 +1,6 @@
 """Apply: turn a plan's changes into paced, concurrent, idempotent calls, and report each one.
 
-Calls (the call strategy, :mod:`chatsync.strategy`; docs/contract.md §4): new bots with
+Calls (the call strategy, :mod:`chatsync.domain.strategy`; docs/contract.md §4): new bots with
 ``create_robot`` and new accounts with ``multiaccount_import`` (100 a call), each with the fields
 that call carries, then one ``portrait_set`` for a new object's other fields, started as soon as
 its creating call answers; accounts whose nick or face_url alone changed with ``multiaccount_import``
@@ -21,7 +21,7 @@ done (an account imported whose profile was not set yet: ``partial``), or in fli
 was abandoned (whether it was applied is unknown).
 Any failure inside a task, even an unexpected one, becomes the outcome of its changes.
 
-A saved plan resumes (:func:`chatsync.planner.recheck`): a change already done is reported ``ok``
+A saved plan resumes (:func:`chatsync.engine.plan.recheck`): a change already done is reported ``ok``
 with the state ``already done`` and nothing is sent for it; a create partly done gets only the
 ``portrait_set`` of the fields still to set.
 
@@ -38,21 +38,20 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any, Literal
+from typing import Any
 
-from chatsync import strategy
-from chatsync.fields import Value, ordered
-from chatsync.planner import Recheck, unset
-from chatsync.plans import Change, Plan
-from chatsync.safe_text import server_text
-from chatsync.tencent import errors
+from chatsync.domain import strategy
+from chatsync.domain.plan import Change, Plan
+from chatsync.domain.report import ALREADY_DONE, Outcome, Report, Status
+from chatsync.engine.plan import Recheck, unset
+from chatsync.facts import error_codes as errors
+from chatsync.facts.fields import Value, ordered
+from chatsync.facts.limits import MAX_BOTS
 from chatsync.tencent.api import ChatApi, ItemResult, chunks
 from chatsync.tencent.client import CallFailed, Reply, Stopped
-from chatsync.tencent.limits import MAX_BOTS
+from chatsync.text.safe import server_text
 
-Status = Literal["ok", "failed", "skipped", "partial", "pending"]
 NOT_FOUND = 70107  # account_delete of an id that is gone: after a retry of an applied delete, done
 IMPORTED_ONLY = "imported; profile not set"  # an account whose portrait_set is still to come
 CREATED_ONLY = "created; profile not set"  # a bot whose portrait_set is still to come
@@ -60,8 +59,6 @@ CREATED_ONLY = "created; profile not set"  # a bot whose portrait_set is still t
 IMPORT_UNCHECKED = "sent by multiaccount_import; not read back yet"
 #: An account updated by multiaccount_import that the read-back did not confirm: portrait_set follows.
 IMPORT_UNCONFIRMED = "sent by multiaccount_import; not confirmed by reading it back"
-#: A change a resumed saved plan found already made: reported ``ok``, nothing sent for it.
-ALREADY_DONE = "already done"
 #: What to do about a field another writer overwrote during the run.
 OVERWRITTEN_HINT = ("another writer (another apply?) changed it during this run: run applies one at a time "
                     "(CI: one job per app at once), then plan again")
@@ -80,95 +77,10 @@ class PrintAbandoned(Exception):
     stop printing."""
 
 
-@dataclass
-class Outcome:
-    """What happened to one planned change."""
-
-    change: Change
-    status: Status = "pending"
-    error_code: int | None = None
-    error_info: str = ""
-    hint: str = ""
-    attempts: int = 0
-    state: str = ""  # what is done of a change not (yet) complete, e.g. IMPORTED_ONLY
-    started: bool = False  # a task for it began (its call may be in flight)
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The change's JSON form plus ``status``, ``error_code``, ``error_info``, ``attempts`` and
-        ``state`` (what is done of a partial or failed change, else None)."""
-        return {**self.change.data, "status": self.status, "error_code": self.error_code,
-                "error_info": self.error_info, "attempts": self.attempts, "state": self.state or None}
-
-
-@dataclass
-class Report:
-    """Every planned change with its outcome, and why the run stopped early, if it did."""
-
-    outcomes: list[Outcome]
-    interrupted: bool = False
-    stopped_by: str = ""  # the run-stopping failure, if any
-    counts: dict[str, int] = field(default_factory=dict)
-    exit_code: int = 0  # 130 after Ctrl-C, 143 after SIGTERM, else 0
-    abandoned: bool = False  # a second stop: made without waiting for the calls in flight
-
-    def __post_init__(self) -> None:
-        self.recount()
-
-    def recount(self) -> None:
-        """Refresh :attr:`counts` from the outcomes."""
-        done = {"create": 0, "update": 0, "delete": 0}
-        failed = skipped = partial = already = 0
-        for outcome in self.outcomes:
-            if outcome.status == "ok" and outcome.state == ALREADY_DONE:
-                already += 1
-            elif outcome.status == "ok":
-                done[outcome.change.action] += 1
-            elif outcome.status == "failed":
-                failed += 1
-            elif outcome.status == "partial":
-                partial += 1
-            else:
-                skipped += 1
-        self.counts = {"created": done["create"], "updated": done["update"], "deleted": done["delete"],
-                       "failed": failed, "skipped": skipped, "partial": partial, "already_done": already}
-
-    @property
-    def ok(self) -> bool:
-        """True when every planned change succeeded."""
-        return all(outcome.status == "ok" for outcome in self.outcomes)
-
-    @property
-    def ended(self) -> str:
-        """How the run ended: ``complete`` (every change was attempted), ``interrupted`` (Ctrl-C or
-        SIGTERM) or ``stopped`` (a failure that would hit every call)."""
-        if self.interrupted or self.abandoned:
-            return "interrupted"
-        return "stopped" if self.stopped_by else "complete"
-
-    def summary_line(self) -> str:
-        """``Apply complete: X created, Y updated, Z deleted, F failed.`` (or ``Apply interrupted:`` /
-        ``Apply stopped:`` in the same shape, when not every change was attempted), with ``, P partly
-        done`` and `` (N already done)`` (changes a resumed saved plan found made) when there are any."""
-        c = self.counts
-        partial = f", {c['partial']} partly done" if c.get("partial") else ""
-        already = f" ({c['already_done']} already done)" if c.get("already_done") else ""
-        return f"Apply {self.ended}: {c['created']} created, {c['updated']} updated, {c['deleted']} " \
-               f"deleted, {c['failed']} failed{partial}{already}."
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The JSON report (``apply --format json``)."""
-        return {"format_version": "1", "changes": [o.data for o in self.outcomes],
-                "summary": dict(self.counts), "ended": self.ended, "interrupted": self.interrupted,
-                "abandoned": self.abandoned,
-                "stopped_by": self.stopped_by or None}
-
-
 class Applier:
     """Applies one plan through one :class:`ChatApi`. :meth:`run` once; :meth:`stop` from any thread.
 
-    ``resume`` is what :func:`chatsync.planner.recheck` found of a saved plan: its changes already
+    ``resume`` is what :func:`chatsync.engine.plan.recheck` found of a saved plan: its changes already
     done are not made again, and its creates partly done get only the fields still to set."""
 
     def __init__(self, api: ChatApi, plan: Plan, resume: Recheck | None = None) -> None:

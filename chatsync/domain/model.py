@@ -4,7 +4,7 @@ Desired state (read from YAML) and live state (read from the API) are made of th
 :class:`Principal` objects, so planning is a plain comparison of two of them (octoDNS style).
 A profile field that is absent from :attr:`Principal.fields` is *unmanaged*: never compared,
 never changed. A field present with ``""`` is managed and must be empty. Field names and values
-follow the field table (:mod:`chatsync.fields`): integers for integer fields, an enum's YAML name
+follow the field table (:mod:`chatsync.facts.fields`): integers for integer fields, an enum's YAML name
 for enum fields, and ``custom.Key`` for each custom key.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from chatsync.fields import TAGS, Value, is_field, ordered
-from chatsync.tencent.limits import DEFAULT_ADMIN
-from chatsync.tencent.regions import DEFAULT_REGION
+from chatsync.facts.fields import TAGS, Value, is_field, ordered
+from chatsync.facts.limits import DEFAULT_ADMIN
+from chatsync.facts.regions import DEFAULT_REGION
 
 #: Config field name -> Tencent standard profile tag (docs/profile-fields.md), from the field table.
 PROFILE_FIELDS: dict[str, str] = dict(TAGS)
@@ -210,7 +210,7 @@ class AppConfig:
     max_deletes: int = DEFAULT_MAX_DELETES
     #: Custom profile keys the app has configured in the console (``app.custom_fields``).
     custom_fields: tuple[str, ...] = ()
-    #: Per-endpoint rate overrides (calls per second), keyed by ``chatsync.tencent.endpoints`` name.
+    #: Per-endpoint rate overrides (calls per second), keyed by ``chatsync.facts.endpoints`` name.
     rates: Mapping[str, int] = field(default_factory=dict)
     location: Location | None = field(default=None, compare=False)
 

@@ -9,8 +9,8 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from chatsync.redact import redact_url
-from chatsync.safe_text import json_quoted
+from chatsync.text.redact import redact_url
+from chatsync.text.safe import json_quoted
 
 
 def is_loopback(host: str) -> bool:

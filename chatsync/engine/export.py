@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from chatsync.fields import CUSTOM_SECTION, STANDARD, Value, custom_name
-from chatsync.live import Wanted, read_live
-from chatsync.model import AppConfig, Principal
-from chatsync.safe_text import UNSAFE
-from chatsync.tencent import limits
+from chatsync.domain.model import AppConfig, Principal
+from chatsync.engine.read import Wanted, read_live
+from chatsync.facts import limits
+from chatsync.facts.fields import CUSTOM_SECTION, STANDARD, Value, custom_name
 from chatsync.tencent.api import ChatApi
+from chatsync.text.safe import UNSAFE
 
 HEADER = "# Exported by chatsync export from the live app. Every field shown is managed.\n"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatsync.applier import Report
-from chatsync.plans import Plan
+from chatsync.domain.plan import Plan
+from chatsync.domain.report import Report
 from chatsync.render import RENDERERS, render
 from chatsync.render import report as report_render
 

@@ -3,9 +3,9 @@
 Each row says a field's YAML name, its Tencent tag, its type (free text, an enum, an unsigned
 32-bit integer), its byte limit, the mapping of its enum names to the values on the wire, and
 which create or import call can carry it. Everything else derives from :data:`STANDARD`: the model's
-field names, the JSON Schema (:mod:`chatsync.schema_build`), validation, the wire mapping of
+field names, the JSON Schema (:mod:`chatsync.config.schema_build`), validation, the wire mapping of
 :mod:`chatsync.tencent.api`, plan rendering, export, the call strategy and the emulator's rules
-(:mod:`chatsync.tencent.profile_tags`). Adding a standard field is one row here (plus docs).
+(:mod:`chatsync.facts.profile_tags`). Adding a standard field is one row here (plus docs).
 
 Custom fields (``custom: {Dept: Sales}`` in YAML, ``Tag_Profile_Custom_Dept`` on the wire) are
 managed one key at a time: the field name of key ``Dept`` is ``custom.Dept``
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from chatsync.tencent import limits
+from chatsync.facts import limits
 
 Kind = Literal["text", "enum", "uint32"]
 Value = str | int

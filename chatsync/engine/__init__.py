@@ -1,0 +1,1 @@
+"""The engine: reads the live app, plans, applies, exports and keeps plan files."""

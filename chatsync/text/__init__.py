@@ -1,0 +1,1 @@
+"""Text made safe to print, and secrets taken out of it."""
