@@ -35,9 +35,10 @@ from dataclasses import asdict, dataclass
 
 from _emulator import KEY, SDKAPPID, running_emulator
 
+from chatsync.errors import CallFailed
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi, ItemResult
-from chatsync.tencent.client import DEFAULT_PARALLELISM, CallFailed, Client
+from chatsync.tencent.client import DEFAULT_PARALLELISM, Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.target import Target
 

@@ -36,11 +36,6 @@ _EXPORTS = {
     "connect": "chatsync.api",
     "format_plan": "chatsync.render.formats",
     "format_report": "chatsync.render.formats",
-    "UnsafePlan": "chatsync.api",
-    "ApplyRefused": "chatsync.api",
-    "StalePlan": "chatsync.api",
-    "ChatsyncError": "chatsync.errors",
-    "ConfigError": "chatsync.config",
     "DesiredState": "chatsync.domain.model",
     "Principal": "chatsync.domain.model",
     "AppConfig": "chatsync.domain.model",
@@ -48,14 +43,27 @@ _EXPORTS = {
     "Change": "chatsync.domain.plan",
     "Report": "chatsync.domain.report",
     "Outcome": "chatsync.domain.report",
+    # every exception a public function raises (chatsync.errors)
+    "ChatsyncError": "chatsync.errors",
+    "ConfigError": "chatsync.errors",
+    "Problem": "chatsync.errors",
+    "Location": "chatsync.errors",
+    "PlanFileError": "chatsync.errors",
+    "CredentialsError": "chatsync.errors",
+    "TargetError": "chatsync.errors",
+    "NetworkSetupError": "chatsync.errors",
+    "CallFailed": "chatsync.errors",
+    "ProtocolError": "chatsync.errors",
+    "Stopped": "chatsync.errors",
+    "LiveReadError": "chatsync.errors",
+    "UnsafePlan": "chatsync.errors",
+    "ApplyRefused": "chatsync.errors",
+    "StalePlan": "chatsync.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
-    from chatsync.api import ApplyRefused as ApplyRefused
-    from chatsync.api import StalePlan as StalePlan
-    from chatsync.api import UnsafePlan as UnsafePlan
     from chatsync.api import apply as apply
     from chatsync.api import check_applicable as check_applicable
     from chatsync.api import connect as connect
@@ -64,7 +72,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from chatsync.api import plan as plan
     from chatsync.api import read_plan as read_plan
     from chatsync.api import save_plan as save_plan
-    from chatsync.config import ConfigError as ConfigError
     from chatsync.domain.model import AppConfig as AppConfig
     from chatsync.domain.model import DesiredState as DesiredState
     from chatsync.domain.model import Principal as Principal
@@ -72,7 +79,21 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from chatsync.domain.plan import Plan as Plan
     from chatsync.domain.report import Outcome as Outcome
     from chatsync.domain.report import Report as Report
+    from chatsync.errors import ApplyRefused as ApplyRefused
+    from chatsync.errors import CallFailed as CallFailed
     from chatsync.errors import ChatsyncError as ChatsyncError
+    from chatsync.errors import ConfigError as ConfigError
+    from chatsync.errors import CredentialsError as CredentialsError
+    from chatsync.errors import LiveReadError as LiveReadError
+    from chatsync.errors import Location as Location
+    from chatsync.errors import NetworkSetupError as NetworkSetupError
+    from chatsync.errors import PlanFileError as PlanFileError
+    from chatsync.errors import Problem as Problem
+    from chatsync.errors import ProtocolError as ProtocolError
+    from chatsync.errors import StalePlan as StalePlan
+    from chatsync.errors import Stopped as Stopped
+    from chatsync.errors import TargetError as TargetError
+    from chatsync.errors import UnsafePlan as UnsafePlan
     from chatsync.render.formats import format_plan as format_plan
     from chatsync.render.formats import format_report as format_report
 

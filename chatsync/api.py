@@ -32,7 +32,7 @@ from chatsync.engine import plan as planner
 from chatsync.engine.planfile import open_sealed, open_unsealed
 from chatsync.engine.prefetch import Prefetch
 from chatsync.engine.read import LiveReader
-from chatsync.errors import ChatsyncError
+from chatsync.errors import ApplyRefused, StalePlan, UnsafePlan
 from chatsync.render import json_plan
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import DEFAULT_PARALLELISM, Client
@@ -42,24 +42,6 @@ from chatsync.text.redact import redact_url
 
 if TYPE_CHECKING:  # loaded by apply and export when they run: a plan loads neither
     from chatsync.engine.export import Export
-
-
-class UnsafePlan(ChatsyncError):
-    """The plan needs ``force`` (too many deletes) or cannot be applied at all (too many bots)."""
-
-
-class ApplyRefused(ChatsyncError):
-    """Apply did not start: a stale plan, or one made for another endpoint."""
-
-
-class StalePlan(ApplyRefused):
-    """The live app changed since the plan was made; :attr:`changes` says what changed."""
-
-    def __init__(self, changes: list[str]) -> None:
-        self.changes = changes
-        more = f" ({len(changes) - 20} more not shown)" if len(changes) > 20 else ""
-        super().__init__(f"the plan is stale: the live app changed since it was made{more}; nothing was "
-                         "applied. Make a new plan.")
 
 
 def load(*paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],

@@ -24,7 +24,7 @@ from chatsync.cli.common import (
 )
 from chatsync.cli.flags import flag, use_color
 from chatsync.domain.model import DEFAULT_SECRET_KEY_ENV  # light: no HTTP, YAML or schema
-from chatsync.errors import ChatsyncError
+from chatsync.errors import ApplyCancelled, ApplyFailed
 from chatsync.text.safe import visible
 
 if TYPE_CHECKING:  # the rest is imported when apply runs: `chatsync apply --help` needs none of it
@@ -50,17 +50,6 @@ file, to finish). A second Ctrl-C or SIGTERM reports at once; the report is then
 """
 
 
-class ApplyCancelled(ChatsyncError):
-    """The person at the prompt did not say yes (another answer, Ctrl-C or Ctrl-D)."""
-
-    def report(self) -> list[str]:
-        return ["Apply cancelled; nothing was changed."]
-
-
-class ApplyFailed(ChatsyncError):
-    """Some changes failed or were skipped; the report above says which."""
-
-
 @click.command(epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--plan", "plan_file", metavar="PLAN.json",
@@ -83,8 +72,9 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
     Without --auto-approve the plan is shown and applied only after you type yes (on a terminal;
     elsewhere apply refuses). Failed changes fail alone; the report lists each with its code.
     """
-    from chatsync.api import ApplyRefused, StalePlan, check_applicable, plan_with
+    from chatsync.api import check_applicable, plan_with
     from chatsync.engine.plan import recheck
+    from chatsync.errors import ApplyRefused, StalePlan
     from chatsync.render import write
     from chatsync.render.report import json_text
 
@@ -144,7 +134,7 @@ def interactive() -> bool:
 
 def approve(planned: Plan) -> None:
     """Ask for ``yes`` on a terminal; refuse without one."""
-    from chatsync.api import ApplyRefused
+    from chatsync.errors import ApplyRefused
     from chatsync.render.style import target
 
     if not interactive():

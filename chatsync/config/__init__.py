@@ -7,8 +7,8 @@ config as soon as it is checked. See docs/configuration.md for the format.
 
 from __future__ import annotations
 
-from chatsync.config.errors import ConfigError, Problem
 from chatsync.config.loader import DEFAULT_PATH, Listener, load
 from chatsync.config.schema import load_schema, schema_text
+from chatsync.errors import ConfigError, Problem
 
 __all__ = ["DEFAULT_PATH", "ConfigError", "Listener", "Problem", "load", "load_schema", "schema_text"]

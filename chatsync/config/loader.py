@@ -23,17 +23,16 @@ import stat
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from chatsync.config import errors, hints, schema, semantic
-from chatsync.config.errors import ConfigError, Problem
+from chatsync.config import checks, hints, schema, semantic
 from chatsync.config.yaml_loader import Document, YList, YMap, location, read_text
 from chatsync.domain.model import (
     DEFAULT_MAX_DELETES,
     DEFAULT_SECRET_KEY_ENV,
     AppConfig,
     DesiredState,
-    Location,
     Principal,
 )
+from chatsync.errors import ConfigError, Location, Problem
 from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, Value, custom_key_problem, custom_name
 from chatsync.facts.limits import DEFAULT_ADMIN, MAX_BOTS
 from chatsync.facts.regions import DEFAULT_REGION
@@ -91,7 +90,7 @@ def _load(paths: Sequence[str | os.PathLike[str]], watch: _Watch, follow_symlink
         problems.append(_internal(files[0] if files else DEFAULT_PATH, exc))
         state = None
     if problems or state is None:  # the checks across files leave their problems untagged
-        raise ConfigError([problem.of_kind(errors.CONFIG) for problem in problems], order)
+        raise ConfigError([problem.of_kind(checks.CONFIG) for problem in problems], order)
     return state
 
 
@@ -139,7 +138,7 @@ def expand(
 
     def refuse(name: str, message: str) -> None:
         order.append(name)
-        problems.append(Problem(Location(name, 0, 0), message, errors.FILE))
+        problems.append(Problem(Location(name, 0, 0), message, checks.FILE))
 
     for name in given:
         if not name:
@@ -323,16 +322,16 @@ def _not_a_config(root: Any, problems: list[Problem], data: bytes) -> bool:
 def _read(file: str, watch: _Watch | None = None) -> tuple[YMap | None, list[Problem]]:
     data = _read_bytes(file)
     if isinstance(data, Problem):
-        return None, [data.of_kind(errors.FILE)]
+        return None, [data.of_kind(checks.FILE)]
     try:
         root, problems = read_text(file, data, watch)
         if _not_a_config(root, problems, data):
-            return None, [Problem(Location(file, 0, 0), NOT_A_CONFIG, errors.FILE)]
+            return None, [Problem(Location(file, 0, 0), NOT_A_CONFIG, checks.FILE)]
         del data
-        problems = [problem.of_kind(errors.YAML) for problem in problems]
+        problems = [problem.of_kind(checks.YAML) for problem in problems]
         if root is not None:
-            problems += [problem.of_kind(errors.SCHEMA) for problem in schema.check(file, root)]
-            problems += [problem.of_kind(errors.RULE) for problem in semantic.check_file(file, root)]
+            problems += [problem.of_kind(checks.SCHEMA) for problem in schema.check(file, root)]
+            problems += [problem.of_kind(checks.RULE) for problem in semantic.check_file(file, root)]
         return root, problems
     except RecursionError:
         return None, [

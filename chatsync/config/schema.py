@@ -20,10 +20,11 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from chatsync.config import hints
-from chatsync.config.errors import SECRET, UNKNOWN_FIELD, Problem
+from chatsync.config.checks import SECRET, UNKNOWN_FIELD
 from chatsync.config.semantic import text_problem, user_id_message
 from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
 from chatsync.domain.model import PROFILE_FIELDS, Principal
+from chatsync.errors import Problem
 from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, custom_field, custom_key_problem
 from chatsync.facts.network import ENDPOINT_EXAMPLE, endpoint_problem
 

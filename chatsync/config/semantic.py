@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from chatsync.config import hints
-from chatsync.config.errors import SECRET, Problem
+from chatsync.config.checks import SECRET
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.domain.model import PROFILE_FIELDS, Principal
+from chatsync.errors import Problem
 from chatsync.facts import limits
 from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, Field
 from chatsync.facts.network import endpoint_problem

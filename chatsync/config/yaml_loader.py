@@ -14,7 +14,7 @@ not on its composer or constructor, because those cannot do what a config file n
 * nesting is bounded and built without recursion (libyaml's composer overflows the C stack on
   deeply nested input and crashes the process);
 * bytes that are not UTF-8, tabs, control characters, empty files and YAML syntax errors become
-  located :class:`~chatsync.config.errors.Problem` objects with a hint, never exceptions;
+  located :class:`~chatsync.errors.Problem` objects with a hint, never exceptions;
 * a caller may watch the file as it is read (:class:`Watcher`): it hears of each top-level value
   and of each entry of a top-level mapping as soon as it is complete, and may keep a smaller value
   in the entry's place (so a large file is never held whole: see :mod:`chatsync.config.loader`).
@@ -34,8 +34,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from chatsync.config.errors import Problem
-from chatsync.domain.model import Location, Principal
+from chatsync.domain.model import Principal
+from chatsync.errors import Location, Problem
 from chatsync.facts.fields import CUSTOM_SECTION, STANDARD
 
 try:  # libyaml makes parsing about 10x faster; fall back to pure Python without it

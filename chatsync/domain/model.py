@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from chatsync.errors import Location
 from chatsync.facts.fields import TAGS, Value, is_field, ordered
 from chatsync.facts.limits import DEFAULT_ADMIN
 from chatsync.facts.regions import DEFAULT_REGION
@@ -27,24 +28,6 @@ DEFAULT_MAX_DELETES = 10
 
 Kind = Literal["bot", "account"]
 State = Literal["present", "absent"]
-
-
-@dataclass(frozen=True, order=True, slots=True)
-class Location:
-    """Where something was written: a file and a 1-based line and column.
-
-    ``line == 0`` means the file as a whole (it could not be read, or does not exist); such a
-    location prints as the file name alone.
-    """
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        if self.line <= 0:
-            return self.file
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 class Fields(Mapping[str, Value]):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chatsync.domain.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig, plain
-from chatsync.errors import ChatsyncError
+from chatsync.errors import PlanFileError
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import Value, field_of
 from chatsync.facts.limits import DEFAULT_ADMIN
@@ -35,10 +35,6 @@ DELETE_NOTES = {
 #: Where each action stands in a plan: deletes first, then updates, then creates (docs/contract.md §3).
 #: A reviewer reads the risky changes before any cut of a long plan can hide them.
 REVIEW_ORDER = {"delete": 1, "update": 2, "create": 3}
-
-
-class PlanFileError(ChatsyncError):
-    """A saved plan that cannot be read or is not chatsync's."""
 
 
 @dataclass(frozen=True, slots=True)

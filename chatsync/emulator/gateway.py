@@ -28,7 +28,8 @@ from chatsync.emulator import stance
 from chatsync.emulator.faults import Fault, FaultInjector, FaultKind
 from chatsync.emulator.handlers import HANDLERS, Answer, ApiError, App, BatchFailure
 from chatsync.emulator.ratelimit import SlidingWindow
-from chatsync.emulator.store import StateWriteError, Store, Ticket
+from chatsync.emulator.store import Store, Ticket
+from chatsync.errors import StateWriteError
 from chatsync.facts import error_codes as errors
 from chatsync.facts import limits
 from chatsync.facts.endpoints import BY_PATH, ENDPOINTS, Endpoint

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from chatsync.emulator import profile_rules
-from chatsync.errors import ChatsyncError
+from chatsync.errors import StateFileError, StateWriteError
 from chatsync.facts import limits
 from chatsync.facts.profile_tags import custom_key
 
@@ -40,14 +40,6 @@ STATE_KEYS = ("format", "version", "sdkappid", "accounts", "bots", "deleted", "k
 
 Profile = dict[str, Any]
 log = logging.getLogger("chatsync.emulator")
-
-
-class StateFileError(ChatsyncError):
-    """The ``--state`` file exists but cannot be used, or cannot be written."""
-
-
-class StateWriteError(StateFileError):
-    """A change could not be saved; it was rolled back in memory (answer a transient error)."""
 
 
 class _Generation:

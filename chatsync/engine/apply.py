@@ -45,11 +45,12 @@ from chatsync.domain import strategy
 from chatsync.domain.plan import Change, Plan
 from chatsync.domain.report import ALREADY_DONE, Outcome, Report, Status
 from chatsync.engine.plan import Recheck, unset
+from chatsync.errors import CallFailed, Stopped
 from chatsync.facts import error_codes as errors
 from chatsync.facts.fields import Value, ordered
 from chatsync.facts.limits import MAX_BOTS
 from chatsync.tencent.api import ChatApi, ItemResult, chunks
-from chatsync.tencent.client import CallFailed, Reply, Stopped
+from chatsync.tencent.client import Reply
 from chatsync.text.safe import server_text
 
 NOT_FOUND = 70107  # account_delete of an id that is gone: after a retry of an applied delete, done

@@ -17,8 +17,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from chatsync.domain.plan import Plan, PlanFileError, seal_matches
+from chatsync.domain.plan import Plan, seal_matches
 from chatsync.engine.plan import check_safety, tampered
+from chatsync.errors import PlanFileError
 
 #: A saved plan larger than this is not chatsync's (100,000 changes take about 30 MB).
 MAX_PLAN_BYTES = 256 * 1024 * 1024

@@ -24,16 +24,12 @@ from typing import Any, NamedTuple
 
 from chatsync.domain.model import DesiredState, Kind, Principal
 from chatsync.domain.strategy import IMPORT_UPDATED
-from chatsync.errors import ChatsyncError
+from chatsync.errors import LiveReadError
 from chatsync.facts.fields import Value, field_of, ordered
 from chatsync.facts.limits import BATCH_MAX
 from chatsync.facts.limits import BATCH_MAX as BATCH
 from chatsync.tencent.api import ChatApi, ItemResult
 from chatsync.text.safe import server_text
-
-
-class LiveReadError(ChatsyncError):
-    """Some objects could not be read, so no trustworthy plan can be made."""
 
 
 class Wanted(NamedTuple):

@@ -30,9 +30,9 @@ from typing import Any
 import httpx
 
 from chatsync.engine.planfile import open_unsealed
-from chatsync.errors import ChatsyncError
+from chatsync.errors import ActionError, ChatsyncError, ForgeError
 from chatsync.gitops.comment import GITHUB_LIMIT, PlanRun, body, check_env, marker, text_block
-from chatsync.gitops.rest import ForgeError, Rest
+from chatsync.gitops.rest import Rest
 from chatsync.gitops.steps import StepParser, environment, read_step_file
 from chatsync.text.safe import clipped, server_text, visible
 
@@ -49,10 +49,6 @@ _VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]{0,99}")
 _RESERVED = re.compile(r"(GITHUB|RUNNER|ACTIONS|INPUT)_.*|PATH|HOME|SHELL|IFS|PWD|OLDPWD|BASH_ENV|ENV|CI"
                        r"|LD_.*|PYTHON.*|PIP_.*|SSL_CERT_.*|HTTPS?_PROXY|NO_PROXY|TMPDIR")
 COMMANDS = ("validate", "plan", "apply", "drift")
-
-
-class ActionError(ChatsyncError):
-    """The step cannot do its work (a missing variable, no reviewed plan); the text says what to do."""
 
 
 # -- the runner's variables -------------------------------------------------------------------------

@@ -35,9 +35,9 @@ from typing import Any
 import httpx
 
 from chatsync.config import load
-from chatsync.errors import ChatsyncError
+from chatsync.errors import ChatsyncError, ForgeError, UsageError
 from chatsync.gitops.comment import GITLAB_LIMIT, PlanRun, body, marker
-from chatsync.gitops.rest import ForgeError, Rest
+from chatsync.gitops.rest import Rest
 from chatsync.gitops.steps import StepParser, environment, read_step_file
 from chatsync.text.safe import server_text, visible
 
@@ -47,10 +47,6 @@ _SHA = re.compile(r"[0-9a-f]{40}")
 _ID = re.compile(r"[1-9][0-9]{0,18}")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 _URL = re.compile(r"https?://[^\s()<>\[\]`\"']+")
-
-
-class UsageError(ChatsyncError):
-    """The step was called wrongly (a flag, a missing variable); the text says how to call it."""
 
 
 @dataclass(frozen=True)

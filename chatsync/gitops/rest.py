@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from chatsync.errors import ChatsyncError
+from chatsync.errors import ForgeError
 from chatsync.text.safe import server_text
 
 MAX_PAGES = 100
@@ -24,15 +24,6 @@ MAX_PAGES = 100
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 TRIES = 3
 MAX_BODY = 64 * 1024 * 1024
-
-
-class ForgeError(ChatsyncError):
-    """A call to GitHub's or GitLab's API failed, or answered what CI cannot use; the text says which.
-    ``status`` is the HTTP status of an error answer (None for any other failure)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class Rest:

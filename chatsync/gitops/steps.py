@@ -8,16 +8,12 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
-from chatsync.errors import ChatsyncError
+from chatsync.errors import ChatsyncError, StepUsageError
 from chatsync.gitops.comment import check_env
 from chatsync.text.safe import visible
 
 #: The most of a step's file that is read (a plan comment holds far less).
 MAX_READ = 4 * 1024 * 1024
-
-
-class StepUsageError(ChatsyncError):
-    """A step was called with arguments it does not take; the text names them and --help."""
 
 
 class StepParser(argparse.ArgumentParser):

@@ -23,7 +23,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from chatsync.config.errors import CONFIG, Problem
+from chatsync.config.checks import CONFIG
+from chatsync.errors import Problem
 from chatsync.text.safe import json_text, visible
 
 #: Error annotations GitHub keeps per step (more are dropped without a word).

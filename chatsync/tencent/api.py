@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatsync.errors import CallFailed, ProtocolError, Stopped
 from chatsync.facts import error_codes as errors
 from chatsync.facts.fields import STANDARD, Value, field_of
 from chatsync.facts.limits import BATCH_MAX
 from chatsync.tencent import answers
-from chatsync.tencent.client import CallFailed, Client, ProtocolError, Reply, Stopped
+from chatsync.tencent.client import Client, Reply
 
 #: Config field -> the key the import and create APIs use for it (docs/tencent-api.md §4.1, §5.2).
 IMPORT_KEYS: dict[str, str] = {f.name: f.import_key for f in STANDARD if f.import_key}

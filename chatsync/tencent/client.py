@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 
-from chatsync.errors import ChatsyncError
+from chatsync.errors import CallFailed, ProtocolError, Stopped
 from chatsync.facts import error_codes as errors
 from chatsync.facts.endpoints import ENDPOINTS, Endpoint
 from chatsync.facts.version import VERSION
@@ -65,68 +65,6 @@ RATE_LIMITED = 60007
 """The API's "calls of this API exceed the limit" code: the call's pacer slows down (pacing.py)."""
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-
-
-class CallFailed(ChatsyncError):
-    """A call that did not succeed: a permanent code, or retries used up. Its text is redacted.
-
-    ``code`` is the API's ErrorCode, or None when no answer came (network) or the answer was not
-    a Chat API answer. ``stops_run`` is true when every other call would fail the same way (a
-    wrong key, a wrong region, an unreachable endpoint): callers stop instead of going on.
-    """
-
-    def __init__(
-        self, endpoint: str, code: int | None, info: str, attempts: int, *, stops_run: bool = False,
-        hint: str | None = None,
-    ) -> None:
-        self.endpoint = endpoint
-        self.code = code
-        self.info = info
-        self.attempts = attempts
-        self.stops_run = stops_run
-        self.hint = hint if hint is not None else (errors.lookup(code).hint if code else "")
-        self.partial: dict[str, Any] = {}  # for batch operations: the items answered before it
-        super().__init__(self._text())
-
-    def _text(self) -> str:
-        what = f"error {self.code}" if self.code is not None else "no usable answer"
-        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
-        text = f"{self.endpoint} failed with {what}{tries}: {server_text(self.info)}"
-        return f"{text}\n  {self.hint}" if self.hint else text
-
-
-class ProtocolError(CallFailed):
-    """An answer that does not fit its API (:mod:`chatsync.tencent.answers`): never retried, never
-    used, and it stops the run (a server that answers nonsense once cannot be trusted with more)."""
-
-    def __init__(self, endpoint: str, field: str, problem: str, attempts: int = 1) -> None:
-        self.field = field
-        self.problem = problem
-        super().__init__(endpoint, None, f"{field} {problem}", attempts, stops_run=True, hint="")
-
-    def _text(self) -> str:
-        return (f"protocol error: the {self.endpoint} answer's {self.info}; nothing was done with it "
-                "(is the endpoint a Chat REST API server?)")
-
-    @classmethod
-    def from_answer(cls, endpoint: str, error: answers.AnswerError, attempts: int = 1) -> ProtocolError:
-        """The protocol error for a field :mod:`~chatsync.tencent.answers` refused."""
-        return cls(endpoint, error.field, error.problem, attempts)
-
-
-class Stopped(ChatsyncError):
-    """The client was told to stop (Ctrl-C) before this call's next attempt.
-
-    ``attempts`` counts the attempts already sent (each failed, so the change may or may not have
-    been applied); ``partial`` holds what a batch operation had already got (see ``ChatApi``).
-    """
-
-    exit_code = 130
-
-    def __init__(self, message: str, attempts: int = 0) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-        self.partial: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)

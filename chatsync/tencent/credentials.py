@@ -12,17 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from chatsync.errors import ChatsyncError
+from chatsync.errors import CredentialsError
 from chatsync.tencent import usersig
 
 #: Lifetime of the sigs chatsync makes: one day (Tencent recommends at least 24 hours).
 SIG_LIFETIME = 86400
 #: Renew when less than this much life is left: long enough for any run's slowest call.
 RENEW_MARGIN = 3600
-
-
-class CredentialsError(ChatsyncError):
-    """The secret key is missing or unusable."""
 
 
 def secret_key_from_env(variable: str, environ: Mapping[str, str],

@@ -25,7 +25,7 @@ import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from chatsync.errors import ChatsyncError
+from chatsync.errors import NetworkSetupError
 from chatsync.tencent.target import Target
 from chatsync.tencent.transport import Proxy
 from chatsync.text.redact import redact_url
@@ -34,10 +34,6 @@ from chatsync.text.safe import visible
 #: Checked in this order for an https endpoint: the lower-case name first, as curl does.
 PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 NO_PROXY_VARIABLES = ("no_proxy", "NO_PROXY")
-
-
-class NetworkSetupError(ChatsyncError):
-    """A proxy variable or a CA setting that cannot be used."""
 
 
 def proxy_for(target: Target, environ: Mapping[str, str]) -> Proxy | None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from chatsync.errors import ChatsyncError
+from chatsync.errors import TargetError
 from chatsync.facts.network import endpoint_problem
 from chatsync.facts.regions import REGIONS
 
@@ -44,10 +44,6 @@ class AppSettings(Protocol):
     def rates(self) -> Mapping[str, int]: ...
     @property
     def location(self) -> Place | None: ...
-
-
-class TargetError(ChatsyncError):
-    """The endpoint or region cannot be used."""
 
 
 @dataclass(frozen=True)

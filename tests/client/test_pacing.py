@@ -12,9 +12,10 @@ from collections.abc import Callable
 import pytest
 
 from chatsync.emulator.transport import EmulatorTransport
+from chatsync.errors import CallFailed
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
-from chatsync.tencent.client import CallFailed, Client
+from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.pacing import DECREASE, MARGIN, POLL, Pacer, Pacers
 from chatsync.tencent.retry import RetryPolicy
@@ -273,7 +274,8 @@ def test_answers_reported_out_of_order_free_their_units_in_time_order() -> None:
 def test_a_slowly_paced_api_does_not_hold_up_another() -> None:
     # account_check at 1 call/s with 12 calls queued; a portrait_get sent meanwhile must not wait
     # behind them (it once did: queued calls slept in their pacer holding every in-flight slot).
-    from chatsync.tencent.client import Client, Stopped
+    from chatsync.errors import Stopped
+    from chatsync.tencent.client import Client
 
     emulator = make_emulator()
     rates = {name: 1_000_000.0 for name in ENDPOINTS}

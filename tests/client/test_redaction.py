@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from chatsync.cli import main
 from chatsync.emulator.transport import EmulatorTransport
+from chatsync.errors import CallFailed
 from chatsync.tencent.api import ChatApi
-from chatsync.tencent.client import CallFailed
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from chatsync.text.redact import RedactingFilter, redact

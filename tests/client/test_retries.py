@@ -10,9 +10,9 @@ import pytest
 
 from chatsync.emulator.server import RunningEmulator
 from chatsync.emulator.transport import EmulatorTransport
+from chatsync.errors import CallFailed
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
-from chatsync.tencent.client import CallFailed
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from tests.client.conftest import LOCAL, Recorder, envelope, mock

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from chatsync.emulator.transport import EmulatorTransport
+from chatsync.errors import CallFailed
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent import usersig
 from chatsync.tencent.api import ChatApi
-from chatsync.tencent.client import CallFailed
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from tests.client.conftest import Recorder, body_of, envelope, mock, query_of

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from chatsync.errors import Stopped
 from chatsync.tencent.api import ChatApi
-from chatsync.tencent.client import Client, Stopped
+from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from tests.client.conftest import LOCAL, envelope, mock

@@ -6,12 +6,12 @@ import pytest
 
 from chatsync.domain.model import AppConfig
 from chatsync.emulator.transport import EmulatorTransport
-from chatsync.errors import ChatsyncError
+from chatsync.errors import ChatsyncError, CredentialsError, TargetError
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.regions import REGIONS
 from chatsync.tencent.client import Client
-from chatsync.tencent.credentials import CredentialsError, secret_key_from_env
-from chatsync.tencent.target import TargetError, resolve
+from chatsync.tencent.credentials import secret_key_from_env
+from chatsync.tencent.target import resolve
 from tests.client.conftest import FAST
 from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
 

@@ -19,9 +19,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from chatsync.errors import CallFailed, Stopped
 from chatsync.tencent import transport
 from chatsync.tencent.bounded import Bounds, MiB
-from chatsync.tencent.client import HEADERS, CallFailed, Client, Stopped
+from chatsync.tencent.client import HEADERS, Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from chatsync.cli import main
 from chatsync.config import Problem
-from chatsync.domain.model import Location
+from chatsync.errors import Location
 from chatsync.render import problems as report
 
 APP = "version: 1\napp:\n  sdkappid: 1400000000\n"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from chatsync.config import ConfigError, load
-from chatsync.domain.model import Location, Principal
+from chatsync.domain.model import Principal
+from chatsync.errors import Location
 
 GOOD = Path(__file__).parent / "corpus" / "good"
 APP = "version: 1\napp:\n  sdkappid: 1400000000\n"

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Location, Principal
+from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Principal
+from chatsync.errors import Location
 
 
 def test_location_prints_file_line_column() -> None:

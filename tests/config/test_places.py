@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from chatsync.config import load
-from chatsync.config.errors import ConfigError
 from chatsync.config.yaml_loader import line_column, location, pos
+from chatsync.errors import ConfigError
 
 
 @pytest.mark.parametrize(("line", "column"), [(0, 0), (0, 7), (123_456, 3), (2**31, 2**20 - 1)])

@@ -339,7 +339,7 @@ def test_custom_field_values_are_strings_of_at_most_500_bytes(custom, value, cod
 
 
 def test_custom_fields_persist_and_a_state_needs_them_configured(tmp_path):
-    from chatsync.emulator.store import StateFileError
+    from chatsync.errors import StateFileError
     from tests.support import api_for, make_emulator
 
     path = tmp_path / "app.json"

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from chatsync.cli import main
 from chatsync.emulator import store as store_module
-from chatsync.emulator.store import StateFileError, Store
+from chatsync.emulator.store import Store
+from chatsync.errors import StateFileError
 from tests.support import SECRET, api_for, call, make_emulator
 
 

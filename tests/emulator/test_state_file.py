@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from chatsync.emulator.store import StateFileError, Store
+from chatsync.emulator.store import Store
+from chatsync.errors import StateFileError
 from tests.support import SECRET
 
 

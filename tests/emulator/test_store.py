@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from chatsync.emulator.store import StateFileError, Store
+from chatsync.emulator.store import Store
+from chatsync.errors import StateFileError
 from tests.support import make_emulator
 
 

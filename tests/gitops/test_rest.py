@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chatsync.gitops.rest import MAX_PAGES, ForgeError, Rest
+from chatsync.errors import ForgeError
+from chatsync.gitops.rest import MAX_PAGES, Rest
 
 TOKEN = "ghs_secret-token-value"
 

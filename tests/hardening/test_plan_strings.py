@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatsync.domain.plan import PlanFileError, seal
+from chatsync.domain.plan import seal
+from chatsync.errors import PlanFileError
 from tests.apply.conftest import write_config
 from tests.support import SECRET
 

@@ -10,8 +10,9 @@ import tracemalloc
 
 import pytest
 
+from chatsync.errors import CallFailed
 from chatsync.tencent.bounded import Bounds, MiB
-from chatsync.tencent.client import CallFailed, Client
+from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from chatsync.cli import main
 from chatsync.domain.model import AppConfig, DesiredState, Principal
 from chatsync.engine.plan import plan as make_plan
-from chatsync.errors import ChatsyncError
+from chatsync.errors import CallFailed, ChatsyncError
 from chatsync.facts.endpoints import BY_PATH
 from chatsync.facts.fields import field_of
 from chatsync.render import render
 from chatsync.tencent.api import ChatApi, ItemResult
-from chatsync.tencent.client import CallFailed, Client
+from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target

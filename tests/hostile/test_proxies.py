@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from chatsync.tencent.client import CallFailed, Client
+from chatsync.errors import CallFailed, NetworkSetupError
+from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
-from chatsync.tencent.proxies import NetworkSetupError
 from chatsync.tencent.target import Target
 from tests.hostile.conftest import HonestApp, one_error
 from tests.hostile.fakes import ConnectProxy, TlsFakeServer, ok

@@ -11,9 +11,8 @@ import pytest
 from chatsync.domain.model import PROFILE_FIELDS
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.engine.plan import plan
-from chatsync.engine.read import LiveReader, LiveReadError, LiveState, Wanted, read_live, wanted_for
-from chatsync.errors import ChatsyncError
-from chatsync.tencent.client import CallFailed
+from chatsync.engine.read import LiveReader, LiveState, Wanted, read_live, wanted_for
+from chatsync.errors import CallFailed, ChatsyncError, LiveReadError
 from tests.client.conftest import Recorder, body_of, envelope, mock
 from tests.plan.conftest import ENDPOINT, desired, seed, writes
 from tests.support import SECRET, make_emulator

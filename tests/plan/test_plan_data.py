@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from chatsync.domain.plan import FORMAT_VERSION, Change, Estimate, Kept, Plan, PlanFileError
+from chatsync.domain.plan import FORMAT_VERSION, Change, Estimate, Kept, Plan
 from chatsync.engine.plan import diff
-from chatsync.errors import ChatsyncError
+from chatsync.errors import ChatsyncError, PlanFileError
 from tests.plan.conftest import ENDPOINT, desired, live
 
 

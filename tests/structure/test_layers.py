@@ -19,16 +19,16 @@ PACKAGE = Path(chatsync.__file__).parent
 #: any part of a lower layer; never a part of its own layer or above.
 LAYERS: dict[str, int] = {
     "text": 0,  # safe text, redaction: pure string functions
-    "errors": 1,  # every public exception
-    "facts": 1,  # limits, regions, endpoints, error codes, the field table
-    "domain": 2,  # model, plan, diff, safety, strategy, report, kinds: no I/O
-    "tencent": 3,  # the client: signing, the HTTP engine, pacing, answers
-    "config": 3,  # YAML files into the domain's desired state
-    "engine": 4,  # read, plan, apply, export, plan files
-    "render": 4,  # plans and reports as text, JSON, Markdown
-    "api": 5,  # the public Python API (chatsync.api, chatsync/__init__.py)
-    "cli": 6,
-    "gitops": 6,
+    "facts": 1,  # limits, regions, endpoints, error codes, the field table, network rules
+    "errors": 2,  # every exception a user can meet (chatsync/errors.py)
+    "domain": 3,  # model, plan, strategy, report, kinds: no I/O, no threads
+    "tencent": 4,  # the client: signing, the HTTP engine, pacing, answers
+    "config": 4,  # YAML files into the domain's desired state
+    "engine": 5,  # read, plan, apply, export, plan files
+    "render": 5,  # plans and reports as text, JSON, Markdown
+    "api": 6,  # the public Python API (chatsync.api, chatsync/__init__.py)
+    "cli": 7,
+    "gitops": 7,
 }
 #: The emulator stands beside the stack, sharing only the fact tables, the text helpers and the
 #: UserSig library's wrapper.
