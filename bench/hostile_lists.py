@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from chatsync.domain.live import LiveState
 from chatsync.domain.model import AppConfig, DesiredState
 from chatsync.engine.plan import diff
-from chatsync.engine.read import LiveState
 from chatsync.tencent import answers
 
 GOAL = 3.0

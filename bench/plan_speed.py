@@ -53,10 +53,10 @@ from _emulator import KEY, SDKAPPID, running_emulator
 from client_rate import CallLog, peak_per_second
 
 from chatsync.config import load
+from chatsync.domain.live import LiveState
 from chatsync.domain.model import AppConfig, DesiredState, Principal
 from chatsync.engine import plan as planner
 from chatsync.engine.plan import diff, plan
-from chatsync.engine.read import LiveState
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.limits import BATCH_MAX
 from chatsync.tencent.api import ChatApi

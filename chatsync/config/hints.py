@@ -13,8 +13,10 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from chatsync.domain.kinds import BY_SECTION
+from chatsync.domain.kinds.base import SURROGATE_FIX
 from chatsync.facts import limits
-from chatsync.text.safe import json_quoted, visible
+from chatsync.text.safe import cut, quote, visible
 
 #: Parts of field names that would hold a secret (compared without case, "_", "-" and spaces).
 SECRET_PARTS = re.compile("secret|password|passwd|token|usersig|privatekey|apikey")
@@ -27,34 +29,15 @@ _HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
 _LONG_HEX = re.compile(r"[0-9a-fA-F]{32,}")
 
 
-#: The most characters of a key or value a message quotes: a longer one is cut there, and its
-#: length said. A message never carries a whole line of a file that was not meant to be read.
-SHOWN_MAX = 40
-
-
-def _cut(text: str) -> tuple[str, str]:
-    """The part of ``text`` a message may show, and what to say after it when it was cut."""
-    if len(text) <= SHOWN_MAX:
-        return text, ""
-    return text[:SHOWN_MAX], f"... ({len(text):,} characters)"
-
-
-def quote(text: str) -> str:
-    """``text`` in double quotes, with every character that is not printable escaped
-    (:func:`chatsync.text.safe.json_quoted`), cut after :data:`SHOWN_MAX` characters."""
-    shown, more = _cut(text)
-    return json_quoted(shown) + more
-
-
 def single_quote(text: str) -> str:
     """``'text'`` as Python writes it (unprintable characters escaped), cut as :func:`quote` cuts."""
-    shown, more = _cut(text)
+    shown, more = cut(text)
     return repr(shown) + more
 
 
 def piece(text: str) -> str:
     """``text`` unquoted, unprintable characters escaped, cut as :func:`quote` cuts."""
-    shown, more = _cut(text)
+    shown, more = cut(text)
     return visible(shown) + more
 
 
@@ -63,8 +46,8 @@ def describe(path: Sequence[Any]) -> str:
     if not path:
         return "the file"
     head = path[0]
-    if head in ("bots", "accounts") and len(path) >= 2:
-        kind = "bot" if head == "bots" else "account"
+    if head in BY_SECTION and len(path) >= 2:
+        kind = BY_SECTION[head].name
         name = f"{kind} {quote(str(path[1]))}"
         rest = [piece(str(p)) for p in path[2:]]
         return f"{name} {'.'.join(rest)}".rstrip()
@@ -166,48 +149,10 @@ def secret_key_env_not_text(value: Any, text: str | None) -> str:
 
 
 def id_problem(section: str, user_id: str) -> str | None:
-    """Why ``user_id`` cannot be declared under ``bots:`` / ``accounts:``, or None."""
-    kind = "bot" if section == "bots" else "account"
-    problem = limits.encoding_problem(user_id) or limits.user_id_problem(user_id)
-    if problem is not None:
-        if "surrogate" in problem:
-            fix = SURROGATE_FIX
-        else:
-            fix = "choose a shorter id" if "bytes long" in problem else "fix the id"
-        return f"{kind} id {quote(user_id)} {problem}; {fix}"
-    if section == "bots":
-        if not limits.is_bot_id(user_id):
-            rest = user_id.lstrip("@")
-            case = ""
-            if rest[:4].upper() == limits.BOT_PREFIX[1:]:  # @rbt#x: the prefix in other case
-                rest = rest[4:]
-                case = " in capitals"
-            suggestion = limits.BOT_PREFIX + (rest or "support")
-            return (
-                f"bot id {quote(user_id)} must start with {limits.BOT_PREFIX}{case}; write "
-                f"{quote(suggestion)} (quoted), or move it under accounts:"
-            )
-        if user_id == limits.BOT_PREFIX:
-            return (
-                f"bot id {quote(user_id)} has no name after {limits.BOT_PREFIX}; write e.g. "
-                f"{quote(limits.BOT_PREFIX + 'support')}"
-            )
-        return None
-    prefix = limits.reserved_prefix(user_id)
-    if prefix == limits.BOT_PREFIX:
-        return f"{quote(user_id)} is a bot id ({prefix}); move it under bots:"
-    if prefix is not None:
-        return (
-            f"account id {quote(user_id)} starts with the reserved prefix {prefix} (the server's "
-            "own ids use it); choose another id"
-        )
-    return None
+    """Why ``user_id`` cannot be declared under ``section`` (``bots:``, ``accounts:``...), or None."""
+    return BY_SECTION[section].id_problem(user_id)
 
 
-SURROGATE_FIX = (
-    "write the character itself, or escape it whole in double quotes (\\U0001F600, not a "
-    "\\ud83d\\ude00 pair)"
-)
 
 
 def value_problem(where: str, value: str) -> str | None:

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from chatsync.config import checks, hints, schema, semantic
 from chatsync.config.yaml_loader import Document, YList, YMap, location, read_text
+from chatsync.domain.kinds import BY_SECTION, KINDS, Kind
 from chatsync.domain.model import (
     DEFAULT_MAX_DELETES,
     DEFAULT_SECRET_KEY_ENV,
@@ -34,9 +35,9 @@ from chatsync.domain.model import (
 )
 from chatsync.errors import ConfigError, Location, Problem
 from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, Value, custom_key_problem, custom_name
-from chatsync.facts.limits import DEFAULT_ADMIN, MAX_BOTS
+from chatsync.facts.limits import DEFAULT_ADMIN
 from chatsync.facts.regions import DEFAULT_REGION
-from chatsync.text.safe import visible
+from chatsync.text.safe import quote, visible
 
 DEFAULT_PATH = "chatsync.yaml"
 SUFFIXES = (".yaml", ".yml")
@@ -373,7 +374,7 @@ class _Watch:
             self.listener.app(self.app)
 
     def entry(self, section: str, user_id: str, body: YMap | None, key_mark: int) -> Any:
-        kind = "bot" if section == "bots" else "account" if section == "accounts" else None
+        kind = BY_SECTION[section].name if section in BY_SECTION else None
         if kind is None or not schema.entry_valid(section, user_id, body):
             return body
         if body is not None:
@@ -419,15 +420,15 @@ def _assemble(
     if app_entry is not None:
         file, root = app_entry
         app = _app_config(file, root["app"], root.meta["app"].key_mark)
-    bots: dict[str, Principal] = {}
-    accounts: dict[str, Principal] = {}
+    objects: dict[str, dict[str, Principal]] = {kind.name: {} for kind in KINDS}
     for document in documents:
-        for section, declared in (("bots", bots), ("accounts", accounts)):
-            _collect(document, section, declared, problems, app)
-    _bot_limit(documents, bots, problems)
+        for kind in KINDS:
+            _collect(document, kind.section, objects[kind.name], problems, app)
+    for kind in KINDS:
+        _count_limit(documents, kind, objects[kind.name], problems)
     if app is None:
         return None
-    for principal in (*bots.values(), *accounts.values()):
+    for principal in (p for declared in objects.values() for p in declared.values()):
         if not principal.present and principal.user_id in app.protected_ids:
             reason = (
                 "it is the app admin" if principal.user_id == app.admin else ("it is listed in app.protected")
@@ -436,11 +437,11 @@ def _assemble(
             problems.append(
                 Problem(
                     principal.location,
-                    f"{principal.kind} {hints.quote(principal.user_id)} is state: absent but "
+                    f"{principal.kind} {quote(principal.user_id)} is state: absent but "
                     f"chatsync never deletes it ({reason}); remove one of the two",
                 )
             )
-    return DesiredState(app=app, bots=bots, accounts=accounts, sources=tuple(files))
+    return DesiredState(app, sources=tuple(files), objects=objects)
 
 
 def _one_app(
@@ -484,7 +485,7 @@ def _collect(
     entries = document.root.get(section)
     if not isinstance(entries, YMap):
         return
-    kind = "bot" if section == "bots" else "account"
+    kind = BY_SECTION[section].name
     for user_id, body in entries.items():
         if isinstance(body, Principal):  # made as the file was read (_Watch), with its place
             made: Principal | None = body
@@ -500,7 +501,7 @@ def _collect(
             problems.append(
                 Problem(
                     here,
-                    f"{kind} {hints.quote(user_id)} is already declared at {previous.location}; "
+                    f"{kind} {quote(user_id)} is already declared at {previous.location}; "
                     "declare each id once",
                 )
             )
@@ -547,25 +548,30 @@ def _undeclared_custom_keys(file: str, kind: str, user_id: str, body: YMap, app:
         listed = ", ".join(app.custom_fields) or "none"
         problems.append(Problem(
             location(file, custom.meta[key].key_mark),
-            f"{kind} {hints.quote(user_id)} custom.{hints.piece(key)}: {hints.piece(key)} is not in "
+            f"{kind} {quote(user_id)} custom.{hints.piece(key)}: {hints.piece(key)} is not in "
             f"app.custom_fields (listed: {listed}); configure it in the Chat console, then add it to "
             "app.custom_fields",
         ))
 
 
-def _bot_limit(documents: list[Document], bots: dict[str, Principal], problems: list[Problem]) -> None:
-    present = [bot for bot in bots.values() if bot.present]
-    if len(present) <= MAX_BOTS:
+def _count_limit(documents: list[Document], kind: Kind, declared: dict[str, Principal],
+                 problems: list[Problem]) -> None:
+    """A problem when more objects of ``kind`` are declared present than an app can hold."""
+    most = kind.max_present
+    if most is None:
         return
-    extra = present[MAX_BOTS]
+    present = [p for p in declared.values() if p.present]
+    if len(present) <= most:
+        return
+    extra = present[most]
     assert extra.location is not None
     file = extra.location.file
     root = next(doc.root for doc in documents if doc.file == file)
     problems.append(
         Problem(
-            location(file, root.meta["bots"].key_mark),
-            f"{len(present)} bots are declared present (the {MAX_BOTS + 1}st is "
-            f"{hints.quote(extra.user_id)}); an app can have at most {MAX_BOTS} bots: remove "
+            location(file, root.meta[kind.section].key_mark),
+            f"{len(present)} {kind.section} are declared present (the {ordinal(most + 1)} is "
+            f"{quote(extra.user_id)}); an app can have at most {most} {kind.section}: remove "
             "some or mark them state: absent",
         )
     )
@@ -597,3 +603,10 @@ def _app_config(file: str, app: YMap, key_mark: int) -> AppConfig:
         rates={k: v for k, v in rates.items() if isinstance(v, int)} if isinstance(rates, YMap) else {},
         location=location(file, key_mark),
     )
+
+
+def ordinal(number: int) -> str:
+    """``21st``, ``22nd``, ``23rd``, ``24th``, ``11th``."""
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"

@@ -23,10 +23,12 @@ from chatsync.config import hints
 from chatsync.config.checks import SECRET, UNKNOWN_FIELD
 from chatsync.config.semantic import text_problem, user_id_message
 from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
+from chatsync.domain.kinds import SECTIONS
 from chatsync.domain.model import PROFILE_FIELDS, Principal
 from chatsync.errors import Problem
 from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, custom_field, custom_key_problem
 from chatsync.facts.network import ENDPOINT_EXAMPLE, endpoint_problem
+from chatsync.text.safe import quote
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -280,7 +282,7 @@ def _document_predicate() -> Predicate | None:
 @lru_cache(maxsize=1)
 def _section_predicates() -> dict[str, tuple[Predicate, Predicate]]:
     found = {}
-    for section in ("bots", "accounts"):
+    for section in SECTIONS:
         sub = load_schema().get("properties", {}).get(section, {})
         names = compile_predicate(sub.get("propertyNames", True))
         values = compile_predicate(sub.get("additionalProperties", True))
@@ -389,7 +391,7 @@ def _translate(file: str, root: YMap, error: ValidationError) -> Iterator[Proble
 
 def _is_profile_field(path: list[Any]) -> bool:
     """True for the path of a profile field's value: a standard field, or one custom key."""
-    if not path or path[0] not in ("bots", "accounts"):
+    if not path or path[0] not in SECTIONS:
         return False
     return (len(path) == 3 and path[2] in PROFILE_FIELDS) or (len(path) == 4 and path[2] == CUSTOM_SECTION)
 
@@ -400,22 +402,22 @@ def _field_kind(path: list[Any]) -> str:
 
 def _bad_name(path: list[Any], key: str) -> str:
     section = path[0] if path else ""
-    if len(path) == 1 and section in ("bots", "accounts"):
-        return hints.id_problem(section, key) or f"{hints.quote(key)} is not a valid id; fix it"
-    if len(path) == 3 and section in ("bots", "accounts") and path[2] == CUSTOM_SECTION:
+    if len(path) == 1 and section in SECTIONS:
+        return hints.id_problem(section, key) or f"{quote(key)} is not a valid id; fix it"
+    if len(path) == 3 and section in SECTIONS and path[2] == CUSTOM_SECTION:
         why = custom_key_problem(key) or "is not a custom field key"
-        return (f"{hints.describe(path)}: the key {hints.quote(key)} {why}; write the key as it is "
+        return (f"{hints.describe(path)}: the key {quote(key)} {why}; write the key as it is "
                 "configured in the console")
     if path == ["app", "custom_fields"] or path[:2] == ["app", "custom_fields"]:
         why = custom_key_problem(key) or "is not a custom field key"
-        return f"{hints.describe(path)}: {hints.quote(key)} {why}; write the key as configured in the console"
+        return f"{hints.describe(path)}: {quote(key)} {why}; write the key as configured in the console"
     if path == ["app", "rate_limits"]:
         from chatsync.facts.endpoints import ENDPOINTS
 
         guess = hints.closest(key, ENDPOINTS)
         hint = f"did you mean {guess}?" if guess else f"choose from {', '.join(ENDPOINTS)}"
-        return f"app.rate_limits: unknown API {hints.quote(key)}; {hint}"
-    return f"{hints.describe(path)}: the key {hints.quote(key)} is not allowed; fix it"
+        return f"app.rate_limits: unknown API {quote(key)}; {hint}"
+    return f"{hints.describe(path)}: the key {quote(key)} is not allowed; fix it"
 
 
 def _unknown_fields(file: str, root: YMap, path: list[Any], error: ValidationError) -> Iterator[Problem]:
@@ -471,7 +473,7 @@ def _value_message(
         return f"{where} has no value; write one of {names}, or remove the line to leave it unmanaged"
     if path[:2] == ["app", "custom_fields"] and keyword == "pattern" and isinstance(value, str):
         why = custom_key_problem(value) or "is not a custom field key"
-        return f"{where} {hints.quote(value)} {why}; write the key as configured in the console"
+        return f"{where} {quote(value)} {why}; write the key as configured in the console"
     if path == ["app", "custom_fields"] and keyword == "uniqueItems":
         return f"{where} lists a key twice; list each custom field key once"
     if _is_profile_field(path) and isinstance(value, str) and _field_kind(path) == "text":
@@ -490,7 +492,7 @@ def _value_message(
         )
     if path[:2] in (["app", "admin"], ["app", "protected"]) and isinstance(value, str):
         return user_id_message(where, value) or (
-            f"{where} {hints.quote(value)} is not a UserID; write 1 to 32 bytes of printable text"
+            f"{where} {quote(value)} is not a UserID; write 1 to 32 bytes of printable text"
         )
     if path == ["app", "sdkappid"]:
         return f"app.sdkappid {shown} is not an SDKAppID (1 to 4294967295); copy it from the console"
@@ -515,7 +517,7 @@ def _shown(value: Any, text: str | None) -> Any:
         return hints.HIDDEN
     if text is not None:
         return hints.piece(text)
-    return hints.quote(value) if isinstance(value, str) else value
+    return quote(value) if isinstance(value, str) else value
 
 
 def _version_message(shown: Any) -> str:

@@ -13,13 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chatsync.domain.kinds import KINDS, Kind
 from chatsync.facts import limits
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import CUSTOM_KEY_MAX_BYTES, CUSTOM_SECTION, STANDARD, UINT32_MAX, Field
 from chatsync.facts.regions import REGIONS
 
 #: Where the schema is committed (the package ships it; ``schemas/`` links to it).
-SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / "chatsync.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "chatsync.schema.json"
 
 
 def field_schema(f: Field) -> dict[str, Any]:
@@ -61,19 +62,7 @@ def build() -> dict[str, Any]:
             "version": {"description": "Format version of this file. Only 1 exists (the integer 1, not 1.0).",
                         "type": "integer", "const": 1},
             "app": {"$ref": "#/$defs/app"},
-            "bots": {
-                "description": "Chatbots, by UserID (must start with @RBT#; quote it). A bot left out is "
-                               "not touched unless app.prune_bots is true.",
-                "type": ["object", "null"],
-                "propertyNames": {"$ref": "#/$defs/bot_id"},
-                "additionalProperties": {"$ref": "#/$defs/principal"},
-            },
-            "accounts": {
-                "description": "Ordinary accounts, by UserID. An account left out is never touched.",
-                "type": ["object", "null"],
-                "propertyNames": {"$ref": "#/$defs/account_id"},
-                "additionalProperties": {"$ref": "#/$defs/principal"},
-            },
+            **{kind.section: _section(kind) for kind in KINDS},
         },
         "patternProperties": {
             "^x-": {"description": "Extension section ignored by chatsync: a place for YAML anchors "
@@ -83,13 +72,7 @@ def build() -> dict[str, Any]:
             "app": _app(),
             "user_id": {"description": "A UserID: 1 to 32 bytes (UTF-8), printable.",
                         "type": "string", "minLength": 1, "maxLength": limits.USER_ID_MAX_BYTES},
-            "bot_id": {"description": "A bot UserID: @RBT# followed by a name, at most 32 bytes.",
-                       "type": "string", "minLength": 1, "maxLength": limits.USER_ID_MAX_BYTES,
-                       "pattern": "^@RBT#."},
-            "account_id": {"description": "An account UserID: 1 to 32 bytes, not starting with @RBT#, @TLS#, "
-                                          "@TIM# or @TGS#.",
-                           "type": "string", "minLength": 1, "maxLength": limits.USER_ID_MAX_BYTES,
-                           "not": {"pattern": "^@(RBT|TLS|TIM|TGS)#"}},
+            **{f"{kind.name}_id": dict(kind.id_schema) for kind in KINDS},
             "principal": {
                 "description": "Managed profile fields. A field left out is unmanaged; \"\" manages a text "
                                "field as empty. Empty (null) means: exists, profile unmanaged.",
@@ -103,6 +86,16 @@ def build() -> dict[str, Any]:
                                          "letters, as configured in the console.",
                            "type": "string", "pattern": f"^[A-Za-z]{{1,{CUSTOM_KEY_MAX_BYTES}}}$"},
         },
+    }
+
+
+def _section(kind: Kind) -> dict[str, Any]:
+    """The schema of one kind's section: its ids (``$defs/<kind>_id``), each with a body."""
+    return {
+        "description": kind.description,
+        "type": ["object", "null"],
+        "propertyNames": {"$ref": f"#/$defs/{kind.name}_id"},
+        "additionalProperties": {"$ref": f"#/$defs/{kind.body_schema}"},
     }
 
 

@@ -15,11 +15,13 @@ from typing import Any
 from chatsync.config import hints
 from chatsync.config.checks import SECRET
 from chatsync.config.yaml_loader import YList, YMap, location
+from chatsync.domain.kinds import BY_SECTION, SECTIONS
 from chatsync.domain.model import PROFILE_FIELDS, Principal
 from chatsync.errors import Problem
 from chatsync.facts import limits
 from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, Field
 from chatsync.facts.network import endpoint_problem
+from chatsync.text.safe import quote
 
 
 def user_id_message(where: str, user_id: str) -> str | None:
@@ -27,7 +29,7 @@ def user_id_message(where: str, user_id: str) -> str | None:
     problem = limits.user_id_problem(user_id)
     if problem is None:
         return None
-    return f"{where} {hints.quote(user_id)} {problem}; fix it"
+    return f"{where} {quote(user_id)} {problem}; fix it"
 
 
 def text_problem(where: str, field: Field, value: str) -> str | None:
@@ -46,7 +48,7 @@ def check_file(file: str, root: YMap) -> list[Problem]:
     app = root.get("app")
     if isinstance(app, YMap):
         problems.extend(_app(file, app))
-    for section in ("bots", "accounts"):
+    for section in SECTIONS:
         entries = root.get(section)
         if isinstance(entries, YMap):
             problems.extend(_principals(file, section, entries))
@@ -104,7 +106,7 @@ def _principals(file: str, section: str, entries: YMap) -> Iterator[Problem]:
 def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: int) -> Iterator[Problem]:
     """The semantic problems of one entry of ``bots:`` or ``accounts:`` (its id written at the
     packed place ``key_mark``)."""
-    kind = "bot" if section == "bots" else "account"
+    kind = BY_SECTION[section].name
     message = hints.id_problem(section, user_id)
     if message:
         yield Problem(location(file, key_mark), message)
@@ -120,7 +122,7 @@ def _body_problems(file: str, kind: str, user_id: str, body: YMap) -> Iterator[P
             continue
         if field.kind != "text" or (field.max_bytes == limits.VALUE_MAX_BYTES and _fine(value)):
             continue
-        where = where or f"{kind} {hints.quote(user_id)}"
+        where = where or f"{kind} {quote(user_id)}"
         message = text_problem(f"{where} {name}", field, value)
         if message:
             yield Problem(location(file, body.meta[name].value_mark), message)
@@ -128,12 +130,12 @@ def _body_problems(file: str, kind: str, user_id: str, body: YMap) -> Iterator[P
     if isinstance(custom, YMap):
         for key, value in custom.items():
             if isinstance(value, str) and isinstance(key, str) and not _fine(value):
-                where = where or f"{kind} {hints.quote(user_id)}"
+                where = where or f"{kind} {quote(user_id)}"
                 message = hints.value_problem(f"{where} {CUSTOM_SECTION}.{key}", value)
                 if message:
                     yield Problem(location(file, custom.meta[key].value_mark), message)
     if body.get("state") == "absent":
-        where = where or f"{kind} {hints.quote(user_id)}"
+        where = where or f"{kind} {quote(user_id)}"
         managed = [name for name in body if name in PROFILE_FIELDS or name == CUSTOM_SECTION]
         if managed:
             yield Problem(
@@ -156,7 +158,7 @@ def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterat
                 yield Problem(location(file, node.meta[key].key_mark), hints.SECRET_FIELD, SECRET)
             elif inside and isinstance(value, str) and hints.looks_like_key_value(value):
                 yield Problem(location(file, node.meta[key].value_mark), hints.SECRET_VALUE, SECRET)
-            if top and key in ("bots", "accounts"):
+            if top and key in SECTIONS:
                 continue  # keys below are ids; their bodies are checked with the principals
             if isinstance(value, (YMap, YList)):  # a scalar has nothing below it
                 yield from _secrets(file, value, False, inside)

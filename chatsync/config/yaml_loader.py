@@ -34,6 +34,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
+from chatsync.domain.kinds import SECTIONS
 from chatsync.domain.model import Principal
 from chatsync.errors import Location, Problem
 from chatsync.facts.fields import CUSTOM_SECTION, STANDARD
@@ -83,7 +84,7 @@ _COLUMN_MASK = (1 << _COLUMN_BITS) - 1
 #: mapping (the parser makes a new string for every scalar).
 _COMMON_KEYS: dict[str, str] = {
     name: name for name in (*(f.name for f in STANDARD), CUSTOM_SECTION, "state", "version", "app",
-                            "bots", "accounts")}
+                            *SECTIONS)}
 
 
 def pos(mark: Any) -> int:
@@ -581,7 +582,7 @@ def _short(tag: str) -> str:
 
 
 def _quote(text: str) -> str:
-    from chatsync.config.hints import quote
+    from chatsync.text.safe import quote
 
     return quote(text)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from chatsync.domain.kinds import BY_NAME, KINDS
 from chatsync.errors import Location
 from chatsync.facts.fields import TAGS, Value, is_field, ordered
 from chatsync.facts.limits import DEFAULT_ADMIN
@@ -26,7 +27,8 @@ PROFILE_FIELDS: dict[str, str] = dict(TAGS)
 DEFAULT_SECRET_KEY_ENV = "CHATSYNC_SECRET_KEY"
 DEFAULT_MAX_DELETES = 10
 
-Kind = Literal["bot", "account"]
+#: The name of a kind of object (``bot``, ``account``): a key of :data:`chatsync.domain.kinds.BY_NAME`.
+Kind = str
 State = Literal["present", "absent"]
 
 
@@ -149,8 +151,8 @@ class Principal:
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in ("bot", "account"):
-            raise ValueError(f"kind must be 'bot' or 'account', not {self.kind!r}")
+        if self.kind not in BY_NAME:
+            raise ValueError(f"kind must be one of {', '.join(map(repr, BY_NAME))}, not {self.kind!r}")
         if self.state not in ("present", "absent"):
             raise ValueError(f"state must be 'present' or 'absent', not {self.state!r}")
         object.__setattr__(self, "fields", _frozen_fields(self.fields))
@@ -211,19 +213,59 @@ class AppConfig:
         return frozenset((*self.protected, self.admin))
 
 
-@dataclass
 class DesiredState:
-    """Everything the YAML files declare: the app, its bots and its accounts (in file order)."""
+    """Everything the YAML files declare: the app, and the objects of each kind (in file order).
 
-    app: AppConfig
-    bots: dict[str, Principal] = field(default_factory=dict)
-    accounts: dict[str, Principal] = field(default_factory=dict)
-    sources: tuple[str, ...] = ()
+    :attr:`objects` maps each kind's name (:data:`~chatsync.domain.kinds.KINDS`) to its declared
+    objects by id: ``DesiredState(app, objects={"bot": {...}, "account": {...}})``, or, for the
+    first two kinds, ``DesiredState(app, bots, accounts)``.
+    """
+
+    def __init__(self, app: AppConfig, bots: Mapping[str, Principal] | None = None,
+                 accounts: Mapping[str, Principal] | None = None, sources: tuple[str, ...] = (), *,
+                 objects: Mapping[str, Mapping[str, Principal]] | None = None) -> None:
+        self.app = app
+        self.sources = tuple(sources)
+        given = dict(objects or {})
+        if bots is not None:  # the two first kinds, as the API has always taken them
+            given["bot"] = bots
+        if accounts is not None:
+            given["account"] = accounts
+        unknown = sorted(set(given) - {kind.name for kind in KINDS})
+        if unknown:
+            raise TypeError(f"DesiredState() got objects of an unknown kind: {unknown[0]!r}")
+        self.objects: dict[str, dict[str, Principal]] = {k.name: dict(given.get(k.name, {})) for k in KINDS}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DesiredState):
+            return NotImplemented
+        return (self.app, self.objects, self.sources) == (other.app, other.objects, other.sources)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{kind.section}={len(self.objects[kind.name])}" for kind in KINDS)
+        return f"DesiredState(app={self.app!r}, {counts}, sources={self.sources!r})"
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def of(self, kind: str) -> dict[str, Principal]:
+        """The declared objects of ``kind`` (its name), by id."""
+        return self.objects[kind]
+
+    @property
+    def bots(self) -> dict[str, Principal]:
+        """The declared bots, by id."""
+        return self.objects["bot"]
+
+    @property
+    def accounts(self) -> dict[str, Principal]:
+        """The declared accounts, by id."""
+        return self.objects["account"]
 
     def principals(self) -> Iterator[Principal]:
-        """Every declared principal: bots first, then accounts, each in declaration order."""
-        yield from self.bots.values()
-        yield from self.accounts.values()
+        """Every declared object: kind by kind (:data:`~chatsync.domain.kinds.KINDS`), each in
+        declaration order."""
+        for declared in self.objects.values():
+            yield from declared.values()
 
     @property
     def bot_count(self) -> int:
@@ -237,16 +279,14 @@ class DesiredState:
 
     @property
     def deletion_count(self) -> int:
-        """Principals declared ``state: absent``."""
+        """Objects declared ``state: absent``."""
         return sum(1 for p in self.principals() if not p.present)
 
     def summary(self) -> str:
         """One line for humans, e.g. ``1 app, 3 bots, 120 accounts (2 to delete) in 4 files``."""
         files = len(self.sources)
-        return (
-            f"1 app, {_plural(self.bot_count, 'bot')}, {_plural(self.account_count, 'account')}"
-            f" ({self.deletion_count} to delete) in {_plural(files, 'file')}"
-        )
+        counts = ", ".join(kind.count(len(self.objects[kind.name])) for kind in KINDS)
+        return f"1 app, {counts} ({self.deletion_count} to delete) in {_plural(files, 'file')}"
 
 
 def _plural(count: int, noun: str) -> str:

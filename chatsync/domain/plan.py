@@ -15,7 +15,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chatsync.domain.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig, plain
+from chatsync.domain.kinds import BY_NAME
+from chatsync.domain.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig, Kind, plain
 from chatsync.errors import PlanFileError
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import Value, field_of
@@ -24,13 +25,6 @@ from chatsync.facts.limits import DEFAULT_ADMIN
 FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "delete")
 Action = Literal["create", "update", "delete"]
-
-#: What a delete means, shown beside it after its reason (docs/contract.md §3).
-DELETE_NOTES = {
-    "bot": "invalidated",
-    "account": "permanent: on paid editions the id cannot be re-imported for 3 months",
-}
-
 
 #: Where each action stands in a plan: deletes first, then updates, then creates (docs/contract.md §3).
 #: A reviewer reads the risky changes before any cut of a long plan can hide them.
@@ -46,7 +40,7 @@ class Change:
     object and ``after`` is None. ``reason`` says why a delete was planned.
     """
 
-    kind: Literal["bot", "account"]
+    kind: Kind
     user_id: str
     action: Action
     before: Mapping[str, Value] | None
@@ -63,7 +57,8 @@ class Change:
         """The remark shown beside a delete: why, and what it means ('' for other changes)."""
         if self.action != "delete":
             return ""
-        return f"{self.reason}; {DELETE_NOTES[self.kind]}" if self.reason else DELETE_NOTES[self.kind]
+        note = BY_NAME[self.kind].delete_note
+        return f"{self.reason}; {note}" if self.reason else note
 
     @property
     def data(self) -> dict[str, Any]:
@@ -85,7 +80,7 @@ class Change:
 class Kept:
     """A delete chatsync refused to plan: the id is protected, and why."""
 
-    kind: Literal["bot", "account"]
+    kind: Kind
     user_id: str
     reason: str
 
@@ -153,6 +148,11 @@ class Plan:
         return AppConfig(sdkappid=self.sdkappid, endpoint=self.endpoint, admin=self.admin,
                          secret_key_env=self.secret_key_env, rates=self.rates,
                          protected=tuple(self.protected), max_deletes=self.max_deletes)
+
+    def observed(self, kind: str) -> list[str]:
+        """The ids the plan saw listed of a listed kind (``bot``: :attr:`observed_bots`); [] for a
+        kind the API does not list."""
+        return self.observed_bots if kind == "bot" else []
 
     @property
     def summary(self) -> dict[str, int]:
@@ -222,11 +222,12 @@ class Plan:
 def review_order(changes: Iterable[Change], never: Collection[str] = ()) -> list[Change]:
     """``changes`` in the order every output lists them: a delete of an id in ``never`` (the admin
     or a protected id: an error, :func:`chatsync.engine.plan.check_safety`) first, then the deletes
-    (accounts before bots), the updates, the creates; in a group, the order they came in."""
-    def rank(change: Change) -> tuple[int, bool]:
+    (by their kind's ``delete_rank``: accounts before bots), the updates, the creates; in a group, the
+    order they came in."""
+    def rank(change: Change) -> tuple[int, int]:
         if change.action != "delete":
-            return REVIEW_ORDER[change.action], False
-        return (0 if change.user_id in never else REVIEW_ORDER["delete"]), change.kind != "account"
+            return REVIEW_ORDER[change.action], 0
+        return (0 if change.user_id in never else REVIEW_ORDER["delete"]), BY_NAME[change.kind].delete_rank
 
     return sorted(changes, key=rank)  # stable
 
@@ -265,14 +266,14 @@ def _plan_from_data(data: Any) -> Plan:
     changes = []
     for item in _list(data["changes"]):
         item = _object(item)
-        if item["kind"] not in ("bot", "account") or item["action"] not in ACTIONS:
+        if item["kind"] not in BY_NAME or item["action"] not in ACTIONS:
             raise ValueError(f"unknown kind or action in {item.get('address')!r}")
         changes.append(Change(item["kind"], _text(item["user_id"]), item["action"], _fields(item["before"]),
                               _fields(item["after"]), _text(item.get("reason", ""))))
     kept = []
     for item in _list(data.get("kept", [])):
         item = _object(item)
-        if item["kind"] not in ("bot", "account"):
+        if item["kind"] not in BY_NAME:
             raise ValueError(f"unknown kind in kept {item.get('address')!r}")
         kept.append(Kept(item["kind"], _text(item["user_id"]), _text(item["reason"])))
     estimate = _object(data.get("estimate") or {})

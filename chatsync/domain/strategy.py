@@ -29,6 +29,7 @@ import math
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+from chatsync.domain.kinds import BY_NAME
 from chatsync.domain.plan import Change
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import STANDARD, Value, ordered
@@ -51,7 +52,8 @@ def import_update(change: Change, seen: Mapping[str, Value] | None) -> dict[str,
     """The fields a ``multiaccount_import`` update of ``change`` sends, or None when ``change`` is
     not made that way: it must update an existing account, change only fields the import carries,
     and ``seen`` (what the plan read of it) must hold the current value of every other one."""
-    if change.kind != "account" or change.action != "update" or not change.after or seen is None:
+    if (change.action != "update" or not change.after or seen is None
+            or BY_NAME[change.kind].update_call != "multiaccount_import"):
         return None
     after = change.after
     if any(name not in CARRIED_BY["multiaccount_import"] for name in after):
@@ -74,7 +76,7 @@ def first_call(change: Change, seen: Mapping[str, Value] | None = None) -> str:
         return _creating_call(change.kind)
     if change.action == "update":
         return "multiaccount_import" if import_update(change, seen) is not None else "portrait_set"
-    return "delete_robot" if change.kind == "bot" else "account_delete"
+    return BY_NAME[change.kind].delete_call
 
 
 def carried(change: Change) -> dict[str, Value]:
@@ -101,7 +103,7 @@ def later(change: Change) -> dict[str, Value]:
 
 def _creating_call(kind: str) -> str:
     """The call that creates an object of ``kind``."""
-    return "create_robot" if kind == "bot" else "multiaccount_import"
+    return BY_NAME[kind].create_call
 
 
 @lru_cache(maxsize=256)

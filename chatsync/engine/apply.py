@@ -42,20 +42,18 @@ from types import FrameType
 from typing import Any
 
 from chatsync.domain import strategy
+from chatsync.domain.kinds import KINDS
 from chatsync.domain.plan import Change, Plan
 from chatsync.domain.report import ALREADY_DONE, Outcome, Report, Status
+from chatsync.engine.kinds import engine_of
 from chatsync.engine.plan import Recheck, unset
 from chatsync.errors import CallFailed, Stopped
 from chatsync.facts import error_codes as errors
 from chatsync.facts.fields import Value, ordered
-from chatsync.facts.limits import MAX_BOTS
 from chatsync.tencent.api import ChatApi, ItemResult, chunks
 from chatsync.tencent.client import Reply
 from chatsync.text.safe import server_text
 
-NOT_FOUND = 70107  # account_delete of an id that is gone: after a retry of an applied delete, done
-IMPORTED_ONLY = "imported; profile not set"  # an account whose portrait_set is still to come
-CREATED_ONLY = "created; profile not set"  # a bot whose portrait_set is still to come
 #: An account updated by multiaccount_import whose read-back is still to come.
 IMPORT_UNCHECKED = "sent by multiaccount_import; not read back yet"
 #: An account updated by multiaccount_import that the read-back did not confirm: portrait_set follows.
@@ -129,7 +127,7 @@ class Applier:
             except KeyboardInterrupt:
                 self.signal = self.signal or signal.SIGINT
                 self.stop()
-                self._wait()
+                self.wait()
         except Abandoned:
             self.abandoned = True
         self._finished = True
@@ -170,42 +168,36 @@ class Applier:
         self.stop()
 
     def _run_phases(self) -> None:
+        """Each kind's creates and updates, stage by stage (a kind others name first), then the
+        deletes in the reverse order, then the read-back of what was written."""
         done, remaining = self.resume.done, self.resume.remaining
         changes = [c for c in self.plan.changes if c.address not in done]
         for change in changes:  # creates partly done: the fields still to set
             if change.address in remaining:
-                self._spawn(self._set_profile, change, remaining[change.address])
+                self.spawn(self.set_profile, change, remaining[change.address])
         changes = [c for c in changes if c.address not in remaining]
-        bots = [c for c in changes if c.kind == "bot" and c.action == "create"]
-        bot_deletes = [c for c in changes if c.kind == "bot" and c.action == "delete"]
-        imports = [c for c in changes if c.kind == "account" and c.action == "create"]
-        updates = [c for c in changes if c.action == "update"]
-        if bot_deletes and len(set(self.plan.observed_bots) | {c.user_id for c in bots}) > MAX_BOTS:
-            # Swapping bots at the limit: the new ones only fit once the old ones are gone.
-            for change in bot_deletes:
-                self._spawn(self._delete_bot, change)
-            self._wait()
-            bot_deletes = []
-        for change in bots:
-            self._spawn(self._create_bot, change)
-        for chunk in chunks(imports):
-            self._spawn(self._import_accounts, chunk)
-        seen = self.plan.observed_objects
-        by_import = [c for c in updates if strategy.import_update(c, seen.get(c.address)) is not None]
-        for chunk in chunks(by_import):
-            self._spawn(self._import_updates, chunk)
-        chosen = {c.address for c in by_import}
-        for change in updates:
-            if change.address not in chosen:
-                self._spawn(self._set_profile, change, change.after or {})
-        self._wait()
-        for change in bot_deletes:
-            self._spawn(self._delete_bot, change)
-        for chunk in chunks([c for c in changes if c.kind == "account" and c.action == "delete"]):
-            self._spawn(self._delete_accounts, chunk)
-        self._wait()
+        by_kind: dict[str, list[Change]] = {kind.name: [] for kind in KINDS}
+        for change in changes:
+            by_kind[change.kind].append(change)
+        stages = sorted({kind.stage for kind in KINDS})
+        for stage in stages:
+            for kind in KINDS:
+                if kind.stage == stage and by_kind[kind.name]:
+                    engine_of(kind).write(self, by_kind[kind.name])
+            self.wait()
+        for stage in reversed(stages):
+            for kind in KINDS:
+                if kind.stage == stage:
+                    left = [c for c in by_kind[kind.name] if c.action == "delete" and self._not_begun(c)]
+                    if left:
+                        engine_of(kind).remove(self, left)
+            self.wait()
         self._read_back()
-        self._wait()
+        self.wait()
+
+    def _not_begun(self, change: Change) -> bool:
+        outcome = self.outcomes[change.address]
+        return outcome.status == "pending" and not outcome.started
 
     # -- reading back what was written ---------------------------------------------------------
 
@@ -228,8 +220,8 @@ class Applier:
             if not due:
                 return
             for chunk in chunks(due):
-                self._spawn(self._check_written, chunk)
-            self._wait()
+                self.spawn(self._check_written, chunk)
+            self.wait()
 
     def _check_written(self, chunk: Sequence[Change]) -> None:
         """Fail each change of ``chunk`` whose object does not hold what was written; an update by
@@ -251,12 +243,12 @@ class Applier:
             if by_import and self._not_taken(change, wrote[change.address], read):
                 with self._lock:
                     self._read.discard(change.address)  # read again once its portrait_set is made
-                self._fall_back(change, attempts, IMPORT_UNCONFIRMED)
+                self.fall_back(change, attempts, IMPORT_UNCONFIRMED)
                 continue
             if read is None or not read.ok:
                 code = None if read is None else read.code
                 why = f"{code}: {read.info}" if read is not None and read.info else str(code)
-                self._finish(change, "failed", None, f"written, but reading it back failed ({why}): "
+                self.finish(change, "failed", None, f"written, but reading it back failed ({why}): "
                              "whether another writer changed it is unknown", attempts,
                              "run chatsync plan to see what the app holds")
                 continue
@@ -265,10 +257,10 @@ class Applier:
                      if holds[name] != value]
             if other:
                 what = "; ".join(f"{name}: wrote {value!r}, now {now!r}" for name, value, now in other)
-                self._finish(change, "failed", None, f"overwritten by another writer: {what}", attempts,
+                self.finish(change, "failed", None, f"overwritten by another writer: {what}", attempts,
                              OVERWRITTEN_HINT)
             elif self.outcomes[change.address].state in (IMPORT_UNCHECKED, IMPORT_UNCONFIRMED):
-                self._finish(change, "ok", attempts=attempts)  # confirmed
+                self.finish(change, "ok", attempts=attempts)  # confirmed
 
     def _not_taken(self, change: Change, wrote: dict[str, Value], read: ItemResult | None) -> bool:
         """True when an update by import may not have taken: its object could not be read back, or
@@ -316,85 +308,34 @@ class Applier:
             for change in changes:
                 self.outcomes[change.address].started = True
 
-    def _create_bot(self, change: Change) -> None:
-        rest = strategy.later(change)
-        fields = strategy.carried(change)
-        attempts = self._single(change, lambda: self.api.create_robot(change.user_id, fields),
-                                finish=not rest)
-        if rest and attempts is not None:
-            self._then_set_profile(change, CREATED_ONLY, rest, attempts)
-
-    def _then_set_profile(self, change: Change, state: str, rest: dict[str, Value], attempts: int) -> None:
+    def then_set_profile(self, change: Change, state: str, rest: dict[str, Value], attempts: int) -> None:
         """The creating call of ``change`` succeeded: its other fields follow in a task of their own."""
         with self._lock:
             outcome = self.outcomes[change.address]
             outcome.state, outcome.attempts = state, attempts
             outcome.started = False  # the creation is done; the portrait_set is not begun
-        self._spawn(self._set_profile, change, rest, attempts)
+        self.spawn(self.set_profile, change, rest, attempts)
 
-    def _set_profile(self, change: Change, fields: dict[str, Value], attempts_before: int = 0) -> None:
-        self._single(change, lambda: self.api.portrait_set(change.user_id, fields), attempts_before)
+    def set_profile(self, change: Change, fields: dict[str, Value], attempts_before: int = 0) -> None:
+        self.single(change, lambda: self.api.portrait_set(change.user_id, fields), attempts_before)
 
-    def _delete_bot(self, change: Change) -> None:
-        self._single(change, lambda: self.api.delete_robot(change.user_id))
+    def imported_unchecked(self, change: Change, attempts: int) -> None:
+        """An update sent by import: it waits for the read-back to be confirmed (or fall back)."""
+        with self._lock:
+            outcome = self.outcomes[change.address]
+            outcome.state, outcome.attempts = IMPORT_UNCHECKED, attempts
 
-    def _import_accounts(self, chunk: Sequence[Change]) -> None:
-        accounts = {c.user_id: strategy.carried(c) for c in chunk}
-        results = self._batch(chunk, lambda: self.api.multiaccount_import(accounts))
-        for change in chunk:
-            result = results.get(change.user_id) if results else None
-            if result is None:
-                continue
-            if not result.ok:
-                status: Status = "skipped" if result.code is None and self.api.client.stopping else "failed"
-                self._finish(change, status, result.code, result.info, result.attempts)
-            elif strategy.later(change):
-                self._then_set_profile(change, IMPORTED_ONLY, strategy.later(change), result.attempts)
-            else:
-                self._finish(change, "ok", attempts=result.attempts)
-
-    def _import_updates(self, chunk: Sequence[Change]) -> None:
-        """Update accounts by ``multiaccount_import`` (every carried field, so none is cleared). Each
-        one imported waits for the read-back (:meth:`_read_back`), which confirms it or, where the
-        values did not take, gives it the ``portrait_set`` it would have had."""
-        seen = self.plan.observed_objects
-        sent = {c.user_id: strategy.import_update(c, seen.get(c.address)) or {} for c in chunk}
-        results = self._batch(chunk, lambda: self.api.multiaccount_import(sent))
-        for change in chunk:
-            result = results.get(change.user_id) if results else None
-            if result is None:
-                continue
-            if result.ok:
-                with self._lock:
-                    outcome = self.outcomes[change.address]
-                    outcome.state, outcome.attempts = IMPORT_UNCHECKED, result.attempts
-            elif result.code is None and self.api.client.stopping:
-                self._finish(change, "skipped", None, result.info, result.attempts)
-            else:  # the import refused it: the portrait_set the change would otherwise have had
-                self._fall_back(change, result.attempts, "")
-
-    def _fall_back(self, change: Change, attempts: int, state: str) -> None:
+    def fall_back(self, change: Change, attempts: int, state: str) -> None:
         """An update by import that did not (or may not) have taken: its ``portrait_set`` follows."""
         with self._lock:
             outcome = self.outcomes[change.address]
             outcome.state, outcome.attempts = state, attempts
             outcome.started = False
-        self._spawn(self._set_profile, change, dict(change.after or {}), attempts)
-
-    def _delete_accounts(self, chunk: Sequence[Change]) -> None:
-        results = self._batch(chunk, lambda: self.api.account_delete([c.user_id for c in chunk]))
-        for change in chunk:
-            result = results.get(change.user_id) if results else None
-            if result is None:
-                continue
-            if result.ok or result.code == NOT_FOUND:
-                self._finish(change, "ok", attempts=result.attempts)
-            else:
-                self._finish(change, "failed", result.code, result.info, result.attempts)
+        self.spawn(self.set_profile, change, dict(change.after or {}), attempts)
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _single(self, change: Change, call: Callable[[], Reply], attempts_before: int = 0, *,
+    def single(self, change: Change, call: Callable[[], Reply], attempts_before: int = 0, *,
                 finish: bool = True) -> int | None:
         """Make one call for ``change``; on success, finish it as done (or, with ``finish`` false,
         leave it pending) and return the attempts made so far; None when it did not succeed."""
@@ -402,23 +343,23 @@ class Applier:
         try:
             reply = call()
         except CallFailed as failure:
-            self._finish(change, "failed", failure.code, failure.info, attempts_before + failure.attempts,
+            self.finish(change, "failed", failure.code, failure.info, attempts_before + failure.attempts,
                          failure.hint)
             self._stop_if_run_wide(failure)
             return None
         except Stopped as stop:
             if stop.attempts:  # this call went out without a success: it may have been applied
                 state = self.outcomes[change.address].state
-                self._finish(change, "partial" if state else "skipped", None,
+                self.finish(change, "partial" if state else "skipped", None,
                              f"{state + '; ' if state else ''}stopped after {stop.attempts} failed "
                              "attempt(s); whether it was applied is unknown: run apply again",
                              attempts_before + stop.attempts)
             return None  # never sent: left pending, reported as not started (or as partly done)
         if finish:
-            self._finish(change, "ok", attempts=attempts_before + reply.attempts)
+            self.finish(change, "ok", attempts=attempts_before + reply.attempts)
         return attempts_before + reply.attempts
 
-    def _batch(
+    def batch(
         self, chunk: Sequence[Change], call: Callable[[], dict[str, ItemResult]]
     ) -> dict[str, ItemResult]:
         self._begin(chunk)
@@ -428,7 +369,7 @@ class Applier:
             done = getattr(failure, "partial", {})
             for change in chunk:
                 if change.user_id not in done:
-                    self._finish(change, "failed", failure.code, failure.info, failure.attempts, failure.hint)
+                    self.finish(change, "failed", failure.code, failure.info, failure.attempts, failure.hint)
             self._stop_if_run_wide(failure)
             return done
         except Stopped as stop:
@@ -436,12 +377,12 @@ class Applier:
             if stop.attempts:  # a request went out and failed, then the stop came before a retry
                 for change in chunk:
                     if change.user_id not in done:
-                        self._finish(change, "skipped", None, f"stopped after {stop.attempts} failed "
+                        self.finish(change, "skipped", None, f"stopped after {stop.attempts} failed "
                                      "attempt(s); whether it was applied is unknown: run apply again",
                                      stop.attempts)
             return done
 
-    def _finish(self, change: Change, status: Status, code: int | None = None, info: str = "",
+    def finish(self, change: Change, status: Status, code: int | None = None, info: str = "",
                 attempts: int = 0, hint: str | None = None) -> None:
         with self._lock:
             outcome = self.outcomes[change.address]
@@ -458,7 +399,7 @@ class Applier:
                     self.stopped_by = str(failure).splitlines()[0]
             self.api.client.stop()
 
-    def _spawn(self, function: Callable[..., None], *args: Any) -> None:
+    def spawn(self, function: Callable[..., None], *args: Any) -> None:
         if self.api.client.stopping:
             return
         with self._all_done:
@@ -484,14 +425,14 @@ class Applier:
             what = f"internal error ({type(exc).__name__}: {server_text(str(exc), 200)})"
             for change in changes:
                 if self.outcomes[change.address].status == "pending":
-                    self._finish(change, "failed", None, what, 0,
+                    self.finish(change, "failed", None, what, 0,
                                  "this is a bug in chatsync: please report it")
             with self._lock:
                 if not self.stopped_by:
                     self.stopped_by = what
             self.api.client.stop()
 
-    def _wait(self) -> None:
+    def wait(self) -> None:
         """Wait until every task, including those spawned by tasks, has finished."""
         # A count of open tasks, not a scan of every future: a large apply spawns thousands.
         # Short waits: a signal may land on a worker thread, and its handler runs only once this

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from chatsync.domain.live import Wanted
 from chatsync.domain.model import AppConfig, Principal
-from chatsync.engine.read import Wanted, read_live
+from chatsync.engine.read import read_live
 from chatsync.facts import limits
 from chatsync.facts.fields import CUSTOM_SECTION, STANDARD, Value, custom_name
 from chatsync.tencent.api import ChatApi

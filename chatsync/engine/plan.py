@@ -18,20 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatsync.domain import strategy
+from chatsync.domain.kinds import KINDS, Kind
+from chatsync.domain.live import LiveState, Wanted
 from chatsync.domain.model import DesiredState, Fields, Principal, differing, plain
 from chatsync.domain.plan import Change, Estimate, Kept, Plan, review_order
-from chatsync.engine.read import LiveReader, LiveState, Wanted, read_live
+from chatsync.engine.read import LiveReader, read_live
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import Value, field_of
-from chatsync.facts.limits import MAX_BOTS
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.pacing import HEADROOM
 
-#: Why a live bot no file declares is deleted (``app.prune_bots``).
-PRUNE_REASON = "not declared (prune_bots)"
-ACCOUNT_DELETE_WARNING = (
-    "Deleting an account is permanent: on paid editions its id cannot be re-imported for 3 months."
-)
+
+def prune_reason(kind: Kind) -> str:
+    """Why a live object of ``kind`` no file declares is deleted: ``not declared (prune_bots)``."""
+    return f"not declared ({kind.prune_setting})"
+
+
 
 
 def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader | None = None) -> Plan:
@@ -66,10 +68,12 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
                 changes.append(change)
         elif have is not None:
             _delete(want.kind, want.user_id, "state: absent", protected, app.admin, deletes, kept)
-    if app.prune_bots:
-        for bot_id in live.bot_ids:
-            if bot_id not in desired.bots:
-                _delete("bot", bot_id, PRUNE_REASON, protected, app.admin, deletes, kept)
+    for kind in KINDS:
+        if kind.prune_setting and getattr(app, kind.prune_setting):
+            declared, reason = desired.of(kind.name), prune_reason(kind)
+            for object_id in live.listed.get(kind.name, []):
+                if object_id not in declared:
+                    _delete(kind.name, object_id, reason, protected, app.admin, deletes, kept)
     changes = review_order(changes + deletes, {app.admin, *protected})  # the risky changes first
 
     result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
@@ -112,6 +116,19 @@ def _delete(kind: Any, user_id: str, reason: str, protected: frozenset[str], adm
         deletes.append(Change(kind, user_id, "delete", {}, None, reason))
 
 
+def _count_after(result: Plan, kind: Kind, most: int) -> None:
+    """An error when the app would hold more than ``most`` objects of ``kind`` after the plan."""
+    created = {c.user_id for c in result.changes if c.kind == kind.name and c.action == "create"}
+    deleted = {c.user_id for c in result.changes if c.kind == kind.name and c.action == "delete"}
+    after = len((set(result.observed(kind.name)) | created) - deleted)
+    if after > most:
+        fix = f", or set app.{kind.prune_setting}: true" if kind.prune_setting else ""
+        result.errors.append(
+            f"the app would have {after} active {kind.section} after this plan; it may have at most "
+            f"{most}: declare some {kind.section} state: absent{fix}"
+        )
+
+
 def check_safety(result: Plan) -> None:
     """Work out the plan's unsafe reasons, errors and warnings from its changes alone (a saved plan
     is checked again this way, so its own flags are never trusted)."""
@@ -126,24 +143,31 @@ def check_safety(result: Plan) -> None:
     for change in result.changes:
         if change.action == "delete" and change.user_id in never:
             result.errors.append(f"the plan deletes {change.address}, which is protected (or the admin)")
-    created = {c.user_id for c in result.changes if c.kind == "bot" and c.action == "create"}
-    deleted = {c.user_id for c in result.changes if c.kind == "bot" and c.action == "delete"}
-    bots_after = len((set(result.observed_bots) | created) - deleted)
-    if bots_after > MAX_BOTS:
-        result.errors.append(
-            f"the app would have {bots_after} active bots after this plan; it may have at most {MAX_BOTS}: "
-            "declare some bots state: absent, or set app.prune_bots: true"
-        )
-    pruned = sum(1 for c in result.changes if c.action == "delete" and c.reason == PRUNE_REASON)
-    live_bots = len(result.observed_bots)
-    if pruned > 1 and pruned * 2 > live_bots:
+    for kind in KINDS:
+        if kind.max_present is not None:
+            _count_after(result, kind, kind.max_present)
+    for kind in KINDS:
+        if kind.prune_setting:
+            _prune_share(result, kind)
+    deleted_kinds = {c.kind for c in result.changes if c.action == "delete"}
+    for kind in KINDS:
+        if kind.delete_warning and kind.name in deleted_kinds:
+            result.warnings.append(kind.delete_warning)
+
+
+def _prune_share(result: Plan, kind: Kind) -> None:
+    """Unsafe when pruning would delete most of the live objects of ``kind`` (a directory of them
+    left out of the command, more likely than meant)."""
+    reason = prune_reason(kind)
+    pruned = sum(1 for c in result.changes
+                 if c.action == "delete" and c.kind == kind.name and c.reason == reason)
+    live = len(result.observed(kind.name))
+    if pruned > 1 and pruned * 2 > live:
         result.unsafe_reasons.append(
-            f"prune_bots would delete {pruned} of the app's {live_bots} live bots: was a file or directory "
-            "of bots left out of the command (e.g. chatsync plan bots envs/dev)? If these deletes are "
-            "meant, pass --force"
+            f"{kind.prune_setting} would delete {pruned} of the app's {live} live {kind.section}: was a file "
+            f"or directory of {kind.section} left out of the command (e.g. chatsync plan bots envs/dev)? If "
+            "these deletes are meant, pass --force"
         )
-    if any(c.kind == "account" and c.action == "delete" for c in result.changes):
-        result.warnings.append(ACCOUNT_DELETE_WARNING)
 
 
 def apply_calls(changes: Iterable[Change], observed: strategy.Observed | None = None) -> dict[str, int]:

@@ -137,3 +137,22 @@ def json_text(data: Any, *, indent: int | None = 2) -> str:
     bidi, separators) written as ``\\uXXXX`` escapes: the same value once parsed."""
     dumped = json.dumps(data, indent=indent, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+
+
+#: The most characters of a key or value a message quotes: a longer one is cut there, and its
+#: length said. A message never carries a whole line of a file that was not meant to be read.
+SHOWN_MAX = 40
+
+
+def cut(text: str) -> tuple[str, str]:
+    """The part of ``text`` a message may show, and what to say after it when it was cut."""
+    if len(text) <= SHOWN_MAX:
+        return text, ""
+    return text[:SHOWN_MAX], f"... ({len(text):,} characters)"
+
+
+def quote(text: str) -> str:
+    """``text`` in double quotes, with every character that is not printable escaped
+    (:func:`chatsync.text.safe.json_quoted`), cut after :data:`SHOWN_MAX` characters."""
+    shown, more = cut(text)
+    return json_quoted(shown) + more

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from chatsync.cli import main
 from chatsync.config import ConfigError, load
-from chatsync.config.hints import SHOWN_MAX
 from chatsync.config.loader import NOT_A_CONFIG
+from chatsync.text.safe import SHOWN_MAX
 
 HASH = ("$6$Zp4cQ3.vN8sT2rYw$9X7lK2mQ4pR8sT6vW0yZ3bC5dF7gH9jK1lM3nP5qR7sT9uV1wX3yZ5aB7cD9eF1gH3jK5lM7nP9q"
         "R1sT3uV5w")

@@ -48,6 +48,8 @@ def test_the_gitops_example_keeps_its_own_copy_and_points_at_it() -> None:
 def test_committed_schema_is_the_one_the_field_table_builds() -> None:
     # stale after a change to chatsync/facts/fields.py (or regions, endpoints): run make schema
     assert schema_text() == schema_build.text(), "the committed schema is stale: run make schema"
+    # make schema writes the very file the package ships
+    assert schema_build.SCHEMA_FILE.read_text(encoding="utf-8") == schema_build.text()
 
 
 def test_schema_is_valid_draft_2020_12() -> None:

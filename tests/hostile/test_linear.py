@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
+from chatsync.domain.live import LiveState
 from chatsync.domain.model import AppConfig, DesiredState
 from chatsync.engine.plan import diff
-from chatsync.engine.read import LiveState
 from chatsync.tencent import answers
 from tests.hostile.conftest import HonestApp, overriding
 from tests.hostile.fakes import ok

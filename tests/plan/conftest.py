@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from chatsync.domain.live import LiveState
 from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Principal
 from chatsync.emulator import Emulator
 from chatsync.emulator.transport import EmulatorTransport
-from chatsync.engine.read import LiveState
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache

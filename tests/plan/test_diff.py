@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chatsync.config import load
-from chatsync.engine.plan import ACCOUNT_DELETE_WARNING, diff
+from chatsync.domain.kinds import BY_NAME
+from chatsync.engine.plan import diff
 from tests.plan.conftest import ENDPOINT, desired, live
 
 
@@ -274,7 +275,7 @@ def test_undeclared_live_bots_count_when_not_pruned():
 
 def test_account_deletes_warn_of_the_3_month_lock():
     plan = diff(desired(accounts={"m": {"state": "absent"}}), live(accounts={"m": {}}), endpoint=ENDPOINT)
-    assert plan.warnings == [ACCOUNT_DELETE_WARNING]
+    assert plan.warnings == [BY_NAME["account"].delete_warning]
     assert "3 months" in plan.warnings[0]
     assert plan.data["warnings"] == plan.warnings
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+from chatsync.domain.live import LiveState
 from chatsync.domain.model import Principal
 from chatsync.domain.plan import Change
 from chatsync.engine.plan import diff, fingerprint, observed
-from chatsync.engine.read import LiveState
 from tests.plan.conftest import ENDPOINT, desired, live
 from tests.support import SECRET
 

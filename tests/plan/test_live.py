@@ -8,10 +8,11 @@ import math
 
 import pytest
 
+from chatsync.domain.live import LiveState, Wanted, wanted_for
 from chatsync.domain.model import PROFILE_FIELDS
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.engine.plan import plan
-from chatsync.engine.read import LiveReader, LiveState, Wanted, read_live, wanted_for
+from chatsync.engine.read import LiveReader, read_live
 from chatsync.errors import CallFailed, ChatsyncError, LiveReadError
 from tests.client.conftest import Recorder, body_of, envelope, mock
 from tests.plan.conftest import ENDPOINT, desired, seed, writes

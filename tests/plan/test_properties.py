@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chatsync.domain.live import LiveState, wanted_for
 from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Principal
 from chatsync.engine.plan import diff
-from chatsync.engine.read import LiveState, wanted_for
 from tests.plan.conftest import ENDPOINT
 
 BOTS = ["@RBT#a", "@RBT#b", "@RBT#ç", "@RBT#d"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from chatsync.domain.live import LiveState
 from chatsync.domain.model import AppConfig, DesiredState, Principal
 from chatsync.engine.plan import diff
-from chatsync.engine.read import LiveState
 
 
 def bots(*ids: str) -> dict[str, Principal]:

@@ -1,0 +1,78 @@
+"""What a kind of managed object is (:class:`Kind`); each kind is one instance, in its own module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chatsync.facts import limits
+from chatsync.text.safe import quote
+
+#: What to do about text that holds half of a UTF-16 surrogate pair.
+SURROGATE_FIX = (
+    "write the character itself, or escape it whole in double quotes (\\U0001F600, not a "
+    "\\ud83d\\ude00 pair)"
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of object chatsync manages, as every layer sees it."""
+
+    #: The word in addresses (``bot.<id>``), plans and messages: ``bot``.
+    name: str
+    #: The config's top-level key that declares objects of this kind: ``bots``.
+    section: str
+    #: What the section holds, for the JSON Schema and editors.
+    description: str
+    #: The JSON Schema of an id (``$defs/<name>_id``): what an editor can check as the user types.
+    id_schema: Mapping[str, Any]
+    #: Why an id cannot be declared in :attr:`section`, or None; the message names the id.
+    id_problem: Callable[[str], str | None]
+    #: What a delete means, shown beside it after its reason (docs/contract.md §3).
+    delete_note: str
+    #: Where a delete of this kind stands among a plan's deletes (lower first).
+    delete_rank: int
+    #: The API calls that create and delete one (names of ``chatsync.facts.endpoints``).
+    create_call: str
+    delete_call: str
+    #: A call that also updates an existing object's fields it carries (re-importing an account),
+    #: used for an update when it costs fewer calls (:func:`chatsync.domain.strategy.import_update`).
+    update_call: str | None = None
+    #: A warning a plan with a delete of this kind carries (a delete that cannot be undone).
+    delete_warning: str | None = None
+    #: Kinds of a lower stage are written before those of a higher one, and deleted after them (a
+    #: group names accounts: the accounts are created first and deleted last).
+    stage: int = 0
+    #: True when the API lists every live object of the kind, so undeclared ones are known.
+    listed: bool = False
+    #: The ``app:`` setting that deletes live objects no file declares (a listed kind only).
+    prune_setting: str | None = None
+    #: The most objects of this kind an app may hold, when the API caps it.
+    max_present: int | None = None
+    #: True when the kind's fields are profile fields (``chatsync.facts.fields``), read with
+    #: ``portrait_get`` and written with ``portrait_set``.
+    profile: bool = True
+    #: The ``$defs`` entry of the JSON Schema an object's body follows.
+    body_schema: str = "principal"
+
+    def address(self, object_id: str) -> str:
+        """``bot.<id>``: how plans and reports name an object of this kind."""
+        return f"{self.name}.{object_id}"
+
+    def count(self, number: int) -> str:
+        """``1 bot``, ``3 bots``."""
+        return f"{number} {self.name}" if number == 1 else f"{number} {self.section}"
+
+
+def id_text_problem(kind: str, object_id: str) -> str | None:
+    """Why ``object_id`` cannot be the id of any object (its encoding, its length), with the fix."""
+    problem = limits.encoding_problem(object_id) or limits.user_id_problem(object_id)
+    if problem is None:
+        return None
+    if "surrogate" in problem:
+        fix = SURROGATE_FIX
+    else:
+        fix = "choose a shorter id" if "bytes long" in problem else "fix the id"
+    return f"{kind} id {quote(object_id)} {problem}; {fix}"
