@@ -1,0 +1,1 @@
+"""Fact tables: pure data about the API, imported by every layer."""
