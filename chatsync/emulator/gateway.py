@@ -50,6 +50,7 @@ class EmulatorConfig:
     sdkappid: int = 1400000000
     admins: tuple[str, ...] = (limits.DEFAULT_ADMIN,)
     state_path: Path | None = None
+    seed_state: Path | None = None  # a state file to start from when state_path holds none (read only)
     max_bots: int = limits.MAX_BOTS
     max_accounts: int | None = None
     latency_ms: float = 0.0
@@ -110,7 +111,8 @@ class Emulator:
         self.clock = clock
         self.sleep = sleep
         self.store = Store(config.sdkappid, config.admins, config.state_path,
-                           custom_fields=config.custom_fields, fsync=config.fsync, now=clock())
+                           custom_fields=config.custom_fields, fsync=config.fsync, now=clock(),
+                           seed=config.seed_state)
         self.app = App(
             store=self.store,
             max_bots=config.max_bots,

@@ -75,24 +75,38 @@ def _defined_items(data: Mapping[str, str], keys: Iterable[str] | None) -> list[
             if wanted is None or key in wanted]
 
 
-def _member_info(account: str, member: group_state.Member, names: Iterable[str] | None,
-                 data_keys: Iterable[str] | None) -> dict[str, Any]:
-    """A member's fields (``names`` only, with ``Member_Account`` always; ``Account`` is read as
-    ``Member_Account``, as in the docs' example)."""
-    view = group_state.member_view(member)
-    info: dict[str, Any] = {"Member_Account": account}
-    for name in facts.MEMBER_INFO_FIELDS[1:]:
-        if names is None or name in names:
-            info[name] = view[name]
-    data = member.get("AppMemberDefinedData")
-    if data and (names is None or data_keys is not None):
-        info["AppMemberDefinedData"] = _defined_items(data, data_keys)
-    return info
+class _MemberFields:
+    """The member fields an answer carries (``names`` only when a filter names them, with
+    ``Member_Account`` always; ``Account`` is read as ``Member_Account``, as in the docs' example),
+    and the most bytes one member's entry can take with them. Built once per request."""
+
+    def __init__(self, names: Iterable[str] | None, data_keys: Iterable[str] | None) -> None:
+        wanted = None if names is None else {"Member_Account" if n == "Account" else n for n in names}
+        self.fields = tuple(name for name in facts.MEMBER_INFO_FIELDS[1:]
+                            if wanted is None or name in wanted)
+        self.with_data = names is None or data_keys is not None
+        self.data_keys = None if data_keys is None else list(data_keys)
+        self.bound = stance.MEMBER_ENTRY_BOUND + (
+            stance.NAME_CARD_BOUND if "NameCard" in self.fields else 0) + (
+            stance.MEMBER_DATA_BOUND if self.with_data else 0)
+
+    def entry(self, account: str, member: group_state.Member) -> dict[str, Any]:
+        info: dict[str, Any] = {"Member_Account": account}
+        defaults = group_state.MEMBER_DEFAULTS
+        for name in self.fields:
+            value = member.get(name)
+            info[name] = defaults[name] if value is None else value
+        if self.with_data:
+            data = member.get("AppMemberDefinedData")
+            if data:
+                info["AppMemberDefinedData"] = _defined_items(data, self.data_keys)
+        return info
 
 
-def _check_size(answer: Mapping[str, Any], members: int, groups: int) -> None:
-    """10018 when the answer would pass 1 MB (measured only when it might)."""
-    if members * stance.MEMBER_ENTRY_BOUND + groups * stance.GROUP_ENTRY_BOUND < facts.ANSWER_MAX_BYTES:
+def _check_size(answer: Mapping[str, Any], bound: int) -> None:
+    """10018 when the answer would pass 1 MB (measured only when ``bound``, the most bytes it can
+    take, says it might)."""
+    if bound < facts.ANSWER_MAX_BYTES:
         return
     size = len(json.dumps(answer, ensure_ascii=False).encode("utf-8"))
     if size > facts.ANSWER_MAX_BYTES:
@@ -121,10 +135,9 @@ def get_group_info(app: App, body: dict[str, Any]) -> Answer:
     member_names = req.strings(filters, "MemberInfoFilter")
     group_keys = req.strings(filters, "AppDefinedDataFilter_Group")
     member_keys = req.strings(filters, "AppDefinedDataFilter_GroupMember")
-    if member_names is not None:
-        member_names = ["Member_Account" if name == "Account" else name for name in member_names]
+    fields = _MemberFields(member_names if filtered else None, member_keys if filtered else None)
     items = []
-    members = 0
+    bound = 0
     for group_id in ids:
         problem = facts.group_id_problem(group_id)
         group = None if problem else app.store.groups.get(group_id)
@@ -138,18 +151,18 @@ def get_group_info(app: App, body: dict[str, Any]) -> Answer:
                                 "ErrorCode": 0, "ErrorInfo": ""}
         if not filtered:
             item["Appid"] = app.store.sdkappid
+        bound += stance.GROUP_ENTRY_BOUND
         data = group.get("AppDefinedData", {})
         if data and (not filtered or group_keys is not None):
             item["AppDefinedData"] = _defined_items(data, group_keys)
+            bound += stance.GROUP_DATA_BOUND
         if not filtered or member_names is not None:
-            names = None if not filtered else member_names
-            item["MemberList"] = [
-                _member_info(account, member, names, member_keys if filtered else None)
-                for account, member in group["Members"].items()]
-            members += len(group["Members"])
+            entry = fields.entry
+            item["MemberList"] = [entry(account, member) for account, member in group["Members"].items()]
+            bound += fields.bound * len(group["Members"])
         items.append(item)
     answer = {"GroupInfo": items}
-    _check_size(answer, members, len(items))
+    _check_size(answer, bound)
     return Answer(answer)
 
 
@@ -160,8 +173,6 @@ def get_group_member_info(app: App, body: dict[str, Any]) -> Answer:
     if not group_type.members_stored:
         raise ApiError(req.NOT_ALLOWED, f"{group_type.api_name} groups do not keep members")
     names = req.strings(body, "MemberInfoFilter")
-    if names is not None:
-        names = ["Member_Account" if name == "Account" else name for name in names]
     roles = req.strings(body, "MemberRoleFilter")
     if roles is not None and not set(roles) <= set(facts.ROLES):
         raise ApiError(req.INVALID, f"MemberRoleFilter holds only {', '.join(facts.ROLES)}")
@@ -176,11 +187,12 @@ def get_group_member_info(app: App, body: dict[str, Any]) -> Answer:
     chosen = [(account, member) for account, member in group["Members"].items()
               if roles is None or member["Role"] in roles]
     end = len(chosen) if limit is None else min(len(chosen), offset + limit)
-    page = [_member_info(account, member, names, keys) for account, member in chosen[offset:end]]
+    fields = _MemberFields(names, keys)
+    page = [fields.entry(account, member) for account, member in chosen[offset:end]]
     answer: dict[str, Any] = {"MemberNum": len(group["Members"]), "MemberList": page}
     if community:
         answer["Next"] = f"{stance.MEMBER_CURSOR_PREFIX}{end}" if end < len(chosen) else ""
-    _check_size(answer, len(page), 1)
+    _check_size(answer, stance.GROUP_ENTRY_BOUND + fields.bound * len(page))
     return Answer(answer)
 
 

@@ -102,10 +102,14 @@ GROUP_LIST_CURSOR_BASE = 2**32
 #: the first call sends ``""`` (``"0"`` and ``0`` are accepted too), the last page answers ``""``.
 MEMBER_CURSOR_PREFIX = "m"
 
-#: Upper bounds of a member's and a group's entry in an answer (without custom data), in bytes:
-#: an answer that might pass 1 MB is measured, and refused with 10018 if it does.
-MEMBER_ENTRY_BOUND = 1024
+#: Upper bounds, in bytes, of a member's entry in an answer (its fixed fields; plus its NameCard
+#: and its custom data when they are asked for) and of a group's (plus its custom data): an answer
+#: that might pass 1 MB is measured, and refused with 10018 if it does.
+MEMBER_ENTRY_BOUND = 320
+NAME_CARD_BOUND = 320
+MEMBER_DATA_BOUND = 2200
 GROUP_ENTRY_BOUND = 8192
+GROUP_DATA_BOUND = 33_000
 
 # The edition's member cap per group (``MaxMemberCount`` past it is 10004; the default of a new
 # group) is ``EmulatorConfig.group_member_cap``, 2000 unless set (§10.21).

@@ -21,20 +21,19 @@ from chatsync.safe_text import clipped, quoted
 from chatsync.tencent import limits
 from chatsync.tencent.answers import AnswerError, info, integer, listed, obj, text, type_name, uint32
 
-
-@dataclass(frozen=True)
-class GroupMember:
-    """One member of a group and its role (``Owner``, ``Admin`` or ``Member``)."""
-
-    user_id: str
-    role: str
+#: A group's members: each member's UserID -> its role (``Owner``, ``Admin`` or ``Member``), in the
+#: order the service lists them.
+Members = dict[str, str]
+_ROLES = frozenset(facts.ROLES)
+_USER_ID_MAX = limits.USER_ID_MAX_BYTES
 
 
 @dataclass(frozen=True)
 class GroupInfo:
     """A group as ``get_group_info`` reads it (API values: ``type`` is the REST name, ``apply_join``
     ``FreeAccess``/``NeedPermission``/``DisableApply``; ``owner`` is ``""`` for no owner;
-    ``max_members`` 0 means unlimited). ``members`` is None when they were not read."""
+    ``max_members`` 0 means unlimited). ``members`` (UserID -> role) is None when they were not
+    read."""
 
     group_id: str
     type: str
@@ -46,7 +45,7 @@ class GroupInfo:
     max_members: int
     apply_join: str
     member_count: int
-    members: tuple[GroupMember, ...] | None
+    members: Members | None
     invite_join: str = ""
     shut_up_all: str = ""
     create_time: int = 0
@@ -127,18 +126,28 @@ def group_page(answer: Mapping[str, Any]) -> GroupPage:
 
 # -- get_group_info -------------------------------------------------------------------------------
 
-def members(value: Any, where: str) -> tuple[GroupMember, ...]:
-    """``MemberList[]``: each a valid UserID, once, with a documented ``Role``."""
-    found: dict[str, GroupMember] = {}
+def members(value: Any, where: str) -> Members:
+    """``MemberList[]``: each a valid UserID, once, with a documented ``Role``.
+
+    A group read can list hundreds of thousands of members, so the common case (a printable ASCII
+    id, a known role) is checked inline; anything else goes through the full checks, which say why.
+    """
+    found: Members = {}
     for n, entry in enumerate(listed(value, where)):
-        at = f"{where}[{n}]"
-        entry = obj(entry, at)
-        member = user_id(entry.get("Member_Account"), f"{at}.Member_Account")
+        if type(entry) is not dict:
+            obj(entry, f"{where}[{n}]")
+        member = entry.get("Member_Account")
+        role = entry.get("Role")
+        if type(member) is not str or not (0 < len(member) <= _USER_ID_MAX and member.isascii()
+                                           and member.isprintable()):
+            member = user_id(member, f"{where}[{n}].Member_Account")
+        if type(role) is not str or role not in _ROLES:
+            _choice(role, f"{where}[{n}].Role", facts.ROLES)
         if member in found:
-            raise AnswerError(f"{at}.Member_Account", f"is {_shown(member)} again (each member is "
-                                                      "listed once)")
-        found[member] = GroupMember(member, _choice(entry.get("Role"), f"{at}.Role", facts.ROLES))
-    return tuple(found.values())
+            raise AnswerError(f"{where}[{n}].Member_Account",
+                              f"is {_shown(member)} again (each member is listed once)")
+        found[member] = role
+    return found
 
 
 def group_infos(answer: Mapping[str, Any], asked: Collection[str], *,
@@ -169,7 +178,7 @@ def _group(item: Mapping[str, Any], asked_id: str, where: str, with_members: boo
     listed_members = None
     if with_members or item.get("MemberList") is not None:
         listed_members = members(item.get("MemberList"), f"{where}.MemberList")
-        owners = [m.user_id for m in listed_members if m.role == facts.OWNER]
+        owners = [member for member, role in listed_members.items() if role == facts.OWNER]
         if owners and owners != [owner]:
             raise AnswerError(f"{where}.MemberList", f"names {_shown(owners[0])} as owner, but "
                                                      f"Owner_Account is {_shown(owner)}")
@@ -196,7 +205,7 @@ class MemberPage:
     """One page of a group's members: ``total`` members in all, these, and (Community) the cursor."""
 
     total: int
-    members: tuple[GroupMember, ...]
+    members: Members
     next: str | None
 
 

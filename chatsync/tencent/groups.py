@@ -31,7 +31,7 @@ from chatsync.tencent import group_answers as read
 from chatsync.tencent.answers import AnswerError
 from chatsync.tencent.api import ItemResult, chunks
 from chatsync.tencent.client import CallFailed, Client, ProtocolError, Reply, Stopped
-from chatsync.tencent.group_answers import GroupInfo, GroupMember
+from chatsync.tencent.group_answers import GroupInfo, Members
 
 #: Base fields a group read asks for (``GroupBaseInfoFilter``): what chatsync compares and shows.
 BASE_FIELDS = ("Type", "Name", "Introduction", "Notification", "FaceUrl", "Owner_Account",
@@ -239,12 +239,12 @@ class GroupApi:
         if group.group_type is not None and not group.group_type.members_stored:
             return group
         listed = self.read_members(group.group_id, community=group.type == facts.COMMUNITY.api_name)
-        return _replace_members(group, tuple(listed))
+        return _replace_members(group, listed)
 
-    def read_members(self, group_id: str, *, community: bool = False) -> list[GroupMember]:
-        """Every member of a group with its role, 200 a page (``Offset``; a Community pages with
-        the string cursor ``Next``)."""
-        found: dict[str, GroupMember] = {}
+    def read_members(self, group_id: str, *, community: bool = False) -> Members:
+        """Every member of a group (UserID -> role), 200 a page (``Offset``; a Community pages
+        with the string cursor ``Next``)."""
+        found: Members = {}
         offset, cursor = 0, ""
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
@@ -256,11 +256,11 @@ class GroupApi:
                 body["Offset"] = offset
             reply = self.client.call("get_group_member_info", body)
             page = self._read("get_group_member_info", reply, read.member_page)
-            for member in page.members:
-                found.setdefault(member.user_id, member)
+            for member, role in page.members.items():
+                found.setdefault(member, role)
             if community:
                 if not page.next:
-                    return list(found.values())
+                    return found
                 if page.next in seen:
                     raise ProtocolError("get_group_member_info", "Next", "repeats an earlier cursor",
                                         reply.attempts)
@@ -269,7 +269,7 @@ class GroupApi:
                 continue
             offset += len(page.members)
             if len(page.members) < facts.MEMBER_PAGE_MAX or offset >= page.total:
-                return list(found.values())
+                return found
         raise ProtocolError("get_group_member_info", "MemberList", f"did not end in {MAX_PAGES} pages")
 
     def joined_groups(self, user_id: str) -> list[str]:
@@ -325,7 +325,7 @@ class GroupApi:
         result = self.get_group_info([spec.group_id])[spec.group_id]
         group = result.group
         if group is not None and matches(spec, group):
-            present = {m.user_id for m in group.members or ()}
+            present = group.members or {}
             missing = tuple(m for m in (*sent, *left) if m not in present)
             return CreateResult(spec.group_id, False, True, failure.attempts + result.attempts,
                                 tuple(m for m in sent if m in present), missing, group)
@@ -476,5 +476,5 @@ def _members_short(group: GroupInfo) -> bool:
     return stored and group.members is not None and len(group.members) < group.member_count
 
 
-def _replace_members(group: GroupInfo, members: tuple[GroupMember, ...]) -> GroupInfo:
+def _replace_members(group: GroupInfo, members: Members) -> GroupInfo:
     return dataclasses.replace(group, members=members, member_count=max(group.member_count, len(members)))

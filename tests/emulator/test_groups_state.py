@@ -192,3 +192,35 @@ def test_reads_of_groups_do_not_write(tmp_path: Path) -> None:
     call(api, "get_group_member_info", {"GroupId": "team"})
     call(api, "get_joined_group_list", {"Member_Account": "bob"})
     assert (path.stat().st_mtime_ns, path.read_bytes()) == written
+
+
+def test_a_seed_file_is_read_and_never_written(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps(state()))
+    content = seed.read_bytes()
+    emulator = make_emulator(seed_state=seed)
+    api = api_for(emulator)
+    add(api, "team", "administrator")
+    create(api, "new")
+    assert seed.read_bytes() == content
+    assert listed(api) == ["team", "new"]
+    assert listed(api_for(make_emulator(seed_state=seed))) == ["team"]  # a fresh start from the seed
+
+
+def test_a_seed_starts_a_state_file_that_then_wins(tmp_path: Path) -> None:
+    seed, path = tmp_path / "seed.json", tmp_path / "app.json"
+    seed.write_text(json.dumps(state()))
+    api = api_for(make_emulator(seed_state=seed, state_path=path))
+    create(api, "new")
+    assert set(json.loads(path.read_text())["groups"]) == {"team", "new"}
+    seed.write_text(json.dumps(state(groups={})))
+    assert listed(api_for(make_emulator(seed_state=seed, state_path=path))) == ["team", "new"]
+
+
+def test_a_missing_or_bad_seed_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StateFileError, match=r"seed file .* does not exist"):
+        make_emulator(seed_state=tmp_path / "none.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(state(**group(Type="Lobby"))))
+    with pytest.raises(StateFileError, match="has the Type 'Lobby'"):
+        make_emulator(seed_state=bad)
