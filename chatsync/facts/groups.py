@@ -187,6 +187,8 @@ MAX_MEMBERS_KEY = "MaxMemberNum"
 
 #: ``ApplyJoinOption``: plain words (config) -> the API's values. ``approval`` is the default.
 APPLY_JOIN = {"anyone": "FreeAccess", "approval": "NeedPermission", "nobody": "DisableApply"}
+#: The API's ``ApplyJoinOption`` -> its plain words (for reading a group back into config terms).
+APPLY_JOIN_NAMES = {value: word for word, value in APPLY_JOIN.items()}
 APPLY_JOIN_DEFAULT = "NeedPermission"
 #: What a Private group reports, whatever was sent (stance §10.1).
 PRIVATE_APPLY_JOIN = "DisableApply"
