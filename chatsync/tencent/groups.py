@@ -310,7 +310,8 @@ class GroupApi:
             body["ApplyJoinOption"] = apply_join_value(spec.apply_join)
         if sent:
             body["MemberList"] = [_member_item(m, spec.members[m]) for m in sent]
-        left = tuple(m for m in spec.members if m != spec.owner and m not in set(sent))
+        carried = set(sent)
+        left = tuple(m for m in spec.members if m != spec.owner and m not in carried)
         try:
             reply = self.client.call("create_group", body)
         except CallFailed as failure:
