@@ -24,11 +24,12 @@ class FaultKind(str, Enum):
     DROP = "drop"  # the connection closes with no answer
 
 
-# Transient codes each API family really uses (docs/tencent-api.md §2, §4-§6).
+# Transient codes each API family really uses (docs/tencent-api.md §2, §4-§6, §10.5).
 TRANSIENT_CODES: dict[str, tuple[int, ...]] = {
     "robot": (10002, 60008),
     "account": (70169, 70500, 60008),
     "profile": (40006, 60008),
+    "group": (10002, 10006, 60008),
 }
 #: Endpoints (by path) whose own error table adds transient codes to their family's: the pages
 #: of create_robot and account_import list 40006 (an internal error while setting the profile).

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from chatsync.emulator import stance
+from chatsync.emulator import groups, stance
 from chatsync.emulator.faults import Fault, FaultInjector, FaultKind
 from chatsync.emulator.handlers import HANDLERS, Answer, ApiError, App, BatchFailure
 from chatsync.emulator.ratelimit import SlidingWindow
@@ -33,12 +33,15 @@ from chatsync.errors import StateWriteError
 from chatsync.facts import error_codes as errors
 from chatsync.facts import limits
 from chatsync.facts.endpoints import BY_PATH, ENDPOINTS, Endpoint
+from chatsync.facts.groups import DEFAULT_MEMBER_CAP
 from chatsync.tencent import usersig
 from chatsync.text.redact import redact
 
 UINT32_MAX = 2**32 - 1
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 log = logging.getLogger("chatsync.emulator")
+#: Endpoints that also take an empty body, read as ``{}`` (client quirks §9.6, §10.23).
+EMPTY_BODY_OK = ("get_all_robots", "get_appid_group_list")
 BAD_GATEWAY_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
@@ -50,6 +53,7 @@ class EmulatorConfig:
     sdkappid: int = 1400000000
     admins: tuple[str, ...] = (limits.DEFAULT_ADMIN,)
     state_path: Path | None = None
+    seed_state: Path | None = None  # a state file to start from when state_path holds none (read only)
     max_bots: int = limits.MAX_BOTS
     max_accounts: int | None = None
     latency_ms: float = 0.0
@@ -60,6 +64,12 @@ class EmulatorConfig:
     allow_account_delete: bool = True
     custom_fields: tuple[str, ...] = ()  # keys of Tag_Profile_Custom_<key> the app has configured
     fsync: bool = True  # with a state file: fsync each write (an OK survives a power cut)
+    group_member_cap: int = DEFAULT_MEMBER_CAP  # the edition's members per group (§10.1)
+    max_groups: int | None = None  # groups at once (trial edition: 100, else 10058)
+    max_av_chatrooms: int | None = None  # AVChatRooms at once (10036)
+    max_joined_groups: int | None = None  # groups one account may be in (10037; bots: no limit)
+    group_data_keys: tuple[str, ...] = ()  # AppDefinedData keys the app has configured for groups
+    member_data_keys: tuple[str, ...] = ()  # AppMemberDefinedData keys configured for members
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,8 @@ class Emulator:
         self.clock = clock
         self.sleep = sleep
         self.store = Store(config.sdkappid, config.admins, config.state_path,
-                           custom_fields=config.custom_fields, fsync=config.fsync, now=clock())
+                           custom_fields=config.custom_fields, fsync=config.fsync, now=clock(),
+                           seed=config.seed_state)
         self.app = App(
             store=self.store,
             max_bots=config.max_bots,
@@ -112,6 +123,12 @@ class Emulator:
             deletion_lock=config.deletion_lock,
             allow_account_delete=config.allow_account_delete,
             now=clock,
+            group_member_cap=config.group_member_cap,
+            max_groups=config.max_groups,
+            max_av_chatrooms=config.max_av_chatrooms,
+            max_joined_groups=config.max_joined_groups,
+            group_data_keys=frozenset(config.group_data_keys),
+            member_data_keys=frozenset(config.member_data_keys),
         )
         self.limits = {
             name: SlidingWindow(endpoint.rate_per_second * config.rate_limit_scale, monotonic)
@@ -232,7 +249,7 @@ class Emulator:
 
         A change that cannot be saved was rolled back: answer a transient code, never OK.
         """
-        handler = HANDLERS[endpoint.name]
+        handler = HANDLERS.get(endpoint.name) or groups.HANDLERS[endpoint.name]
         code, info = 0, None
         with self.store.lock:
             try:
@@ -287,10 +304,11 @@ class Emulator:
 def _parse_body(body: bytes, endpoint: Endpoint) -> dict[str, Any]:
     """The JSON object of the body (any client's Content-Type; docs/tencent-api.md §1.1: the body
     is a JSON object, anything else is 60003 on every API). ``get_all_robots`` also takes an empty
-    body or ``[]`` (client quirk §9.6), read as ``{}``."""
+    body or ``[]`` (client quirk §9.6), read as ``{}``; ``get_appid_group_list`` an empty body
+    (py-timsdk sends it as a GET with none, §10.23)."""
     lenient = endpoint.name == "get_all_robots"
     if not body.strip():
-        if lenient:
+        if endpoint.name in EMPTY_BODY_OK:
             return {}
         raise _Refusal(60003, "the request body is empty; send a JSON object")
     try:

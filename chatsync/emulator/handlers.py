@@ -16,7 +16,7 @@ from typing import Any
 from chatsync.emulator import profile_rules, stance
 from chatsync.emulator.store import Store
 from chatsync.facts import error_codes as errors
-from chatsync.facts import limits
+from chatsync.facts import groups, limits
 from chatsync.facts.fields import STANDARD
 from chatsync.facts.profile_tags import UINT32_TAGS
 
@@ -54,6 +54,12 @@ class App:
     deletion_lock: bool = stance.DELETION_LOCK_DEFAULT
     allow_account_delete: bool = True
     now: Callable[[], float] = field(default=lambda: 0.0)
+    group_member_cap: int = groups.DEFAULT_MEMBER_CAP  # the edition's members per group
+    max_groups: int | None = None  # trial edition: 100 (10058); None: no limit
+    max_av_chatrooms: int | None = None  # AVChatRooms at once (10036); None: no limit
+    max_joined_groups: int | None = None  # groups an account may be in (10037); bots: none
+    group_data_keys: frozenset[str] = frozenset()  # AppDefinedData keys configured for groups
+    member_data_keys: frozenset[str] = frozenset()  # AppMemberDefinedData keys configured
 
 
 @dataclass
@@ -158,6 +164,7 @@ def delete_robot(app: App, body: dict[str, Any]) -> Answer:
     if not app.store.bots[bot]:
         return Answer()
     app.store.bots[bot] = False
+    app.store.leave_groups(bot)  # stance §10.22: a deleted bot leaves every group
     return Answer(changed=True)
 
 
@@ -304,6 +311,7 @@ def account_delete(app: App, body: dict[str, Any]) -> Answer:
             del store.accounts[user_id]
             store.deleted.add(user_id)
             store.kicked.pop(user_id, None)
+            store.leave_groups(user_id)  # stance §10.22: it leaves every group
             changed = True
             results.append(_item(user_id, 0))
     return Answer({"ResultItem": results}, changed)

@@ -90,3 +90,26 @@ STATE_WRITE_FAILED_CODE = 70500
 
 #: Check order at the gateway: path (60009) -> query (60012/60025) -> app (70020) -> UserSig (70xxx)
 #: -> admin (60010) -> rate (60007) -> body JSON (60003) -> API logic.
+
+# -- groups (docs/tencent-api.md §10.22; chatsync.emulator.groups) --------------------------------
+
+#: ``get_appid_group_list``'s ``Next`` is this plus the Seq of the page's last group: always above
+#: 2**32, so a client that reads it as a 32-bit integer fails at once. A ``Next`` the listing never
+#: gave (0 < Next <= base, or past the newest group) is 10004.
+GROUP_LIST_CURSOR_BASE = 2**32
+
+#: A Community's member cursor (``get_group_member_info`` ``Next``) is this prefix and an offset;
+#: the first call sends ``""`` (``"0"`` and ``0`` are accepted too), the last page answers ``""``.
+MEMBER_CURSOR_PREFIX = "m"
+
+#: Upper bounds, in bytes, of a member's entry in an answer (its fixed fields; plus its NameCard
+#: and its custom data when they are asked for) and of a group's (plus its custom data): an answer
+#: that might pass 1 MB is measured, and refused with 10018 if it does.
+MEMBER_ENTRY_BOUND = 320
+NAME_CARD_BOUND = 320
+MEMBER_DATA_BOUND = 2200
+GROUP_ENTRY_BOUND = 8192
+GROUP_DATA_BOUND = 33_000
+
+# The edition's member cap per group (``MaxMemberCount`` past it is 10004; the default of a new
+# group) is ``EmulatorConfig.group_member_cap``, 2000 unless set (§10.21).

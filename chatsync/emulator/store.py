@@ -1,4 +1,4 @@
-"""The emulated app's data (accounts, bots, profiles) and its durable persistence.
+"""The emulated app's data (accounts, bots, profiles, groups) and its durable persistence.
 
 All reads and writes happen under :attr:`Store.lock`. With a state file, the promise is a
 database's: an OK answer means the change is on disk. Every request takes a :class:`Ticket` for the
@@ -29,17 +29,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chatsync.emulator import profile_rules
+from chatsync.emulator import group_state, profile_rules
 from chatsync.errors import StateFileError, StateWriteError
 from chatsync.facts import limits
 from chatsync.facts.profile_tags import custom_key
 
 STATE_FORMAT = "chatsync-emulator-state"
 STATE_VERSION = 1
-STATE_KEYS = ("format", "version", "sdkappid", "accounts", "bots", "deleted", "kicked")
+STATE_KEYS = ("format", "version", "sdkappid", "accounts", "bots", "deleted", "kicked", "groups",
+              "group_seq")
+#: Keys a state may leave out (a state written before groups existed): no groups.
+OPTIONAL_KEYS = ("groups", "group_seq")
 
 Profile = dict[str, Any]
 log = logging.getLogger("chatsync.emulator")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class _Generation:
@@ -61,11 +65,17 @@ class Ticket:
 
 
 class Store:
-    """Accounts (including admins and bots) with their profiles, bot status, deletions and kicks."""
+    """Accounts (including admins and bots) with their profiles, bot status, deletions and kicks,
+    and groups (:mod:`chatsync.emulator.group_state`).
+
+    ``path`` is the state file (loaded, then written after every change); ``seed`` a file in the
+    same format the app starts from when there is no state yet (read only: a benchmark's 10,000
+    groups load without every change rewriting them).
+    """
 
     def __init__(self, sdkappid: int, admins: tuple[str, ...], path: Path | None = None, *,
                  custom_fields: tuple[str, ...] = (), fsync: bool = True,
-                 now: float | None = None) -> None:
+                 now: float | None = None, seed: Path | None = None) -> None:
         self.sdkappid = sdkappid
         self.admins = admins
         self.custom_fields = frozenset(custom_fields)
@@ -76,17 +86,26 @@ class Store:
         self.bots: dict[str, bool] = {}  # bot id -> active (False once delete_robot ran)
         self.deleted: set[str] = set()  # ordinary ids deleted by account_delete
         self.kicked: dict[str, int] = {}  # id -> unix second of its last kick
+        self.groups: dict[str, group_state.Group] = {}  # GroupId -> its record, in creation order
+        self.group_seq = 0  # the Seq of the newest group (orders the listing; never reused)
+        self.joined: dict[str, set[str]] = {}  # account -> its groups (an index, rebuilt on load)
         self.version = 0  # bumped on every change
         self._generation = _Generation()
         self._saved_version = 0
         self._persist_lock = threading.Lock()
         self._failing = False  # the last write failed (logged once, until a write succeeds)
+        raw = None
         if path is not None:
             _check_writable_folder(path)
             _remove_stale_temp_files(path)
             raw = _read_state_file(path)
             if raw is not None:
                 self._load(path, raw, time.time() if now is None else now)
+        if raw is None and seed is not None:  # the app starts as the seed says (never written)
+            raw = _read_state_file(seed)
+            if raw is None:
+                raise StateFileError(f"emulator seed file {seed} does not exist")
+            self._load(seed, raw, time.time() if now is None else now)
         for admin in admins:
             self.accounts.setdefault(admin, {})
         self._saved_data = self._encode()  # what a rollback returns to
@@ -174,6 +193,46 @@ class Store:
         """Imported accounts that are not bots (admins included)."""
         return len(self.accounts) - len(self.bots)
 
+    # -- groups (call with the lock held) ----------------------------------------------------------
+    def add_group(self, group_id: str, group: group_state.Group) -> None:
+        """Store a new group (its members included) at the end of the listing."""
+        self.groups[group_id] = group
+        for account in group["Members"]:
+            self.joined.setdefault(account, set()).add(group_id)
+
+    def drop_group(self, group_id: str) -> None:
+        """Remove a group and its memberships (destroy_group)."""
+        group = self.groups.pop(group_id)
+        for account in group["Members"]:
+            self._unjoin(account, group_id)
+
+    def add_member(self, group_id: str, account: str, member: group_state.Member) -> None:
+        """Make ``account`` a member of the group."""
+        self.groups[group_id]["Members"][account] = member
+        self.joined.setdefault(account, set()).add(group_id)
+
+    def remove_member(self, group_id: str, account: str) -> None:
+        """Take ``account`` out of the group (an owner leaves it ownerless)."""
+        group = self.groups[group_id]
+        del group["Members"][account]
+        if group["Owner_Account"] == account:
+            group["Owner_Account"] = ""
+        self._unjoin(account, group_id)
+
+    def leave_groups(self, account: str) -> bool:
+        """Take ``account`` out of every group (its account or bot was deleted); True if it was in one."""
+        group_ids = sorted(self.joined.get(account, ()))
+        for group_id in group_ids:
+            self.remove_member(group_id, account)
+        return bool(group_ids)
+
+    def _unjoin(self, account: str, group_id: str) -> None:
+        joined = self.joined.get(account)
+        if joined is not None:
+            joined.discard(group_id)
+            if not joined:
+                del self.joined[account]
+
     # -- serialisation ---------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """The whole state as plain JSON data."""
@@ -185,6 +244,8 @@ class Store:
             "bots": self.bots,
             "deleted": sorted(self.deleted),
             "kicked": self.kicked,
+            "groups": self.groups,
+            "group_seq": self.group_seq,
         }
 
     def _encode(self) -> bytes:
@@ -195,6 +256,9 @@ class Store:
         self.bots = data["bots"]
         self.deleted = set(data["deleted"])
         self.kicked = data["kicked"]
+        self.groups = data.get("groups", {})
+        self.group_seq = data.get("group_seq", 0)
+        self.joined = group_state.joined_index(self.groups)
 
     def _load(self, path: Path, raw: bytes, now: float) -> None:
         where = f"emulator state file {path}"
@@ -213,7 +277,10 @@ class Store:
         except (ValueError, RecursionError) as exc:
             detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             raise StateFileError(f"{where} is not valid JSON ({detail}); {advice}") from None
-        problem = _text_problem(data) or _shape_problem(data)
+        # Only a \uD8xx-\uDFxx escape can make a lone surrogate (UTF-8 cannot hold one): a large
+        # seeded state without any is not walked string by string.
+        suspect = _SURROGATE_ESCAPE.search(raw) is not None
+        problem = (_text_problem(data) if suspect else None) or _shape_problem(data)
         if problem is None and data["sdkappid"] != self.sdkappid:
             raise StateFileError(
                 f"{where} belongs to SDKAppID {data['sdkappid']}, not {self.sdkappid}; "
@@ -253,8 +320,11 @@ def _shape_problem(data: Any) -> str | None:
     unknown = sorted(set(data) - set(STATE_KEYS))
     if unknown:
         return f"unknown key {unknown[0]!r}; a state holds {', '.join(STATE_KEYS)}"
-    expected = {"sdkappid": int, "accounts": dict, "bots": dict, "deleted": list, "kicked": dict}
+    expected = {"sdkappid": int, "accounts": dict, "bots": dict, "deleted": list, "kicked": dict,
+                "groups": dict, "group_seq": int}
     for key, kind in expected.items():
+        if key in OPTIONAL_KEYS and key not in data:
+            continue
         if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
             return f"'{key}' is missing or not a {kind.__name__}"
     return None
@@ -304,7 +374,7 @@ def _content_problem(data: dict[str, Any], custom_fields: frozenset[str], now: f
         if not 0 <= when <= now:
             return (f"the kick of {user_id!r} is at unix time {when}, which is not between 0 and now "
                     f"({int(now)}); every UserSig of it would be refused")
-    return None
+    return group_state.check_groups(data, now)
 
 
 def _read_state_file(path: Path) -> bytes | None:

@@ -1,4 +1,4 @@
-"""The REST endpoints chatsync uses, with their paths and documented rate limits (§4-§7).
+"""The REST endpoints chatsync uses, with their paths and documented rate limits (§4-§7, §10.19).
 
 Both the client (to pace itself) and the emulator (to route and to rate-limit) read this table.
 """
@@ -6,6 +6,8 @@ Both the client (to pace itself) and the emulator (to route and to rate-limit) r
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from chatsync.facts import groups
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,7 @@ class Endpoint:
     service: str
     command: str
     rate_per_second: int
-    family: str  # "robot", "account" or "profile": decides which private codes it uses
+    family: str  # "robot", "account", "profile" or "group": decides which private codes it uses
 
     @property
     def path(self) -> str:
@@ -45,6 +47,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint(_LOGIN, "kick", 200, "account"),
         Endpoint(_PROFILE, "portrait_get", 200, "profile"),
         Endpoint(_PROFILE, "portrait_set", 200, "profile"),
+        *(Endpoint(groups.SERVICE, api.name, api.rate_per_second, "group")
+          for api in groups.GROUP_APIS.values()),
     )
 }
 

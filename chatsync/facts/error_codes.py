@@ -2,13 +2,16 @@
 
 One table serves both sides: the emulator answers with ``info`` as ``ErrorInfo``; the client uses
 ``kind`` to decide whether to retry and shows ``hint`` to say what to do. Unknown codes are
-permanent. Source: docs/tencent-api.md §2, §4-§6.
+permanent. Source: docs/tencent-api.md §2, §4-§6; the group codes (§10.5) come from
+:data:`chatsync.facts.groups.GROUP_ERRORS`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+
+from chatsync.facts.groups import GROUP_ERRORS
 
 
 class Kind(str, Enum):
@@ -149,6 +152,10 @@ _TABLE = (
 )
 
 CODES: dict[int, ErrorCode] = {e.code: e for e in _TABLE}
+# The group service's codes (§10.5); where a code is shared with the robot APIs (10002, 10004,
+# 10008), the row above stays.
+CODES.update({g.code: ErrorCode(g.code, T if g.transient else P, g.meaning, g.action)
+              for g in GROUP_ERRORS.values() if g.code not in CODES})
 
 
 def lookup(code: int) -> ErrorCode:
