@@ -44,13 +44,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 # Refresh the pins: runtime.txt is what a user's install needs, with the build backend (the
-# action and the component install it from their checkout), dev.txt adds the tests and linters.
+# action and the component install it from their checkout), dev.txt adds the tests, the linters
+# and the docs site's generator.
 # Universal: one file for Python 3.10+.
 lock:
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/python -m pip install --quiet '$(UV)'
 	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --universal \
 	    --python-version 3.10 --generate-hashes --no-header -o runtime.txt
-	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --extra test \
+	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --extra test --extra docs \
 	    --universal --python-version 3.10 --generate-hashes --no-header -o dev.txt
 
 clean:
