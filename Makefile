@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements/dev.txt
 UV     := uv==0.13.9
 
-.PHONY: demo test lint typecheck unit bench clean lock schema
+.PHONY: demo test lint typecheck unit bench clean lock schema docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ test: lint typecheck unit
 schema: $(STAMP)
 	$(BIN)/python -m chatsync.config.schema_build
 	$(BIN)/chatsync schema > examples/gitops/chatsync.schema.json
+
+# The documentation site, into build/docs: first the tables that come from the code are written into
+# the pages (scripts/gen_docs.py), then Sphinx builds with every warning an error (-W: a broken link,
+# a page missing from the navigation, a docstring autodoc cannot read). Needs Python 3.11+.
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_docs.py
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs build/docs
 
 demo: $(STAMP)
 	BIN=$(BIN) bash scripts/demo.sh
