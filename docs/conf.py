@@ -17,7 +17,7 @@ from chatsync.facts.version import VERSION  # noqa: E402
 
 project = "chatsync"
 author = "the chatsync authors"
-copyright = "the chatsync authors, Apache-2.0"  # noqa: A001 (Sphinx's own setting name)
+copyright = "the chatsync authors, Apache-2.0"
 release = version = VERSION
 
 extensions = ["myst_parser", "sphinx.ext.autodoc"]

@@ -225,7 +225,7 @@ def general_exit_codes() -> str:
 
 
 def exit_codes() -> str:
-    rows = [(f"`{name}`", cell(epilog_parts(name)[2] or "as every command (below)"))
+    rows = [(f"`{name}`", cell(epilog_parts(name)[2] or "as every command (the last row)"))
             for name in COMMAND_ORDER]
     rows.append(("every command", cell(general_exit_codes())))
     return table(("command", "exit codes"), rows)
