@@ -56,3 +56,12 @@ def test_tencent_api_has_each_documented_rate() -> None:
     for endpoint in ENDPOINTS.values():
         row = next(r for r in rows if endpoint.name in r[0].split(" / "))
         assert row[1].startswith(f"{endpoint.rate_per_second}/s"), endpoint.name
+
+
+def test_the_architecture_pages_layers_are_the_tests() -> None:
+    from tests.structure.test_layers import BESIDE, LAYERS
+
+    rows = table_rows(section(page("architecture.md"), "## The layers"), "layer")
+    documented = {row[1].strip("`").removesuffix("/").removesuffix(".py"): int(row[0]) for row in rows}
+    assert documented == LAYERS
+    assert set(BESIDE) == {"emulator"} and "`emulator/`" in section(page("architecture.md"), "## The layers")
