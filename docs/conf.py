@@ -33,6 +33,9 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_default_options = {"members": True, "undoc-members": False}
 
+# Text as written: no "--out" turned into an en dash, no curly quotes in copied commands.
+smartquotes = False
+
 html_theme = "furo"
 html_title = f"chatsync {VERSION}"
 html_show_sourcelink = False
