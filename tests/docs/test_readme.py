@@ -44,3 +44,28 @@ def test_it_links_to_every_page_of_the_site() -> None:
 def test_no_page_cites_a_path_outside_the_repository(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "../shared" not in text and "/work/" not in text, path
+
+
+def test_the_plan_it_shows_is_what_chatsync_prints(tmp_path: Path) -> None:
+    """The README's sample plan: the quickstart against an app holding alice ("Al") and mallory,
+    as `make demo` seeds it, printed by the chatsync command itself."""
+    import os
+    import subprocess
+    import sys
+
+    from chatsync.emulator.server import RunningEmulator
+    from tests.support import SECRET, api_for, call, make_emulator
+
+    block = re.search(r"```\n\$ (chatsync plan examples/quickstart)\s+#[^\n]*\n(.*?)```", README, re.DOTALL)
+    assert block, "the README shows no plan of the quickstart"
+    emulator = make_emulator(sdkappid=1400000000)
+    call(api_for(emulator), "multiaccount_import",
+         {"AccountList": [{"UserID": "alice", "Nick": "Al"}, {"UserID": "mallory"}]})
+    with RunningEmulator(emulator) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHATSYNC_") and k != "NO_COLOR"}
+        env.update(CHATSYNC_SECRET_KEY=SECRET, CHATSYNC_ENDPOINT=server.url)
+        result = subprocess.run([str(Path(sys.executable).parent / "chatsync"), *block.group(1).split()[1:]],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    shown = block.group(2).replace("http://127.0.0.1:8080", server.url)
+    assert result.stdout + result.stderr == shown
