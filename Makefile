@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements/dev.txt
 UV     := uv==0.13.9
 
-.PHONY: demo test lint typecheck unit bench clean lock schema
+.PHONY: demo test lint typecheck unit bench clean lock schema docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ schema: $(STAMP)
 	$(BIN)/python -m chatsync.config.schema_build
 	$(BIN)/chatsync schema > examples/gitops/chatsync.schema.json
 
+# The documentation site, into build/docs: first the tables that come from the code are written into
+# the pages (scripts/gen_docs.py), then Sphinx builds with every warning an error (-W: a broken link,
+# a page missing from the navigation, a docstring autodoc cannot read). Needs Python 3.11+.
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_docs.py
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs build/docs
+
 demo: $(STAMP)
 	BIN=$(BIN) bash scripts/demo.sh
 
@@ -44,13 +51,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 # Refresh the pins: runtime.txt is what a user's install needs, with the build backend (the
-# action and the component install it from their checkout), dev.txt adds the tests and linters.
+# action and the component install it from their checkout), dev.txt adds the tests, the linters
+# and the docs site's generator.
 # Universal: one file for Python 3.10+.
 lock:
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/python -m pip install --quiet '$(UV)'
 	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --universal \
 	    --python-version 3.10 --generate-hashes --no-header -o runtime.txt
-	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --extra test \
+	cd requirements && ../.venv-lock/bin/uv pip compile ../pyproject.toml build.in --extra test --extra docs \
 	    --universal --python-version 3.10 --generate-hashes --no-header -o dev.txt
 
 clean:

@@ -4,7 +4,7 @@ Declare the bots and accounts an app must have in YAML; ``chatsync plan`` diffs 
 live app and ``chatsync apply`` converges it. ``chatsync emulator`` runs a local stand-in for the
 Chat REST API so all of it works without a Tencent account.
 
-From Python (:mod:`chatsync.api`; the README has a full example)::
+From Python (:mod:`chatsync.api`; docs/api.md has a full example)::
 
     import chatsync
 

@@ -2,7 +2,7 @@
 
 The emulator takes the strictest plausible reading (docs/tencent-api.md §8) so that a client that
 works here works against the real service under either reading. Handlers read these constants;
-the README's emulator section lists the same decisions.
+docs/emulator.md lists the same decisions.
 """
 
 # The 20-bot limit counts active bots per app (``--max-bots``); the 21st gets 10008. (Each

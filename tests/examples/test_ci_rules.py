@@ -56,9 +56,12 @@ def test_no_example_installs_chatsync_by_hand() -> None:
 
 
 def test_no_example_or_readme_command_installs_the_unrelated_pypi_chatsync() -> None:
-    """Code blocks of the README and every example: chatsync comes as chatsync-iac or from a clone."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    texts = ["\n".join(re.findall(r"```\w*\n(.*?)```", readme, re.DOTALL))]
+    """Code blocks of the README, the docs pages and every example: chatsync comes as chatsync-iac or
+    from a clone."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    texts = ["\n".join(re.findall(r"```\w*\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL))
+             for page in pages]
+    assert any("pip install" in text for text in texts)  # the install instructions are still read here
     texts += [p.read_text(encoding="utf-8") for p in _example_files()]
     for text in texts:
         for command in _pip_installs(text):
