@@ -8,6 +8,7 @@ import sys
 import click
 
 from chatsync.cli.common import follow_symlinks_option
+from chatsync.text.safe import visible
 
 VALIDATE_EPILOG = """\b
 Examples:
@@ -67,11 +68,30 @@ def validate(paths: tuple[str, ...], output_format: str, follow_symlinks: bool) 
         click.echo(f"Valid: {state.summary()}.")
 
 
-@click.command(epilog="\b\nExample:\n  chatsync schema > chatsync.schema.json")
-def schema() -> None:
+SCHEMA_EPILOG = """\b
+Examples:
+  chatsync schema --out chatsync.schema.json    # a copy inside your config repository
+\b
+Then point each config file at that copy with its first line (a path relative to the file):
+  # yaml-language-server: $schema=../chatsync.schema.json
+A copy in the repository keeps working once the repository is cloned elsewhere; run the command
+again after upgrading chatsync (commit the result).
+"""
+
+
+@click.command(epilog=SCHEMA_EPILOG)
+@click.option("--out", "out_file", metavar="FILE",
+              help="Write the schema to FILE (atomically) instead of stdout.")
+def schema(out_file: str | None) -> None:
     """Print the JSON Schema of the config files (for editors: yaml-language-server)."""
     from chatsync.config import schema_text
 
+    if out_file:
+        from chatsync.cli.common import write_atomically
+
+        write_atomically(out_file, schema_text())
+        click.echo(f"Wrote {visible(out_file)}.", err=True)
+        return
     click.echo(schema_text(), nl=False)
 
 

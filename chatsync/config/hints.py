@@ -63,6 +63,8 @@ def describe(path: Sequence[Any]) -> str:
     if not path:
         return "the file"
     head = path[0]
+    if head == "overrides" and len(path) >= 3 and path[1] in ("bots", "accounts"):
+        return f"the override of {describe(path[1:])}"
     if head in ("bots", "accounts") and len(path) >= 2:
         kind = "bot" if head == "bots" else "account"
         name = f"{kind} {quote(str(path[1]))}"

@@ -23,7 +23,7 @@ import stat
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from chatsync.config import errors, hints, schema, semantic
+from chatsync.config import errors, hints, overlays, schema, semantic
 from chatsync.config.errors import ConfigError, Problem
 from chatsync.config.yaml_loader import Document, YList, YMap, location, read_text
 from chatsync.domain.model import (
@@ -34,6 +34,7 @@ from chatsync.domain.model import (
     Location,
     Principal,
 )
+from chatsync.domain.origins import Origins
 from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, Value, custom_key_problem, custom_name
 from chatsync.facts.limits import DEFAULT_ADMIN, MAX_BOTS
 from chatsync.facts.regions import DEFAULT_REGION
@@ -417,14 +418,23 @@ def _assemble(
 ) -> DesiredState | None:
     app_entry = _one_app(documents, files, problems, unreadable)
     app = None
+    settings: dict[str, tuple[Location, ...]] = {}
     if app_entry is not None:
         file, root = app_entry
         app = _app_config(file, root["app"], root.meta["app"].key_mark)
+        app, settings = overlays.merge_app(documents, file, app, problems)
     bots: dict[str, Principal] = {}
     accounts: dict[str, Principal] = {}
     for document in documents:
         for section, declared in (("bots", bots), ("accounts", accounts)):
             _collect(document, section, declared, problems, app)
+
+    def custom_check(file: str, kind: str, user_id: str, body: YMap) -> None:
+        if app is not None:
+            _undeclared_custom_keys(file, kind, user_id, body, app, problems)
+
+    overrides = overlays.apply_overrides(documents, {"bots": bots, "accounts": accounts}, problems, _fields,
+                                         custom_check)
     _bot_limit(documents, bots, problems)
     if app is None:
         return None
@@ -433,15 +443,17 @@ def _assemble(
             reason = (
                 "it is the app admin" if principal.user_id == app.admin else ("it is listed in app.protected")
             )
+            override = overrides.get(principal.address)
             assert principal.location is not None
             problems.append(
                 Problem(
-                    principal.location,
+                    override.fields.get("state", principal.location) if override else principal.location,
                     f"{principal.kind} {hints.quote(principal.user_id)} is state: absent but "
                     f"chatsync never deletes it ({reason}); remove one of the two",
                 )
             )
-    return DesiredState(app=app, bots=bots, accounts=accounts, sources=tuple(files))
+    return DesiredState(app=app, bots=bots, accounts=accounts, sources=tuple(files),
+                        origins=Origins(settings, overrides))
 
 
 def _one_app(

@@ -13,13 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chatsync.config.sections import KIND_SECTIONS
 from chatsync.facts import limits
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import CUSTOM_KEY_MAX_BYTES, CUSTOM_SECTION, STANDARD, UINT32_MAX, Field
 from chatsync.facts.regions import REGIONS
 
 #: Where the schema is committed (the package ships it; ``schemas/`` links to it).
-SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / "chatsync.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "chatsync.schema.json"
 
 
 def field_schema(f: Field) -> dict[str, Any]:
@@ -74,6 +75,8 @@ def build() -> dict[str, Any]:
                 "propertyNames": {"$ref": "#/$defs/account_id"},
                 "additionalProperties": {"$ref": "#/$defs/principal"},
             },
+            "shared": {"$ref": "#/$defs/shared"},
+            "overrides": _overrides(),
         },
         "patternProperties": {
             "^x-": {"description": "Extension section ignored by chatsync: a place for YAML anchors "
@@ -81,6 +84,7 @@ def build() -> dict[str, Any]:
         },
         "$defs": {
             "app": _app(),
+            "shared": _shared(),
             "user_id": {"description": "A UserID: 1 to 32 bytes (UTF-8), printable.",
                         "type": "string", "minLength": 1, "maxLength": limits.USER_ID_MAX_BYTES},
             "bot_id": {"description": "A bot UserID: @RBT# followed by a name, at most 32 bytes.",
@@ -94,6 +98,12 @@ def build() -> dict[str, Any]:
                 "description": "Managed profile fields. A field left out is unmanaged; \"\" manages a text "
                                "field as empty. Empty (null) means: exists, profile unmanaged.",
                 "type": ["object", "null"],
+                "additionalProperties": False,
+                "properties": principal_properties,
+            },
+            "override": {
+                "description": "The fields an override replaces (a field left out keeps the declared value).",
+                "type": "object",
                 "additionalProperties": False,
                 "properties": principal_properties,
             },
@@ -148,6 +158,45 @@ def _app() -> dict[str, Any]:
                             "propertyNames": {"enum": list(ENDPOINTS)},
                             "additionalProperties": {"type": "integer", "minimum": 1}},
         },
+    }
+
+
+#: App settings that name one app: each environment's own, never shared.
+IDENTITY = ("sdkappid", "region", "endpoint", "secret_key_env")
+
+
+def _shared() -> dict[str, Any]:
+    app = _app()
+    return {
+        "description": "App settings every environment shares (at most once across all files); each "
+                       "environment's app: adds sdkappid, region or endpoint and secret_key_env. Where both "
+                       "set a guardrail it can only tighten: protected ids add up, the smaller max_deletes "
+                       "holds, and prune_bots is turned on only by an environment's own app:. Any other "
+                       "setting is written in one of the two places. Reference: docs/environments.md.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: sub for name, sub in app["properties"].items() if name not in IDENTITY},
+    }
+
+
+def _overrides() -> dict[str, Any]:
+    sections: dict[str, Any] = {}
+    for section, kind in KIND_SECTIONS.items():
+        id_schema = f"{kind}_id"
+        sections[section] = {
+            "description": f"{section.capitalize()} declared in another file, by UserID: the fields given "
+                           "replace theirs for this run (each field whole; state too).",
+            "type": "object",
+            "propertyNames": {"$ref": f"#/$defs/{id_schema}"},
+            "additionalProperties": {"$ref": "#/$defs/override"},
+        }
+    return {
+        "description": "Changes, for the environment this file belongs to, to bots and accounts declared "
+                       "in other files (e.g. a dev-only nick for a shared bot). Reference: "
+                       "docs/environments.md.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": sections,
     }
 
 

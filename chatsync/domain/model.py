@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from chatsync.domain.origins import Origins
 from chatsync.facts.fields import TAGS, Value, is_field, ordered
 from chatsync.facts.limits import DEFAULT_ADMIN
 from chatsync.facts.regions import DEFAULT_REGION
@@ -236,6 +237,8 @@ class DesiredState:
     bots: dict[str, Principal] = field(default_factory=dict)
     accounts: dict[str, Principal] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    #: Where app settings and overrides came from (``chatsync validate --show``); plans ignore it.
+    origins: Origins = field(default_factory=Origins, compare=False)
 
     def principals(self) -> Iterator[Principal]:
         """Every declared principal: bots first, then accounts, each in declaration order."""
