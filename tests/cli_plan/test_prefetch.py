@@ -139,3 +139,33 @@ def test_a_wrong_key_stops_the_reads_while_the_config_still_loads(serve: Callabl
             core.load_connected([path], environ={"CHATSYNC_SECRET_KEY": "not-the-key"}) as done:
         core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
     assert 0 < sum(app.emulator.calls.values()) <= 2 * 24  # at most what was in flight (of 101)
+
+
+def test_overrides_plan_as_a_load_then_a_plan_does(serve: Callable[..., App], tmp_path: Path) -> None:
+    """An override changes an object read as declared while loading: when it only changes values
+    the reads cover, the early reads serve (no object is read twice); when it manages a field they
+    left out, the reads start again. Either way the plan is the one a load then a plan makes."""
+    app = seeded(serve)
+    shared = write_config(tmp_path, "version: 1\n" + accounts_yaml(
+        {"alice": {"nick": "Alice"}, "bob": {"nick": "Bob"}}), "accounts.yaml")
+    (tmp_path / "dev").mkdir()
+    same = write_config(tmp_path / "dev", app_yaml(endpoint=app.url) + "overrides:\n  accounts:\n"
+                        "    alice:\n      nick: Alice (dev)\n", "app.yaml")
+    plans_agree([shared, same])
+    with core.load_connected([shared, same], environ=ENV) as done:
+        planned = core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
+    assert [(c.action, c.user_id, c.after) for c in planned.changes] == [
+        ("update", "alice", {"nick": "Alice (dev)"})]
+    checked = app.emulator.calls.get("account_check", 0)
+
+    more = write_config(tmp_path / "dev", app_yaml(endpoint=app.url) + "overrides:\n  accounts:\n"
+                        "    bob:\n      self_signature: Hi\n", "app.yaml")
+    with core.load_connected([shared, more], environ=ENV) as done:
+        assert done.reader is None  # bob's self_signature was not read as declared: read again
+        early = core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
+    late = core.plan(load([shared, more]), environ=ENV)
+    early.signature = late.signature = ""
+    assert json_plan.render(early) == json_plan.render(late)
+    assert [(c.action, c.user_id, c.after) for c in late.changes] == [
+        ("update", "bob", {"self_signature": "Hi"})]
+    assert checked > 0 and app.writes() == {}
