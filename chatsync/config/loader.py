@@ -579,9 +579,20 @@ def _bot_limit(documents: list[Document], bots: dict[str, Principal], problems: 
             location(file, root.meta["bots"].key_mark),
             f"{len(present)} bots are declared present (the {MAX_BOTS + 1}st is "
             f"{hints.quote(extra.user_id)}); an app can have at most {MAX_BOTS} bots: remove "
-            "some or mark them state: absent",
+            f"some or mark them state: absent. Counted: {_counted(present)}",
         )
     )
+
+
+#: Bots the bot limit's error names one by one; the rest are counted.
+NAMED_BOTS = 40
+
+
+def _counted(bots: list[Principal]) -> str:
+    """The bots counted against the limit, by id."""
+    named = [hints.quote(b.user_id) for b in bots[:NAMED_BOTS]]
+    more = f", and {len(bots) - NAMED_BOTS} more" if len(bots) > NAMED_BOTS else ""
+    return ", ".join(named) + more
 
 
 def _app_config(file: str, app: YMap, key_mark: int) -> AppConfig:

@@ -29,6 +29,8 @@ from chatsync.tencent.pacing import HEADROOM
 
 #: Why a live bot no file declares is deleted (``app.prune_bots``).
 PRUNE_REASON = "not declared (prune_bots)"
+#: Why a live bot no file declares is kept (listed in the plan, never changed).
+UNDECLARED_REASON = "no file declares it; app.prune_bots is off, so it stays as it is"
 ACCOUNT_DELETE_WARNING = (
     "Deleting an account is permanent: on paid editions its id cannot be re-imported for 3 months."
 )
@@ -66,10 +68,12 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
                 changes.append(change)
         elif have is not None:
             _delete(want.kind, want.user_id, "state: absent", protected, app.admin, deletes, kept)
-    if app.prune_bots:
-        for bot_id in live.bot_ids:
-            if bot_id not in desired.bots:
+    for bot_id in live.bot_ids:
+        if bot_id not in desired.bots:
+            if app.prune_bots:
                 _delete("bot", bot_id, PRUNE_REASON, protected, app.admin, deletes, kept)
+            else:
+                kept.append(Kept("bot", bot_id, UNDECLARED_REASON))
     changes = review_order(changes + deletes, {app.admin, *protected})  # the risky changes first
 
     result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
@@ -128,12 +132,9 @@ def check_safety(result: Plan) -> None:
             result.errors.append(f"the plan deletes {change.address}, which is protected (or the admin)")
     created = {c.user_id for c in result.changes if c.kind == "bot" and c.action == "create"}
     deleted = {c.user_id for c in result.changes if c.kind == "bot" and c.action == "delete"}
-    bots_after = len((set(result.observed_bots) | created) - deleted)
-    if bots_after > MAX_BOTS:
-        result.errors.append(
-            f"the app would have {bots_after} active bots after this plan; it may have at most {MAX_BOTS}: "
-            "declare some bots state: absent, or set app.prune_bots: true"
-        )
+    bots_after = (set(result.observed_bots) | created) - deleted
+    if len(bots_after) > MAX_BOTS:
+        result.errors.append(_too_many_bots(result, bots_after, created))
     pruned = sum(1 for c in result.changes if c.action == "delete" and c.reason == PRUNE_REASON)
     live_bots = len(result.observed_bots)
     if pruned > 1 and pruned * 2 > live_bots:
@@ -144,6 +145,28 @@ def check_safety(result: Plan) -> None:
         )
     if any(c.kind == "account" and c.action == "delete" for c in result.changes):
         result.warnings.append(ACCOUNT_DELETE_WARNING)
+
+
+def _too_many_bots(result: Plan, after: set[str], created: set[str]) -> str:
+    """The error of a plan that leaves more bots than an app may have, naming every bot counted:
+    those it creates, and the live ones, the undeclared among them apart (the usual surprise)."""
+    undeclared = {k.user_id for k in result.kept if k.kind == "bot" and k.reason == UNDECLARED_REASON}
+    live = [b for b in result.observed_bots if b in after]
+    parts = []
+    if created & after:
+        parts.append(f"{len(created & after)} to create ({_names(sorted(created & after))})")
+    declared = [b for b in live if b not in undeclared]
+    if declared:
+        parts.append(f"{len(declared)} live and declared ({_names(declared)})")
+    if undeclared & after:
+        parts.append(f"{len(undeclared & after)} live that no file declares "
+                     f"({_names([b for b in live if b in undeclared])})")
+    return (f"the app would have {len(after)} active bots after this plan; it may have at most {MAX_BOTS}. "
+            f"Counted: {'; '.join(parts)}. Declare some bots state: absent, or set app.prune_bots: true")
+
+
+def _names(ids: Iterable[str]) -> str:
+    return ", ".join(json.dumps(i, ensure_ascii=False) for i in ids)
 
 
 def apply_calls(changes: Iterable[Change], observed: strategy.Observed | None = None) -> dict[str, int]:
