@@ -48,8 +48,9 @@ def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | No
     accounts, so accounts must be named."""
     if out_file:
         refuse_overwriting_inputs(out_file, paths, accounts_file)
-    from chatsync.api import export_with, load  # here, not above: `export --help` needs neither
+    from chatsync.api import check_key, export_with, load  # here, not above: `export --help` needs neither
 
+    check_key(paths, follow_symlinks=follow_symlinks)  # before a large config is read
     desired = load(*paths, follow_symlinks=follow_symlinks)
     ids = list(desired.accounts)
     if accounts_file:

@@ -117,15 +117,39 @@ def test_custom_keys_before_the_app_section_are_read_after_loading(serve: Callab
         ("update", "alice", {"custom.Team": "blue"})]
 
 
-def test_no_secret_key_is_said_after_the_config_is_checked(serve: Callable[..., App], tmp_path: Path) -> None:
+def test_a_missing_key_is_said_before_the_config_is_read(serve: Callable[..., App], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variable the app: section names is found by a scan of the files, so a missing key fails
+    at once: neither a large config's load nor its problems come first."""
     app = serve()
     good = write_config(tmp_path, app_yaml(endpoint=app.url) + accounts_yaml({"alice": None}), "good.yaml")
-    with pytest.raises(ChatsyncError, match="CHATSYNC_SECRET_KEY"), core.load_connected([good], environ={}):
-        pass
-    bad = write_config(tmp_path, app_yaml(endpoint=app.url) + "accounts:\n  alice:\n    nik: A\n", "bad.yaml")
-    with pytest.raises(ConfigError), core.load_connected([bad], environ={}):
-        pass
+    bad = write_config(tmp_path, app_yaml(endpoint=app.url, secret_key_env="PROD_KEY")
+                       + "accounts:\n  alice:\n    nik: A\n", "bad.yaml")
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the config was read before the key was checked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(core, "load_config", never)
+        with pytest.raises(ChatsyncError, match="CHATSYNC_SECRET_KEY is not set"), \
+                core.load_connected([good], environ={}):
+            pass
+        with pytest.raises(ChatsyncError, match="PROD_KEY is empty"), \
+                core.load_connected([bad], environ={"PROD_KEY": " "}):
+            pass
+    with pytest.raises(ConfigError), core.load_connected([bad], environ={"PROD_KEY": SECRET}):
+        pass  # with the key, the config's problems
     assert sum(app.emulator.calls.values()) == 0
+
+
+def test_when_the_scan_cannot_tell_the_key_is_checked_after_loading(serve: Callable[..., App],
+                                                                    tmp_path: Path) -> None:
+    app = serve()
+    merged = write_config(tmp_path, "version: 1\nx-app: &app\n  sdkappid: 1400000000\n"
+                          f"  endpoint: {app.url}\napp:\n  <<: *app\n", "merged.yaml")
+    with pytest.raises(ChatsyncError, match="CHATSYNC_SECRET_KEY is not set"), \
+            core.load_connected([merged], environ={}):
+        pass
 
 
 def test_a_wrong_key_stops_the_reads_while_the_config_still_loads(serve: Callable[..., App],
