@@ -202,23 +202,28 @@ def apply(planned: Plan, *, force: bool = False, check_current: bool = True, sec
 
 
 def export(desired: DesiredState, account_ids: Iterable[str] = (), *, secret_key: str | None = None,
-           environ: Mapping[str, str] | None = None, parallelism: int = DEFAULT_PARALLELISM) -> Export:
+           environ: Mapping[str, str] | None = None, parallelism: int = DEFAULT_PARALLELISM,
+           fields: Sequence[str] | None = None, all_fields: bool = False, with_app: bool = True) -> Export:
     """The live app as a config: every live bot, and the accounts ``desired`` declares or
-    ``account_ids`` names that exist, with their whole profiles (custom keys of
-    ``app.custom_fields`` included). ``.text`` is the YAML; ``.left_out`` lists the named
-    accounts that could not be exported, and why."""
+    ``account_ids`` names that exist, with the fields that hold a value (every field with
+    ``all_fields``; ``fields`` picks which, standard names or ``custom.Key``). Without ``with_app``
+    the ``app:`` section is left out, to plan beside your own. ``.text`` is the YAML; ``.left_out``
+    lists the named accounts that could not be exported, and why. For an app with no config yet,
+    pass ``DesiredState(AppConfig(sdkappid, region=...))``."""
     ids = [*desired.accounts, *account_ids]
     absent = [a.user_id for a in desired.accounts.values() if not a.present]
     with connect(desired.app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
-        return export_with(api, desired, ids, absent)
+        return export_with(api, desired, ids, absent, fields=fields, all_fields=all_fields, with_app=with_app)
 
 
 def export_with(api: ChatApi, desired: DesiredState, account_ids: Iterable[str],
-                expected_absent: Iterable[str] = ()) -> Export:
+                expected_absent: Iterable[str] = (), *, fields: Sequence[str] | None = None,
+                all_fields: bool = False, with_app: bool = True) -> Export:
     """:func:`export` through an open connection (the CLI shows progress around it)."""
     from chatsync.engine.export import export as export_live
 
-    return export_live(api, desired.app, account_ids, expected_absent=expected_absent)
+    return export_live(api, desired.app, account_ids, expected_absent=expected_absent, fields=fields,
+                       all_fields=all_fields, with_app=with_app)
 
 
 def save_plan(planned: Plan, path: str | os.PathLike[str]) -> None:

@@ -1,5 +1,6 @@
-"""``chatsync export``: the live app as a config that validates and plans to no changes: every live
-bot (declared or not), and the named accounts that exist, with their whole profiles."""
+"""``chatsync export --all-fields``: the live app as a config that validates and plans to no changes:
+every live bot (declared or not), and the named accounts that exist, with their whole profiles.
+(The default, only the fields that hold a value, and export with no config: test_adopt.py.)"""
 
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def exported(app, tmp_path) -> Path:
     ids = tmp_path / "ids.txt"
     ids.write_text(IDS_FILE, encoding="utf-8")
     out = tmp_path / "exported.yaml"
-    result = app.cli("export", config, "--accounts-file", str(ids), "--out", str(out), "--skip-missing")
+    result = app.cli("export", config, "--accounts-file", str(ids), "--out", str(out), "--skip-missing",
+                     "--all-fields")
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert result.stdout == ""
     assert 'account "ghost" does not exist in the app' in result.stderr  # named, never silently dropped
@@ -110,7 +112,8 @@ def test_export_keeps_unicode_and_numeric_looking_ids_as_text(exported):
 def test_export_to_stdout_matches_the_file(app, exported, tmp_path):
     config = write_config(tmp_path, bots={"@RBT#declared": {"nick": "Old"}},
                           accounts={"alice": {"nick": "Alice"}, "ghost2": {"state": "absent"}})
-    result = app.cli("export", config, "--accounts-file", str(tmp_path / "ids.txt"), "--skip-missing")
+    result = app.cli("export", config, "--accounts-file", str(tmp_path / "ids.txt"), "--skip-missing",
+                     "--all-fields")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == exported.read_text(encoding="utf-8")
 

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatsync.config import load
-from chatsync.config.effective import _scalar, text
+from chatsync.config.canonical import scalar as _scalar
+from chatsync.config.effective import text
 from chatsync.domain.model import DesiredState
 
 ROOT = Path(__file__).resolve().parents[2]
