@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chatsync.config.fmt import format_text
 from tests.apply.conftest import WRITE_ENDPOINTS, assert_clean_error
 from tests.support import SDKAPPID
 
@@ -50,6 +51,7 @@ def test_an_app_exported_with_no_config_plans_to_no_changes_beside_a_hand_writte
                      "--accounts-file", str(ids), "--no-app", "--out", str(out), env=env)
     assert result.exit_code == 0, result.stderr
     text = out.read_text(encoding="utf-8")
+    assert format_text(str(out), text.encode("utf-8")) == (text, [])  # fmt's canonical form already
     document = yaml.safe_load(text)
     assert set(document) == {"version", "bots", "accounts"}  # no app: it plans beside the user's
     assert document["accounts"]["user0000"] == {"nick": "User 0", "face_url": "https://img.example/0.png",

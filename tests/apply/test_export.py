@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chatsync.config.fmt import format_text
 from chatsync.facts.fields import BY_NAME
 from tests.apply.conftest import WRITE_ENDPOINTS, all_fields, assert_clean_error, write_config
 
@@ -98,6 +99,11 @@ def test_export_holds_every_live_bot_and_the_named_accounts_that_exist(app, expo
     for user_id in NAMED:
         assert isinstance(user_id, str)
         assert document["accounts"][user_id] == exported_profile(ACCOUNTS[user_id]), user_id
+
+
+def test_export_is_in_the_form_fmt_writes(exported):
+    text = exported.read_text(encoding="utf-8")
+    assert format_text(str(exported), text.encode("utf-8")) == (text, [])
 
 
 def test_export_keeps_unicode_and_numeric_looking_ids_as_text(exported):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from chatsync.config import load
 from chatsync.config.canonical import scalar as _scalar
 from chatsync.config.effective import text
+from chatsync.config.fmt import format_text
 from chatsync.domain.model import DesiredState
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +37,7 @@ def test_the_effective_config_reads_back_to_the_same_desired_state(paths: list[P
     shown = text(desired, [str(p) for p in paths])
     (tmp_path / "effective.yaml").write_text(shown, encoding="utf-8")
     same(load([tmp_path / "effective.yaml"]), desired)
+    assert format_text("effective.yaml", shown.encode("utf-8")) == (shown, [])  # fmt's form already
 
 
 def test_every_object_names_its_declaration(tmp_path: Path) -> None:
