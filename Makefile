@@ -32,10 +32,11 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 # Regenerate the JSON Schema from the field table (chatsync/facts/fields.py), and the copy the GitOps
-# example keeps beside its configs (a config repository made from it keeps its own); commit both.
+# examples keep beside their configs (a config repository made from one keeps its own); commit them.
 schema: $(STAMP)
 	$(BIN)/python -m chatsync.config.schema_build
-	$(BIN)/chatsync schema > examples/gitops/chatsync.schema.json
+	$(BIN)/chatsync schema --out examples/gitops/chatsync.schema.json
+	$(BIN)/chatsync schema --out examples/quickstart/chatsync.schema.json
 
 # The documentation site, into build/docs: first the tables that come from the code are written into
 # the pages (scripts/gen_docs.py), then Sphinx builds with every warning an error (-W: a broken link,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatsync.config import load as load_config
+from chatsync.config.prescan import key_variable
 from chatsync.domain.model import DEFAULT_SECRET_KEY_ENV, AppConfig, DesiredState
 from chatsync.domain.plan import Plan
 from chatsync.domain.report import Report
@@ -98,7 +99,10 @@ def load_connected(paths: Sequence[str | os.PathLike[str]], *, secret_key: str |
     """Load the config at ``paths`` and connect to its app, reading the live app while the config
     is still loading (:mod:`chatsync.engine.prefetch`): pass the result's ``reader`` to :func:`plan_with`.
     Raises :class:`~chatsync.config.ConfigError` as :func:`load` does (the early reads are then
-    dropped); the connection is closed on the way out, as :func:`connect` closes it."""
+    dropped); the connection is closed on the way out, as :func:`connect` closes it. A missing key
+    fails first, before the config is read (:func:`check_key`)."""
+    if secret_key is None:
+        check_key(paths, environ=environ, follow_symlinks=follow_symlinks)
     with ExitStack() as stack:
         def connect_to(app: AppConfig) -> ChatApi:
             return stack.enter_context(connect(app, secret_key=secret_key, environ=environ,
@@ -110,6 +114,17 @@ def load_connected(paths: Sequence[str | os.PathLike[str]], *, secret_key: str |
         reader = prefetch.reader_for(desired)
         api = prefetch.api if reader is not None and prefetch.api is not None else connect_to(desired.app)
         yield Loaded(desired, api, reader)
+
+
+def check_key(paths: Sequence[str | os.PathLike[str]], *, environ: Mapping[str, str] | None = None,
+              follow_symlinks: bool = False) -> None:
+    """Raise the error a missing or blank key gives, before the config at ``paths`` is read: the
+    variable is the one its ``app:`` section names, found by a scan of the files
+    (:mod:`chatsync.config.prescan`). When the scan cannot tell, nothing is checked here (the key is
+    checked when the app is connected to, after loading)."""
+    variable = key_variable(paths, follow_symlinks=follow_symlinks)
+    if variable is not None:
+        secret_key_from_env(variable, os.environ if environ is None else environ)
 
 
 def plan(desired: DesiredState, *, secret_key: str | None = None, environ: Mapping[str, str] | None = None,
@@ -169,23 +184,28 @@ def apply(planned: Plan, *, force: bool = False, check_current: bool = True, sec
 
 
 def export(desired: DesiredState, account_ids: Iterable[str] = (), *, secret_key: str | None = None,
-           environ: Mapping[str, str] | None = None, parallelism: int = DEFAULT_PARALLELISM) -> Export:
+           environ: Mapping[str, str] | None = None, parallelism: int = DEFAULT_PARALLELISM,
+           fields: Sequence[str] | None = None, all_fields: bool = False, with_app: bool = True) -> Export:
     """The live app as a config: every live bot, and the accounts ``desired`` declares or
-    ``account_ids`` names that exist, with their whole profiles (custom keys of
-    ``app.custom_fields`` included). ``.text`` is the YAML; ``.left_out`` lists the named
-    accounts that could not be exported, and why."""
+    ``account_ids`` names that exist, with the fields that hold a value (every field with
+    ``all_fields``; ``fields`` picks which, standard names or ``custom.Key``). Without ``with_app``
+    the ``app:`` section is left out, to plan beside your own. ``.text`` is the YAML; ``.left_out``
+    lists the named accounts that could not be exported, and why. For an app with no config yet,
+    pass ``DesiredState(AppConfig(sdkappid, region=...))``."""
     ids = [*desired.accounts, *account_ids]
     absent = [a.user_id for a in desired.accounts.values() if not a.present]
     with connect(desired.app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
-        return export_with(api, desired, ids, absent)
+        return export_with(api, desired, ids, absent, fields=fields, all_fields=all_fields, with_app=with_app)
 
 
 def export_with(api: ChatApi, desired: DesiredState, account_ids: Iterable[str],
-                expected_absent: Iterable[str] = ()) -> Export:
+                expected_absent: Iterable[str] = (), *, fields: Sequence[str] | None = None,
+                all_fields: bool = False, with_app: bool = True) -> Export:
     """:func:`export` through an open connection (the CLI shows progress around it)."""
     from chatsync.engine.export import export as export_live
 
-    return export_live(api, desired.app, account_ids, expected_absent=expected_absent)
+    return export_live(api, desired.app, account_ids, expected_absent=expected_absent, fields=fields,
+                       all_fields=all_fields, with_app=with_app)
 
 
 def save_plan(planned: Plan, path: str | os.PathLike[str]) -> None:

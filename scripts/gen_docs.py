@@ -34,7 +34,7 @@ BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w:-]+) [^\n]*-->\n)(?P<body>.*?
 HEADER = "<!-- generated: {name} (scripts/gen_docs.py; edit the code, then run make docs) -->\n"
 
 #: The commands in the order the Commands page shows them (the emulator has a page of its own).
-COMMAND_ORDER = ("validate", "plan", "apply", "show", "export", "schema", "emulator")
+COMMAND_ORDER = ("validate", "plan", "apply", "show", "export", "fmt", "schema", "emulator")
 
 
 def cell(text: str) -> str:

@@ -38,8 +38,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "emulator": ("chatsync.cli.emulator", "emulator",
                  "Run a local emulator of the Tencent Cloud Chat REST API (v4)."),
     "export": ("chatsync.cli.export", "export",
-               "Write the live app as a complete config: every live bot, and the accounts named in "
-               "the config or in --accounts-file that exist, with their profiles."),
+               "Write the live app as a config: every live bot, and the accounts named in the config or "
+               "in --accounts-file that exist, with the fields that hold a value."),
+    "fmt": ("chatsync.cli.fmt", "fmt", "Rewrite config files in the canonical form, keeping every comment."),
     "plan": ("chatsync.cli.plan", "plan", "Show what apply would change in the live app (read-only)."),
     "schema": ("chatsync.cli.validate", "schema",
                "Print the JSON Schema of the config files (for editors: yaml-language-server)."),
@@ -202,6 +203,7 @@ def main() -> None:
       chatsync apply               make the live app match
       chatsync show PLAN.json      print a saved plan (offline)
       chatsync export              write the live app as a config
+      chatsync fmt                 rewrite config files in one form, keeping comments
       chatsync emulator            run a local stand-in for the Chat REST API
 
     \b

@@ -46,6 +46,8 @@ def describe(path: Sequence[Any]) -> str:
     if not path:
         return "the file"
     head = path[0]
+    if head == "overrides" and len(path) >= 3 and path[1] in BY_SECTION:
+        return f"the override of {describe(path[1:])}"
     if head in BY_SECTION and len(path) >= 2:
         kind = BY_SECTION[head].name
         name = f"{kind} {quote(str(path[1]))}"

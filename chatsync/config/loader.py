@@ -23,7 +23,7 @@ import stat
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from chatsync.config import checks, hints, schema, semantic
+from chatsync.config import checks, hints, overlays, schema, semantic
 from chatsync.config.yaml_loader import Document, YList, YMap, location, read_text
 from chatsync.domain.kinds import BY_SECTION, KINDS, Kind
 from chatsync.domain.model import (
@@ -33,6 +33,7 @@ from chatsync.domain.model import (
     DesiredState,
     Principal,
 )
+from chatsync.domain.origins import Origins
 from chatsync.errors import ConfigError, Location, Problem
 from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, Value, custom_key_problem, custom_name
 from chatsync.facts.limits import DEFAULT_ADMIN
@@ -417,13 +418,22 @@ def _assemble(
 ) -> DesiredState | None:
     app_entry = _one_app(documents, files, problems, unreadable)
     app = None
+    settings: dict[str, tuple[Location, ...]] = {}
     if app_entry is not None:
         file, root = app_entry
         app = _app_config(file, root["app"], root.meta["app"].key_mark)
+        app, settings = overlays.merge_app(documents, file, app, problems)
     objects: dict[str, dict[str, Principal]] = {kind.name: {} for kind in KINDS}
     for document in documents:
         for kind in KINDS:
             _collect(document, kind.section, objects[kind.name], problems, app)
+
+    def custom_check(file: str, kind: str, user_id: str, body: YMap) -> None:
+        if app is not None:
+            _undeclared_custom_keys(file, kind, user_id, body, app, problems)
+
+    overrides = overlays.apply_overrides(documents, {kind.section: objects[kind.name] for kind in KINDS},
+                                         problems, _fields, custom_check)
     for kind in KINDS:
         _count_limit(documents, kind, objects[kind.name], problems)
     if app is None:
@@ -433,15 +443,16 @@ def _assemble(
             reason = (
                 "it is the app admin" if principal.user_id == app.admin else ("it is listed in app.protected")
             )
+            override = overrides.get(principal.address)
             assert principal.location is not None
             problems.append(
                 Problem(
-                    principal.location,
+                    override.fields.get("state", principal.location) if override else principal.location,
                     f"{principal.kind} {quote(principal.user_id)} is state: absent but "
                     f"chatsync never deletes it ({reason}); remove one of the two",
                 )
             )
-    return DesiredState(app, sources=tuple(files), objects=objects)
+    return DesiredState(app, sources=tuple(files), objects=objects, origins=Origins(settings, overrides))
 
 
 def _one_app(
@@ -572,9 +583,20 @@ def _count_limit(documents: list[Document], kind: Kind, declared: dict[str, Prin
             location(file, root.meta[kind.section].key_mark),
             f"{len(present)} {kind.section} are declared present (the {ordinal(most + 1)} is "
             f"{quote(extra.user_id)}); an app can have at most {most} {kind.section}: remove "
-            "some or mark them state: absent",
+            f"some or mark them state: absent. Counted: {_counted(present)}",
         )
     )
+
+
+#: Bots the bot limit's error names one by one; the rest are counted.
+NAMED_BOTS = 40
+
+
+def _counted(bots: list[Principal]) -> str:
+    """The bots counted against the limit, by id."""
+    named = [quote(b.user_id) for b in bots[:NAMED_BOTS]]
+    more = f", and {len(bots) - NAMED_BOTS} more" if len(bots) > NAMED_BOTS else ""
+    return ", ".join(named) + more
 
 
 def _app_config(file: str, app: YMap, key_mark: int) -> AppConfig:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from chatsync.config import hints
 from chatsync.config.checks import SECRET, UNKNOWN_FIELD
+from chatsync.config.schema_build import IDENTITY
+from chatsync.config.sections import SHARED
 from chatsync.config.semantic import text_problem, user_id_message
 from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
 from chatsync.domain.kinds import SECTIONS
@@ -433,6 +435,10 @@ def _unknown_fields(file: str, root: YMap, path: list[Any], error: ValidationErr
         loc = location(file, entry.key_mark if entry else container_mark(root, path))
         if hints.is_secret_name(key):
             yield Problem(loc, hints.SECRET_FIELD, SECRET)
+            continue
+        if path == [SHARED] and key in IDENTITY:
+            yield Problem(loc, f"{key} names one app, so it is not shared: write it in each environment's "
+                               f"app: (shared: holds the settings every environment has)", UNKNOWN_FIELD)
             continue
         guess = hints.closest(key, known)
         context = f" in {where}" if path else ""

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chatsync.config.sections import KIND_SECTIONS
 from chatsync.domain.kinds import KINDS, Kind
 from chatsync.facts import limits
 from chatsync.facts.endpoints import ENDPOINTS
@@ -63,6 +64,8 @@ def build() -> dict[str, Any]:
                         "type": "integer", "const": 1},
             "app": {"$ref": "#/$defs/app"},
             **{kind.section: _section(kind) for kind in KINDS},
+            "shared": {"$ref": "#/$defs/shared"},
+            "overrides": _overrides(),
         },
         "patternProperties": {
             "^x-": {"description": "Extension section ignored by chatsync: a place for YAML anchors "
@@ -70,6 +73,7 @@ def build() -> dict[str, Any]:
         },
         "$defs": {
             "app": _app(),
+            "shared": _shared(),
             "user_id": {"description": "A UserID: 1 to 32 bytes (UTF-8), printable.",
                         "type": "string", "minLength": 1, "maxLength": limits.USER_ID_MAX_BYTES},
             **{f"{kind.name}_id": dict(kind.id_schema) for kind in KINDS},
@@ -77,6 +81,12 @@ def build() -> dict[str, Any]:
                 "description": "Managed profile fields. A field left out is unmanaged; \"\" manages a text "
                                "field as empty. Empty (null) means: exists, profile unmanaged.",
                 "type": ["object", "null"],
+                "additionalProperties": False,
+                "properties": principal_properties,
+            },
+            "override": {
+                "description": "The fields an override replaces (a field left out keeps the declared value).",
+                "type": "object",
                 "additionalProperties": False,
                 "properties": principal_properties,
             },
@@ -141,6 +151,45 @@ def _app() -> dict[str, Any]:
                             "propertyNames": {"enum": list(ENDPOINTS)},
                             "additionalProperties": {"type": "integer", "minimum": 1}},
         },
+    }
+
+
+#: App settings that name one app: each environment's own, never shared.
+IDENTITY = ("sdkappid", "region", "endpoint", "secret_key_env")
+
+
+def _shared() -> dict[str, Any]:
+    app = _app()
+    return {
+        "description": "App settings every environment shares (at most once across all files); each "
+                       "environment's app: adds sdkappid, region or endpoint and secret_key_env. Where both "
+                       "set a guardrail it can only tighten: protected ids add up, the smaller max_deletes "
+                       "holds, and prune_bots is turned on only by an environment's own app:. Any other "
+                       "setting is written in one of the two places. Reference: docs/environments.md.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: sub for name, sub in app["properties"].items() if name not in IDENTITY},
+    }
+
+
+def _overrides() -> dict[str, Any]:
+    sections: dict[str, Any] = {}
+    for section, kind in KIND_SECTIONS.items():
+        id_schema = f"{kind}_id"
+        sections[section] = {
+            "description": f"{section.capitalize()} declared in another file, by UserID: the fields given "
+                           "replace theirs for this run (each field whole; state too).",
+            "type": "object",
+            "propertyNames": {"$ref": f"#/$defs/{id_schema}"},
+            "additionalProperties": {"$ref": "#/$defs/override"},
+        }
+    return {
+        "description": "Changes, for the environment this file belongs to, to bots and accounts declared "
+                       "in other files (e.g. a dev-only nick for a shared bot). Reference: "
+                       "docs/environments.md.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": sections,
     }
 
 

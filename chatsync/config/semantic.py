@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from chatsync.config import hints
+from chatsync.config import hints, overlays
 from chatsync.config.checks import SECRET
+from chatsync.config.sections import OVERRIDES
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.domain.kinds import BY_SECTION, SECTIONS
 from chatsync.domain.model import PROFILE_FIELDS, Principal
@@ -52,6 +53,7 @@ def check_file(file: str, root: YMap) -> list[Problem]:
         entries = root.get(section)
         if isinstance(entries, YMap):
             problems.extend(_principals(file, section, entries))
+    problems.extend(overlays.file_problems(file, root, entry_problems, user_id_message))
     return problems
 
 
@@ -158,7 +160,7 @@ def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterat
                 yield Problem(location(file, node.meta[key].key_mark), hints.SECRET_FIELD, SECRET)
             elif inside and isinstance(value, str) and hints.looks_like_key_value(value):
                 yield Problem(location(file, node.meta[key].value_mark), hints.SECRET_VALUE, SECRET)
-            if top and key in SECTIONS:
+            if top and key in (*SECTIONS, OVERRIDES):
                 continue  # keys below are ids; their bodies are checked with the principals
             if isinstance(value, (YMap, YList)):  # a scalar has nothing below it
                 yield from _secrets(file, value, False, inside)

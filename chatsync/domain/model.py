@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from chatsync.domain.kinds import BY_NAME, KINDS
+from chatsync.domain.origins import Origins
 from chatsync.errors import Location
 from chatsync.facts.fields import TAGS, Value, is_field, ordered
 from chatsync.facts.limits import DEFAULT_ADMIN
@@ -223,9 +224,12 @@ class DesiredState:
 
     def __init__(self, app: AppConfig, bots: Mapping[str, Principal] | None = None,
                  accounts: Mapping[str, Principal] | None = None, sources: tuple[str, ...] = (), *,
-                 objects: Mapping[str, Mapping[str, Principal]] | None = None) -> None:
+                 objects: Mapping[str, Mapping[str, Principal]] | None = None,
+                 origins: Origins | None = None) -> None:
         self.app = app
         self.sources = tuple(sources)
+        #: Where app settings and overrides came from (``chatsync validate --show``); plans ignore it.
+        self.origins = origins if origins is not None else Origins()
         given = dict(objects or {})
         if bots is not None:  # the two first kinds, as the API has always taken them
             given["bot"] = bots

@@ -78,7 +78,8 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Kept:
-    """A delete chatsync refused to plan: the id is protected, and why."""
+    """An object chatsync keeps that a plan could delete, and why: a protected id, or a live bot no
+    file declares while ``app.prune_bots`` is off."""
 
     kind: Kind
     user_id: str

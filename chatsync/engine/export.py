@@ -1,9 +1,14 @@
-"""Export: write the live app as a complete, valid config (every live bot, and the named accounts
-that exist, each with its whole profile), so ``plan`` on it right after shows no changes.
+"""Export: write the live app as a config (every live bot, and the named accounts that exist), so
+``plan`` on it right after shows no changes (docs/adopting.md).
 
-Every standard field is written (integers as integers, enums by their YAML name), and the custom
-keys the config lists in ``app.custom_fields`` under ``custom:``. An enum never set (or set to a
-value chatsync does not know) is left out: unmanaged, so the plan on the export stays empty.
+By default only the fields that hold a value are written: a field never set (``""``, ``0``, an
+enum at its first value: ``unknown``, ``need_confirm``, ``none``) stays unmanaged, so adopting an
+app manages what it uses. ``all_fields`` writes every field (integers as integers, enums by their
+YAML name; an enum set to a value chatsync does not know is left out, unmanaged), and ``fields``
+picks the fields written: standard names and ``custom.Key`` for the keys ``app.custom_fields``
+lists. ``with_app=False`` leaves the ``app:`` section out, so the export plans beside the user's
+own app file. The text is in the canonical form ``chatsync fmt`` writes
+(:mod:`chatsync.config.canonical`).
 
 Named accounts that cannot be exported (not UserIDs at all, bot ids, or not in the app) are not
 dropped silently: :class:`Export` lists each with why, and the CLI makes that an error unless
@@ -12,20 +17,20 @@ told to skip them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import yaml
-
+from chatsync.config import canonical
+from chatsync.config.sections import section_of
 from chatsync.domain.live import Wanted
 from chatsync.domain.model import AppConfig, Principal
 from chatsync.engine.read import read_live
 from chatsync.facts import limits
-from chatsync.facts.fields import CUSTOM_SECTION, STANDARD, Value, custom_name
+from chatsync.facts.fields import STANDARD, Value, custom_name, field_of
 from chatsync.tencent.api import ChatApi
-from chatsync.text.safe import UNSAFE
 
-HEADER = "# Exported by chatsync export from the live app. Every field shown is managed.\n"
+HEADER = ("# Exported by chatsync export from the live app. Every field written is managed; a field left\n"
+          "# out is not (chatsync never compares or changes it).\n")
 
 
 @dataclass(frozen=True)
@@ -37,12 +42,15 @@ class Export:
 
 
 def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
-           expected_absent: Iterable[str] = ()) -> Export:
-    """The config: ``app`` as given, every live bot, and those of ``account_ids`` that exist.
+           expected_absent: Iterable[str] = (), fields: Sequence[str] | None = None, all_fields: bool = False,
+           with_app: bool = True) -> Export:
+    """The config: ``app`` as given (unless not ``with_app``), every live bot, and those of
+    ``account_ids`` that exist, with ``fields`` (default: every standard field and the custom keys
+    ``app.custom_fields`` lists), only those set unless ``all_fields``.
 
     Ids in ``expected_absent`` (declared ``state: absent``) that do not exist are not reported.
     """
-    fields = (*(f.name for f in STANDARD), *(custom_name(key) for key in app.custom_fields))
+    names = tuple(fields) if fields is not None else exportable(app)
     left_out: list[tuple[str, str]] = []
     accounts: list[str] = []
     for user_id in dict.fromkeys(account_ids):
@@ -51,20 +59,36 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
             left_out.append((user_id, why))
         else:
             accounts.append(user_id)
-    live = read_live(api, [Wanted("account", a, fields) for a in accounts], every_bot=fields)
+    live = read_live(api, [Wanted("account", a, names) for a in accounts], every_bot=names)
     absent_ok = set(expected_absent)
     left_out += [(a, "does not exist in the app") for a in accounts
                  if live.get("account", a) is None and a not in absent_ok]
-    document = {
-        "version": 1,
-        "app": _app_section(app),
-        "bots": {b: _profile(live.get("bot", b), app) for b in live.bot_ids},
-        "accounts": {a: _profile(live.get("account", a), app) for a in accounts if live.get("account", a)},
-    }
-    text = yaml.dump(document, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=1000)
-    # Only double-quoted scalars hold such characters (see _SafeDumper); there, \uXXXX is the same value.
-    text = UNSAFE.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text)
-    return Export(HEADER + text, left_out)
+
+    def objects(kind: str, ids: Iterable[str]) -> Iterable[canonical.Written]:
+        for user_id in ids:
+            found = live.get(kind, user_id)
+            if found is not None:
+                yield user_id, _profile(found, names, all_fields), "present"
+
+    lines = canonical.document(app if with_app else None, [
+        (section_of("bot"), objects("bot", live.bot_ids)),
+        (section_of("account"), objects("account", accounts)),
+    ])
+    return Export(HEADER + "".join(f"{line}\n" for line in lines), left_out)
+
+
+def exportable(app: AppConfig) -> tuple[str, ...]:
+    """Every field an export of ``app`` can write: the standard fields, then the custom keys."""
+    return (*(f.name for f in STANDARD), *(custom_name(key) for key in app.custom_fields))
+
+
+def holds_value(name: str, value: Value) -> bool:
+    """True when field ``name`` holds a value someone set: not its unset value (``""``, ``0``), and
+    for an enum, not its first value (the API's default: ``unknown``, ``need_confirm``, ``none``)."""
+    f = field_of(name)
+    if value == f.unset:
+        return False
+    return not (f.kind == "enum" and value == f.names[0])
 
 
 def _not_an_account(user_id: str) -> str:
@@ -80,41 +104,13 @@ def _not_an_account(user_id: str) -> str:
     return ""
 
 
-class _SafeDumper(yaml.SafeDumper):
-    """Writes a string holding a control or bidi character double-quoted, so it can be escaped."""
-
-
-def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = '"' if UNSAFE.search(value) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_SafeDumper.add_representer(str, _string)
-
-
-def _app_section(app: AppConfig) -> dict[str, object]:
-    section: dict[str, object] = {"sdkappid": app.sdkappid}
-    if app.endpoint:
-        section["endpoint"] = app.endpoint
-    else:
-        section["region"] = app.region
-    section.update(admin=app.admin, secret_key_env=app.secret_key_env, prune_bots=app.prune_bots,
-                   protected=list(app.protected), max_deletes=app.max_deletes)
-    if app.custom_fields:
-        section["custom_fields"] = list(app.custom_fields)
-    if app.rates:
-        section["rate_limits"] = dict(app.rates)
-    return section
-
-
-def _profile(principal: Principal | None, app: AppConfig) -> dict[str, object]:
-    fields = principal.fields if principal is not None else {}
-    profile: dict[str, object] = {}
-    for f in STANDARD:
-        value = fields.get(f.name, f.unset)
-        if f.problem(value) is None:  # an enum never set, or unknown to chatsync: left unmanaged
-            profile[f.name] = value
-    custom: dict[str, Value] = {key: fields.get(custom_name(key), "") for key in app.custom_fields}
-    if custom:
-        profile[CUSTOM_SECTION] = custom
+def _profile(principal: Principal, names: Sequence[str], all_fields: bool) -> dict[str, Value]:
+    """The fields of ``principal`` to write: each of ``names`` read that is set (or every one, with
+    ``all_fields``), if it is a value the config can hold (an enum chatsync does not know is not)."""
+    profile: dict[str, Value] = {}
+    for name in names:
+        f = field_of(name)
+        value = principal.fields.get(name, f.unset)
+        if f.problem(value) is None and (all_fields or holds_value(name, value)):
+            profile[name] = value
     return profile

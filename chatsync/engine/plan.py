@@ -34,6 +34,11 @@ def prune_reason(kind: Kind) -> str:
     return f"not declared ({kind.prune_setting})"
 
 
+def undeclared_reason(kind: Kind) -> str:
+    """Why a live object of ``kind`` no file declares is kept (listed in the plan, never changed)."""
+    return f"no file declares it; app.{kind.prune_setting} is off, so it stays as it is"
+
+
 
 
 def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader | None = None) -> Plan:
@@ -69,11 +74,16 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
         elif have is not None:
             _delete(want.kind, want.user_id, "state: absent", protected, app.admin, deletes, kept)
     for kind in KINDS:
-        if kind.prune_setting and getattr(app, kind.prune_setting):
-            declared, reason = desired.of(kind.name), prune_reason(kind)
-            for object_id in live.listed.get(kind.name, []):
-                if object_id not in declared:
+        if not kind.prune_setting:
+            continue
+        declared, pruning = desired.of(kind.name), getattr(app, kind.prune_setting)
+        reason = prune_reason(kind) if pruning else undeclared_reason(kind)
+        for object_id in live.listed.get(kind.name, []):
+            if object_id not in declared:
+                if pruning:
                     _delete(kind.name, object_id, reason, protected, app.admin, deletes, kept)
+                else:
+                    kept.append(Kept(kind.name, object_id, reason))
     changes = review_order(changes + deletes, {app.admin, *protected})  # the risky changes first
 
     result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
@@ -117,16 +127,30 @@ def _delete(kind: Any, user_id: str, reason: str, protected: frozenset[str], adm
 
 
 def _count_after(result: Plan, kind: Kind, most: int) -> None:
-    """An error when the app would hold more than ``most`` objects of ``kind`` after the plan."""
+    """An error when the app would hold more than ``most`` objects of ``kind`` after the plan, naming
+    every one counted: those it creates, and the live ones, the undeclared among them apart (the
+    usual surprise)."""
     created = {c.user_id for c in result.changes if c.kind == kind.name and c.action == "create"}
     deleted = {c.user_id for c in result.changes if c.kind == kind.name and c.action == "delete"}
-    after = len((set(result.observed(kind.name)) | created) - deleted)
-    if after > most:
-        fix = f", or set app.{kind.prune_setting}: true" if kind.prune_setting else ""
-        result.errors.append(
-            f"the app would have {after} active {kind.section} after this plan; it may have at most "
-            f"{most}: declare some {kind.section} state: absent{fix}"
-        )
+    after = (set(result.observed(kind.name)) | created) - deleted
+    if len(after) <= most:
+        return
+    kept_reason = undeclared_reason(kind) if kind.prune_setting else None
+    undeclared = {k.user_id for k in result.kept if k.kind == kind.name and k.reason == kept_reason}
+    live = [i for i in result.observed(kind.name) if i in after]
+    parts = []
+    if created & after:
+        parts.append(f"{len(created & after)} to create ({_names(sorted(created & after))})")
+    declared = [i for i in live if i not in undeclared]
+    if declared:
+        parts.append(f"{len(declared)} live and declared ({_names(declared)})")
+    if undeclared & after:
+        parts.append(f"{len(undeclared & after)} live that no file declares "
+                     f"({_names([i for i in live if i in undeclared])})")
+    fix = f", or set app.{kind.prune_setting}: true" if kind.prune_setting else ""
+    result.errors.append(
+        f"the app would have {len(after)} active {kind.section} after this plan; it may have at most {most}. "
+        f"Counted: {'; '.join(parts)}. Declare some {kind.section} state: absent{fix}")
 
 
 def check_safety(result: Plan) -> None:
@@ -168,6 +192,10 @@ def _prune_share(result: Plan, kind: Kind) -> None:
             f"or directory of {kind.section} left out of the command (e.g. chatsync plan bots envs/dev)? If "
             "these deletes are meant, pass --force"
         )
+
+
+def _names(ids: Iterable[str]) -> str:
+    return ", ".join(json.dumps(i, ensure_ascii=False) for i in ids)
 
 
 def apply_calls(changes: Iterable[Change], observed: strategy.Observed | None = None) -> dict[str, int]:

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from chatsync.domain.live import wanted_of
 from chatsync.domain.model import AppConfig, DesiredState, Principal
 from chatsync.engine.read import LiveReader
 from chatsync.errors import ChatsyncError
@@ -74,16 +75,34 @@ class Prefetch:
         """The reader, told of every object ``desired`` declares, when the reads already going are
         for its app; None otherwise (nothing was read early)."""
         reader = self._reader
-        if reader is None or self._app != desired.app:
+        if reader is None or self._app is None or not _same_connection(self._app, desired.app):
             return None
         self._give()
-        if len(self._told) != desired.bot_count + desired.account_count:
+        overridden = self._overridden(desired)
+        if overridden is None:  # an override manages a field the early reads left out: read again
+            reader.cancel()
+            return None
+        if len(self._told) != desired.bot_count + desired.account_count or overridden:
             told = {id(p) for p in self._told}  # some needed the whole config to be checked
             for principal in desired.principals():
-                if id(principal) not in told:
+                if id(principal) not in told and principal.address not in overridden:
                     reader.declare(principal)
         self._told = []
         return reader
+
+    def _overridden(self, desired: DesiredState) -> set[str] | None:
+        """The addresses of the objects an override changed (``overrides:``) that are read already,
+        as declared; None when one of them needs a field that read leaves out (the reads must then
+        start again). Merged objects are new, so they would otherwise be read a second time."""
+        overrides = desired.origins.overrides
+        if not overrides:
+            return set()
+        read = {p.address: p for p in self._told if p.address in overrides}
+        for before in read.values():
+            merged = (desired.bots if before.kind == "bot" else desired.accounts).get(before.user_id)
+            if merged is None or not set(wanted_of(merged).fields) <= set(wanted_of(before).fields):
+                return None
+        return set(read)
 
     def _give(self) -> None:
         """Hand the reader the principals announced before it started."""
@@ -92,3 +111,11 @@ class Prefetch:
         for principal in self._told[self._given:]:
             self._reader.declare(principal)
         self._given = len(self._told)
+
+
+def _same_connection(early: AppConfig, app: AppConfig) -> bool:
+    """True when a connection made for ``early`` (the ``app:`` section as first read) serves ``app``
+    (with the shared settings merged in): same app, endpoint, admin, key variable and rates."""
+    return (early.sdkappid, early.region, early.endpoint, early.admin, early.secret_key_env,
+            dict(early.rates)) == (app.sdkappid, app.region, app.endpoint, app.admin, app.secret_key_env,
+                                   dict(app.rates))

@@ -30,7 +30,7 @@ def render(plan: Plan, color: bool = False) -> str:
     """The plan as a Markdown comment (``color`` is ignored)."""
     kept: list[str] = []
     if plan.kept:
-        kept = ["", "Kept (never deleted): " + ", ".join(
+        kept = ["", "Kept (not deleted): " + ", ".join(
             f"{k.kind} {_code(k.user_id)} ({_cell(k.reason)})" for k in plan.kept)]
     room = MAX_CHARS - _RESERVE - _length(_head(plan, {"delete": len(plan.changes)})) - _length(kept)
     body, left = _table(plan.changes, budget=room) if plan.changes else ([], {})

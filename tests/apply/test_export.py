@@ -1,5 +1,6 @@
-"""``chatsync export``: the live app as a config that validates and plans to no changes: every live
-bot (declared or not), and the named accounts that exist, with their whole profiles."""
+"""``chatsync export --all-fields``: the live app as a config that validates and plans to no changes:
+every live bot (declared or not), and the named accounts that exist, with their whole profiles.
+(The default, only the fields that hold a value, and export with no config: test_adopt.py.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chatsync.config.fmt import format_text
 from chatsync.facts.fields import BY_NAME
 from tests.apply.conftest import WRITE_ENDPOINTS, all_fields, assert_clean_error, write_config
 
@@ -65,7 +67,8 @@ def exported(app, tmp_path) -> Path:
     ids = tmp_path / "ids.txt"
     ids.write_text(IDS_FILE, encoding="utf-8")
     out = tmp_path / "exported.yaml"
-    result = app.cli("export", config, "--accounts-file", str(ids), "--out", str(out), "--skip-missing")
+    result = app.cli("export", config, "--accounts-file", str(ids), "--out", str(out), "--skip-missing",
+                     "--all-fields")
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert result.stdout == ""
     assert 'account "ghost" does not exist in the app' in result.stderr  # named, never silently dropped
@@ -98,6 +101,11 @@ def test_export_holds_every_live_bot_and_the_named_accounts_that_exist(app, expo
         assert document["accounts"][user_id] == exported_profile(ACCOUNTS[user_id]), user_id
 
 
+def test_export_is_in_the_form_fmt_writes(exported):
+    text = exported.read_text(encoding="utf-8")
+    assert format_text(str(exported), text.encode("utf-8")) == (text, [])
+
+
 def test_export_keeps_unicode_and_numeric_looking_ids_as_text(exported):
     text = exported.read_text(encoding="utf-8")
     assert "用户一" in text and "élodie" in text and "客服 🤖" in text  # readable, not \\u escapes
@@ -110,7 +118,8 @@ def test_export_keeps_unicode_and_numeric_looking_ids_as_text(exported):
 def test_export_to_stdout_matches_the_file(app, exported, tmp_path):
     config = write_config(tmp_path, bots={"@RBT#declared": {"nick": "Old"}},
                           accounts={"alice": {"nick": "Alice"}, "ghost2": {"state": "absent"}})
-    result = app.cli("export", config, "--accounts-file", str(tmp_path / "ids.txt"), "--skip-missing")
+    result = app.cli("export", config, "--accounts-file", str(tmp_path / "ids.txt"), "--skip-missing",
+                     "--all-fields")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == exported.read_text(encoding="utf-8")
 

@@ -256,7 +256,7 @@ def test_markdown_stays_whole_with_a_long_kept_list_and_a_huge_plan(serve: Any, 
     assert len(text) <= 60_000
     assert text.endswith("\n")
     kept = text.splitlines()[-1]
-    assert kept.startswith("Kept (never deleted): ")
+    assert kept.startswith("Kept (not deleted): ")
     for bot in bots:
         assert f"<code>{markdown(bot)}</code>" in kept, bot
     assert kept.count("<code>") == kept.count("</code>") == 20

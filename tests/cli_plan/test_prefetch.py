@@ -117,15 +117,39 @@ def test_custom_keys_before_the_app_section_are_read_after_loading(serve: Callab
         ("update", "alice", {"custom.Team": "blue"})]
 
 
-def test_no_secret_key_is_said_after_the_config_is_checked(serve: Callable[..., App], tmp_path: Path) -> None:
+def test_a_missing_key_is_said_before_the_config_is_read(serve: Callable[..., App], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variable the app: section names is found by a scan of the files, so a missing key fails
+    at once: neither a large config's load nor its problems come first."""
     app = serve()
     good = write_config(tmp_path, app_yaml(endpoint=app.url) + accounts_yaml({"alice": None}), "good.yaml")
-    with pytest.raises(ChatsyncError, match="CHATSYNC_SECRET_KEY"), core.load_connected([good], environ={}):
+    bad = write_config(tmp_path, app_yaml(endpoint=app.url, secret_key_env="PROD_KEY")
+                       + "accounts:\n  alice:\n    nik: A\n", "bad.yaml")
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the config was read before the key was checked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(core, "load_config", never)
+        with pytest.raises(ChatsyncError, match="CHATSYNC_SECRET_KEY is not set"), \
+                core.load_connected([good], environ={}):
+            pass
+        with pytest.raises(ChatsyncError, match="PROD_KEY is empty"), \
+                core.load_connected([bad], environ={"PROD_KEY": " "}):
+            pass
+    assert sum(app.emulator.calls.values()) == 0  # no key: nothing was sent
+    with pytest.raises(ConfigError), core.load_connected([bad], environ={"PROD_KEY": SECRET}):
+        pass  # with the key, the config's problems (the early reads may have begun meanwhile)
+
+
+def test_when_the_scan_cannot_tell_the_key_is_checked_after_loading(serve: Callable[..., App],
+                                                                    tmp_path: Path) -> None:
+    app = serve()
+    merged = write_config(tmp_path, "version: 1\nx-app: &app\n  sdkappid: 1400000000\n"
+                          f"  endpoint: {app.url}\napp:\n  <<: *app\n", "merged.yaml")
+    with pytest.raises(ChatsyncError, match="CHATSYNC_SECRET_KEY is not set"), \
+            core.load_connected([merged], environ={}):
         pass
-    bad = write_config(tmp_path, app_yaml(endpoint=app.url) + "accounts:\n  alice:\n    nik: A\n", "bad.yaml")
-    with pytest.raises(ConfigError), core.load_connected([bad], environ={}):
-        pass
-    assert sum(app.emulator.calls.values()) == 0
 
 
 def test_a_wrong_key_stops_the_reads_while_the_config_still_loads(serve: Callable[..., App],
@@ -139,3 +163,33 @@ def test_a_wrong_key_stops_the_reads_while_the_config_still_loads(serve: Callabl
             core.load_connected([path], environ={"CHATSYNC_SECRET_KEY": "not-the-key"}) as done:
         core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
     assert 0 < sum(app.emulator.calls.values()) <= 2 * 24  # at most what was in flight (of 101)
+
+
+def test_overrides_plan_as_a_load_then_a_plan_does(serve: Callable[..., App], tmp_path: Path) -> None:
+    """An override changes an object read as declared while loading: when it only changes values
+    the reads cover, the early reads serve (no object is read twice); when it manages a field they
+    left out, the reads start again. Either way the plan is the one a load then a plan makes."""
+    app = seeded(serve)
+    shared = write_config(tmp_path, "version: 1\n" + accounts_yaml(
+        {"alice": {"nick": "Alice"}, "bob": {"nick": "Bob"}}), "accounts.yaml")
+    (tmp_path / "dev").mkdir()
+    same = write_config(tmp_path / "dev", app_yaml(endpoint=app.url) + "overrides:\n  accounts:\n"
+                        "    alice:\n      nick: Alice (dev)\n", "app.yaml")
+    plans_agree([shared, same])
+    with core.load_connected([shared, same], environ=ENV) as done:
+        planned = core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
+    assert [(c.action, c.user_id, c.after) for c in planned.changes] == [
+        ("update", "alice", {"nick": "Alice (dev)"})]
+    checked = app.emulator.calls.get("account_check", 0)
+
+    more = write_config(tmp_path / "dev", app_yaml(endpoint=app.url) + "overrides:\n  accounts:\n"
+                        "    bob:\n      self_signature: Hi\n", "app.yaml")
+    with core.load_connected([shared, more], environ=ENV) as done:
+        assert done.reader is None  # bob's self_signature was not read as declared: read again
+        early = core.plan_with(done.api, done.desired, seal=False, reader=done.reader)
+    late = core.plan(load([shared, more]), environ=ENV)
+    early.signature = late.signature = ""
+    assert json_plan.render(early) == json_plan.render(late)
+    assert [(c.action, c.user_id, c.after) for c in late.changes] == [
+        ("update", "bob", {"self_signature": "Hi"})]
+    assert checked > 0 and app.writes() == {}

@@ -228,7 +228,8 @@ def test_bot_limit_counts_across_files_and_ignores_absent(tmp_path: Path) -> Non
     c = write(tmp_path, "c.yaml", 'version: 1\nbots:\n  "@RBT#c":\n')
     assert problems([a, b, c]) == [
         f'{c}:2:1: 21 bots are declared present (the 21st is "@RBT#c"); an app can have at '
-        "most 20 bots: remove some or mark them state: absent"
+        "most 20 bots: remove some or mark them state: absent. Counted: "
+        + ", ".join([*(f'"@RBT#a{i}"' for i in range(15)), *(f'"@RBT#b{i}"' for i in range(5)), '"@RBT#c"'])
     ]
 
 

@@ -31,14 +31,17 @@ def test_top_level_schema_is_the_packaged_file() -> None:
     assert top.read_bytes() == packaged.read_bytes() == schema_text().encode("utf-8")
 
 
-def test_the_gitops_example_keeps_its_own_copy_and_points_at_it() -> None:
-    """A config repository made from examples/gitops keeps the schema beside its configs (its
+@pytest.mark.parametrize("name", ["gitops", "quickstart"])
+def test_each_example_keeps_its_own_copy_and_points_at_it(name: str) -> None:
+    """A config repository made from an example keeps the schema beside its configs (its
     ``$schema`` comments must not point into chatsync's own tree, which a copy does not have)."""
-    example = ROOT / "examples" / "gitops"
+    example = ROOT / "examples" / name
     copy = example / "chatsync.schema.json"
     assert not copy.is_symlink()
     assert copy.read_text(encoding="utf-8") == schema_text(), "stale: run make schema"
-    for config in [*example.glob("bots/*.yaml"), *example.glob("envs/*/*.yaml")]:
+    configs = [*example.glob("*.yaml"), *example.glob("bots/*.yaml"), *example.glob("envs/*/*.yaml")]
+    assert configs
+    for config in configs:
         first = config.read_text(encoding="utf-8").splitlines()[0]
         target = first.removeprefix("# yaml-language-server: $schema=")
         assert target != first, f"{config} has no $schema comment"

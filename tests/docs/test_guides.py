@@ -123,9 +123,11 @@ def test_getting_started_runs_as_written(tmp_path: Path) -> None:
 def test_adopting_an_existing_app_runs_as_written(tmp_path: Path) -> None:
     guide, work = run_guide(ROOT / "docs" / "adopting.md", tmp_path)
     assert guide.commands[-1].expected.endswith("No changes. The app matches the configuration.\n")
-    exported = yaml.safe_load((work / "adopt" / "chatsync.yaml").read_text(encoding="utf-8"))
+    exported = yaml.safe_load((work / "adopt" / "accounts.yaml").read_text(encoding="utf-8"))
+    assert "app" not in exported  # --no-app: it plans beside the hand-written app.yaml
     assert set(exported["bots"]) == {"@RBT#helpdesk"} and set(exported["accounts"]) == {"alice", "bob"}
-    assert exported["accounts"]["alice"]["level"] == 3
+    assert exported["accounts"]["alice"] == {"nick": "Alice", "level": 3}  # only the fields set
+    assert exported["accounts"]["bob"] is None or exported["accounts"]["bob"] == {}
 
 
 def test_a_guide_whose_output_drifted_fails(tmp_path: Path) -> None:

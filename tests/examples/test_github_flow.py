@@ -282,7 +282,7 @@ def test_an_invalid_config_posts_its_problems(flow: Flow, tmp_path: Path) -> Non
     pr = copy_gitops(tmp_path / "pr")
     config = pr / "envs" / "dev" / "app.yaml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("max_deletes: 50", "max_deletes: 50\n  nik: x"), encoding="utf-8")
+    config.write_text(text.replace("  prune_bots: true", "  nik: x\n  prune_bots: true"), encoding="utf-8")
     planned = flow.pull_request(pr)
     assert outcomes(planned) == {"dev": "failure", "prod": "success"}
     comment = flow.bot_comments()[marker("dev")]

@@ -139,7 +139,9 @@ def test_what_chatsync_prints_cannot_act_as_a_workflow_command(tmp_path: Path) -
     contexts = {"github": {**the_runner.github, "action_path": str(ROOT), "token": "t"},
                 "runner": {"temp": ""}}
     ran = the_runner.run_action("chatsync", {"command": "drift", "environment": "dev",
-                                             "paths": "::warning::forged.yaml"}, contexts, [])
+                                             "paths": "::warning::forged.yaml",
+                                             "secret-key": "a-key"},  # checked first: then the config
+                                contexts, [])
     drift = next(step for step in ran.inner if step.name.startswith("chatsync plan --detailed-exitcode"))
     forged = "::warning::forged.yaml:4:3: unknown field 'nik'"
     assert any(line.startswith(forged) for line in drift.stdout.splitlines())  # shown, at a line's start

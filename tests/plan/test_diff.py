@@ -7,6 +7,7 @@ import pytest
 from chatsync.config import load
 from chatsync.domain.kinds import BY_NAME
 from chatsync.engine.plan import diff
+from chatsync.render.text import render as render_text
 from tests.plan.conftest import ENDPOINT, desired, live
 
 
@@ -125,11 +126,14 @@ def test_prune_bots_deletes_live_bots_that_are_not_declared():
     assert plan.warnings == []  # bot deletes are not permanent
 
 
-def test_without_prune_bots_undeclared_bots_are_left_alone():
+def test_without_prune_bots_undeclared_bots_are_left_alone_and_listed_as_kept():
     want = desired(bots={"@RBT#keep": {"nick": "K"}})
     have = live(bots={"@RBT#keep": {"nick": "K"}}, extra_bots=("@RBT#stray",))
     plan = diff(want, have, endpoint=ENDPOINT)
-    assert plan.empty and plan.kept == []
+    assert plan.empty
+    assert [(k.kind, k.user_id, k.reason) for k in plan.kept] == [
+        ("bot", "@RBT#stray", "no file declares it; app.prune_bots is off, so it stays as it is")]
+    assert render_text(plan).count('# bot "@RBT#stray" kept: no file declares it') == 1
     assert plan.observed_bots == ["@RBT#keep", "@RBT#stray"]
 
 
@@ -267,10 +271,14 @@ def test_more_than_20_active_bots_after_the_plan_is_an_error(live_bots, new_bots
     assert plan.data["errors"] == plan.errors
 
 
-def test_undeclared_live_bots_count_when_not_pruned():
-    have = live(extra_bots=tuple(f"@RBT#old{i}" for i in range(18)))
-    plan = diff(desired(bots=_bots("new", 3)), have, endpoint=ENDPOINT)
-    assert len(plan.errors) == 1 and "21 active bots" in plan.errors[0]
+def test_undeclared_live_bots_count_when_not_pruned_and_the_error_names_every_bot_counted():
+    have = live(bots=_bots("live", 2), extra_bots=tuple(f"@RBT#old{i}" for i in range(16)))
+    plan = diff(desired(bots={**_bots("live", 2), **_bots("new", 3)}), have, endpoint=ENDPOINT)
+    old = ", ".join(f'"@RBT#old{i}"' for i in range(16))
+    assert plan.errors == [
+        "the app would have 21 active bots after this plan; it may have at most 20. Counted: 3 to create "
+        '("@RBT#new0", "@RBT#new1", "@RBT#new2"); 2 live and declared ("@RBT#live0", "@RBT#live1"); 16 live '
+        f"that no file declares ({old}). Declare some bots state: absent, or set app.prune_bots: true"]
 
 
 def test_account_deletes_warn_of_the_3_month_lock():

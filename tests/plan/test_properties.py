@@ -100,4 +100,6 @@ def test_applying_the_plan_converges_and_a_replan_is_empty(case):
     forgotten = pruned > 1 and pruned * 2 > len(plan.observed_bots)  # most live bots: a file left out?
     assert plan.safe == (plan.summary["delete"] <= desired.app.max_deletes and not forgotten)
     kept = {k.user_id for k in plan.kept}
-    assert kept <= keep and not kept & {c.user_id for c in plan.changes}
+    undeclared = set() if desired.app.prune_bots else set(plan.observed_bots) - set(desired.bots)
+    assert kept <= keep | undeclared and not kept & {c.user_id for c in plan.changes}
+    assert undeclared <= kept  # without prune_bots, every live bot no file declares is listed as kept

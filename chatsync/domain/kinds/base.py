@@ -54,6 +54,9 @@ class Kind:
     #: True when the kind's fields are profile fields (``chatsync.facts.fields``), read with
     #: ``portrait_get`` and written with ``portrait_set``.
     profile: bool = True
+    #: True when ids are written double-quoted (``chatsync fmt``, export): ids YAML would read
+    #: specially unquoted (``@RBT#...``: ``#`` starts a comment after a space).
+    quote_ids: bool = False
     #: The ``$defs`` entry of the JSON Schema an object's body follows.
     body_schema: str = "principal"
 

@@ -47,4 +47,5 @@ KIND = Kind(
     listed=True,
     prune_setting="prune_bots",
     max_present=limits.MAX_BOTS,
+    quote_ids=True,
 )
