@@ -1,8 +1,8 @@
 """Benchmark: whole ``chatsync`` commands, timed as a user runs them, against their floors.
 
 Each measure runs the venv's ``chatsync`` script as its own process (start-up, config load, reads,
-calls and output included: the wall of the process) against ``chatsync emulator`` in another
-process, with 20 ms of latency on every answer and the documented rate limits (§7 of the API notes:
+calls and output included: the wall of the process; its modules' bytecode written beforehand, as
+``pip install`` does) against ``chatsync emulator`` in another process, with 20 ms of latency on every answer and the documented rate limits (§7 of the API notes:
 ``account_check`` and ``multiaccount_import`` 100/s, ``portrait_set`` and ``portrait_get`` 200/s).
 A floor is the calls of the slowest API divided by its documented rate. Because a limit is per
 second, a client may spend a second's allowance at once, so a wall below its floor is possible.
@@ -61,6 +61,7 @@ from typing import Any
 
 from _emulator import KEY, SDKAPPID, running_emulator
 
+import chatsync
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
@@ -77,6 +78,9 @@ BIN = Path(sys.executable).parent
 CHATSYNC = [str(BIN / "chatsync")] if (BIN / "chatsync").exists() else [sys.executable, "-m", "chatsync"]
 ENV = {**os.environ, "CHATSYNC_SECRET_KEY": KEY, "NO_COLOR": "1"}
 ENV.pop("CHATSYNC_ENDPOINT", None)
+# An installed package has its bytecode (pip compiles it): the processes timed here read theirs too,
+# written once by compile_sources() (without it each would compile chatsync's modules anew).
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 #: ``chatsync apply`` as the measures run it (``--parallelism N`` is added when given).
 APPLY = [*CHATSYNC, "apply", "--auto-approve", "-v"]
 CALL_LINE = re.compile(r"chatsync\.client (\w+) attempt=\d+ status=\S+ code=(\S+)")
@@ -118,6 +122,14 @@ class Done:
 
     def attempts(self) -> int:
         return sum(sum(by_code.values()) for by_code in self.calls().values())
+
+
+def compile_sources() -> None:
+    """Write the bytecode of chatsync and of bench/ (``__pycache__``, as ``pip install`` does for a
+    package), so that no timed process spends its start-up compiling them."""
+    package = Path(chatsync.__file__).resolve().parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package), str(HERE)], env=ENV,
+                   stdout=subprocess.DEVNULL, check=False)
 
 
 def run(args: Sequence[str], folder: Path, env: dict[str, str] | None = None) -> Done:
@@ -382,6 +394,7 @@ def main() -> int:
     if only - set(PARTS):
         parser.error(f"--only: no such measure: {', '.join(sorted(only - set(PARTS)))}")
     rows: list[Row] = []
+    compile_sources()
     with tempfile.TemporaryDirectory(prefix="chatsync-bench-") as name:
         folder = Path(name)
         if "startup" in only:
