@@ -138,19 +138,25 @@ def robot_ids(answer: Mapping[str, Any]) -> list[str]:
 def result_items(answer: Mapping[str, Any], asked: Collection[str], *, statuses: bool) -> dict[str, Item]:
     """``ResultItem[]`` of account_check (``statuses``: with ``AccountStatus``) or account_delete."""
     found: dict[str, Item] = {}
+    # Each field is tested inline; the helper that names it is called only for one that does not fit
+    # (it raises): a large answer's field names are not written out for nothing.
     for n, item in enumerate(listed(answer.get("ResultItem"), "ResultItem")):
-        where = f"ResultItem[{n}]"
-        item = obj(item, where)
-        user_id = _asked_id(item.get("UserID"), f"{where}.UserID", asked, found)
-        code = integer(item.get("ResultCode", 0), f"{where}.ResultCode")
+        if not isinstance(item, dict):
+            obj(item, f"ResultItem[{n}]")
+        user_id = item.get("UserID")
+        if not isinstance(user_id, str) or user_id not in asked or user_id in found:
+            _asked_id(user_id, f"ResultItem[{n}].UserID", asked, found)
+        code = item.get("ResultCode", 0)
+        if isinstance(code, bool) or not isinstance(code, int):
+            integer(code, f"ResultItem[{n}].ResultCode")
         data: dict[str, Any] = {}
         if statuses and code == 0:
             status = item.get("AccountStatus")
             if status not in ACCOUNT_STATUSES:
-                raise AnswerError(f"{where}.AccountStatus",
+                raise AnswerError(f"ResultItem[{n}].AccountStatus",
                                   f"is {_shown(status)}, not one of {', '.join(ACCOUNT_STATUSES)}")
             data["AccountStatus"] = status
-        found[user_id] = (code, info(item.get("ResultInfo"), f"{where}.ResultInfo"), data)
+        found[user_id] = (code, _item_info(item, "ResultItem", n), data)
     return found
 
 
@@ -164,22 +170,36 @@ def profiles(answer: Mapping[str, Any], asked: Collection[str],
     never set. An id in ``Fail_Account`` without a failed item of its own gets code None.
     """
     found: dict[str, Item] = {}
+    # As in result_items: inline tests, and a field's name written out only when it does not fit.
     for n, item in enumerate(listed(answer.get("UserProfileItem"), "UserProfileItem")):
-        where = f"UserProfileItem[{n}]"
-        item = obj(item, where)
-        user_id = _asked_id(item.get("To_Account"), f"{where}.To_Account", asked, found)
-        code = integer(item.get("ResultCode", 0), f"{where}.ResultCode")
+        if not isinstance(item, dict):
+            obj(item, f"UserProfileItem[{n}]")
+        user_id = item.get("To_Account")
+        if not isinstance(user_id, str) or user_id not in asked or user_id in found:
+            _asked_id(user_id, f"UserProfileItem[{n}].To_Account", asked, found)
+        code = item.get("ResultCode", 0)
+        if isinstance(code, bool) or not isinstance(code, int):
+            integer(code, f"UserProfileItem[{n}].ResultCode")
         profile: dict[str, Any] = {name: unset for name, _, unset in tags.values()}
-        for m, entry in enumerate(listed(item.get("ProfileItem"), f"{where}.ProfileItem")):
-            entry = obj(entry, f"{where}.ProfileItem[{m}]")
-            tag = text(entry.get("Tag"), f"{where}.ProfileItem[{m}].Tag")
+        entries = item.get("ProfileItem")
+        if not isinstance(entries, list):
+            entries = listed(entries, f"UserProfileItem[{n}].ProfileItem")
+        for m, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                obj(entry, f"UserProfileItem[{n}].ProfileItem[{m}]")
+            tag = entry.get("Tag")
+            if not isinstance(tag, str):
+                text(tag, f"UserProfileItem[{n}].ProfileItem[{m}].Tag")
             if tag in tags:
                 name, is_integer, _ = tags[tag]
-                value_field = f"{where}.ProfileItem[{m}].Value"
-                profile[name] = (uint32(entry.get("Value"), value_field) if is_integer
-                                 else text(entry.get("Value"), value_field))
-        said = info(item.get("ResultInfo"), f"{where}.ResultInfo")
-        found[user_id] = (code, said, profile if code == 0 else {})
+                value = entry.get("Value")
+                if is_integer:
+                    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**32 - 1:
+                        uint32(value, f"UserProfileItem[{n}].ProfileItem[{m}].Value")
+                elif not isinstance(value, str):
+                    text(value, f"UserProfileItem[{n}].ProfileItem[{m}].Value")
+                profile[name] = value
+        found[user_id] = (code, _item_info(item, "UserProfileItem", n), profile if code == 0 else {})
     failed: dict[str, Item] = {}
     for n, user_id in enumerate(listed(answer.get("Fail_Account"), "Fail_Account")):
         user_id = _asked_id(user_id, f"Fail_Account[{n}]", asked, failed)
@@ -195,6 +215,14 @@ def failed_accounts(answer: Mapping[str, Any], asked: Collection[str]) -> list[s
     for n, user_id in enumerate(listed(answer.get("FailAccounts"), "FailAccounts")):
         seen[_asked_id(user_id, f"FailAccounts[{n}]", asked, seen)] = None
     return list(seen)
+
+
+def _item_info(item: Mapping[str, Any], listing: str, n: int) -> str:
+    """:func:`info` of item ``n``'s ``ResultInfo`` in the list ``listing``."""
+    said = item.get("ResultInfo")
+    if said is None or said == "":
+        return ""
+    return info(said, f"{listing}[{n}].ResultInfo")
 
 
 def _asked_id(value: Any, field: str, asked: Collection[str], seen: Mapping[str, Any]) -> str:

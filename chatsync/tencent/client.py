@@ -201,7 +201,7 @@ class Client:
         :class:`Stopped` once :meth:`stop` was called.
         """
         api = ENDPOINTS[endpoint]
-        content = json.dumps(dict(body or {}), ensure_ascii=False, separators=(",", ":")).encode()
+        content = _to_json(dict(body or {})).encode()
         started = self._monotonic()
         first_send: list[float] = []  # when the first attempt went out (real time): the call's bound
         refreshed = False
@@ -430,6 +430,7 @@ class Client:
 
 
 _NO_ANSWER_HINT = "the service did not answer properly; retry later, or check the endpoint"
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one a call
 
 
 HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json",

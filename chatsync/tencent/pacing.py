@@ -100,6 +100,7 @@ class Pacer:
         self._lock = threading.Lock()
         self._starts = _Log()  # start times handed out by wait()
         self._in_flight = 0  # calls let go by space() and not yet done()
+        self._waiting = 0  # callers sleeping in space() for a unit to free
         self._held: deque[float] = deque()  # when each answered call frees its unit (ascending)
         self._allowance = float(self.capacity)  # calls per window now (adapts to refusals)
         self._ceiling = float(self.capacity)  # the allowance last refused (recovery slows near it)
@@ -126,22 +127,38 @@ class Pacer:
 
     def space(self) -> float:
         """Block until the API has a unit of allowance free, and take it; returns the seconds
-        waited. Call it holding an in-flight slot, right before sending, and :meth:`done` after."""
+        waited. Call it holding an in-flight slot, right before sending, and :meth:`done` after.
+
+        Callers already waiting take the units freed first: each waiter sleeps until the unit that
+        is its own (one wake-up per freed unit, not every waiter at every unit)."""
         waited = 0.0
-        while True:
-            with self._lock:
-                now = self._monotonic()
-                held = self._held
-                while held and held[0] <= now:
-                    held.popleft()
-                over = self._in_flight + len(held) - self._allowed(now)
-                if over < 0:
-                    self._in_flight += 1
-                    return waited
-                # the (over+1)-th unit to be freed lets this call go; one in flight frees none yet
-                delay = held[over] - now if over < len(held) else POLL
-            self._sleep(delay)
-            waited += delay
+        queued = False  # counted in self._waiting
+        try:
+            while True:
+                with self._lock:
+                    if queued:
+                        self._waiting -= 1
+                        queued = False
+                    now = self._monotonic()
+                    held = self._held
+                    while held and held[0] <= now:
+                        held.popleft()
+                    over = self._in_flight + len(held) - self._allowed(now)
+                    if over < 0:
+                        self._in_flight += 1
+                        return waited
+                    # the (over+1)-th unit to be freed lets the first waiter go, the next one the
+                    # next waiter, and so on; one in flight frees none yet
+                    turn = over + self._waiting
+                    self._waiting += 1
+                    queued = True
+                    delay = held[turn] - now if turn < len(held) else POLL
+                self._sleep(delay)
+                waited += delay
+        finally:
+            if queued:  # stopped while waiting
+                with self._lock:
+                    self._waiting -= 1
 
     def done(self, answered_at: float | None = None) -> None:
         """The call :meth:`space` let go has its answer (or failed) at ``answered_at`` (this pacer's

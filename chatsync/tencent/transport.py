@@ -39,9 +39,9 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 import h11
@@ -306,7 +306,8 @@ class _Origin:
     scheme: bytes
     host: str
     port: int
-    headers: tuple[tuple[bytes, bytes], ...]
+    headers: dict[bytes | str, bytes]  # in the order they go out (a mapping: httpcore checks it in one test)
+    host_bytes: bytes
 
 
 def _origin(url: str, headers: Mapping[str, str]) -> _Origin:
@@ -321,9 +322,10 @@ def _origin(url: str, headers: Mapping[str, str]) -> _Origin:
     port = default if port is None else port
     shown = f"[{host}]" if ":" in host else host
     authority = shown if port == default else f"{shown}:{port}"
-    lines = ((b"Host", authority.encode("ascii")),
-             *((name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()))
-    return _Origin(b"https" if https else b"http", host, port, lines)
+    lines: dict[bytes | str, bytes] = {b"Host": authority.encode("ascii"),
+                                       **{name.encode("ascii"): value.encode("ascii")
+                                          for name, value in headers.items()}}
+    return _Origin(b"https" if https else b"http", host, port, lines, host.encode("ascii"))
 
 
 class Engine:
@@ -440,7 +442,7 @@ class _Lane:
             connection = None
         if connection is None:
             connection = self._connections[base] = httpcore.HTTPConnection(
-                httpcore.Origin(origin.scheme, origin.host.encode("ascii"), origin.port),
+                httpcore.Origin(origin.scheme, origin.host_bytes, origin.port),
                 ssl_context=self._tls, keepalive_expiry=KEEPALIVE_SECONDS, http1=True, http2=False,
                 retries=0, network_backend=self._backend)
         return connection
@@ -471,10 +473,9 @@ class _Lane:
         tunnel: list[int] = []
         if self._proxied:
             extensions["trace"] = lambda name, info: _tunnel_status(name, info, tunnel)
-        request = httpcore.Request(
-            b"POST", httpcore.URL(scheme=origin.scheme, host=origin.host, port=origin.port, target=path),
-            headers=[*origin.headers, (b"Content-Length", b"%d" % len(content))],
-            content=content, extensions=extensions)
+        url = httpcore.URL(scheme=origin.scheme, host=origin.host_bytes, port=origin.port, target=path)
+        request = httpcore.Request(b"POST", url, content=content, extensions=extensions,
+                                   headers={**origin.headers, b"Content-Length": b"%d" % len(content)})
         previous = getattr(_local, "until", None)
         _local.until = until
         _local.answered = None
@@ -485,8 +486,8 @@ class _Lane:
                 response = self._connection(base, origin).handle_request(request)
             try:
                 encoding, length = _framing(response.headers)
-                body = response.iter_stream
-                result = read(response.status, lambda limit: decode_body(body(), encoding, limit))
+                body = cast("Iterable[bytes]", response.stream)  # a sync pool's: what iter_stream() yields
+                result = read(response.status, lambda limit: decode_body(body, encoding, limit))
                 stream = response.extensions.get("network_stream")
                 if isinstance(stream, DeadlineStream):
                     stream.answered(length)

@@ -271,6 +271,52 @@ def test_answers_reported_out_of_order_free_their_units_in_time_order() -> None:
     assert pacer.space() == pytest.approx(0.2)
 
 
+class _Left(Exception):
+    """Ends a waiter's sleep in the test below (as a stop would)."""
+
+
+def test_callers_waiting_for_units_each_sleep_until_their_own() -> None:
+    # two callers find every unit held: the first sleeps until the first unit frees, the second
+    # until the second (not both until the first, to wake and find it taken)
+    clock = FakeMonotonic()
+    slept: dict[str, float] = {}
+    first_asleep, second_asleep = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        name = threading.current_thread().name
+        if name not in ("first", "second"):
+            clock.sleep(seconds)
+            return
+        slept[name] = seconds
+        if name == "first":
+            first_asleep.set()
+            assert second_asleep.wait(10)
+        else:
+            second_asleep.set()
+        raise _Left
+
+    pacer = Pacer(2, monotonic=clock, sleep=sleep)
+    pacer.space()
+    pacer.space()
+    pacer.done(100.0)
+    pacer.done(100.5)
+
+    def waiter() -> None:
+        with contextlib.suppress(_Left):
+            pacer.space()
+
+    first = threading.Thread(target=waiter, name="first")
+    first.start()
+    assert first_asleep.wait(10)
+    second = threading.Thread(target=waiter, name="second")
+    second.start()
+    second.join(10)
+    first.join(10)
+    assert slept == {"first": pytest.approx(1.0 + MARGIN), "second": pytest.approx(1.5 + MARGIN)}
+    # callers that left while waiting are no longer counted: the next one waits for the first unit
+    assert pacer.space() == pytest.approx(1.0 + MARGIN)
+
+
 def test_a_slowly_paced_api_does_not_hold_up_another() -> None:
     # account_check at 1 call/s with 12 calls queued; a portrait_get sent meanwhile must not wait
     # behind them (it once did: queued calls slept in their pacer holding every in-flight slot).
