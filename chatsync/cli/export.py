@@ -15,6 +15,7 @@ from chatsync.cli.common import (
     progress,
     write_atomically,
 )
+from chatsync.cli.tuning import no_cyclic_gc
 from chatsync.errors import ChatsyncError
 from chatsync.text.safe import quoted
 
@@ -50,7 +51,8 @@ def export(paths: tuple[str, ...], accounts_file: str | None, out_file: str | No
         refuse_overwriting_inputs(out_file, paths, accounts_file)
     from chatsync.api import export_with, load  # here, not above: `export --help` needs neither
 
-    desired = load(*paths, follow_symlinks=follow_symlinks)
+    with no_cyclic_gc():
+        desired = load(*paths, follow_symlinks=follow_symlinks)
     ids = list(desired.accounts)
     if accounts_file:
         ids += read_ids(accounts_file)
