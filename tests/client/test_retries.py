@@ -3,7 +3,7 @@ converges under injected faults, in process and over loopback HTTP."""
 
 from __future__ import annotations
 
-import time
+import random
 
 import httpx
 import pytest
@@ -182,15 +182,23 @@ def test_a_dropped_connection_is_retried(make_client):
 
 
 def test_the_deadline_bounds_the_total_time(make_client):
-    policy = RetryPolicy(max_attempts=10_000, base_delay=0.05, max_delay=0.05, deadline=0.4)
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or envelope(70500)), retry=policy)
-    started = time.monotonic()
+    """On the client's clock, where each answer takes 0.125 s: attempts start at 0, 0.125, 0.25 and
+    0.375 s, and none after, since the next would start past the 0.5 s deadline."""
+    clock = [0.0]
+    starts: list[float] = []
+
+    def answer(request):
+        starts.append(clock[0])
+        clock[0] += 0.125  # exact in binary: the sums are too
+        return envelope(70500)  # transient: retried while the deadline allows
+
+    policy = RetryPolicy(max_attempts=10_000, base_delay=0.001, max_delay=0.001, deadline=0.5,
+                         rng=random.Random(1))
+    client = make_client(transport=mock(answer), retry=policy, monotonic=lambda: clock[0])
     with pytest.raises(CallFailed) as caught:
         client.call("get_all_robots")
-    elapsed = time.monotonic() - started
-    assert elapsed < 0.4 + 0.2
-    assert 2 <= caught.value.attempts == len(seen) < 10_000
+    assert starts == [0.0, 0.125, 0.25, 0.375]
+    assert caught.value.attempts == 4
 
 
 def test_a_refused_connection_gives_up_after_connect_attempts(make_client):

@@ -358,11 +358,12 @@ def test_a_server_that_hangs_up_mid_answer_is_a_transport_failure_retried(fake, 
 
 
 def test_headers_dripped_slower_than_the_deadline_end_at_the_deadline(fake):
+    # 5 s of drip, then the server hangs up: only the deadlines (0.4 s an attempt, 0.7 s the call)
+    # make the failure a timeout rather than a dropped connection
     server = fake(lambda endpoint, body: drip(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100, 0.05))
-    began = time.monotonic()
     text = str(failure(server, bounds=Bounds(attempt_seconds=0.4, call_seconds=0.7)))
     assert "no complete answer within" in text or "gave up" in text, text
-    assert time.monotonic() - began < 5
+    assert 1 <= len(server.seen) <= QUICK.max_attempts
 
 
 def test_a_refused_connection_is_a_connect_failure_that_stops_the_run():
@@ -385,7 +386,7 @@ def test_abort_ends_a_call_blocked_waiting_for_its_answer(fake, how):
 
     server = fake(behaviour)
     outcome: list[BaseException] = []
-    client = client_for(server.url, bounds=Bounds(attempt_seconds=60, call_seconds=120))
+    client = client_for(server.url, bounds=Bounds(attempt_seconds=3600, call_seconds=7200))
 
     def call() -> None:
         try:
@@ -399,11 +400,9 @@ def test_abort_ends_a_call_blocked_waiting_for_its_answer(fake, how):
         assert asked.wait(10)
         if how == "stop-then-abort":
             client.stop()
-        began = time.monotonic()
         client.abort()
-        thread.join(20)  # far less than the 60 s the attempt would otherwise wait
+        thread.join(60)  # a guard against a hang: the attempt would otherwise wait an hour
         assert not thread.is_alive(), "abort() did not end the call blocked reading"
-        assert time.monotonic() - began < 5
     finally:
         client.close()
     assert len(outcome) == 1 and isinstance(outcome[0], (Stopped, CallFailed)), outcome
@@ -476,14 +475,27 @@ def test_pools_split_the_connections_evenly_and_none_is_larger_than_the_limit(co
     assert len(sizes) == -(-connections // transport.SHARD_CONNECTIONS)
 
 
-def test_the_answer_time_is_when_its_first_bytes_came_not_when_it_was_read_whole(fake):
-    # the pacing frees a call's unit a window after this moment: the server counted the call by then
+def test_the_answer_time_is_when_its_first_bytes_came_not_when_it_was_read_whole(fake, monkeypatch):
+    # the pacing frees a call's unit a window after this moment: the server counted the call by then.
+    # The server sends the rest of the answer only once the client has read its first bytes.
     answer = http(ROBOTS)
+    first_read = threading.Event()
+    rest_sent: list[float] = []
+    read = transport.DeadlineStream.read
+
+    def reading(self: transport.DeadlineStream, max_bytes: int, timeout: float | None = None) -> bytes:
+        data = read(self, max_bytes, timeout)
+        if data:
+            first_read.set()
+        return data
+
+    monkeypatch.setattr(transport.DeadlineStream, "read", reading)
 
     def behaviour(endpoint: str, body: Any) -> Any:
         def send(sock: socket.socket, stopping: threading.Event) -> None:
             sock.sendall(answer[:20])
-            time.sleep(0.3)
+            first_read.wait(60)  # a guard against a hang only
+            rest_sent.append(time.monotonic())
             sock.sendall(answer[20:])
         return send
 
@@ -491,10 +503,10 @@ def test_the_answer_time_is_when_its_first_bytes_came_not_when_it_was_read_whole
     engine = transport.Engine((server.url,), HEADERS, tls=None, proxy=None, connections=1)
     began = time.monotonic()
     assert engine.post(0, "/v4/x", b"{}", _soon(), lambda status, body: body(1000)) == ROBOTS
-    ended = time.monotonic()
     answered = transport.answer_time()
     engine.close()
-    assert answered is not None and began <= answered <= ended - 0.25
+    assert first_read.is_set() and len(rest_sent) == 1
+    assert answered is not None and began <= answered <= rest_sent[0]  # before the rest was even sent
     silent_server = fake(lambda endpoint, body: then_close(b""))
     engine = transport.Engine((silent_server.url,), HEADERS, tls=None, proxy=None, connections=1)
     with pytest.raises(transport.Broken):  # the connection closed: that moment, not an earlier answer's
