@@ -114,9 +114,16 @@ def test_undeclared_accounts_are_not_read(make_api):
     emulator = make_emulator()
     seed(emulator, accounts={f"other{i}": {"nick": "o"} for i in range(50)} | {"alice": {"nick": "A"}})
     recorder = Recorder(EmulatorTransport(emulator))
-    plan(make_api(transport=recorder), desired(accounts={"alice": {"nick": "B"}}), ENDPOINT)
-    bodies = [json.dumps(body_of(r)) for r in recorder.requests]
-    assert not any("other" in body for body in bodies)
+    result = plan(make_api(transport=recorder), desired(accounts={"alice": {"nick": "B"}}), ENDPOINT)
+    sent = [(r.url.path.rsplit("/", 1)[-1], body_of(r)) for r in recorder.requests]
+    assert sent == [  # the bot list, then alice alone: checked, and her profile read (face_url
+        ("get_all_robots", {}),  # too: an import update of her nick would send both)
+        ("account_check", {"CheckItem": [{"UserID": "alice"}]}),
+        ("portrait_get", {"To_Account": ["alice"],
+                          "TagList": [PROFILE_FIELDS["nick"], PROFILE_FIELDS["face_url"]]}),
+    ]
+    assert not any("other" in json.dumps(body) for _, body in sent)
+    assert [(c.action, c.address) for c in result.changes] == [("update", "account.alice")]
 
 
 def test_plan_never_writes(make_api):
