@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.apply.conftest import WRITE_ENDPOINTS, read_live, write_config
+from tests.apply.conftest import write_config
 from tests.apply.test_interrupt import TIMEOUT, env_for
+from tests.support import WRITE_ENDPOINTS, read_live
 
 ACCOUNTS = [f"shared{i:02d}" for i in range(40)]
 #: Calls in flight per process: far fewer than its 40 writes.

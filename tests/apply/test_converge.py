@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from tests.apply.conftest import WRITE_ENDPOINTS, all_fields, profile, summary, write_config
+from tests.apply.conftest import all_fields, profile, summary, write_config
+from tests.support import WRITE_ENDPOINTS
 
 NO_CHANGES = "No changes. The app matches the configuration.\n"
 

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from chatsync.facts.fields import BY_NAME
-from tests.apply.conftest import WRITE_ENDPOINTS, all_fields, assert_clean_error, write_config
+from tests.apply.conftest import all_fields, assert_clean_error, write_config
+from tests.support import WRITE_ENDPOINTS
 
 
 def exported_profile(fields):

@@ -10,8 +10,8 @@ import threading
 import pytest
 
 from chatsync.emulator.gateway import Outcome
-from tests.apply.conftest import App, assert_clean_error, profile, summary, write_config
-from tests.support import refused_port
+from tests.apply.conftest import assert_clean_error, profile, summary, write_config
+from tests.support import App, refused_port
 
 NEW = {f"n{i:02d}": {"nick": f"N{i}", "self_signature": f"sig {i}"} for i in range(30)}
 LIMIT_HINT = "the free edition allows 100 accounts; upgrade the app's edition to import more"

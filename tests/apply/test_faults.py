@@ -19,8 +19,8 @@ from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.target import Target
-from tests.apply.conftest import FAST, UNPACED, all_fields, profile, write_config
-from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
+from tests.apply.conftest import all_fields, profile, write_config
+from tests.support import ADMIN, FAST, SDKAPPID, SECRET, UNPACED, make_emulator
 
 ENDPOINT = "http://127.0.0.1:9"
 

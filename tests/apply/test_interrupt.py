@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.apply.conftest import Secrets, all_fields, invoke, profile, read_live, summary, write_config
-from tests.support import SECRET
+from tests.apply.conftest import Secrets, all_fields, invoke, profile, summary, write_config
+from tests.support import SECRET, read_live
 
 #: Enough work that, paced at the documented rates through 20 ms answers, an apply lasts ~2 s.
 NEW = {f"user{i:03d}": {"nick": f"User {i}", "face_url": f"https://img.example/{i}.png",

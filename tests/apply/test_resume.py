@@ -26,9 +26,9 @@ import chatsync
 from chatsync.cli import apply as apply_command
 from chatsync.cli.common import progress
 from chatsync.engine.plan import recheck
-from tests.apply.conftest import WRITE_ENDPOINTS, App, assert_clean_error, profile, summary, write_config
+from tests.apply.conftest import assert_clean_error, profile, summary, write_config
 from tests.apply.test_interrupt import TIMEOUT, env_for, wait_for
-from tests.support import SECRET
+from tests.support import SECRET, WRITE_ENDPOINTS, App
 
 NEW = {f"u{i:02d}": {"nick": f"U{i}", "self_signature": f"sig {i}"} for i in range(30)}
 CONFIG = dict(

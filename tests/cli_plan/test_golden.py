@@ -39,8 +39,8 @@ from typing import Any
 import pytest
 
 from chatsync.domain.plan import Plan
-from tests.cli_plan.conftest import App, write_config
-from tests.support import ADMIN
+from tests.cli_plan.conftest import write_config
+from tests.support import ADMIN, App
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

@@ -21,8 +21,8 @@ import chatsync.cli.common as command_common
 from chatsync.cli.common import progress as real_progress
 from chatsync.domain.plan import Plan
 from chatsync.text.safe import markdown
-from tests.cli_plan.conftest import App, accounts_yaml, app_yaml, write_config
-from tests.support import SECRET
+from tests.cli_plan.conftest import accounts_yaml, app_yaml, write_config
+from tests.support import SECRET, App
 
 ANSI = re.compile(r"\x1b\[")
 #: Creates, an update, a delete and an unsafe line (max_deletes 0): every coloured kind of line.

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.cli_plan.conftest import WRITE_ENDPOINTS, accounts_yaml, app_yaml, write_config
+from tests.cli_plan.conftest import accounts_yaml, app_yaml, write_config
+from tests.support import WRITE_ENDPOINTS
 
 READS = {"get_all_robots", "account_check", "portrait_get"}
 

@@ -1,15 +1,14 @@
 """Reproductions of defects found in review of the plan/apply/export code (added since db66ca1).
 
 Each test states the expected (docs/contract.md) behaviour and fails on the code as reviewed. They are
-self-contained: an in-process emulator served on loopback (or an httpx MockTransport where a
-precise interleaving is needed) and the CLI through click's CliRunner.
+self-contained: an in-process emulator served on loopback (the shared ``serve`` fixture, or an httpx
+MockTransport where a precise interleaving is needed) and the CLI through click's CliRunner.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,6 @@ from click.testing import CliRunner, Result
 
 from chatsync.cli import main
 from chatsync.domain.plan import Change, Plan
-from chatsync.emulator import Emulator
-from chatsync.emulator.server import RunningEmulator
 from chatsync.engine.apply import Applier
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
@@ -29,63 +26,12 @@ from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.support import ADMIN, SDKAPPID, SECRET, cli_env, make_emulator, record_requests
+from tests.support import ADMIN, SDKAPPID, SECRET, UNPACED
 
-UNPACED = {name: 1_000_000.0 for name in ENDPOINTS}
 FAST_RATES = {name: 100_000 for name in ENDPOINTS}
-FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.01)
 
 
 # -- helpers -----------------------------------------------------------------------------------------
-
-class App:
-    """An emulator served on loopback, a client to seed it, and the requests it received."""
-
-    def __init__(self, emulator: Emulator, server: RunningEmulator) -> None:
-        self.emulator = emulator
-        self.server = server
-        self.url = server.url
-        self.client = Client(Target((self.url,), "test"), SigCache(SDKAPPID, ADMIN, SECRET),
-                             rates=UNPACED, retry=FAST_RETRY)
-        self.api = ChatApi(self.client)
-        self.requests: list[tuple[str, Any]] = []
-        self.lock = threading.Lock()
-        record_requests(emulator, self.requests, self.lock)
-
-    def sent(self, endpoint: str) -> list[Any]:
-        with self.lock:
-            return [body for name, body in self.requests if name == endpoint]
-
-    def forget(self) -> None:
-        with self.lock:
-            self.requests.clear()
-
-    def env(self, **override: str | None) -> dict[str, str | None]:
-        return cli_env(self.url, **override)
-
-    def cli(self, *args: str, env: Mapping[str, str | None] | None = None) -> Result:
-        return CliRunner().invoke(main, list(args), env=dict(env if env is not None else self.env()))
-
-    def exists(self, user_id: str) -> bool:
-        return self.api.account_check([user_id])[user_id].data.get("AccountStatus") == "Imported"
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., App]]:
-    apps: list[App] = []
-
-    def start(**config: Any) -> App:
-        config.setdefault("sdkappid", SDKAPPID)
-        emulator = make_emulator(**config)
-        server = RunningEmulator(emulator).__enter__()
-        apps.append(App(emulator, server))
-        return apps[-1]
-
-    yield start
-    for app in apps:
-        app.client.close()
-        app.server.stop()
-
 
 def write_config(directory: Path, bots: Mapping[str, Any] | None = None,
                  accounts: Mapping[str, Any] | None = None, name: str = "chatsync.yaml", **app: Any) -> str:
@@ -253,7 +199,7 @@ def test_a_plan_file_with_its_unsafe_reasons_removed_still_needs_force(serve, tm
     assert made.exit_code == 1 and "Unsafe:" in made.stdout  # the plan itself is unsafe
 
     edit_plan(path, lambda d: d.update(safe=True, unsafe_reasons=[]))
-    app.forget()
+    app.forget_calls()
     result = app.cli("apply", "--plan", path)
     assert result.exit_code == 1, (result.stdout, result.stderr)
     assert app.sent("account_delete") == []
@@ -276,7 +222,7 @@ def test_a_plan_file_edited_to_delete_a_protected_account_is_refused(serve, tmp_
         change.update(action="delete", after=None)
 
     edit_plan(path, to_delete)
-    app.forget()
+    app.forget_calls()
     result = app.cli("apply", "--plan", path)
     assert app.exists("ops"), "the protected account was deleted"
     assert result.exit_code == 1
@@ -291,8 +237,8 @@ def test_a_plan_file_edited_to_point_at_another_server_is_refused(serve, tmp_pat
     path = str(tmp_path / "plan.json")
     assert app.cli("plan", config, "--out", path).exit_code == 0
     edit_plan(path, lambda d: d["app"].update(endpoint=other.url))
-    app.forget()
-    other.forget()
+    app.forget_calls()
+    other.forget_calls()
     result = app.cli("apply", "--plan", path, env=app.env(CHATSYNC_ENDPOINT=None))
     assert other.requests == [], "the edited plan sent signed calls to another server"
     assert_clean_exit_1(result)
