@@ -25,9 +25,8 @@ import yaml
 import chatsync
 from chatsync.domain.plan import Plan
 from chatsync.domain.report import Report
-from chatsync.emulator.server import RunningEmulator
 from chatsync.facts.endpoints import ENDPOINTS
-from tests.support import SDKAPPID, SECRET, make_emulator
+from tests.support import SDKAPPID, SECRET, App
 
 #: Starting states: (GC enabled, switch interval), neither the interpreter's default interval; each
 #: interval a whole number of microseconds in binary too (1/64 s, 1/256 s), so reading it back
@@ -74,11 +73,9 @@ def write_world(folder: Path, url: str) -> World:
 
 
 @pytest.fixture
-def worlds(tmp_path: Path) -> Iterator[list[World]]:
+def worlds(tmp_path: Path, serve: Callable[..., App]) -> list[World]:
     """Two apps, each on its own emulator: one per thread."""
-    with RunningEmulator(make_emulator(sdkappid=SDKAPPID)) as one, \
-            RunningEmulator(make_emulator(sdkappid=SDKAPPID)) as two:
-        yield [write_world(tmp_path / "one", one.url), write_world(tmp_path / "two", two.url)]
+    return [write_world(tmp_path / name, serve().url) for name in ("one", "two")]
 
 
 @contextmanager
