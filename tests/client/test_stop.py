@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from tests.client.conftest import LOCAL, envelope, mock
 from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
 
 
-def test_after_stop_a_call_raises_stopped_without_sending(make_client):
+def test_after_stop_a_call_raises_stopped_without_sending(make_client: Callable[..., Client]) -> None:
     emulator = make_emulator()
     client = make_client(emulator)
     client.call("get_all_robots")
@@ -31,7 +33,7 @@ def test_after_stop_a_call_raises_stopped_without_sending(make_client):
     assert client.calls["account_check"] == 0 and emulator.calls["account_check"] == 0
 
 
-def test_stop_ends_a_call_waiting_to_retry(make_client):
+def test_stop_ends_a_call_waiting_to_retry(make_client: Callable[..., Client]) -> None:
     seen = []
     client = make_client(transport=mock(lambda r: seen.append(r) or envelope(70500)),
                          retry=RetryPolicy(max_attempts=5, base_delay=3600, max_delay=3600,
@@ -39,7 +41,7 @@ def test_stop_ends_a_call_waiting_to_retry(make_client):
     client.retry.rng.seed(1)  # a first wait of minutes: only the stop can end the call sooner
     outcome = []
 
-    def run():
+    def run() -> None:
         try:
             client.call("get_all_robots")
         except Stopped as stopped:
@@ -57,7 +59,7 @@ def test_stop_ends_a_call_waiting_to_retry(make_client):
     assert len(outcome) == 1 and len(seen) == 1
 
 
-def test_stop_ends_a_call_waiting_for_its_pacing_slot(make_client):
+def test_stop_ends_a_call_waiting_for_its_pacing_slot(make_client: Callable[..., Client]) -> None:
     client = make_client(transport=mock(lambda r: envelope()), rates={"portrait_set": 0.1})
     client.call("portrait_set", {})  # the next slot is ten seconds away
     done = []
@@ -70,7 +72,7 @@ def test_stop_ends_a_call_waiting_for_its_pacing_slot(make_client):
     assert client.calls["portrait_set"] == 1
 
 
-def test_pause_sleeps_unless_stopped(make_client):
+def test_pause_sleeps_unless_stopped(make_client: Callable[..., Client]) -> None:
     client = make_client(transport=mock(lambda r: envelope()))
     client.pause(0.001)  # returns: nothing stopped it
     outcome = []
@@ -84,12 +86,12 @@ def test_pause_sleeps_unless_stopped(make_client):
         client.pause(10)
 
 
-def test_parallelism_must_be_positive():
+def test_parallelism_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Client(LOCAL, SigCache(SDKAPPID, ADMIN, SECRET), parallelism=0)
 
 
-def _catch(function, *args):
+def _catch(function: Callable[..., object], *args: Any) -> object:
     try:
         return function(*args)
     except Exception as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from chatsync.cli import main
 from chatsync.config import ConfigError, load
@@ -35,7 +35,7 @@ NOT_CONFIGS = {
 }
 
 
-def run(*args: str):
+def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 

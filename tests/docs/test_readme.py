@@ -37,7 +37,7 @@ def test_every_command_and_flag_is_documented(name: str) -> None:
                 assert option in README, f"README does not mention chatsync {name} {option}"
 
 
-def test_the_python_example_converges_an_app(tmp_path, monkeypatch) -> None:
+def test_the_python_example_converges_an_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's "From Python" block, run as written against the emulator on loopback."""
     from chatsync.emulator.server import RunningEmulator
     from tests.support import SDKAPPID, SECRET, make_emulator

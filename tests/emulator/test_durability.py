@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,9 @@ def read_nicks(api: Api, users: list[str]) -> dict[str, str | None]:
 
 
 @pytest.mark.parametrize("make_disk", [injected_disk, tmpfs_disk], ids=["injected-writer", "tmpfs"])
-def test_every_acknowledged_write_survives_a_full_disk_and_sigkill(tmp_path, make_disk):
+def test_every_acknowledged_write_survives_a_full_disk_and_sigkill(
+    tmp_path: Path, make_disk: Callable[[Path], AbstractContextManager[Disk]],
+) -> None:
     log = tmp_path / "emulator.log"
     acked: dict[str, str] = {}  # user -> the nick an OK answer promised
     failed: list[tuple[str, dict[str, Any], str, str]] = []

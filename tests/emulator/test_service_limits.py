@@ -75,7 +75,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = GUARD) -> None:
 
 # -- timeouts -----------------------------------------------------------------------------------
 
-def test_the_documented_timeouts_are_seconds_and_in_the_help():
+def test_the_documented_timeouts_are_seconds_and_in_the_help() -> None:
     from click.testing import CliRunner
 
     from chatsync.cli import main
@@ -95,7 +95,7 @@ def robots_request(api: Api) -> bytes:
             "Content-Length: 2\r\n\r\n{}").encode()
 
 
-def test_an_idle_connection_is_closed_after_the_head_timeout():
+def test_an_idle_connection_is_closed_after_the_head_timeout() -> None:
     with serving(head_timeout=0.5) as (running, api):
         fresh = connect(running)
         used = connect(running)
@@ -106,7 +106,7 @@ def test_an_idle_connection_is_closed_after_the_head_timeout():
         assert api("get_all_robots", {})["ErrorCode"] == 0
 
 
-def test_an_idle_connection_is_kept_while_its_head_timeout_runs():
+def test_an_idle_connection_is_kept_while_its_head_timeout_runs() -> None:
     """The other side of the test above: not closed at once. A connection left idle while others
     are served is still there to carry a request, and a kept-alive one to carry another."""
     with serving(head_timeout=GUARD) as (running, api):
@@ -123,7 +123,7 @@ def test_an_idle_connection_is_kept_while_its_head_timeout_runs():
             sock.close()
 
 
-def test_bytes_with_no_end_of_head_cannot_hold_a_connection():
+def test_bytes_with_no_end_of_head_cannot_hold_a_connection() -> None:
     """Slowloris: a byte every 0.2 s, never a newline (or never the blank line) -> 408, closed while
     the bytes still come: each byte does not buy more time. Were it to, the trickle would run its
     whole GUARD (150 bytes) and the 408 come only after it stopped."""
@@ -153,7 +153,7 @@ def test_bytes_with_no_end_of_head_cannot_hold_a_connection():
         assert api("get_all_robots", {})["ErrorCode"] == 0
 
 
-def test_a_body_that_does_not_arrive_in_time_is_408():
+def test_a_body_that_does_not_arrive_in_time_is_408() -> None:
     with serving(body_timeout=1.0) as (running, api):
         sock = connect(running)
         sock.sendall(f"POST /v4/openim_robot_http_svc/get_all_robots?{api.query()} HTTP/1.1\r\n"
@@ -169,7 +169,7 @@ def refusals(text: str) -> list[tuple[int, int]]:
             re.findall(r"refused (\d+) new connections? \(503\) and closed (\d+) idle", text)]
 
 
-def test_at_the_limit_the_longest_idle_connection_makes_room(caplog):
+def test_at_the_limit_the_longest_idle_connection_makes_room(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING", logger="chatsync.emulator"), \
             serving(max_connections=3, head_timeout=GUARD) as (running, api):
         idle = []
@@ -185,7 +185,9 @@ def test_at_the_limit_the_longest_idle_connection_makes_room(caplog):
             sock.close()
 
 
-def test_when_no_connection_is_idle_a_new_one_gets_503_and_a_log_line(caplog):
+def test_when_no_connection_is_idle_a_new_one_gets_503_and_a_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level("WARNING", logger="chatsync.emulator"), \
             serving(max_connections=2, head_timeout=1.5) as (running, api):
         busy = [connect(running) for _ in range(2)]
@@ -215,7 +217,8 @@ class Clock:
         return getattr(time, name)
 
 
-def test_refusals_are_logged_at_most_once_a_second_with_their_count(caplog, monkeypatch):
+def test_refusals_are_logged_at_most_once_a_second_with_their_count(caplog: pytest.LogCaptureFixture,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """On a clock that stands still, the first refusal is logged and the next 29 are only counted;
     once the clock has moved a second, the count is logged on one line."""
     clock = Clock()
@@ -234,7 +237,7 @@ def test_refusals_are_logged_at_most_once_a_second_with_their_count(caplog, monk
         busy.close()
 
 
-def test_max_connections_past_the_open_file_limit_is_refused_at_start():
+def test_max_connections_past_the_open_file_limit_is_refused_at_start() -> None:
     code = ("import resource, sys, runpy; resource.setrlimit(resource.RLIMIT_NOFILE, (256, "
             "resource.getrlimit(resource.RLIMIT_NOFILE)[1])); sys.argv = ['chatsync', 'emulator', "
             "'--port', '0', '--max-connections', '500']; runpy.run_module('chatsync', "
@@ -275,7 +278,7 @@ def many_fds() -> Iterator[None]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads a process's CPU time in /proc")
-def test_1100_idle_connections_with_1024_fds_neither_spin_nor_block_a_call(many_fds):
+def test_1100_idle_connections_with_1024_fds_neither_spin_nor_block_a_call(many_fds: None) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "chatsync", "emulator", "--port", "0"], preexec_fn=limit_fds_to_1024,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,

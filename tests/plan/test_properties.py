@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Principal
+from chatsync.domain.plan import Plan
 from chatsync.engine.plan import diff
 from chatsync.engine.read import LiveState, wanted_for
 from tests.plan.conftest import ENDPOINT
@@ -20,7 +23,7 @@ declarations = st.one_of(st.none(), st.just("absent"), managed)  # undeclared / 
 
 
 @st.composite
-def worlds(draw):
+def worlds(draw: st.DrawFn) -> tuple[DesiredState, dict[str, dict[str, Any]]]:
     """(desired, world): world maps address -> full live profile of every object that exists."""
     world = {}
     for kind, ids in (("bot", BOTS), ("account", ACCOUNTS)):
@@ -52,7 +55,7 @@ def read(desired: DesiredState, world: dict[str, dict[str, str]]) -> LiveState:
     return live
 
 
-def apply(plan, world):
+def apply(plan: Plan, world: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The changes, done to the world the way apply does them."""
     world = {address: dict(profile) for address, profile in world.items()}
     for change in plan.changes:
@@ -71,7 +74,9 @@ def apply(plan, world):
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
-def test_applying_the_plan_converges_and_a_replan_is_empty(case):
+def test_applying_the_plan_converges_and_a_replan_is_empty(
+    case: tuple[DesiredState, dict[str, dict[str, Any]]],
+) -> None:
     desired, world = case
     plan = diff(desired, read(desired, world), endpoint=ENDPOINT)
     after = apply(plan, world)

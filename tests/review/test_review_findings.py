@@ -26,7 +26,7 @@ from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.support import ADMIN, SDKAPPID, SECRET, UNPACED
+from tests.support import ADMIN, SDKAPPID, SECRET, UNPACED, App
 
 FAST_RATES = {name: 100_000 for name in ENDPOINTS}
 
@@ -63,7 +63,7 @@ def assert_clean_exit_1(result: Result) -> None:
 
 # -- 1. plan crashes when the live read takes more than a second ------------------------------------
 
-def test_plan_on_an_app_that_answers_slowly_does_not_crash(serve, tmp_path):
+def test_plan_on_an_app_that_answers_slowly_does_not_crash(serve: Callable[..., App], tmp_path: Path) -> None:
     """cli/plan.py:56 calls ``progress(api.client, "Reading the live app")`` with the arguments
     swapped (label, status); when the read lasts >= 1 s the progress ``finally`` calls
     ``"Reading the live app"()`` -> TypeError and a traceback instead of the plan."""
@@ -77,7 +77,8 @@ def test_plan_on_an_app_that_answers_slowly_does_not_crash(serve, tmp_path):
 
 # -- 2. swapping a bot at the 20-bot limit fails: creates run before deletes --------------------------
 
-def test_replacing_a_bot_when_the_app_has_20_bots_applies_cleanly(serve, tmp_path):
+def test_replacing_a_bot_when_the_app_has_20_bots_applies_cleanly(serve: Callable[..., App],
+                                                                  tmp_path: Path) -> None:
     """The planner accepts the plan (20 bots after it), but applier.py runs every create_robot in
     phase 1 and every delete_robot in phase 2, so the new bot is created while 20 are still active
     and the service refuses it with 10008: apply exits 1 although the plan was valid."""
@@ -113,7 +114,7 @@ def _answer(**fields: Any) -> httpx.Response:
 IMPORT_PLAN = [Change("account", user_id, "create", None, {"nick": user_id.upper()}) for user_id in "abc"]
 
 
-def test_ctrl_c_after_an_import_answered_reports_the_imported_accounts_as_done():
+def test_ctrl_c_after_an_import_answered_reports_the_imported_accounts_as_done() -> None:
     """api._per_item raises Stopped from its retry round (client.pause / the next call) and throws
     away the results of round 0; applier._batch then returns {} and every change of the chunk is
     reported "skipped: not started: interrupted" -- although a and b were imported."""
@@ -140,7 +141,7 @@ def test_ctrl_c_after_an_import_answered_reports_the_imported_accounts_as_done()
     assert status["c"] == "skipped", status
 
 
-def test_a_run_stopping_failure_in_an_item_retry_does_not_fail_the_items_already_done():
+def test_a_run_stopping_failure_in_an_item_retry_does_not_fail_the_items_already_done() -> None:
     """The same loss when a run-stopping code (60028: the trial's daily quota is used up) comes back
     for the one-by-one retry of c: _batch marks a, b and c "failed 60028", but a and b were imported."""
 
@@ -161,7 +162,7 @@ def test_a_run_stopping_failure_in_an_item_retry_does_not_fail_the_items_already
     assert status["c"] == ("failed", 60028), status
 
 
-def test_a_change_interrupted_while_waiting_to_retry_is_not_reported_as_not_started():
+def test_a_change_interrupted_while_waiting_to_retry_is_not_reported_as_not_started() -> None:
     """Applier._single treats Stopped as "never started": a create_robot that was sent, got a
     transient answer (it may have been applied: §5 faults after the change) and was waiting for its
     retry when Ctrl-C came is reported "skipped: not started: interrupted" with 0 attempts."""
@@ -186,7 +187,8 @@ def test_a_change_interrupted_while_waiting_to_retry_is_not_reported_as_not_star
 
 # -- 4. apply --plan: edits outside the fingerprint are accepted -----------------------------------
 
-def test_a_plan_file_with_its_unsafe_reasons_removed_still_needs_force(serve, tmp_path):
+def test_a_plan_file_with_its_unsafe_reasons_removed_still_needs_force(serve: Callable[..., App],
+                                                                       tmp_path: Path) -> None:
     """check_applicable() trusts ``safe``/``unsafe_reasons`` read from the file, and neither is
     covered by the fingerprint nor re-derived, so deleting the reasons makes apply --plan run an
     unsafe plan (3 deletes, max_deletes 1) without --force."""
@@ -206,7 +208,8 @@ def test_a_plan_file_with_its_unsafe_reasons_removed_still_needs_force(serve, tm
     assert all(app.exists(u) for u in ("u1", "u2", "u3"))
 
 
-def test_a_plan_file_edited_to_delete_a_protected_account_is_refused(serve, tmp_path):
+def test_a_plan_file_edited_to_delete_a_protected_account_is_refused(serve: Callable[..., App],
+                                                                     tmp_path: Path) -> None:
     """tampered() only checks that each change has an observation consistent with create/update;
     the fingerprint covers observations, not changes. Turning the planned nick update of the
     protected account "ops" into a delete keeps the fingerprint valid, and apply --plan deletes it
@@ -228,7 +231,8 @@ def test_a_plan_file_edited_to_delete_a_protected_account_is_refused(serve, tmp_
     assert result.exit_code == 1
 
 
-def test_a_plan_file_edited_to_point_at_another_server_is_refused(serve, tmp_path):
+def test_a_plan_file_edited_to_point_at_another_server_is_refused(serve: Callable[..., App],
+                                                                  tmp_path: Path) -> None:
     """app.endpoint of the plan file is not covered by the fingerprint: an edited endpoint is
     accepted and apply --plan sends signed admin calls (a valid UserSig) to whatever host it names."""
     app = serve()
@@ -244,7 +248,8 @@ def test_a_plan_file_edited_to_point_at_another_server_is_refused(serve, tmp_pat
     assert_clean_exit_1(result)
 
 
-def test_a_plan_file_with_a_rate_limit_for_an_unknown_api_is_a_clean_error(serve, tmp_path):
+def test_a_plan_file_with_a_rate_limit_for_an_unknown_api_is_a_clean_error(serve: Callable[..., App],
+                                                                           tmp_path: Path) -> None:
     """Plan.from_data accepts any rate_limits; Client.for_app -> Pacers raises ValueError for an
     unknown API name (or a rate <= 0), which escapes as a traceback instead of an Error: line."""
     app = serve()
@@ -260,7 +265,7 @@ def test_a_plan_file_with_a_rate_limit_for_an_unknown_api_is_a_clean_error(serve
 # -- 5. an endpoint httpx cannot encode gives a traceback -----------------------------------------
 
 @pytest.mark.parametrize("endpoint", ["https://xn--zz", "https://a\u3002\u3002b"])
-def test_an_endpoint_with_an_invalid_idna_host_is_a_clean_error(tmp_path, endpoint):
+def test_an_endpoint_with_an_invalid_idna_host_is_a_clean_error(tmp_path: Path, endpoint: str) -> None:
     """endpoint_problem() accepts these hosts; httpx then raises idna.IDNAError / httpx.InvalidURL
     from Client._exchange (neither is an httpx.TransportError), which escapes as a traceback."""
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
