@@ -67,7 +67,8 @@ class Api:
         """Send and return the JSON answer (asserting HTTP 200: business errors are in the body)."""
         response = self.request(name, body, **query)
         assert response.status_code == 200, response.text
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
 
 
 def make_emulator(**config: Any) -> Emulator:
@@ -96,7 +97,7 @@ def call(api: Api, name: str, body: Any = None, *, code: int = 0, **kwargs: Any)
     response = api.request(name, body, **kwargs)
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("application/json")
-    answer = response.json()
+    answer: dict[str, Any] = response.json()
     assert answer["ActionStatus"] == ("OK" if code == 0 else "FAIL"), answer
     assert answer["ErrorCode"] == code, answer
     assert isinstance(answer["ErrorInfo"], str), answer
@@ -250,8 +251,8 @@ class App:
         if accounts:
             results = self.api.multiaccount_import({a: dict(f or {}) for a, f in accounts.items()})
             assert all(r.ok for r in results.values()), [r for r in results.values() if not r.ok][:3]
-            for user_id, fields in accounts.items():
-                extra = {k: v for k, v in (fields or {}).items() if k == "self_signature"}
+            for user_id, given in accounts.items():
+                extra = {k: v for k, v in (given or {}).items() if k == "self_signature"}
                 if extra:
                     self.api.portrait_set(user_id, extra)
         self.forget_calls()

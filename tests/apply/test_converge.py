@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ SEED_ACCOUNTS = {
 }
 NEW = {f"user{n:03d}": {"nick": f"User {n}", "face_url": f"https://img.example/{n}.png",
                         "self_signature": f"Hello from {n}"} for n in range(150)}
-CONFIG = dict(
+CONFIG: dict[str, Any] = dict(
     bots={
         "@RBT#keep": {"nick": "Keep", "self_signature": "new sig"},  # face_url unmanaged
         "@RBT#same": {"nick": "Same"},

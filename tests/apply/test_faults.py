@@ -58,10 +58,10 @@ def seed(api: ChatApi) -> None:
     assert all(r.ok for r in api.multiaccount_import(SEED_ACCOUNTS).values())
 
 
-def counting_faults(emulator: Emulator, rate: float, seed_value: int) -> Counter:
+def counting_faults(emulator: Emulator, rate: float, seed_value: int) -> Counter[tuple[str, bool]]:
     """Turn faults on; returns a counter of the faults injected, by (endpoint path, after_commit)."""
     injector = FaultInjector(rate, seed_value)
-    injected: Counter = Counter()
+    injected: Counter[tuple[str, bool]] = Counter()
     draw = injector.draw
 
     def counted(path: str, body: bytes, family: str) -> Fault | None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import Result
 
@@ -141,9 +142,14 @@ def test_the_plan_names_its_target_and_so_does_the_prompt(app: App, tmp_path: Pa
     config = write_config(tmp_path, accounts={"carol": {"nick": "C"}})
     result = app.cli("plan", config)
     assert result.stdout.splitlines()[0] == f"Plan for app 1400000000 at {app.url}"
-    asked = []
+    asked: list[str] = []
+
+    def prompt(text: str, **_: object) -> str:
+        asked.append(text)
+        return "no"
+
     monkeypatch.setattr(apply_command, "interactive", lambda: True)
-    monkeypatch.setattr(apply_command.click, "prompt", lambda text, **_: asked.append(text) or "no")
+    monkeypatch.setattr(click, "prompt", prompt)
     refused = app.cli("apply", config)
     assert refused.exit_code == 1
     assert refused.stderr.splitlines()[-1] == "Apply cancelled; nothing was changed."

@@ -54,7 +54,7 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], what
         time.sleep(0.01)
 
 
-def assert_converged(url: str, config: str, cli: Callable[..., object]) -> None:
+def assert_converged(url: str, config: str, cli: Callable[..., Result]) -> None:
     """A re-run applies the rest; then the app is exactly the config and a plan is empty."""
     rerun = cli("apply", config, "--auto-approve")
     assert rerun.exit_code == 0, (rerun.stdout, rerun.stderr)

@@ -33,7 +33,7 @@ from tests.apply.test_interrupt import TIMEOUT, env_for, wait_for
 from tests.support import SECRET, WRITE_ENDPOINTS, App
 
 NEW = {f"u{i:02d}": {"nick": f"U{i}", "self_signature": f"sig {i}"} for i in range(30)}
-CONFIG = dict(
+CONFIG: dict[str, Any] = dict(
     bots={"@RBT#a": {"nick": "A", "self_signature": "a"},  # create_robot carries both
           "@RBT#b": {"nick": "B", "gender": "male"},  # create_robot, then portrait_set
           "@RBT#old": {"state": "absent"}},

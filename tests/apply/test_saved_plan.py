@@ -15,7 +15,7 @@ from tests.apply.conftest import assert_clean_error, profile, summary, write_con
 from tests.support import App
 
 SEED_ACCOUNTS = {"alice": {"nick": "Al"}, "bob": {"nick": "Bob"}, "mallory": {"nick": "M"}}
-CONFIG = dict(
+CONFIG: dict[str, Any] = dict(
     bots={"@RBT#new": {"nick": "New"}},
     accounts={"alice": {"nick": "Alice"}, "bob": None, "carol": {"nick": "Carol", "self_signature": "hi"},
               "mallory": {"state": "absent"}},

@@ -33,6 +33,7 @@ import html
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,14 +101,14 @@ FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 @pytest.fixture
-def rich(serve: Any, tmp_path: Path) -> tuple[App, str]:
+def rich(serve: Callable[..., App], tmp_path: Path) -> tuple[App, str]:
     app = serve(admins=(ADMIN, ROOT_ADMIN))
     app.seed(bots=LIVE_BOTS, accounts=LIVE_ACCOUNTS)
     return app, write_config(tmp_path, CONFIG)
 
 
 def normalised(text: str) -> dict[str, Any]:
-    data = json.loads(text)
+    data: dict[str, Any] = json.loads(text)
     assert PORT.match(data["app"]["endpoint"]), data["app"]["endpoint"]
     assert FINGERPRINT.match(data["fingerprint"]), data["fingerprint"]
     data["app"]["endpoint"] = "http://127.0.0.1:PORT"

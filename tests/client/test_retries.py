@@ -4,7 +4,7 @@ converges under injected faults, in process and over loopback HTTP."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -18,7 +18,7 @@ from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import CallFailed, Client
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.client.conftest import LOCAL, Recorder, envelope, mock
+from tests.client.conftest import LOCAL, Recorder, envelope, kept, mock
 from tests.support import make_emulator, refused_port
 
 LOCAL_URL = LOCAL.url
@@ -153,8 +153,8 @@ def test_the_bot_limit_is_permanent(make_client: Callable[..., Client]) -> None:
 @pytest.mark.parametrize("answer", [envelope(70500), envelope(60007), httpx.Response(502, text="<html>")])
 def test_a_transient_failure_is_retried_up_to_max_attempts(make_client: Callable[..., Client],
                                                            answer: dict[str, Any] | httpx.Response) -> None:
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or answer),
+    seen: list[httpx.Request] = []
+    client = make_client(transport=kept(seen, answer),
                          retry=RetryPolicy(max_attempts=5, base_delay=0.001, max_delay=0.002))
     with pytest.raises(CallFailed) as caught:
         client.call("account_check", {"CheckItem": [{"UserID": "a"}]})
@@ -171,7 +171,8 @@ def test_a_transient_failure_is_retried_up_to_max_attempts(make_client: Callable
 
 
 def test_a_transient_failure_then_success_reports_the_attempts(make_client: Callable[..., Client]) -> None:
-    answers = iter([envelope(70169), httpx.Response(502), envelope(0, ResultItem=[])])
+    answers: Iterator[httpx.Response | dict[str, Any]] = iter([envelope(70169), httpx.Response(502),
+                                                               envelope(0, ResultItem=[])])
     client = make_client(transport=mock(lambda r: next(answers)))
     assert client.call("account_check", {"CheckItem": [{"UserID": "a"}]}).attempts == 3
 
@@ -266,8 +267,8 @@ def test_an_answer_from_something_else_than_a_chat_server_says_so(make_client: C
 
 
 def test_an_unknown_code_is_permanent(make_client: Callable[..., Client]) -> None:
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or envelope(98765)))
+    seen: list[httpx.Request] = []
+    client = make_client(transport=kept(seen, envelope(98765)))
     with pytest.raises(CallFailed) as caught:
         client.call("get_all_robots")
     assert caught.value.code == 98765 and caught.value.attempts == 1 and len(seen) == 1

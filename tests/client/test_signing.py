@@ -17,14 +17,14 @@ from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import CallFailed, Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
-from tests.client.conftest import FakeTime, Recorder, body_of, envelope, mock, query_of
+from tests.client.conftest import FakeTime, Recorder, body_of, envelope, kept, mock, query_of
 from tests.support import ADMIN, SDKAPPID, SECRET, api_for, call, make_emulator
 
 
 @pytest.fixture
 def wire(make_client: Callable[..., Client]) -> tuple[Client, list[httpx.Request]]:
     """A client whose requests are all answered OK and kept."""
-    seen = []
+    seen: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> dict[str, Any]:
         seen.append(request)
@@ -85,8 +85,8 @@ def test_non_ascii_values_travel_as_utf8_json(wire: tuple[Client, list[httpx.Req
 
 
 def test_an_identifier_needing_quoting_is_quoted(make_client: Callable[..., Client]) -> None:
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or envelope()),
+    seen: list[httpx.Request] = []
+    client = make_client(transport=kept(seen, envelope()),
                          sigs=SigCache(SDKAPPID, "ad min&x=1", SECRET))
     client.call("get_all_robots")
     assert query_of(seen[0])["identifier"] == "ad min&x=1"
@@ -188,8 +188,8 @@ def test_an_expired_sig_is_replaced_and_the_call_succeeds(make_client: Callable[
 
 def test_a_second_refresh_sig_failure_in_one_call_is_final(make_client: Callable[..., Client]) -> None:
     # docs/tencent-api.md §2: a refresh-sig code gets a new UserSig and ONE retry.
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or envelope(70052)),
+    seen: list[httpx.Request] = []
+    client = make_client(transport=kept(seen, envelope(70052)),
                          retry=RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.001))
     with pytest.raises(CallFailed) as caught:
         client.call("get_all_robots")

@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client, Stopped
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
-from tests.client.conftest import LOCAL, envelope, mock
+from tests.client.conftest import LOCAL, envelope, kept, mock
 from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
 
 
@@ -34,8 +35,8 @@ def test_after_stop_a_call_raises_stopped_without_sending(make_client: Callable[
 
 
 def test_stop_ends_a_call_waiting_to_retry(make_client: Callable[..., Client]) -> None:
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or envelope(70500)),
+    seen: list[httpx.Request] = []
+    client = make_client(transport=kept(seen, envelope(70500)),
                          retry=RetryPolicy(max_attempts=5, base_delay=3600, max_delay=3600,
                                            deadline=86400))
     client.retry.rng.seed(1)  # a first wait of minutes: only the stop can end the call sooner

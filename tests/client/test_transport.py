@@ -446,7 +446,10 @@ def _soon() -> float:
 def test_transport_errors_never_carry_the_request_target(fake: Callable[[Behaviour], FakeServer]) -> None:
     target = "/v4/x?usersig=SECRET-SIG&identifier=admin"
     for answer in (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", b"junk\r\n\r\n"):
-        server = fake(lambda endpoint, body, answer=answer: answer)
+        def behaviour(endpoint: str, body: Any, answer: bytes = answer) -> bytes:
+            return answer
+
+        server = fake(behaviour)
         engine = transport.Engine((server.url,), HEADERS, tls=None, proxy=None, connections=1)
         with pytest.raises(transport.Broken) as caught:
             engine.post(0, target, b"{}", _soon(), lambda status, body: body(100))

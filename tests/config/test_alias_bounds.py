@@ -85,5 +85,5 @@ def test_aliases_that_repeat_defaults_still_load(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     state = load([str(path)])
     assert len(state.accounts) == 5000
-    assert state.accounts["user4999"].fields["face_url"].endswith("default-avatar-for-everyone.png")
-    assert state.accounts["user7"].fields["self_signature"].startswith("Hello from the team.")
+    assert str(state.accounts["user4999"].fields["face_url"]).endswith("default-avatar-for-everyone.png")
+    assert str(state.accounts["user7"].fields["self_signature"]).startswith("Hello from the team.")

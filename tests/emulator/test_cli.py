@@ -20,7 +20,7 @@ from tests.support import SECRET, Api
 @pytest.fixture
 def start() -> Iterator[Callable[..., subprocess.Popen[str]]]:
     """Factory: ``chatsync emulator --port 0 ARGS`` as a real process; every one is reaped."""
-    processes: list[subprocess.Popen] = []
+    processes: list[subprocess.Popen[str]] = []
 
     def run(*args: str, env_key: str = "CHATSYNC_SECRET_KEY",
             secret: str | None = SECRET) -> subprocess.Popen[str]:
@@ -40,7 +40,7 @@ def start() -> Iterator[Callable[..., subprocess.Popen[str]]]:
         process.communicate(timeout=10)
 
 
-def stop(process: subprocess.Popen) -> tuple[str, str]:
+def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=10)
     return out, err
@@ -51,6 +51,7 @@ def test_first_line_names_the_url_and_sigterm_stops_cleanly(
 ) -> None:
     state = tmp_path / "app.json"
     process = start("--state", str(state), "--access-log")
+    assert process.stdout is not None
     first = process.stdout.readline().strip()
     assert first.startswith("chatsync emulator listening on http://127.0.0.1:")
     url = first.rsplit(" ", 1)[1]
@@ -80,6 +81,7 @@ def test_missing_secret_is_a_clear_error(start: Callable[..., subprocess.Popen[s
 
 def test_secret_key_env_names_another_variable(start: Callable[..., subprocess.Popen[str]]) -> None:
     process = start("--secret-key-env", "MY_KEY", env_key="MY_KEY")
+    assert process.stdout is not None
     assert process.stdout.readline().startswith("chatsync emulator listening on")
     stop(process)
 

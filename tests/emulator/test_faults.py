@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -49,7 +50,8 @@ def test_draws_do_not_depend_on_interleaving() -> None:
     # b sees the same requests in another order: each request's own sequence of draws matches
     order = list(reversed(range(60)))
     second = {i: b.draw(*requests[i], "account") for i in order}
-    per_request_a, per_request_b = {}, {}
+    per_request_a: dict[tuple[str, bytes], list[Any]] = {}
+    per_request_b: dict[tuple[str, bytes], list[Any]] = {}
     for i in range(60):
         per_request_a.setdefault(requests[i], []).append(first[i])
     for i in order:
@@ -101,7 +103,7 @@ def test_faults_over_loopback_http(served: Callable[..., tuple[Emulator, Api]]) 
 
 
 def test_latency_delays_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    slept = []
+    slept: list[float] = []
     emulator = make_emulator(latency_ms=20)
     emulator.sleep = slept.append
     api = api_for(emulator)
@@ -110,7 +112,7 @@ def test_latency_delays_answers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_create_robot_faults_include_40006_from_its_page_and_other_robot_apis_do_not() -> None:
-    def codes(name: str, body: dict) -> set[int]:
+    def codes(name: str, body: dict[str, Any]) -> set[int]:
         api = api_for(make_emulator(fault_rate=1.0, seed=5))
         seen = set()
         for i in range(300):

@@ -16,7 +16,8 @@ def code_of(api: Api, name: str = "get_all_robots", body: Any = None, **kwargs: 
     answer = response.json()
     assert {"ActionStatus", "ErrorCode", "ErrorInfo"} <= answer.keys()
     assert (answer["ActionStatus"] == "OK") == (answer["ErrorCode"] == 0)
-    return answer["ErrorCode"]
+    code: int = answer["ErrorCode"]
+    return code
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -50,8 +50,9 @@ def wire(served: Callable[..., tuple[Emulator, Api]]) -> tuple[str, Api]:
     return str(api.client.base_url), api
 
 
-def body_of(answer: bytes) -> dict:
-    return json.loads(answer.split(b"\r\n\r\n", 1)[1])
+def body_of(answer: bytes) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    return body
 
 
 def test_chunked_body(wire: tuple[str, Api]) -> None:

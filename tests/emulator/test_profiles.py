@@ -32,7 +32,8 @@ ALL_TAGS = [NICK, GENDER, BIRTHDAY, LOCATION, SIGNATURE, ALLOW, LANGUAGE, IMAGE,
 def get(api: Api, user_id: str, tags: list[str] = ALL_TAGS) -> list[dict[str, Any]]:
     item = call(api, "portrait_get", {"To_Account": [user_id], "TagList": tags})["UserProfileItem"][0]
     assert item["ResultCode"] == 0, item
-    return item["ProfileItem"]
+    entries: list[dict[str, Any]] = item["ProfileItem"]
+    return entries
 
 
 def values(api: Api, user_id: str) -> dict[str, Any]:

@@ -145,6 +145,8 @@ class FakeServer:
     """Stands in for the HTTP server so CLI tests need not bind a real address."""
 
     url = "http://203.0.113.7:8080"
+    emulator: Emulator  # the last one made: what the command built
+    limits: dict[str, Any]
 
     def __init__(self, emulator: Emulator, host: str, port: int, access_log: bool = False,
                  **limits: Any) -> None:

@@ -19,7 +19,8 @@ TAGS = [NICK, IMAGE, SIGNATURE]
 
 
 def robots(api: Api) -> list[str]:
-    return call(api, "get_all_robots", {})["Robot_Account"]
+    listed: list[str] = call(api, "get_all_robots", {})["Robot_Account"]
+    return listed
 
 
 def profile(api: Api, user_id: str) -> dict[str, Any]:
@@ -30,7 +31,8 @@ def profile(api: Api, user_id: str) -> dict[str, Any]:
 
 def status(api: Api, user_id: str) -> str:
     item = call(api, "account_check", {"CheckItem": [{"UserID": user_id}]})["ResultItem"][0]
-    return item["AccountStatus"]
+    found: str = item["AccountStatus"]
+    return found
 
 
 

@@ -32,7 +32,7 @@ GUARD = 30.0
 
 
 @contextlib.contextmanager
-def serving(**options: float) -> Iterator[tuple[RunningEmulator, Api]]:
+def serving(**options: Any) -> Iterator[tuple[RunningEmulator, Api]]:
     with RunningEmulator(make_emulator(), **options) as running, \
             httpx.Client(base_url=running.url, timeout=10) as client:
         yield running, Api(client)
@@ -172,10 +172,10 @@ def refusals(text: str) -> list[tuple[int, int]]:
 def test_at_the_limit_the_longest_idle_connection_makes_room(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING", logger="chatsync.emulator"), \
             serving(max_connections=3, head_timeout=GUARD) as (running, api):
-        idle = []
-        for count in (1, 2, 3):  # one after the other: idle[0] is the oldest
+        idle: list[socket.socket] = []
+        for _ in range(3):  # one after the other: idle[0] is the oldest
             idle.append(connect(running))
-            wait_for(lambda count=count: running.server.idle_connections == count)
+            wait_for(lambda: running.server.idle_connections == len(idle))
         assert api("get_all_robots", {})["ErrorCode"] == 0  # answered: room was made
         assert until_closed(idle[0]) == b""  # the oldest made room (its head timeout is GUARD)
         assert still_open(idle[1]) and still_open(idle[2])
@@ -285,6 +285,7 @@ def test_1100_idle_connections_with_1024_fds_neither_spin_nor_block_a_call(many_
         env={**os.environ, "CHATSYNC_SECRET_KEY": SECRET, "PYTHONPATH": str(REPO)},
     )
     sockets: list[socket.socket] = []
+    assert process.stdout is not None
     try:
         url = process.stdout.readline().split()[-1]
         host, port = url.removeprefix("http://").split(":")

@@ -16,7 +16,7 @@ from chatsync.emulator.store import StateFileError, Store
 from tests.support import SECRET
 
 
-def state(**override: Any) -> dict:
+def state(**override: Any) -> dict[str, Any]:
     data = {"format": "chatsync-emulator-state", "version": 1, "sdkappid": 1400000000,
             "accounts": {"administrator": {}, "alice": {}, "@RBT#b": {}}, "bots": {"@RBT#b": True},
             "deleted": ["old"], "kicked": {"alice": 1_600_000_000}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -120,9 +120,9 @@ def test_requests_that_saw_a_change_that_is_then_rolled_back_never_answer_ok(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store_module, "_atomic_write", stuck_then_full)
-    answers: dict[str, dict] = {}
+    answers: dict[str, dict[str, Any]] = {}
 
-    def send(label: str, name: str, body: dict) -> None:
+    def send(label: str, name: str, body: dict[str, Any]) -> None:
         api = api_for(emulator)
         answers[label] = api(name, body)
 

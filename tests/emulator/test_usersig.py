@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chatsync.emulator.transport import EmulatorTransport
 from chatsync.tencent import usersig
 from tests.support import ADMIN, SDKAPPID, SECRET, Api, api_for, make_emulator
 
@@ -29,7 +30,8 @@ def kat_document(**override: Any) -> dict[str, Any]:
 
 
 def verify_kat(sig: str, now: float, **kwargs: Any) -> int:
-    params = {"sdkappid": 1400000000, "identifier": "xiaojun", "secret_key": KAT_KEY, "now": now}
+    params: dict[str, Any] = {"sdkappid": 1400000000, "identifier": "xiaojun", "secret_key": KAT_KEY,
+                              "now": now}
     params.update(kwargs)
     return usersig.verify(sig, **params)
 
@@ -151,9 +153,11 @@ class TestThroughTheGateway:
     def test_repeated_failures_block_the_identifier_for_a_minute(self) -> None:
         from chatsync.emulator import stance
 
-        now = [KAT_TIME]
+        now: list[float] = [KAT_TIME]
         api = self.kat_api(KAT_TIME)
-        api.client._transport.emulator.clock = lambda: now[0]
+        transport = api.client._transport
+        assert isinstance(transport, EmulatorTransport)
+        transport.emulator.clock = lambda: now[0]
         good = api.sig
         api.sig = usersig.encode(kat_document(**{"TLS.sig": "AAAA"}))
         for _ in range(stance.SIG_FAILURES_BEFORE_BLOCK):

@@ -14,7 +14,7 @@ TOKEN = "ghs_secret-token-value"
 
 
 def rest(handler: Callable[[httpx.Request], httpx.Response],
-         **kwargs: Any) -> Rest:  # type: ignore[no-untyped-def]
+         **kwargs: Any) -> Rest:
     return Rest("https://api.example.test/", TOKEN, forge="GitHub", transport=httpx.MockTransport(handler),
                 backoff=0, **kwargs)
 

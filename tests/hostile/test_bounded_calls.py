@@ -49,7 +49,7 @@ def test_an_attempt_ends_at_its_deadline_and_the_call_at_its_total(
     fake: Callable[[Behaviour], FakeServer],
     behaviour: Callable[[], Callable[[socket.socket, threading.Event], None]],
 ) -> None:
-    server = fake(lambda endpoint, body, make=behaviour: make())
+    server = fake(lambda endpoint, body: behaviour())
     failed = failure(server.url)
     assert "no complete answer within" in str(failed) or "gave up" in str(failed), str(failed)
     assert str(failed).splitlines()[0].startswith("get_all_robots failed")

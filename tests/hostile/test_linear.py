@@ -17,13 +17,13 @@ from tests.hostile.conftest import HonestApp, overriding
 from tests.hostile.fakes import Behaviour, FakeServer, ok
 
 
-class NoScan(list):
+class NoScan(list[str]):
     """A list that refuses membership tests (each would be a scan of the whole list)."""
 
     def __contains__(self, item: object) -> bool:
         raise AssertionError("the bot list was scanned for one id")
 
-    def index(self, *args: object) -> int:  # type: ignore[override]
+    def index(self, *args: object) -> int:
         raise AssertionError("the bot list was scanned for one id")
 
 

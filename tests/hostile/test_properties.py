@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,10 +154,11 @@ def test_every_operation_returns_typed_results_or_a_call_failure(spoil: list[tup
         elif operation == "create_robot":
             api.create_robot("@RBT#n", {"nick": "N"})
         else:
-            call = {"account_check": lambda: api.account_check(ids),
-                    "portrait_get": lambda: api.portrait_get(ids),
-                    "multiaccount_import": lambda: api.multiaccount_import({i: {"nick": "x"} for i in ids}),
-                    "account_delete": lambda: api.account_delete(ids)}[operation]
+            call: Callable[[], dict[str, ItemResult]] = {
+                "account_check": lambda: api.account_check(ids),
+                "portrait_get": lambda: api.portrait_get(ids),
+                "multiaccount_import": lambda: api.multiaccount_import({i: {"nick": "x"} for i in ids}),
+                "account_delete": lambda: api.account_delete(ids)}[operation]
             result = call()
             assert set(result) <= set(ids)
             for user_id, item in result.items():

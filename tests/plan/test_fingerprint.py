@@ -13,12 +13,12 @@ from chatsync.engine.read import LiveState
 from tests.plan.conftest import ENDPOINT, desired, live
 from tests.support import SECRET
 
-WANT = dict(
+WANT: dict[str, Any] = dict(
     bots={"@RBT#new": {"nick": "N"}, "@RBT#upd": {"nick": "U"}},
     accounts={"alice": {"nick": "Alice", "face_url": "a.png"}, "bob": {"nick": "Bob"},
               "carol": {"nick": "Carol"}, "mallory": {"state": "absent"}},
 )
-HAVE = dict(
+HAVE: dict[str, Any] = dict(
     bots={"@RBT#upd": {"nick": "u"}, "@RBT#same": {}},
     accounts={"alice": {"nick": "Al", "face_url": "a.png"}, "bob": {"nick": "Bob"}, "mallory": {}},
 )

@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from chatsync.domain import strategy
+from chatsync.domain.model import Kind
 from chatsync.domain.plan import Change
 from chatsync.engine.plan import apply_calls, diff, fingerprint
 from tests.plan.conftest import ENDPOINT, desired, live
 
 
-def update(user_id: str, before: dict, after: dict, kind: str = "account") -> Change:
-    return Change(kind, user_id, "update", before, after)  # type: ignore[arg-type]
+def update(user_id: str, before: dict[str, Any], after: dict[str, Any], kind: Kind = "account") -> Change:
+    return Change(kind, user_id, "update", before, after)
 
 
 def test_a_nick_change_sends_the_face_url_read() -> None:

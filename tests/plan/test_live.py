@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chatsync.domain.model import PROFILE_FIELDS
+from chatsync.domain.model import PROFILE_FIELDS, Kind, Principal
 from chatsync.emulator import Emulator
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.engine.plan import plan
@@ -24,6 +24,13 @@ from tests.plan.conftest import ENDPOINT, desired, seed, writes
 from tests.support import SECRET, make_emulator
 
 READS = ("get_all_robots", "account_check", "portrait_get")
+
+
+def found(state: LiveState, kind: Kind, user_id: str) -> Principal:
+    """The object ``state`` read, which must be there."""
+    principal = state.get(kind, user_id)
+    assert principal is not None, f"{kind}.{user_id} was not read"
+    return principal
 
 
 def counts(emulator: Emulator) -> dict[str, int]:
@@ -166,7 +173,7 @@ def test_values_read_equal_to_the_declared_ones_are_the_declared_objects(
     for principal in want.principals():
         reader.declare(principal)
     state = reader.finish()
-    alice, bob = state.get("account", "alice"), state.get("account", "bob")
+    alice, bob = found(state, "account", "alice"), found(state, "account", "bob")
     assert alice.fields["nick"] is want.accounts["alice"].fields["nick"]
     assert bob.fields["nick"] == "Bob"
     assert alice.fields["face_url"] == ""  # read too (an import update sends both); none declared
@@ -181,13 +188,14 @@ def test_live_state_holds_exactly_the_fields_read(make_api: Callable[..., ChatAp
     state = read_live(make_api(emulator), wanted_for(want))
     assert isinstance(state, LiveState)
     assert state.bot_ids == ["@RBT#a", "@RBT#b"]
-    assert dict(state.get("bot", "@RBT#a").fields) == {"self_signature": "sa"}
+    assert dict(found(state, "bot", "@RBT#a").fields) == {"self_signature": "sa"}
     # a tag never set reads as ""
     # face_url too: an account managing nick has both read (an import update sends both)
-    assert dict(state.get("account", "alice").fields) == {"nick": "Al", "self_signature": "", "face_url": "f"}
-    assert dict(state.get("account", "bob").fields) == {}
+    assert dict(found(state, "account", "alice").fields) == {"nick": "Al", "self_signature": "",
+                                                             "face_url": "f"}
+    assert dict(found(state, "account", "bob").fields) == {}
     assert state.get("account", "carol") is None
-    assert dict(state.get("bot", "@RBT#b").fields) == {}  # listed, not declared: exists, nothing read
+    assert dict(found(state, "bot", "@RBT#b").fields) == {}  # listed, not declared: exists, nothing read
     assert writes(emulator) == {}
 
 
@@ -212,7 +220,7 @@ def _big_app(emulator: Emulator) -> None:
          accounts={f"user{i}": {"nick": f"N{i}", "face_url": "f"} for i in range(180)})
 
 
-BIG_WANT = dict(
+BIG_WANT: dict[str, Any] = dict(
     bots={**{f"@RBT#b{i}": {"nick": f"B{i}" if i % 3 else "changed"} for i in range(10)},
           "@RBT#new": {"nick": "N"}},
     accounts={**{f"user{i}": {"nick": f"N{i}" if i % 4 else "changed", "face_url": "f"} for i in range(200)},
