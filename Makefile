@@ -21,7 +21,7 @@ $(STAMP): $(BIN)/python pyproject.toml $(LOCK)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# mypy, strict for chatsync/ ([tool.mypy] in pyproject.toml).
+# mypy, strict for chatsync/ and tests/ ([tool.mypy] in pyproject.toml).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

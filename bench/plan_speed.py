@@ -6,9 +6,10 @@ the documented per-API rate limits (``--rate-limit-scale 1``). Setup (not timed)
 the 10,000 accounts with nick and face_url through ``ChatApi.multiaccount_import``, sleeps 1.1 s so
 the emulator's one-second windows are empty, writes a config of the 10,000 accounts, each with nick
 and face_url (every other existing one with a different nick), and loads it with
-``chatsync.config.load``. Then it times ``chatsync.engine.plan.plan`` (what ``chatsync plan`` runs)
-through a :class:`Client` with the default parallelism. The reads overlap (each ``account_check``
-chunk feeds its existing accounts into ``portrait_get`` batches), so the floor is the slowest read
+``chatsync.config.load``. Then it times ``chatsync.engine.plan.plan`` (what ``chatsync plan`` runs,
+as it runs it: with the cyclic GC paused, ``chatsync/cli/tuning.py``) through a :class:`Client` with
+the default parallelism. The reads overlap (each ``account_check`` chunk feeds its existing
+accounts into ``portrait_get`` batches), so the floor is the slowest read
 API alone at its documented rate::
 
     floor = max(calls[api] / documented_rate[api])
@@ -52,6 +53,7 @@ from typing import Any
 from _emulator import KEY, SDKAPPID, running_emulator
 from client_rate import CallLog, peak_per_second
 
+from chatsync.cli.tuning import no_cyclic_gc
 from chatsync.config import load
 from chatsync.domain.live import LiveState
 from chatsync.domain.model import AppConfig, DesiredState, Principal
@@ -197,7 +199,8 @@ def run_plan(count: int, log: AnswerLog) -> PlanRun:
             with phases() as marks, gc_pauses() as pauses:
                 start = time.time()
                 began = time.perf_counter()
-                result = plan(api, desired, client.target.url)
+                with no_cyclic_gc():  # as ``chatsync plan`` runs it (chatsync/cli/tuning.py)
+                    result = plan(api, desired, client.target.url)
                 wall = time.perf_counter() - began
             sent = {n: client.calls[n] - before.get(n, 0) for n in ENDPOINTS}
     calls = {n: c for n, c in sent.items() if c}

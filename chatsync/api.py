@@ -109,8 +109,7 @@ def load_connected(paths: Sequence[str | os.PathLike[str]], *, secret_key: str |
                                                parallelism=parallelism))
 
         prefetch = Prefetch(connect_to)
-        with prefetch.sharing_time():
-            desired = load_config(paths, listener=prefetch, follow_symlinks=follow_symlinks)
+        desired = load_config(paths, listener=prefetch, follow_symlinks=follow_symlinks)
         reader = prefetch.reader_for(desired)
         api = prefetch.api if reader is not None and prefetch.api is not None else connect_to(desired.app)
         yield Loaded(desired, api, reader)

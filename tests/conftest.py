@@ -10,7 +10,7 @@ import pytest
 
 from chatsync.emulator import Emulator
 from chatsync.emulator.server import RunningEmulator
-from tests.support import ADMIN, SDKAPPID, SECRET, Api, api_for, make_emulator, sign
+from tests.support import ADMIN, SDKAPPID, SECRET, Api, App, Shown, api_for, make_emulator, sign
 
 __all__ = ["ADMIN", "SDKAPPID", "SECRET", "Api", "make_emulator", "sign"]
 
@@ -59,3 +59,25 @@ def served() -> Iterator[Callable[..., tuple[Emulator, Api]]]:
     for server, client in running:
         client.close()
         server.stop()
+
+
+@pytest.fixture
+def shown_outputs() -> Shown | None:
+    """Where the apps :func:`serve` makes hand each CLI output; tests/apply/conftest.py overrides it
+    to check every output for secrets."""
+    return None
+
+
+@pytest.fixture
+def serve(shown_outputs: Shown | None) -> Iterator[Callable[..., App]]:
+    """Factory: ``serve(key=SECRET, **emulator_config)`` -> a fresh :class:`~tests.support.App`
+    served on loopback (stopped after the test)."""
+    started: list[App] = []
+
+    def start(**config: Any) -> App:
+        started.append(App.start(shown=shown_outputs, **config))
+        return started[-1]
+
+    yield start
+    for app in started:
+        app.close()

@@ -23,6 +23,7 @@ from chatsync.cli.common import (
     reading,
 )
 from chatsync.cli.flags import flag, use_color
+from chatsync.cli.tuning import no_cyclic_gc
 from chatsync.domain.model import DEFAULT_SECRET_KEY_ENV  # light: no HTTP, YAML or schema
 from chatsync.errors import ApplyCancelled, ApplyFailed
 from chatsync.text.safe import visible
@@ -100,7 +101,7 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
                                "variable (app.secret_key_env)")
         with loaded(paths, parallelism, follow_symlinks) as done:
             api = done.api
-            with reading(done):
+            with reading(done), no_cyclic_gc():
                 planned = plan_with(api, done.desired, seal=False, reader=done.reader)  # applied, never saved
             shown = sys.stdout if output_format == "text" else sys.stderr
             if planned.empty:

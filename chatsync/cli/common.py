@@ -9,12 +9,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
+from chatsync.cli.tuning import no_cyclic_gc, quick_switches
 from chatsync.errors import ChatsyncError
 from chatsync.tencent.pacing import DEFAULT_PARALLELISM
 from chatsync.text.safe import visible
@@ -60,10 +61,14 @@ def connected(app: AppConfig, parallelism: int) -> Iterator[ChatApi]:
 @contextmanager
 def loaded(paths: tuple[str, ...], parallelism: int, follow_symlinks: bool = False) -> Iterator[Loaded]:
     """The config at ``paths``, loaded while the live app is read, and a connection to its app
-    (closed as :func:`connected` closes it): :func:`chatsync.api.load_connected`."""
+    (closed as :func:`connected` closes it): :func:`chatsync.api.load_connected`. The load runs
+    with the cyclic GC paused and quick thread switches (:mod:`chatsync.cli.tuning`)."""
     from chatsync.api import load_connected
 
-    with load_connected(paths, parallelism=parallelism, follow_symlinks=follow_symlinks) as done:
+    with ExitStack() as stack:
+        with no_cyclic_gc(), quick_switches():
+            done = stack.enter_context(load_connected(paths, parallelism=parallelism,
+                                                      follow_symlinks=follow_symlinks))
         yield done
 
 

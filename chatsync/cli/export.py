@@ -16,6 +16,7 @@ from chatsync.cli.common import (
     progress,
     write_atomically,
 )
+from chatsync.cli.tuning import no_cyclic_gc
 from chatsync.errors import ChatsyncError
 from chatsync.facts.fields import STANDARD, custom_key_problem
 from chatsync.facts.limits import DEFAULT_ADMIN, user_id_problem
@@ -102,7 +103,8 @@ def export(paths: tuple[str, ...], sdkappid: int | None, region: str | None, end
             raise click.UsageError(f"no {DEFAULT_PATH} here: pass config PATHS, or export an app with no "
                                    "config: --sdkappid N with --region or --endpoint")
         check_key(paths, follow_symlinks=follow_symlinks)  # before a large config is read
-        desired = load(*paths, follow_symlinks=follow_symlinks)
+        with no_cyclic_gc():
+            desired = load(*paths, follow_symlinks=follow_symlinks)
     else:
         if paths:
             raise click.UsageError("--sdkappid exports an app with no config; leave out the config PATHS "

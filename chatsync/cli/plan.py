@@ -9,6 +9,7 @@ import click
 
 from chatsync.cli.common import follow_symlinks_option, loaded, parallelism_option, reading, write_atomically
 from chatsync.cli.flags import use_color
+from chatsync.cli.tuning import no_cyclic_gc
 
 EPILOG = """\b
 Examples:
@@ -43,7 +44,7 @@ def plan(paths: tuple[str, ...], output_format: str, out_file: str | None, detai
     from chatsync.api import check_applicable, plan_with  # here: `plan --help` needs none
     from chatsync.render import json_plan, write
 
-    with loaded(paths, parallelism, follow_symlinks) as done, reading(done):
+    with loaded(paths, parallelism, follow_symlinks) as done, reading(done), no_cyclic_gc():
         # sealed only when it can be saved, so apply --plan can tell an edited file
         result = plan_with(done.api, done.desired, seal=bool(out_file or output_format == "json"),
                            reader=done.reader)

@@ -8,6 +8,7 @@ import sys
 import click
 
 from chatsync.cli.common import follow_symlinks_option
+from chatsync.cli.tuning import no_cyclic_gc
 from chatsync.text.safe import visible
 
 VALIDATE_EPILOG = """\b
@@ -58,13 +59,15 @@ def validate(paths: tuple[str, ...], output_format: str, show: bool, follow_syml
         return
     if output_format == "text":
         # A ConfigError is reported by the command group: every problem, exit 1.
-        state = load(paths, follow_symlinks=follow_symlinks)
+        with no_cyclic_gc():
+            state = load(paths, follow_symlinks=follow_symlinks)
         click.echo(f"Valid: {state.summary()}.")
         return
     from chatsync.render import problems as report
 
     try:
-        state = load(paths, follow_symlinks=follow_symlinks)
+        with no_cyclic_gc():
+            state = load(paths, follow_symlinks=follow_symlinks)
     except ConfigError as exc:
         count = len(exc.problems)
         if output_format == "github":

@@ -16,7 +16,6 @@ as it is made: a plan starts reading the live app while the rest of the config i
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import stat
@@ -63,13 +62,7 @@ def load(paths: Sequence[str | os.PathLike[str]] = (), listener: Listener | None
 
     Raises :class:`ConfigError` carrying every problem found, each located in its file.
     """
-    collecting = gc.isenabled()
-    gc.disable()  # loading builds many small objects and no cycles: the cyclic GC only slows it
-    try:
-        return _load(paths, _Watch(listener), follow_symlinks)
-    finally:
-        if collecting:
-            gc.enable()
+    return _load(paths, _Watch(listener), follow_symlinks)
 
 
 def _load(paths: Sequence[str | os.PathLike[str]], watch: _Watch, follow_symlinks: bool) -> DesiredState:

@@ -6,7 +6,6 @@ Pure data: the reads themselves are :mod:`chatsync.engine.read`'s.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -88,17 +87,8 @@ def wanted_for(desired: DesiredState) -> list[Wanted]:
     """What a plan of ``desired`` must read: every declared object, with its managed fields. An
     account that declares any field ``multiaccount_import`` can update also has the others read, so
     that an update of those fields alone can go by that call without clearing any
-    (:func:`chatsync.domain.strategy.import_update`); the read costs no extra call.
-
-    The cyclic GC is paused meanwhile: the list holds no cycle, and on a large config its
-    collections, rescanning every object loaded, took twice as long as making the list."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return [wanted_of(p) for p in desired.principals()]
-    finally:
-        if collecting:
-            gc.enable()
+    (:func:`chatsync.domain.strategy.import_update`); the read costs no extra call."""
+    return [wanted_of(p) for p in desired.principals()]
 
 
 @lru_cache(maxsize=4096)

@@ -255,7 +255,9 @@ def seal(data: Mapping[str, Any], secret_key: str) -> str:
 def seal_matches(data: Mapping[str, Any], secret_key: str) -> bool:
     """True when the ``signature`` of a plan's JSON form seals exactly that form with ``secret_key``."""
     signature = data.get("signature")
-    return isinstance(signature, str) and hmac.compare_digest(signature, seal(data, secret_key))
+    if not isinstance(signature, str) or not signature.isascii():  # compare_digest takes ASCII text only
+        return False
+    return hmac.compare_digest(signature, seal(data, secret_key))
 
 
 def _plan_from_data(data: Any) -> Plan:

@@ -10,7 +10,6 @@ updates, then its creates (:func:`chatsync.domain.plan.review_order`), so no out
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -44,18 +43,12 @@ def undeclared_reason(kind: Kind) -> str:
 def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader | None = None) -> Plan:
     """Read the live app (batched, read-only) and diff it against ``desired``; ``reader`` is one
     already reading every object ``desired`` declares (:mod:`chatsync.engine.prefetch`)."""
-    collecting = gc.isenabled()
-    gc.disable()  # many small objects, no cycles: a full collection mid-plan only costs time
-    try:
-        if reader is None:
-            reader = LiveReader(api)
-            for principal in desired.principals():
-                reader.declare(principal)
-        live = reader.finish()
-        return diff(desired, live, endpoint=endpoint)
-    finally:
-        if collecting:
-            gc.enable()
+    if reader is None:
+        reader = LiveReader(api)
+        for principal in desired.principals():
+            reader.declare(principal)
+    live = reader.finish()
+    return diff(desired, live, endpoint=endpoint)
 
 
 def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:

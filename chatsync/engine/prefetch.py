@@ -11,22 +11,21 @@ Only reads go out early, and nothing is planned before the whole config is loade
 loading fails, the reads are dropped with the connection. A connection that cannot be made (no
 secret key, say) is not an error here: the caller connects again after loading, and the error is
 said then, after any config error, as without prefetching.
+
+The reads compete with the loading for the interpreter; the ``chatsync`` command has it switch
+threads more often meanwhile (:mod:`chatsync.cli.tuning`), but this module, like the whole library,
+leaves such process-wide settings as it found them.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from chatsync.domain.live import wanted_of
 from chatsync.domain.model import AppConfig, DesiredState, Principal
 from chatsync.engine.read import LiveReader
 from chatsync.errors import ChatsyncError
 from chatsync.tencent.api import ChatApi
-
-#: Seconds a thread runs before the interpreter offers the others a turn, while loading.
-SWITCH_INTERVAL = 0.001
 
 
 class Prefetch:
@@ -40,19 +39,6 @@ class Prefetch:
         self._reader: LiveReader | None = None
         self._told: list[Principal] = []  # every principal the loader announced, in order
         self._given = 0  # how many of them the reader has
-
-    @contextmanager
-    def sharing_time(self) -> Iterator[None]:
-        """While the config loads, hand the interpreter to the threads reading the live app every
-        millisecond (not every 5): loading runs Python non-stop, and a read whose answer waits
-        for its turn frees its unit of allowance late (:mod:`chatsync.tencent.pacing`), which
-        delays every call after it."""
-        before = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
-        try:
-            yield
-        finally:
-            sys.setswitchinterval(before)
 
     def app(self, app: AppConfig) -> None:
         """The loader checked the app section: connect and start reading."""

@@ -3,14 +3,19 @@ hold a value, the objects alone (``--no-app``) planned beside a hand-written app
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
 from chatsync.config.fmt import format_text
-from tests.apply.conftest import WRITE_ENDPOINTS, assert_clean_error
-from tests.support import SDKAPPID
+from tests.apply.conftest import assert_clean_error
+from tests.support import SDKAPPID, WRITE_ENDPOINTS, App
+
+Serve = Callable[..., App]
+#: The app adopted, its accounts and the file naming them.
+Adopted = tuple[App, dict[str, dict[str, str]], Path]
 
 BOTS = {"@RBT#support": {"nick": "Support", "face_url": "https://img.example/s.png"},
         "@RBT#news": {"nick": "News"},
@@ -31,7 +36,7 @@ def accounts(count: int) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-def adopted(serve, tmp_path):
+def adopted(serve: Serve, tmp_path: Path) -> Adopted:
     app = serve(custom_fields=("Dept",))
     live = accounts(500)
     app.seed(BOTS, live)
@@ -43,7 +48,8 @@ def adopted(serve, tmp_path):
     return app, live, ids
 
 
-def test_an_app_exported_with_no_config_plans_to_no_changes_beside_a_hand_written_app(adopted, tmp_path):
+def test_an_app_exported_with_no_config_plans_to_no_changes_beside_a_hand_written_app(
+        adopted: Adopted, tmp_path: Path) -> None:
     app, live, ids = adopted
     out = tmp_path / "accounts.yaml"
     env = app.env(CHATSYNC_ENDPOINT=None)  # the endpoint from the flag
@@ -76,7 +82,7 @@ def test_an_app_exported_with_no_config_plans_to_no_changes_beside_a_hand_writte
     assert not any(app.emulator.calls.get(name) for name in WRITE_ENDPOINTS)
 
 
-def test_with_the_app_section_the_export_is_a_whole_config(adopted, tmp_path):
+def test_with_the_app_section_the_export_is_a_whole_config(adopted: Adopted, tmp_path: Path) -> None:
     app, _, ids = adopted
     result = app.cli("export", "--sdkappid", str(SDKAPPID), "--region", "singapore",
                      "--secret-key-env", "CHATSYNC_SECRET_KEY", "--accounts-file", str(ids))
@@ -90,7 +96,7 @@ def test_with_the_app_section_the_export_is_a_whole_config(adopted, tmp_path):
     assert planned.exit_code == 0 and "No changes." in planned.stdout, planned.stderr
 
 
-def test_fields_picks_the_fields_and_all_fields_writes_the_unset_ones(adopted):
+def test_fields_picks_the_fields_and_all_fields_writes_the_unset_ones(adopted: Adopted) -> None:
     app, _, ids = adopted
     base = ("export", "--sdkappid", str(SDKAPPID), "--custom-field", "Dept", "--accounts-file", str(ids),
             "--no-app")
@@ -112,7 +118,8 @@ def test_fields_picks_the_fields_and_all_fields_writes_the_unset_ones(adopted):
     (("--sdkappid", "1400000000", "--custom-field", "Dept-1"), "--custom-field \"Dept-1\""),
     ((), "no chatsync.yaml here: pass config PATHS, or export an app with no config"),
 ])
-def test_flags_that_do_not_fit_are_usage_errors(serve, tmp_path, monkeypatch, args, message):
+def test_flags_that_do_not_fit_are_usage_errors(serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             args: list[str], message: str) -> None:
     app = serve()
     monkeypatch.chdir(tmp_path)
     result = app.cli("export", *args)
@@ -121,7 +128,7 @@ def test_flags_that_do_not_fit_are_usage_errors(serve, tmp_path, monkeypatch, ar
     assert sum(app.emulator.calls.values()) == 0
 
 
-def test_with_no_config_a_missing_key_fails_before_any_call(serve, tmp_path):
+def test_with_no_config_a_missing_key_fails_before_any_call(serve: Serve, tmp_path: Path) -> None:
     app = serve()
     result = app.cli("export", "--sdkappid", str(SDKAPPID), env=app.env(CHATSYNC_SECRET_KEY=None))
     assert_clean_error(result, "CHATSYNC_SECRET_KEY is not set")
@@ -130,7 +137,7 @@ def test_with_no_config_a_missing_key_fails_before_any_call(serve, tmp_path):
     assert_clean_error(named, "OTHER_KEY is not set")
 
 
-def test_the_default_export_of_a_config_writes_only_set_fields(serve, tmp_path: Path):
+def test_the_default_export_of_a_config_writes_only_set_fields(serve: Serve, tmp_path: Path) -> None:
     app = serve()
     app.seed({"@RBT#support": {"nick": "Support"}}, {"alice": {"nick": "Alice"}})
     config = tmp_path / "chatsync.yaml"

@@ -4,22 +4,27 @@ deletes than app.max_deletes) needs --force. A refused apply changes nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from tests.apply.conftest import assert_clean_error, summary, write_config
+from tests.support import App
 
 ACCOUNTS = {"alice": {"nick": "Al"}, "bob": {"nick": "Bob"}, "mallory": {"nick": "M"}, "eve": {"nick": "E"}}
 
 
 @pytest.fixture
-def app(serve):
+def app(serve: Callable[..., App]) -> App:
     app = serve()
     app.seed({"@RBT#old": {"nick": "Old"}}, ACCOUNTS)
     return app
 
 
-def test_without_auto_approve_and_no_terminal_apply_refuses_and_changes_nothing(app, tmp_path):
+def test_without_auto_approve_and_no_terminal_apply_refuses_and_changes_nothing(app: App,
+                                                                                tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}, "zed": {"nick": "Z"}})
     before = app.snapshot()
     result = app.cli("apply", config, input="yes\n")  # stdin is not a terminal: "yes" is not asked for
@@ -32,7 +37,7 @@ def test_without_auto_approve_and_no_terminal_apply_refuses_and_changes_nothing(
 
 
 
-def test_without_auto_approve_json_output_refuses_too(app, tmp_path):
+def test_without_auto_approve_json_output_refuses_too(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
     result = app.cli("apply", config, "--format", "json")
     assert_clean_error(result, "--auto-approve")
@@ -40,7 +45,7 @@ def test_without_auto_approve_json_output_refuses_too(app, tmp_path):
     assert app.writes() == {}
 
 
-def test_an_unsafe_plan_is_refused_without_force(app, tmp_path):
+def test_an_unsafe_plan_is_refused_without_force(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}, "mallory": {"state": "absent"},
                                               "eve": {"state": "absent"}}, max_deletes=1)
     before = app.snapshot()
@@ -51,7 +56,7 @@ def test_an_unsafe_plan_is_refused_without_force(app, tmp_path):
     assert app.snapshot() == before
 
 
-def test_an_unsafe_plan_applies_with_force(app, tmp_path):
+def test_an_unsafe_plan_applies_with_force(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}, "mallory": {"state": "absent"},
                                               "eve": {"state": "absent"}}, max_deletes=1)
     result = app.cli("apply", config, "--auto-approve", "--force")
@@ -62,7 +67,7 @@ def test_an_unsafe_plan_applies_with_force(app, tmp_path):
     assert live.profile("alice")["nick"] == "Alice"
 
 
-def test_pruning_past_max_deletes_is_unsafe_too(app, tmp_path):
+def test_pruning_past_max_deletes_is_unsafe_too(app: App, tmp_path: Path) -> None:
     for n in range(3):
         app.api.create_robot(f"@RBT#extra{n}", {})
     app.forget_calls()
@@ -76,14 +81,14 @@ def test_pruning_past_max_deletes_is_unsafe_too(app, tmp_path):
 
 
 @pytest.fixture
-def terminal_stdin(monkeypatch):
+def terminal_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make CliRunner's stdin (only) look like a terminal, so apply asks for approval."""
     from click.testing import _NamedTextIOWrapper
 
     monkeypatch.setattr(_NamedTextIOWrapper, "isatty", lambda self: self.name == "<stdin>", raising=False)
 
 
-def test_on_a_terminal_yes_applies(app, tmp_path, terminal_stdin):
+def test_on_a_terminal_yes_applies(app: App, tmp_path: Path, terminal_stdin: None) -> None:
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
     result = app.cli("apply", config, input="yes\n")
     assert result.exit_code == 0, (result.stdout, result.stderr)
@@ -93,7 +98,8 @@ def test_on_a_terminal_yes_applies(app, tmp_path, terminal_stdin):
 
 
 @pytest.mark.parametrize("answer", ["no\n", "y\n", "YES please\n", "\n", ""])
-def test_on_a_terminal_anything_but_yes_changes_nothing(app, tmp_path, terminal_stdin, answer):
+def test_on_a_terminal_anything_but_yes_changes_nothing(app: App, tmp_path: Path, terminal_stdin: None,
+                                                        answer: str) -> None:
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
     before = app.snapshot()
     result = app.cli("apply", config, input=answer)
@@ -106,10 +112,11 @@ def test_on_a_terminal_anything_but_yes_changes_nothing(app, tmp_path, terminal_
     assert app.snapshot() == before
 
 
-def test_ctrl_c_at_the_prompt_cancels_cleanly(app, tmp_path, terminal_stdin, monkeypatch):
+def test_ctrl_c_at_the_prompt_cancels_cleanly(app: App, tmp_path: Path, terminal_stdin: None,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import click
 
-    def interrupted(*_args, **_kwargs):
+    def interrupted(*_args: object, **_kwargs: object) -> NoReturn:
         raise click.Abort()  # what click.prompt raises for Ctrl-C (and Ctrl-D)
 
     monkeypatch.setattr("chatsync.cli.apply.click.prompt", interrupted)

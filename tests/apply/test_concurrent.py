@@ -14,13 +14,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.apply.conftest import WRITE_ENDPOINTS, read_live, write_config
+from tests.apply.conftest import Secrets, write_config
 from tests.apply.test_interrupt import TIMEOUT, env_for
+from tests.support import WRITE_ENDPOINTS, App, read_live
 
 ACCOUNTS = [f"shared{i:02d}" for i in range(40)]
 #: Calls in flight per process: far fewer than its 40 writes.
@@ -56,7 +58,8 @@ class Gate:
 
 
 @pytest.mark.parametrize("latency_ms", [5, 20])
-def test_two_applies_at_once_cannot_both_say_complete(serve, tmp_path, secrets, latency_ms):
+def test_two_applies_at_once_cannot_both_say_complete(serve: Callable[..., App], tmp_path: Path,
+                                                      secrets: Secrets, latency_ms: int) -> None:
     app = serve(latency_ms=latency_ms)
     app.seed(accounts={a: {"nick": "before"} for a in ACCOUNTS})
     gate = Gate()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.apply.conftest import WRITE_ENDPOINTS, all_fields, profile, summary, write_config
+from tests.apply.conftest import all_fields, profile, summary, write_config
+from tests.support import WRITE_ENDPOINTS, App
 
 NO_CHANGES = "No changes. The app matches the configuration.\n"
 
@@ -29,7 +33,7 @@ SEED_ACCOUNTS = {
 }
 NEW = {f"user{n:03d}": {"nick": f"User {n}", "face_url": f"https://img.example/{n}.png",
                         "self_signature": f"Hello from {n}"} for n in range(150)}
-CONFIG = dict(
+CONFIG: dict[str, Any] = dict(
     bots={
         "@RBT#keep": {"nick": "Keep", "self_signature": "new sig"},  # face_url unmanaged
         "@RBT#same": {"nick": "Same"},
@@ -50,13 +54,13 @@ ALL_IDS = [*SEED_ACCOUNTS, "administrator", *NEW]
 
 
 @pytest.fixture
-def seeded(serve, tmp_path):
+def seeded(serve: Callable[..., App], tmp_path: Path) -> tuple[App, str]:
     app = serve()
     app.seed(SEED_BOTS, SEED_ACCOUNTS)
     return app, write_config(tmp_path, **CONFIG)
 
 
-def test_apply_converges_exactly_and_touches_only_managed_fields(seeded):
+def test_apply_converges_exactly_and_touches_only_managed_fields(seeded: tuple[App, str]) -> None:
     app, config = seeded
     result = app.cli("apply", config, "--auto-approve")
     assert result.exit_code == 0, (result.stdout, result.stderr)
@@ -81,7 +85,7 @@ def test_apply_converges_exactly_and_touches_only_managed_fields(seeded):
     assert live.accounts == set(ALL_IDS) - {"mallory"}
 
 
-def test_apply_makes_exactly_the_documented_calls(seeded):
+def test_apply_makes_exactly_the_documented_calls(seeded: tuple[App, str]) -> None:
     app, config = seeded
     assert app.cli("apply", config, "--auto-approve").exit_code == 0
     assert app.writes() == {"create_robot": 1, "multiaccount_import": 2, "portrait_set": 150 + 2,
@@ -116,7 +120,7 @@ def test_apply_makes_exactly_the_documented_calls(seeded):
         assert f'"{kept}"' not in written, kept
 
 
-def test_a_second_apply_writes_nothing_and_a_plan_is_empty(seeded):
+def test_a_second_apply_writes_nothing_and_a_plan_is_empty(seeded: tuple[App, str]) -> None:
     app, config = seeded
     assert app.cli("apply", config, "--auto-approve").exit_code == 0
     app.forget_calls()
@@ -139,7 +143,8 @@ def test_a_second_apply_writes_nothing_and_a_plan_is_empty(seeded):
 
 
 @pytest.mark.parametrize("count", [1, 100, 101, 250])
-def test_new_accounts_take_ceil_n_over_100_imports_and_n_signature_sets(serve, tmp_path, count):
+def test_new_accounts_take_ceil_n_over_100_imports_and_n_signature_sets(serve: Callable[..., App],
+                                                                        tmp_path: Path, count: int) -> None:
     app = serve()
     new = {f"n{i}": {"nick": f"N{i}", "face_url": f"f{i}", "self_signature": f"s{i}"} for i in range(count)}
     plain = {f"p{i}": {"nick": f"P{i}"} for i in range(3)}  # nothing the import cannot carry
@@ -155,7 +160,7 @@ def test_new_accounts_take_ceil_n_over_100_imports_and_n_signature_sets(serve, t
     assert all(live.profile(i) == all_fields(f) for i, f in plain.items())
 
 
-def test_json_report_of_a_successful_apply(seeded):
+def test_json_report_of_a_successful_apply(seeded: tuple[App, str]) -> None:
     app, config = seeded
     result = app.cli("apply", config, "--auto-approve", "--format", "json")
     assert result.exit_code == 0, result.stderr
@@ -175,7 +180,7 @@ def test_json_report_of_a_successful_apply(seeded):
     assert by_address["bot.@RBT#stray"]["action"] == "delete"
 
 
-def test_plan_after_apply_is_empty_on_a_slow_app(serve, tmp_path):
+def test_plan_after_apply_is_empty_on_a_slow_app(serve: Callable[..., App], tmp_path: Path) -> None:
     """A final plan must work whatever the app's speed: here every answer takes over a second, so
     the live read outlasts the progress display's first second."""
     app = serve()

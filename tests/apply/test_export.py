@@ -4,17 +4,20 @@ every live bot (declared or not), and the named accounts that exist, with their 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from chatsync.config.fmt import format_text
 from chatsync.facts.fields import BY_NAME
-from tests.apply.conftest import WRITE_ENDPOINTS, all_fields, assert_clean_error, write_config
+from tests.apply.conftest import all_fields, assert_clean_error, write_config
+from tests.support import WRITE_ENDPOINTS, App
 
 
-def exported_profile(fields):
+def exported_profile(fields: Mapping[str, Any]) -> dict[str, Any]:
     """What export writes of a profile: every field, but an enum never set is left out (unmanaged)."""
     return {k: v for k, v in all_fields(fields).items() if not (BY_NAME[k].kind == "enum" and v == "")}
 
@@ -54,14 +57,14 @@ NAMED = ["alice", "10086", "élodie", "用户一", "007", "bob", "tricky", "numb
 
 
 @pytest.fixture
-def app(serve):
+def app(serve: Callable[..., App]) -> App:
     app = serve()
     app.seed(BOTS, ACCOUNTS)
     return app
 
 
 @pytest.fixture
-def exported(app, tmp_path) -> Path:
+def exported(app: App, tmp_path: Path) -> Path:
     config = write_config(tmp_path, bots={"@RBT#declared": {"nick": "Old"}},
                           accounts={"alice": {"nick": "Alice"}, "ghost2": {"state": "absent"}})
     ids = tmp_path / "ids.txt"
@@ -76,7 +79,7 @@ def exported(app, tmp_path) -> Path:
     return out
 
 
-def test_export_is_valid_and_plans_to_no_changes(app, exported):
+def test_export_is_valid_and_plans_to_no_changes(app: App, exported: Path) -> None:
     validated = app.cli("validate", str(exported))
     assert validated.exit_code == 0, (validated.stdout, validated.stderr)
     app.forget_calls()
@@ -88,7 +91,7 @@ def test_export_is_valid_and_plans_to_no_changes(app, exported):
     assert not any(app.emulator.calls.get(name) for name in WRITE_ENDPOINTS)
 
 
-def test_export_holds_every_live_bot_and_the_named_accounts_that_exist(app, exported):
+def test_export_holds_every_live_bot_and_the_named_accounts_that_exist(app: App, exported: Path) -> None:
     document = yaml.safe_load(exported.read_text(encoding="utf-8"))
     assert document["version"] == 1
     assert document["app"]["sdkappid"] == 1400000000
@@ -101,12 +104,12 @@ def test_export_holds_every_live_bot_and_the_named_accounts_that_exist(app, expo
         assert document["accounts"][user_id] == exported_profile(ACCOUNTS[user_id]), user_id
 
 
-def test_export_is_in_the_form_fmt_writes(exported):
+def test_export_is_in_the_form_fmt_writes(exported: Path) -> None:
     text = exported.read_text(encoding="utf-8")
     assert format_text(str(exported), text.encode("utf-8")) == (text, [])
 
 
-def test_export_keeps_unicode_and_numeric_looking_ids_as_text(exported):
+def test_export_keeps_unicode_and_numeric_looking_ids_as_text(exported: Path) -> None:
     text = exported.read_text(encoding="utf-8")
     assert "用户一" in text and "élodie" in text and "客服 🤖" in text  # readable, not \\u escapes
     document = yaml.safe_load(text)
@@ -115,7 +118,7 @@ def test_export_keeps_unicode_and_numeric_looking_ids_as_text(exported):
     assert document["accounts"]["numbers"]["nick"] == "123"
 
 
-def test_export_to_stdout_matches_the_file(app, exported, tmp_path):
+def test_export_to_stdout_matches_the_file(app: App, exported: Path, tmp_path: Path) -> None:
     config = write_config(tmp_path, bots={"@RBT#declared": {"nick": "Old"}},
                           accounts={"alice": {"nick": "Alice"}, "ghost2": {"state": "absent"}})
     result = app.cli("export", config, "--accounts-file", str(tmp_path / "ids.txt"), "--skip-missing",
@@ -124,14 +127,14 @@ def test_export_to_stdout_matches_the_file(app, exported, tmp_path):
     assert result.stdout == exported.read_text(encoding="utf-8")
 
 
-def test_export_names_no_secret(app, exported):
+def test_export_names_no_secret(app: App, exported: Path) -> None:
     text = exported.read_text(encoding="utf-8")
     document = yaml.safe_load(text)
     assert document["app"]["secret_key_env"] == "CHATSYNC_SECRET_KEY"  # the name, never the key
     assert "usersig" not in text.lower()
 
 
-def test_export_without_an_accounts_file_exports_the_declared_accounts(app, tmp_path):
+def test_export_without_an_accounts_file_exports_the_declared_accounts(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"alice": None, "10086": {"nick": "x"}, "ghost": None})
     result = app.cli("export", config)
     assert result.exit_code == 1, result.stderr  # ghost is declared, and not in the app
@@ -142,14 +145,14 @@ def test_export_without_an_accounts_file_exports_the_declared_accounts(app, tmp_
     assert sorted(document["bots"]) == sorted(BOTS)
 
 
-def test_export_of_a_missing_accounts_file_is_a_clear_error(app, tmp_path):
+def test_export_of_a_missing_accounts_file_is_a_clear_error(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"alice": None})
     missing = str(tmp_path / "nope.txt")
     assert_clean_error(app.cli("export", config, "--accounts-file", missing), "cannot read", missing)
     assert not (tmp_path / "exported.yaml").exists()
 
 
-def test_export_with_a_wrong_key_writes_no_file(app, tmp_path):
+def test_export_with_a_wrong_key_writes_no_file(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"alice": None})
     out = tmp_path / "out.yaml"
     result = app.cli("export", config, "--out", str(out), env=app.env(CHATSYNC_SECRET_KEY="not-the-key-42"))
@@ -157,7 +160,7 @@ def test_export_with_a_wrong_key_writes_no_file(app, tmp_path):
     assert not out.exists()
 
 
-def test_ids_that_cannot_be_exported_are_listed_with_why(app, tmp_path):
+def test_ids_that_cannot_be_exported_are_listed_with_why(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"alice": None})
     ids = tmp_path / "ids.txt"
     ids.write_text("@RBT#declared\n@TLS#system\n" + "x" * 40 + "\nnobody\nbob\n", encoding="utf-8")
@@ -178,7 +181,7 @@ def test_ids_that_cannot_be_exported_are_listed_with_why(app, tmp_path):
 
 
 @pytest.mark.parametrize("which", ["config", "accounts-file", "directory member"])
-def test_out_naming_an_input_file_is_refused_and_the_input_kept(app, tmp_path, which):
+def test_out_naming_an_input_file_is_refused_and_the_input_kept(app: App, tmp_path: Path, which: str) -> None:
     config = write_config(tmp_path, accounts={"alice": None})
     ids = tmp_path / "ids.txt"
     ids.write_text("bob\n", encoding="utf-8")

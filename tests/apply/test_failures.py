@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from chatsync.emulator.gateway import Outcome
-from tests.apply.conftest import App, assert_clean_error, profile, summary, write_config
-from tests.support import refused_port
+from tests.apply.conftest import Secrets, assert_clean_error, profile, summary, write_config
+from tests.support import App, refused_port
 
 NEW = {f"n{i:02d}": {"nick": f"N{i}", "self_signature": f"sig {i}"} for i in range(30)}
 LIMIT_HINT = "the free edition allows 100 accounts; upgrade the app's edition to import more"
 
 
 @pytest.fixture
-def full_app(serve, tmp_path):
+def full_app(serve: Callable[..., App], tmp_path: Path) -> tuple[App, str]:
     """An app whose edition allows 10 more accounts, and a config importing 30 (plus an update and a
     delete): 10 imports succeed, 20 fail with 70398."""
     app = serve(max_accounts=3 + 10)  # the admin, alice and mallory are there already
@@ -28,7 +30,7 @@ def full_app(serve, tmp_path):
     return app, config
 
 
-def test_part_of_an_import_fails_and_the_rest_goes_on(full_app):
+def test_part_of_an_import_fails_and_the_rest_goes_on(full_app: tuple[App, str]) -> None:
     app, config = full_app
     result = app.cli("apply", config, "--auto-approve")
     assert result.exit_code == 1, (result.stdout, result.stderr)
@@ -50,7 +52,7 @@ def test_part_of_an_import_fails_and_the_rest_goes_on(full_app):
         assert live.profile(f"n{i:02d}") == profile(f"N{i}", "", f"sig {i}")
 
 
-def test_a_failed_import_gets_no_follow_up_profile_call(full_app):
+def test_a_failed_import_gets_no_follow_up_profile_call(full_app: tuple[App, str]) -> None:
     app, config = full_app
     app.cli("apply", config, "--auto-approve")
     set_for = sorted(body["From_Account"] for body in app.sent("portrait_set"))
@@ -58,7 +60,7 @@ def test_a_failed_import_gets_no_follow_up_profile_call(full_app):
     assert app.writes()["portrait_set"] == 10
 
 
-def test_json_report_lists_every_change_with_its_outcome(full_app):
+def test_json_report_lists_every_change_with_its_outcome(full_app: tuple[App, str]) -> None:
     app, config = full_app
     result = app.cli("apply", config, "--auto-approve", "--format", "json")
     assert result.exit_code == 1
@@ -84,7 +86,7 @@ def test_json_report_lists_every_change_with_its_outcome(full_app):
     assert changes["account.alice"]["status"] == changes["account.mallory"]["status"] == "ok"
 
 
-def test_a_refused_delete_fails_alone(serve, tmp_path):
+def test_a_refused_delete_fails_alone(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve(allow_account_delete=False)
     app.seed({"@RBT#old": {}}, {"alice": {"nick": "Al"}, "mallory": {}, "trudy": {}})
     config = write_config(tmp_path, bots={}, prune_bots=True,
@@ -101,7 +103,7 @@ def test_a_refused_delete_fails_alone(serve, tmp_path):
     assert live.profile("alice")["nick"] == "Alice"
 
 
-def test_a_bot_over_the_limit_fails_alone(serve, tmp_path):
+def test_a_bot_over_the_limit_fails_alone(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve(max_bots=2)
     app.seed({"@RBT#one": {}})
     config = write_config(tmp_path, bots={"@RBT#one": {"nick": "One"}, "@RBT#two": {"nick": "Two"},
@@ -119,7 +121,8 @@ def test_a_bot_over_the_limit_fails_alone(serve, tmp_path):
 
 # -- run-wide failures ----------------------------------------------------------------------------
 
-def test_a_wrong_secret_key_stops_before_any_change(serve, tmp_path, secrets):
+def test_a_wrong_secret_key_stops_before_any_change(serve: Callable[..., App], tmp_path: Path,
+                                                    secrets: Secrets) -> None:
     app = serve()
     app.seed(accounts={"alice": {"nick": "Al"}})
     config = write_config(tmp_path, bots={"@RBT#b": {"nick": "B"}}, accounts={"alice": {"nick": "Alice"}})
@@ -133,7 +136,7 @@ def test_a_wrong_secret_key_stops_before_any_change(serve, tmp_path, secrets):
     assert app.snapshot() == before
 
 
-def test_a_wrong_secret_key_refuses_a_saved_plan_too(serve, tmp_path):
+def test_a_wrong_secret_key_refuses_a_saved_plan_too(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
     path = str(tmp_path / "plan.json")
@@ -145,7 +148,7 @@ def test_a_wrong_secret_key_refuses_a_saved_plan_too(serve, tmp_path):
     assert app.writes() == {}
 
 
-def test_an_unreachable_endpoint_is_one_clear_error(serve, tmp_path):
+def test_an_unreachable_endpoint_is_one_clear_error(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
     with refused_port() as port:
@@ -183,7 +186,8 @@ def _close(app: App) -> None:
     app.server.server.server_close()
 
 
-def test_an_endpoint_that_dies_mid_apply_skips_the_rest_with_a_reason(serve, tmp_path):
+def test_an_endpoint_that_dies_mid_apply_skips_the_rest_with_a_reason(serve: Callable[..., App],
+                                                                      tmp_path: Path) -> None:
     app = serve()
     new = {f"u{i:03d}": {"nick": f"U{i}", "self_signature": f"s{i}"} for i in range(300)}
     config = write_config(tmp_path, accounts=new)
@@ -209,7 +213,7 @@ def test_an_endpoint_that_dies_mid_apply_skips_the_rest_with_a_reason(serve, tmp
     assert_clean_error(result, f"{statuses.count('skipped')} skipped of 300 changes")
 
 
-def test_an_endpoint_that_dies_mid_apply_text_report(serve, tmp_path):
+def test_an_endpoint_that_dies_mid_apply_text_report(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     new = {f"u{i:03d}": {"nick": f"U{i}", "self_signature": f"s{i}"} for i in range(200)}
     config = write_config(tmp_path, accounts=new)

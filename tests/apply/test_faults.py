@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chatsync.config import load
+from chatsync.emulator import Emulator
 from chatsync.emulator.faults import TRANSIENT_CODES, Fault, FaultInjector, FaultKind
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.engine.apply import Applier
@@ -19,8 +23,8 @@ from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.target import Target
-from tests.apply.conftest import FAST, UNPACED, all_fields, profile, write_config
-from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
+from tests.apply.conftest import all_fields, profile, write_config
+from tests.support import ADMIN, FAST, SDKAPPID, SECRET, UNPACED, App, make_emulator
 
 ENDPOINT = "http://127.0.0.1:9"
 
@@ -42,7 +46,7 @@ ACCOUNTS = {
 }  # old090..old099: undeclared, untouched
 
 
-def in_process_api(emulator) -> ChatApi:
+def in_process_api(emulator: Emulator) -> ChatApi:
     client = Client(Target((ENDPOINT,), "test"), SigCache(SDKAPPID, ADMIN, SECRET), retry=FAST, rates=UNPACED,
                     transport=EmulatorTransport(emulator))
     return ChatApi(client)
@@ -54,13 +58,13 @@ def seed(api: ChatApi) -> None:
     assert all(r.ok for r in api.multiaccount_import(SEED_ACCOUNTS).values())
 
 
-def counting_faults(emulator, rate: float, seed_value: int) -> Counter:
+def counting_faults(emulator: Emulator, rate: float, seed_value: int) -> Counter[tuple[str, bool]]:
     """Turn faults on; returns a counter of the faults injected, by (endpoint path, after_commit)."""
     injector = FaultInjector(rate, seed_value)
-    injected: Counter = Counter()
+    injected: Counter[tuple[str, bool]] = Counter()
     draw = injector.draw
 
-    def counted(path: str, body: bytes, family: str):
+    def counted(path: str, body: bytes, family: str) -> Fault | None:
         fault = draw(path, body, family)
         if fault is not None:
             injected[(path.rsplit("/", 1)[-1], fault.after_commit)] += 1
@@ -71,14 +75,14 @@ def counting_faults(emulator, rate: float, seed_value: int) -> Counter:
     return injected
 
 
-def assert_converged(emulator) -> None:
+def assert_converged(emulator: Emulator) -> None:
     """The emulator's store holds exactly what the config says, and nothing else changed."""
     store = emulator.store
     with store.lock:
         active = sorted(store.active_bots())
         accounts = {user_id: dict(profile) for user_id, profile in store.accounts.items()}
     assert active == ["@RBT#b0", "@RBT#b1", "@RBT#n0", "@RBT#n1"]
-    def fields(user_id):
+    def fields(user_id: str) -> dict[str, Any]:
         return {f.name: accounts[user_id].get(f.tag, f.unset) for f in STANDARD}
 
     assert fields("@RBT#b0") == profile("Bot zero", "b0.png", "new")
@@ -96,7 +100,7 @@ def assert_converged(emulator) -> None:
 
 
 @pytest.mark.parametrize("seed_value", [1, 2, 3, 4, 5, 6])
-def test_one_apply_converges_exactly_under_faults(tmp_path, seed_value):
+def test_one_apply_converges_exactly_under_faults(tmp_path: Path, seed_value: int) -> None:
     emulator = make_emulator()
     seeding = in_process_api(emulator)
     seed(seeding)
@@ -127,7 +131,7 @@ def test_one_apply_converges_exactly_under_faults(tmp_path, seed_value):
         api.client.close()
 
 
-def test_after_commit_faults_on_every_write_endpoint_still_converge(tmp_path):
+def test_after_commit_faults_on_every_write_endpoint_still_converge(tmp_path: Path) -> None:
     """Every write call is applied and then answered with a failure the first time it is sent:
     each retry meets a change already made, and must count as done (no duplicate, no failure)."""
     emulator = make_emulator()
@@ -159,7 +163,7 @@ def test_after_commit_faults_on_every_write_endpoint_still_converge(tmp_path):
     assert_converged(emulator)
 
 
-def test_apply_over_http_with_faults_converges(serve, tmp_path):
+def test_apply_over_http_with_faults_converges(serve: Callable[..., App], tmp_path: Path) -> None:
     """The CLI (default retry policy) over a real socket: 502 pages and dropped connections too."""
     app = serve()
     app.seed({"@RBT#old": {"nick": "Old"}}, {"alice": {"nick": "Al"}, "mallory": {}})

@@ -6,24 +6,29 @@ offline exactly as ``plan`` printed it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
+from click.testing import Result
 
 from chatsync.domain.plan import seal
 from tests.apply.conftest import assert_clean_error, summary, write_config
+from tests.support import App
 
 ATTACKER_KEY = "known-to-whoever-edits-the-file-0123456789"
 
 
 @pytest.fixture
-def app(serve):
+def app(serve: Callable[..., App]) -> App:
     app = serve()
     app.seed({"@RBT#old": {"nick": "Old"}}, {"alice": {"nick": "Al"}, "mallory": {"nick": "M"}})
     return app
 
 
-def saved_plan(app, tmp_path, name="plan.json", **config):
+def saved_plan(app: App, tmp_path: Path, name: str = "plan.json", **config: Any) -> tuple[str, Result]:
     """``plan --out`` of ``config``: returns (path, the plan's stdout)."""
     path = str(tmp_path / name)
     made = app.cli("plan", write_config(tmp_path, **config), "--out", path)
@@ -32,7 +37,7 @@ def saved_plan(app, tmp_path, name="plan.json", **config):
     return path, made
 
 
-def test_an_empty_saved_plan_applies_with_exit_0(app, tmp_path):
+def test_an_empty_saved_plan_applies_with_exit_0(app: App, tmp_path: Path) -> None:
     path, made = saved_plan(app, tmp_path, accounts={"alice": {"nick": "Al"}})
     assert made.exit_code == 0 and "No changes." in made.stdout
     result = app.cli("apply", "--plan", path)
@@ -41,7 +46,7 @@ def test_an_empty_saved_plan_applies_with_exit_0(app, tmp_path):
     assert app.writes() == {}
 
 
-def test_a_saved_plan_survives_a_json_round_trip(app, tmp_path):
+def test_a_saved_plan_survives_a_json_round_trip(app: App, tmp_path: Path) -> None:
     path, _ = saved_plan(app, tmp_path, accounts={"alice": {"nick": "Alice"}, "carol": {"nick": "C"}})
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     reordered = dict(reversed(list(data.items())))  # other key order, no indentation, ASCII escapes
@@ -51,7 +56,8 @@ def test_a_saved_plan_survives_a_json_round_trip(app, tmp_path):
     assert app.read(["alice", "carol"]).accounts == {"alice", "carol"}
 
 
-def test_a_plan_resealed_under_another_key_variable_is_refused_before_any_call(app, tmp_path):
+def test_a_plan_resealed_under_another_key_variable_is_refused_before_any_call(app: App,
+                                                                               tmp_path: Path) -> None:
     path, _ = saved_plan(app, tmp_path, accounts={"alice": {"nick": "Alice"}})
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     data["changes"].append({"address": "account.mallory", "kind": "account", "user_id": "mallory",
@@ -66,7 +72,7 @@ def test_a_plan_resealed_under_another_key_variable_is_refused_before_any_call(a
     assert app.snapshot() == before
 
 
-def test_the_operator_names_the_key_variable(app, tmp_path):
+def test_the_operator_names_the_key_variable(app: App, tmp_path: Path) -> None:
     path, _ = saved_plan(app, tmp_path, accounts={"carol": {"nick": "C"}})
     env = app.env(CHATSYNC_SECRET_KEY=None, PROD_CHAT_KEY=app.env()["CHATSYNC_SECRET_KEY"])
     assert_clean_error(app.cli("apply", "--plan", path, env=env), "CHATSYNC_SECRET_KEY", "is not set")
@@ -75,13 +81,13 @@ def test_the_operator_names_the_key_variable(app, tmp_path):
     assert app.read(["carol"]).accounts == {"carol"}
 
 
-def test_secret_key_env_needs_plan(app, tmp_path):
+def test_secret_key_env_needs_plan(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"carol": {"nick": "C"}})
     assert_clean_error(app.cli("apply", config, "--secret-key-env", "X"), "--secret-key-env", "--plan")
 
 
 @pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
-def test_show_prints_a_saved_plan_as_plan_did_offline(app, tmp_path, output_format):
+def test_show_prints_a_saved_plan_as_plan_did_offline(app: App, tmp_path: Path, output_format: str) -> None:
     config = write_config(tmp_path, bots={"@RBT#new": {"nick": "New"}},
                           accounts={"alice": {"nick": "Alice"}, "mallory": {"state": "absent"}})
     path = str(tmp_path / "plan.json")
@@ -95,20 +101,21 @@ def test_show_prints_a_saved_plan_as_plan_did_offline(app, tmp_path, output_form
     assert sum(app.emulator.calls.values()) == 0
 
 
-def test_show_of_a_file_that_is_no_plan_is_one_clear_error(app, tmp_path):
+def test_show_of_a_file_that_is_no_plan_is_one_clear_error(app: App, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": 1}', encoding="utf-8")
     assert_clean_error(app.cli("show", str(bad)), "is not a chatsync plan")
     assert_clean_error(app.cli("show", str(tmp_path / "none.json")), "cannot read the plan file")
 
 
-def unsafe_config(tmp_path):
+def unsafe_config(tmp_path: Path) -> str:
     return write_config(tmp_path, accounts={"alice": {"state": "absent"}, "mallory": {"state": "absent"}},
                         max_deletes=1)
 
 
 @pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
-def test_an_unsafe_plan_is_printed_in_full_marked_at_the_top_and_exits_1(app, tmp_path, output_format):
+def test_an_unsafe_plan_is_printed_in_full_marked_at_the_top_and_exits_1(app: App, tmp_path: Path,
+                                                                         output_format: str) -> None:
     path = str(tmp_path / "unsafe.json")
     result = app.cli("plan", unsafe_config(tmp_path), "--format", output_format, "--out", path)
     assert result.exit_code == 1
@@ -128,15 +135,21 @@ def test_an_unsafe_plan_is_printed_in_full_marked_at_the_top_and_exits_1(app, tm
     assert json.loads(Path(path).read_text(encoding="utf-8"))["safe"] is False  # saved for review
 
 
-def test_the_plan_names_its_target_and_so_does_the_prompt(app, tmp_path, monkeypatch):
+def test_the_plan_names_its_target_and_so_does_the_prompt(app: App, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import chatsync.cli.apply as apply_command
 
     config = write_config(tmp_path, accounts={"carol": {"nick": "C"}})
     result = app.cli("plan", config)
     assert result.stdout.splitlines()[0] == f"Plan for app 1400000000 at {app.url}"
-    asked = []
+    asked: list[str] = []
+
+    def prompt(text: str, **_: object) -> str:
+        asked.append(text)
+        return "no"
+
     monkeypatch.setattr(apply_command, "interactive", lambda: True)
-    monkeypatch.setattr(apply_command.click, "prompt", lambda text, **_: asked.append(text) or "no")
+    monkeypatch.setattr(click, "prompt", prompt)
     refused = app.cli("apply", config)
     assert refused.exit_code == 1
     assert refused.stderr.splitlines()[-1] == "Apply cancelled; nothing was changed."
@@ -144,7 +157,7 @@ def test_the_plan_names_its_target_and_so_does_the_prompt(app, tmp_path, monkeyp
     assert app.writes() == {}
 
 
-def test_a_password_in_the_endpoint_is_never_printed(app, tmp_path):
+def test_a_password_in_the_endpoint_is_never_printed(app: App, tmp_path: Path) -> None:
     path, _ = saved_plan(app, tmp_path, accounts={"carol": {"nick": "C"}})
     other = "http://user:hunter2@127.0.0.1:9"
     result = app.cli("apply", "--plan", path, env=app.env(CHATSYNC_ENDPOINT=other))

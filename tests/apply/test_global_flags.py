@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.apply.conftest import write_config
+from tests.support import App
 
 ACCOUNTS = {"alice": {"nick": "Alice"}}
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_verbose_logs_each_call_on_stderr_before_or_after_the_command(
-        serve: Any, tmp_path: Path, where: str) -> None:
+        serve: Callable[..., App], tmp_path: Path, where: str) -> None:
     app = serve()
     config = write_config(tmp_path, accounts=ACCOUNTS)
     args = ["-v", "plan", config] if where == "before" else ["plan", "-v", config]
@@ -25,7 +26,7 @@ def test_verbose_logs_each_call_on_stderr_before_or_after_the_command(
     assert "account_check" not in result.stdout  # the log never mixes with the plan
 
 
-def test_verbose_before_and_after_logs_each_call_once(serve: Any, tmp_path: Path) -> None:
+def test_verbose_before_and_after_logs_each_call_once(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     result = app.cli("-v", "plan", write_config(tmp_path, accounts=ACCOUNTS), "-v")
     assert result.exit_code == 0, result.stderr
@@ -34,7 +35,7 @@ def test_verbose_before_and_after_logs_each_call_once(serve: Any, tmp_path: Path
 
 @pytest.mark.parametrize("command", [["plan"], ["apply", "--auto-approve"], ["validate"],
                                      ["export", "--skip-missing"]])
-def test_debug_and_no_color_are_accepted_after_every_command(serve: Any, tmp_path: Path,
+def test_debug_and_no_color_are_accepted_after_every_command(serve: Callable[..., App], tmp_path: Path,
                                                              command: list[str]) -> None:
     app = serve()
     config = write_config(tmp_path, accounts=ACCOUNTS)
@@ -42,7 +43,7 @@ def test_debug_and_no_color_are_accepted_after_every_command(serve: Any, tmp_pat
     assert result.exit_code == 0, (result.stdout, result.stderr)
 
 
-def test_debug_after_the_command_shows_the_traceback(serve: Any, tmp_path: Path) -> None:
+def test_debug_after_the_command_shows_the_traceback(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     quiet = app.cli("plan", str(tmp_path / "missing.yaml"))
     assert quiet.exit_code == 1 and "Traceback" not in quiet.stderr

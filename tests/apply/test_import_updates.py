@@ -5,6 +5,7 @@ call, both fields sent so nothing is cleared), is read back with ``portrait_get`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,13 @@ import pytest
 from chatsync.emulator import stance
 from chatsync.emulator.gateway import Outcome
 from tests.apply.conftest import summary, write_config
+from tests.support import App
 
 SEED = {f"u{i:03d}": {"nick": f"Old {i}", "face_url": f"https://img/{i}.png"} for i in range(150)}
 
 
 @pytest.fixture
-def renamed(serve, tmp_path):
+def renamed(serve: Callable[..., App], tmp_path: Path) -> tuple[App, str]:
     app = serve()
     app.seed(accounts={**SEED, "sig": {"nick": "S"}})
     config = write_config(tmp_path, accounts={
@@ -27,7 +29,7 @@ def renamed(serve, tmp_path):
     return app, config
 
 
-def test_renames_go_by_import_and_keep_the_face_url(renamed):
+def test_renames_go_by_import_and_keep_the_face_url(renamed: tuple[App, str]) -> None:
     app, config = renamed
     planned = app.cli("plan", config)
     assert "Calls: 2 multiaccount_import, 2 portrait_get, 1 portrait_set." in planned.stdout
@@ -49,7 +51,8 @@ def test_renames_go_by_import_and_keep_the_face_url(renamed):
     assert "No changes" in again.stdout
 
 
-def test_values_that_did_not_take_fall_back_to_portrait_set(renamed, monkeypatch):
+def test_values_that_did_not_take_fall_back_to_portrait_set(renamed: tuple[App, str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     app, config = renamed
     # an app whose multiaccount_import does not update existing accounts (the docs say it does)
     monkeypatch.setattr(stance, "MULTIACCOUNT_IMPORT_REPEAT_UPDATES_PROFILE", False)
@@ -65,7 +68,7 @@ def test_values_that_did_not_take_fall_back_to_portrait_set(renamed, monkeypatch
     assert all(live.profile(u)["nick"] == f"New {i}" for i, u in enumerate(SEED))
 
 
-def test_a_saved_plan_renames_by_import_too(renamed, tmp_path):
+def test_a_saved_plan_renames_by_import_too(renamed: tuple[App, str], tmp_path: Path) -> None:
     app, config = renamed
     path = str(tmp_path / "plan.json")
     assert app.cli("plan", config, "--out", path).exit_code == 0
@@ -77,7 +80,8 @@ def test_a_saved_plan_renames_by_import_too(renamed, tmp_path):
     assert app.writes() == {"multiaccount_import": 2, "portrait_set": 1}
 
 
-def test_accounts_the_import_refuses_get_their_portrait_set(serve, tmp_path):
+def test_accounts_the_import_refuses_get_their_portrait_set(serve: Callable[..., App],
+                                                            tmp_path: Path) -> None:
     app = serve()
     app.seed(accounts={"alice": {"nick": "Al", "face_url": "a.png"}, "bob": {"nick": "Bo"}})
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}, "bob": {"nick": "Bob"}})

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
-from tests.apply.conftest import Secrets, all_fields, invoke, profile, read_live, summary, write_config
-from tests.support import SECRET
+from tests.apply.conftest import Secrets, all_fields, invoke, profile, summary, write_config
+from tests.support import SECRET, App, read_live
 
 #: Enough work that, paced at the documented rates through 20 ms answers, an apply lasts ~2 s.
 NEW = {f"user{i:03d}": {"nick": f"User {i}", "face_url": f"https://img.example/{i}.png",
@@ -53,7 +54,7 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], what
         time.sleep(0.01)
 
 
-def assert_converged(url: str, config: str, cli: Callable[..., object]) -> None:
+def assert_converged(url: str, config: str, cli: Callable[..., Result]) -> None:
     """A re-run applies the rest; then the app is exactly the config and a plan is empty."""
     rerun = cli("apply", config, "--auto-approve")
     assert rerun.exit_code == 0, (rerun.stdout, rerun.stderr)
@@ -67,7 +68,9 @@ def assert_converged(url: str, config: str, cli: Callable[..., object]) -> None:
     assert live.profile("@RBT#one") == profile("One", "", "1")
 
 
-def test_ctrl_c_mid_apply_exits_130_with_the_report_and_a_rerun_converges(serve, tmp_path, secrets):
+def test_ctrl_c_mid_apply_exits_130_with_the_report_and_a_rerun_converges(serve: Callable[..., App],
+                                                                          tmp_path: Path,
+                                                                          secrets: Secrets) -> None:
     app = serve(latency_ms=20)
     slow = write_config(tmp_path, BOTS, NEW, fast=False, name="slow.yaml")  # the documented rates
     fast = write_config(tmp_path, BOTS, NEW, name="fast.yaml")  # the same desired state
@@ -124,7 +127,7 @@ class EmulatorProcess:
 
 
 @pytest.fixture
-def emulator_process(tmp_path, secrets: Secrets) -> Iterator[EmulatorProcess]:
+def emulator_process(tmp_path: Path, secrets: Secrets) -> Iterator[EmulatorProcess]:
     running = EmulatorProcess(tmp_path / "state.json", "--latency-ms", "20", "--rate-limit-scale", "inf")
     try:
         yield running
@@ -134,7 +137,8 @@ def emulator_process(tmp_path, secrets: Secrets) -> Iterator[EmulatorProcess]:
         secrets.shown("stderr of the emulator", err)
 
 
-def test_sigkill_mid_apply_then_a_rerun_converges_exactly(emulator_process, tmp_path, secrets):
+def test_sigkill_mid_apply_then_a_rerun_converges_exactly(emulator_process: EmulatorProcess, tmp_path: Path,
+                                                          secrets: Secrets) -> None:
     slow = write_config(tmp_path, BOTS, NEW, fast=False, name="slow.yaml")
     fast = write_config(tmp_path, BOTS, NEW, name="fast.yaml")
     process = start_apply(slow, emulator_process.url)
@@ -149,7 +153,7 @@ def test_sigkill_mid_apply_then_a_rerun_converges_exactly(emulator_process, tmp_
 
     env = {"CHATSYNC_SECRET_KEY": SECRET, "CHATSYNC_ENDPOINT": emulator_process.url, "NO_COLOR": None}
 
-    def cli(*args: str):
+    def cli(*args: str) -> Result:
         return invoke(secrets, *args, env=env)
 
     first = cli("apply", fast, "--auto-approve")

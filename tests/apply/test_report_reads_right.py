@@ -8,15 +8,21 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
 
 from chatsync.cli.common import call_rate, eta, progress
 from tests.apply.conftest import summary, write_config
 from tests.apply.test_failures import die_after
+from tests.support import App
 
 NEW = {f"u{i:03d}": {"nick": f"U{i}"} for i in range(250)}
 
 
-def test_a_complete_run_says_complete_in_text_and_json(serve, tmp_path):
+def test_a_complete_run_says_complete_in_text_and_json(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})
     text = app.cli("apply", config, "--auto-approve")
@@ -26,14 +32,15 @@ def test_a_complete_run_says_complete_in_text_and_json(serve, tmp_path):
     assert as_json["ended"] == "complete"
 
 
-def stopped_run(serve, tmp_path, *args):
+def stopped_run(serve: Callable[..., App], tmp_path: Path, *args: str) -> Result:
     app = serve()
     config = write_config(tmp_path, accounts=NEW)
     die_after(app, "multiaccount_import", 1)  # the first import call: the endpoint is gone
     return app.cli("apply", config, "--auto-approve", *args)
 
 
-def test_a_stopped_run_says_stopped_and_folds_what_it_never_started(serve, tmp_path):
+def test_a_stopped_run_says_stopped_and_folds_what_it_never_started(serve: Callable[..., App],
+                                                                    tmp_path: Path) -> None:
     result = stopped_run(serve, tmp_path)
     assert result.exit_code == 1
     assert summary(result).startswith("Apply stopped: 0 created")
@@ -48,7 +55,8 @@ def test_a_stopped_run_says_stopped_and_folds_what_it_never_started(serve, tmp_p
     assert 'account "u000", account "u001", account "u002", ...' in report  # a few by name
 
 
-def test_a_stopped_run_lists_each_change_with_v_and_in_json(serve, tmp_path):
+def test_a_stopped_run_lists_each_change_with_v_and_in_json(serve: Callable[..., App],
+                                                            tmp_path: Path) -> None:
     verbose = stopped_run(serve, tmp_path, "-v")
     listed = [line for line in verbose.stdout.split("Apply would make", 1)[1].splitlines()
               if line.startswith("  + account")]
@@ -68,7 +76,7 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_progress_fits_a_narrow_terminal_and_says_how_it_ended(monkeypatch):
+def test_progress_fits_a_narrow_terminal_and_says_how_it_ended(monkeypatch: pytest.MonkeyPatch) -> None:
     import chatsync.cli.common as common
 
     stream = Terminal(40)
@@ -87,7 +95,7 @@ def test_progress_fits_a_narrow_terminal_and_says_how_it_ended(monkeypatch):
     assert "done" not in last
 
 
-def test_progress_says_interrupted_on_ctrl_c():
+def test_progress_says_interrupted_on_ctrl_c() -> None:
     stream = io.StringIO()
     try:
         with progress("Reading the live app", lambda final: "3 API calls", stream=stream, after=0.0):
@@ -98,7 +106,7 @@ def test_progress_says_interrupted_on_ctrl_c():
     assert last.startswith("Reading the live app: 3 API calls, interrupted after")
 
 
-def test_reads_show_done_of_total_and_time_left():
+def test_reads_show_done_of_total_and_time_left() -> None:
     class Client:
         def __init__(self) -> None:
             self.calls = {"account_check": 0}

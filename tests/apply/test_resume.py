@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,15 @@ import pytest
 import chatsync
 from chatsync.cli import apply as apply_command
 from chatsync.cli.common import progress
+from chatsync.emulator import Emulator
 from chatsync.engine.plan import recheck
-from tests.apply.conftest import WRITE_ENDPOINTS, App, assert_clean_error, profile, summary, write_config
+from chatsync.tencent.api import ChatApi
+from tests.apply.conftest import Secrets, assert_clean_error, profile, summary, write_config
 from tests.apply.test_interrupt import TIMEOUT, env_for, wait_for
-from tests.support import SECRET
+from tests.support import SECRET, WRITE_ENDPOINTS, App
 
 NEW = {f"u{i:02d}": {"nick": f"U{i}", "self_signature": f"sig {i}"} for i in range(30)}
-CONFIG = dict(
+CONFIG: dict[str, Any] = dict(
     bots={"@RBT#a": {"nick": "A", "self_signature": "a"},  # create_robot carries both
           "@RBT#b": {"nick": "B", "gender": "male"},  # create_robot, then portrait_set
           "@RBT#old": {"state": "absent"}},
@@ -48,7 +50,7 @@ ALL_IDS = ["alice", "bob", "mallory", *NEW]
 
 
 @pytest.fixture
-def app(serve):
+def app(serve: Callable[..., App]) -> App:
     app = serve()
     app.seed({"@RBT#old": {"nick": "Old"}, "@RBT#keep": {"nick": "Keep"}},
              {"alice": {"nick": "Al"}, "bob": {"nick": "Bob"}, "mallory": {"nick": "M"}})
@@ -56,12 +58,12 @@ def app(serve):
 
 
 @pytest.fixture
-def config(tmp_path) -> str:
+def config(tmp_path: Path) -> str:
     return write_config(tmp_path, **CONFIG)
 
 
 @pytest.fixture
-def saved(app, config, tmp_path) -> str:
+def saved(app: App, config: str, tmp_path: Path) -> str:
     path = str(tmp_path / "plan.json")
     made = app.cli("plan", config, "--out", path)
     assert made.exit_code == 0, made.stderr
@@ -71,7 +73,7 @@ def saved(app, config, tmp_path) -> str:
 
 
 @pytest.fixture
-def shown_progress(monkeypatch):
+def shown_progress(monkeypatch: pytest.MonkeyPatch) -> None:
     """The apply's progress line from its start (not only after a second), so a test sees its end."""
     monkeypatch.setattr(apply_command, "progress", partial(progress, after=0.0))
 
@@ -118,8 +120,9 @@ def assert_finished(app: App, config: str, saved: str) -> None:
 
 
 @pytest.mark.parametrize("stop_after", [1, 2, 3, 4, 6, 10, 20, 30, 35])
-def test_a_saved_plan_stopped_after_any_write_resumes_to_completion(app, config, saved, stop_after,
-                                                                      shown_progress):
+def test_a_saved_plan_stopped_after_any_write_resumes_to_completion(app: App, config: str, saved: str,
+                                                                    stop_after: int,
+                                                                    shown_progress: None) -> None:
     writes = Writes(app)
     writes.at = stop_after
     first = app.cli("apply", "--plan", saved, "--format", "json")
@@ -150,7 +153,7 @@ def test_a_saved_plan_stopped_after_any_write_resumes_to_completion(app, config,
     assert_finished(app, config, saved)
 
 
-def test_a_create_partly_done_gets_only_what_remains(app, config, saved):
+def test_a_create_partly_done_gets_only_what_remains(app: App, config: str, saved: str) -> None:
     # what a run stopped after its creating calls leaves: the objects, with what those calls carry
     partly = [f"u{i:02d}" for i in range(0, 30, 3)]
     app.api.multiaccount_import({u: {"nick": NEW[u]["nick"]} for u in partly})
@@ -170,7 +173,7 @@ def test_a_create_partly_done_gets_only_what_remains(app, config, saved):
     assert_finished(app, config, saved)
 
 
-def test_the_python_api_resumes_the_same_way(app, config, saved):
+def test_the_python_api_resumes_the_same_way(app: App, config: str, saved: str) -> None:
     writes = Writes(app)
     writes.at = 5
     assert app.cli("apply", "--plan", saved).exit_code == 130
@@ -203,8 +206,9 @@ def test_the_python_api_resumes_the_same_way(app, config, saved):
     pytest.param(lambda api: api.delete_robot("@RBT#keep"), "bot list: '@RBT#keep' disappeared",
                  id="a-bot-disappeared"),
 ])
-def test_after_a_stop_a_third_value_anywhere_is_still_refused_with_nothing_written(app, saved, meanwhile,
-                                                                                    expected):
+def test_after_a_stop_a_third_value_anywhere_is_still_refused_with_nothing_written(
+    app: App, saved: str, meanwhile: Callable[[ChatApi], object], expected: str,
+) -> None:
     writes = Writes(app)
     writes.at = 3
     assert app.cli("apply", "--plan", saved).exit_code == 130
@@ -219,7 +223,7 @@ def test_after_a_stop_a_third_value_anywhere_is_still_refused_with_nothing_writt
     assert app.writes() == {} and app.snapshot() == before
 
 
-def test_a_third_value_is_refused_before_any_write_too(app, saved):
+def test_a_third_value_is_refused_before_any_write_too(app: App, saved: str) -> None:
     app.api.portrait_set("alice", {"nick": "Third"})  # the plan saw Al and sets Alice
     app.forget_calls()
     before = app.snapshot()
@@ -227,7 +231,7 @@ def test_a_third_value_is_refused_before_any_write_too(app, saved):
     assert app.writes() == {} and app.snapshot() == before
 
 
-def test_the_recheck_says_what_is_done_and_what_remains(app, saved):
+def test_the_recheck_says_what_is_done_and_what_remains(app: App, saved: str) -> None:
     app.api.multiaccount_import({"u00": {"nick": "U0"}})  # as the plan's own import leaves it
     app.api.portrait_set("alice", {"nick": "Alice"})  # as the plan makes it
     app.api.account_delete(["mallory"])  # gone: the delete is done
@@ -247,7 +251,9 @@ def test_the_recheck_says_what_is_done_and_what_remains(app, saved):
     pytest.param({"max_accounts": 6 + 20}, lambda emulator: setattr(emulator.app, "max_accounts", None),
                  id="70398-edition-account-limit"),
 ])
-def test_a_permanent_failure_fixed_afterwards_then_the_same_plan_completes(serve, tmp_path, failing, fix):
+def test_a_permanent_failure_fixed_afterwards_then_the_same_plan_completes(
+    serve: Callable[..., App], tmp_path: Path, failing: dict[str, Any], fix: Callable[[Emulator], None],
+) -> None:
     app = serve(**failing)
     app.seed({"@RBT#old": {"nick": "Old"}, "@RBT#keep": {"nick": "Keep"}},
              {"alice": {"nick": "Al"}, "bob": {"nick": "Bob"}, "mallory": {"nick": "M"}})
@@ -281,7 +287,7 @@ def start_plan_apply(saved: str, url: str) -> subprocess.Popen[str]:
 
 
 @pytest.fixture
-def big(serve, tmp_path) -> Iterator[tuple[App, str, str]]:
+def big(serve: Callable[..., App], tmp_path: Path) -> Iterator[tuple[App, str, str]]:
     app = serve(latency_ms=20)
     app.seed(accounts={"alice": {"nick": "Al"}})
     config = write_config(tmp_path, {"@RBT#one": {"nick": "One", "gender": "female"}},
@@ -294,7 +300,9 @@ def big(serve, tmp_path) -> Iterator[tuple[App, str, str]]:
 
 @pytest.mark.parametrize("endpoint, count", [("multiaccount_import", 1), ("portrait_set", 30),
                                              ("portrait_set", 200)])
-def test_sigterm_at_several_points_then_the_same_plan_file_finishes(big, secrets, endpoint, count):
+def test_sigterm_at_several_points_then_the_same_plan_file_finishes(big: tuple[App, str, str],
+                                                                    secrets: Secrets, endpoint: str,
+                                                                    count: int) -> None:
     app, config, saved = big
     process = start_plan_apply(saved, app.url)
     wait_for(lambda: app.emulator.calls.get(endpoint, 0) >= count, process, f"{count} {endpoint} calls")
@@ -326,7 +334,7 @@ def env_without_key(app: App, **override: str | None) -> dict[str, str | None]:
     return app.env(CHATSYNC_SECRET_KEY=None, **override)
 
 
-def test_the_missing_key_error_names_the_flag_of_the_path_taken(app, config, saved):
+def test_the_missing_key_error_names_the_flag_of_the_path_taken(app: App, config: str, saved: str) -> None:
     on_plan = assert_clean_error(app.cli("apply", "--plan", saved, env=env_without_key(app)),
                                  "CHATSYNC_SECRET_KEY is not set", "--secret-key-env NAME")
     assert "app.secret_key_env" not in on_plan  # --plan never reads it
@@ -340,7 +348,7 @@ def test_the_missing_key_error_names_the_flag_of_the_path_taken(app, config, sav
     assert app.writes() == {}
 
 
-def test_apply_help_gives_every_exit_code(app):
+def test_apply_help_gives_every_exit_code(app: App) -> None:
     result = app.cli("apply", "--help")
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())

@@ -4,14 +4,18 @@ or foreign one (or one made for another endpoint) without changing anything."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from chatsync.tencent.api import ChatApi
 from tests.apply.conftest import assert_clean_error, profile, summary, write_config
+from tests.support import App
 
 SEED_ACCOUNTS = {"alice": {"nick": "Al"}, "bob": {"nick": "Bob"}, "mallory": {"nick": "M"}}
-CONFIG = dict(
+CONFIG: dict[str, Any] = dict(
     bots={"@RBT#new": {"nick": "New"}},
     accounts={"alice": {"nick": "Alice"}, "bob": None, "carol": {"nick": "Carol", "self_signature": "hi"},
               "mallory": {"state": "absent"}},
@@ -19,14 +23,14 @@ CONFIG = dict(
 
 
 @pytest.fixture
-def app(serve):
+def app(serve: Callable[..., App]) -> App:
     app = serve()
     app.seed({"@RBT#old": {"nick": "Old"}}, SEED_ACCOUNTS)
     return app
 
 
 @pytest.fixture
-def saved(app, tmp_path) -> str:
+def saved(app: App, tmp_path: Path) -> str:
     """A plan of CONFIG saved with ``plan --out``: 2 to create, 1 to update, 1 to delete."""
     config = write_config(tmp_path, **CONFIG)
     path = str(tmp_path / "plan.json")
@@ -37,17 +41,17 @@ def saved(app, tmp_path) -> str:
     return path
 
 
-def edit(path: str, change) -> None:
+def edit(path: str, change: Callable[[dict[str, Any]], object]) -> None:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     change(data)
     Path(path).write_text(json.dumps(data), encoding="utf-8")
 
 
-def change_at(data, address):
+def change_at(data: dict[str, Any], address: str) -> Any:
     return next(c for c in data["changes"] if c["address"] == address)
 
 
-def test_apply_plan_applies_exactly_the_saved_plan(app, saved, tmp_path):
+def test_apply_plan_applies_exactly_the_saved_plan(app: App, saved: str, tmp_path: Path) -> None:
     # the config moves on after the review: apply --plan must not read it
     write_config(tmp_path, accounts={**CONFIG["accounts"], "dave": {"nick": "D"}, "alice": {"nick": "X"}})
     result = app.cli("apply", "--plan", saved)
@@ -63,13 +67,13 @@ def test_apply_plan_applies_exactly_the_saved_plan(app, saved, tmp_path):
     assert live.profile("carol") == profile("Carol", "", "hi")
 
 
-def test_apply_plan_needs_no_endpoint_variable(app, saved):
+def test_apply_plan_needs_no_endpoint_variable(app: App, saved: str) -> None:
     result = app.cli("apply", "--plan", saved, env=app.env(CHATSYNC_ENDPOINT=None))
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert app.read(["carol"]).accounts == {"carol"}
 
 
-def test_apply_plan_json_report(app, saved):
+def test_apply_plan_json_report(app: App, saved: str) -> None:
     result = app.cli("apply", "--plan", saved, "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
@@ -78,12 +82,12 @@ def test_apply_plan_json_report(app, saved):
     assert {c["status"] for c in report["changes"]} == {"ok"}
 
 
-def assert_nothing_applied(app, before: str) -> None:
+def assert_nothing_applied(app: App, before: str) -> None:
     assert app.writes() == {}
     assert app.snapshot() == before
 
 
-def test_a_stale_plan_is_refused_and_says_what_changed(app, saved):
+def test_a_stale_plan_is_refused_and_says_what_changed(app: App, saved: str) -> None:
     app.api.portrait_set("alice", {"nick": "Alicia"})
     app.api.create_robot("@RBT#sneaky", {})
     app.forget_calls()
@@ -108,7 +112,9 @@ def test_a_stale_plan_is_refused_and_says_what_changed(app, saved):
     (lambda api: api.delete_robot("@RBT#old"), "bot list: '@RBT#old' disappeared"),
     (lambda api: api.create_robot("@RBT#new", {}), "bot.@RBT#new: exists now"),
 ])
-def test_stale_when_an_object_the_plan_touches_changed(app, saved, meanwhile, expected):
+def test_stale_when_an_object_the_plan_touches_changed(app: App, saved: str,
+                                                       meanwhile: Callable[[ChatApi], object],
+                                                       expected: str) -> None:
     meanwhile(app.api)
     app.forget_calls()
     before = app.snapshot()
@@ -118,7 +124,7 @@ def test_stale_when_an_object_the_plan_touches_changed(app, saved, meanwhile, ex
     assert_nothing_applied(app, before)
 
 
-def test_a_change_elsewhere_does_not_make_the_plan_stale(app, saved):
+def test_a_change_elsewhere_does_not_make_the_plan_stale(app: App, saved: str) -> None:
     app.api.portrait_set("bob", {"nick": "Robert"})  # declared, but untouched by the plan
     app.api.portrait_set("alice", {"self_signature": "unmanaged"})  # neither changed nor sent by the plan
     app.forget_calls()
@@ -126,7 +132,7 @@ def test_a_change_elsewhere_does_not_make_the_plan_stale(app, saved):
     assert result.exit_code == 0, result.stderr
 
 
-def test_the_face_url_an_import_update_resends_is_part_of_the_stale_check(app, saved):
+def test_the_face_url_an_import_update_resends_is_part_of_the_stale_check(app: App, saved: str) -> None:
     # alice's nick goes by multiaccount_import, which also sends her face_url as the plan read it:
     # a face_url changed since then would be overwritten, so the plan is stale instead
     app.api.portrait_set("alice", {"face_url": "new.png"})
@@ -150,7 +156,7 @@ def test_the_face_url_an_import_update_resends_is_part_of_the_stale_check(app, s
     pytest.param(lambda d: d["changes"].pop(), id="removed-change"),
     pytest.param(lambda d: d["observed"]["bots"].append("@RBT#x"), id="observed-bots"),
 ])
-def test_an_edited_plan_is_refused(app, saved, tamper):
+def test_an_edited_plan_is_refused(app: App, saved: str, tamper: Callable[[dict[str, Any]], object]) -> None:
     edit(saved, tamper)
     before = app.snapshot()
     result = app.cli("apply", "--plan", saved)
@@ -167,7 +173,7 @@ def test_an_edited_plan_is_refused(app, saved, tamper):
     ('"a string"', "is not a chatsync plan"),
     ('{"format_version": "1", "changes": "nope"}', "is not a chatsync plan"),
 ])
-def test_unusable_plan_files_are_refused_clearly(app, tmp_path, content, needle):
+def test_unusable_plan_files_are_refused_clearly(app: App, tmp_path: Path, content: str, needle: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content, encoding="utf-8")
     before = app.snapshot()
@@ -176,27 +182,27 @@ def test_unusable_plan_files_are_refused_clearly(app, tmp_path, content, needle)
     assert_nothing_applied(app, before)
 
 
-def test_a_plan_of_another_format_version_is_refused(app, saved):
+def test_a_plan_of_another_format_version_is_refused(app: App, saved: str) -> None:
     edit(saved, lambda d: d.update(format_version="2"))
     result = app.cli("apply", "--plan", saved)
     assert_clean_error(result, "format_version", "'2'")
     assert app.writes() == {}
 
 
-def test_a_binary_plan_file_is_refused(app, tmp_path):
+def test_a_binary_plan_file_is_refused(app: App, tmp_path: Path) -> None:
     path = tmp_path / "binary.json"
     path.write_bytes(b"\xff\xfe\x00garbage")
     assert_clean_error(app.cli("apply", "--plan", str(path)), "is not JSON")
 
 
-def test_a_missing_plan_file_is_refused(app, tmp_path):
+def test_a_missing_plan_file_is_refused(app: App, tmp_path: Path) -> None:
     missing = str(tmp_path / "nowhere.json")
     assert_clean_error(app.cli("apply", "--plan", missing), "cannot read the plan file", missing)
     assert_clean_error(app.cli("apply", "--plan", str(tmp_path)), "is a directory")
     assert app.writes() == {}
 
 
-def test_plan_with_paths_is_refused(app, saved, tmp_path):
+def test_plan_with_paths_is_refused(app: App, saved: str, tmp_path: Path) -> None:
     config = write_config(tmp_path, **CONFIG)
     before = app.snapshot()
     result = app.cli("apply", config, "--plan", saved)
@@ -204,7 +210,7 @@ def test_plan_with_paths_is_refused(app, saved, tmp_path):
     assert_nothing_applied(app, before)
 
 
-def test_a_plan_for_another_endpoint_is_refused(app, saved, serve):
+def test_a_plan_for_another_endpoint_is_refused(app: App, saved: str, serve: Callable[..., App]) -> None:
     other = serve()
     before, other_before = app.snapshot(), other.snapshot()
     result = app.cli("apply", "--plan", saved, env=app.env(CHATSYNC_ENDPOINT=other.url))
@@ -213,7 +219,7 @@ def test_a_plan_for_another_endpoint_is_refused(app, saved, serve):
     assert other.writes() == {} and other.snapshot() == other_before
 
 
-def test_a_saved_unsafe_plan_needs_force(app, tmp_path):
+def test_a_saved_unsafe_plan_needs_force(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts={"alice": {"state": "absent"}, "bob": {"state": "absent"}},
                           max_deletes=1)
     path = str(tmp_path / "unsafe.json")
@@ -228,7 +234,7 @@ def test_a_saved_unsafe_plan_needs_force(app, tmp_path):
     assert app.read(["alice", "bob"]).accounts == set()
 
 
-def test_a_saved_plan_applied_twice_is_already_done_the_second_time(app, saved):
+def test_a_saved_plan_applied_twice_is_already_done_the_second_time(app: App, saved: str) -> None:
     assert app.cli("apply", "--plan", saved).exit_code == 0
     app.forget_calls()
     before = app.snapshot()

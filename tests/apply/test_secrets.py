@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.apply.conftest import LEAKED_SIG, write_config
-from tests.support import SECRET
+from tests.apply.conftest import LEAKED_SIG, Secrets, write_config
+from tests.support import SECRET, App
 
 
 @pytest.fixture
@@ -25,7 +25,9 @@ def restore_chatsync_logger() -> Iterator[None]:
     logger.setLevel(level)
 
 
-def test_the_verbose_call_log_of_apply_shows_no_usersig(serve, tmp_path, secrets, restore_chatsync_logger):
+def test_the_verbose_call_log_of_apply_shows_no_usersig(serve: Callable[..., App], tmp_path: Path,
+                                                        secrets: Secrets,
+                                                        restore_chatsync_logger: None) -> None:
     app = serve()
     app.seed(accounts={"alice": {"nick": "Al"}, "mallory": {}})
     config = write_config(tmp_path, bots={"@RBT#b": {"nick": "B"}}, prune_bots=True,
@@ -40,7 +42,9 @@ def test_the_verbose_call_log_of_apply_shows_no_usersig(serve, tmp_path, secrets
     assert secrets.sigs and not any(sig in result.stderr for sig in secrets.sigs)
 
 
-def test_files_and_reports_of_a_failing_run_show_no_secret(serve, tmp_path, secrets, restore_chatsync_logger):
+def test_files_and_reports_of_a_failing_run_show_no_secret(serve: Callable[..., App], tmp_path: Path,
+                                                           secrets: Secrets,
+                                                           restore_chatsync_logger: None) -> None:
     app = serve(max_accounts=2)
     accounts = {f"a{i}": {"nick": f"A{i}", "self_signature": "s"} for i in range(5)}
     config = write_config(tmp_path, accounts=accounts)
@@ -57,7 +61,7 @@ def test_files_and_reports_of_a_failing_run_show_no_secret(serve, tmp_path, secr
         assert not any(sig in text for sig in secrets.sigs)
 
 
-def test_the_guard_itself_catches_a_leak(secrets, tmp_path: Path):
+def test_the_guard_itself_catches_a_leak(secrets: Secrets, tmp_path: Path) -> None:
     """The after-test check is only worth something if it would fail on a leak."""
     assert secrets.leaks(f"key={SECRET}") == ["the secret key"]
     assert secrets.leaks("GET /v4/x?sdkappid=1&usersig=eJyrVgrxCdYrSk1") == ["a usersig= query parameter"]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from chatsync.cli import main
 from tests.cli_plan.conftest import accounts_yaml, app_yaml, assert_clean_failure, write_config
-from tests.support import refused_port
+from tests.support import App, refused_port
 
 NO_CHANGES = "No changes. The app matches the configuration.\n"
 SUMMARY = "Plan: 1 to create, 1 to update, 0 to delete."
@@ -18,7 +18,7 @@ SUMMARY = "Plan: 1 to create, 1 to update, 0 to delete."
 CHANGES = app_yaml() + accounts_yaml({"alice": {"nick": "Alice"}, "bob": None})
 
 
-def test_changes_without_detailed_exitcode_exit_0(serve: Any, tmp_path: Path) -> None:
+def test_changes_without_detailed_exitcode_exit_0(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     app.seed(accounts={"alice": {"nick": "Al"}})
     result = app.plan(write_config(tmp_path, CHANGES))
@@ -27,7 +27,7 @@ def test_changes_without_detailed_exitcode_exit_0(serve: Any, tmp_path: Path) ->
     assert result.stderr == ""
 
 
-def test_changes_with_detailed_exitcode_exit_2(serve: Any, tmp_path: Path) -> None:
+def test_changes_with_detailed_exitcode_exit_2(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     app.seed(accounts={"alice": {"nick": "Al"}})
     result = app.plan(write_config(tmp_path, CHANGES), "--detailed-exitcode")
@@ -36,7 +36,8 @@ def test_changes_with_detailed_exitcode_exit_2(serve: Any, tmp_path: Path) -> No
     assert result.stderr == ""
 
 
-def test_no_changes_with_detailed_exitcode_exit_0_and_one_line(serve: Any, tmp_path: Path) -> None:
+def test_no_changes_with_detailed_exitcode_exit_0_and_one_line(serve: Callable[..., App],
+                                                               tmp_path: Path) -> None:
     app = serve()
     app.seed(bots={"@RBT#support": {"nick": "Support", "face_url": "https://e.x/s.png",
                                     "self_signature": "Ask me"}},
@@ -70,7 +71,7 @@ accounts:
 UNSAFE = app_yaml(max_deletes=1) + accounts_yaml({"x1": {"state": "absent"}, "x2": {"state": "absent"}})
 
 
-def test_unsafe_plan_exit_1_but_the_plan_is_shown(serve: Any, tmp_path: Path) -> None:
+def test_unsafe_plan_exit_1_but_the_plan_is_shown(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     app.seed(accounts={"x1": {}, "x2": {}})
     result = app.plan(write_config(tmp_path, UNSAFE))
@@ -84,7 +85,7 @@ def test_unsafe_plan_exit_1_but_the_plan_is_shown(serve: Any, tmp_path: Path) ->
     assert "max_deletes" in lines[0]
 
 
-def test_unsafe_plan_with_force_exit_0(serve: Any, tmp_path: Path) -> None:
+def test_unsafe_plan_with_force_exit_0(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     app.seed(accounts={"x1": {}, "x2": {}})
     config = write_config(tmp_path, UNSAFE)
@@ -97,7 +98,8 @@ def test_unsafe_plan_with_force_exit_0(serve: Any, tmp_path: Path) -> None:
     assert app.plan(config, "--force", "--detailed-exitcode").exit_code == 2
 
 
-def test_too_many_bots_after_the_plan_exit_1_even_with_force(serve: Any, tmp_path: Path) -> None:
+def test_too_many_bots_after_the_plan_exit_1_even_with_force(serve: Callable[..., App],
+                                                             tmp_path: Path) -> None:
     app = serve()
     app.seed(bots={f"@RBT#live{i}": {} for i in range(15)})
     config = write_config(tmp_path, app_yaml() + "bots:\n" + "".join(f'  "@RBT#new{i}":\n' for i in range(6)))
@@ -111,7 +113,7 @@ def test_too_many_bots_after_the_plan_exit_1_even_with_force(serve: Any, tmp_pat
     assert app.writes() == {}
 
 
-def test_bad_config_exit_1(serve: Any, tmp_path: Path) -> None:
+def test_bad_config_exit_1(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     config = write_config(tmp_path, app_yaml() + "accounts:\n  alice:\n    nik: Alice\n")
     result = app.plan(config)
@@ -124,7 +126,7 @@ def test_bad_config_exit_1(serve: Any, tmp_path: Path) -> None:
     assert set(app.emulator.calls) <= {"get_all_robots", "account_check", "portrait_get"}
 
 
-def test_missing_secret_env_var_exit_1(serve: Any, tmp_path: Path) -> None:
+def test_missing_secret_env_var_exit_1(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     result = app.plan(write_config(tmp_path, CHANGES), env=app.env(CHATSYNC_SECRET_KEY=None))
     assert_clean_failure(result)
@@ -133,7 +135,7 @@ def test_missing_secret_env_var_exit_1(serve: Any, tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def test_unreachable_endpoint_exit_1(serve: Any, tmp_path: Path) -> None:
+def test_unreachable_endpoint_exit_1(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     with refused_port() as port:
         url = f"http://127.0.0.1:{port}"
@@ -143,7 +145,7 @@ def test_unreachable_endpoint_exit_1(serve: Any, tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-def test_wrong_key_exit_1(serve: Any, tmp_path: Path) -> None:
+def test_wrong_key_exit_1(serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     wrong = "wrong-secret-key-0123456789abcdef0123456789abcdef"
     result = app.plan(write_config(tmp_path, CHANGES), env=app.env(CHATSYNC_SECRET_KEY=wrong))

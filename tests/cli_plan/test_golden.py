@@ -33,14 +33,15 @@ import html
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chatsync.domain.plan import Plan
-from tests.cli_plan.conftest import App, write_config
-from tests.support import ADMIN
+from tests.cli_plan.conftest import write_config
+from tests.support import ADMIN, App
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -100,14 +101,14 @@ FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 @pytest.fixture
-def rich(serve: Any, tmp_path: Path) -> tuple[App, str]:
+def rich(serve: Callable[..., App], tmp_path: Path) -> tuple[App, str]:
     app = serve(admins=(ADMIN, ROOT_ADMIN))
     app.seed(bots=LIVE_BOTS, accounts=LIVE_ACCOUNTS)
     return app, write_config(tmp_path, CONFIG)
 
 
 def normalised(text: str) -> dict[str, Any]:
-    data = json.loads(text)
+    data: dict[str, Any] = json.loads(text)
     assert PORT.match(data["app"]["endpoint"]), data["app"]["endpoint"]
     assert FINGERPRINT.match(data["fingerprint"]), data["fingerprint"]
     data["app"]["endpoint"] = "http://127.0.0.1:PORT"

@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,8 +21,8 @@ import chatsync.cli.common as command_common
 from chatsync.cli.common import progress as real_progress
 from chatsync.domain.plan import Plan
 from chatsync.text.safe import markdown
-from tests.cli_plan.conftest import App, accounts_yaml, app_yaml, write_config
-from tests.support import SECRET
+from tests.cli_plan.conftest import accounts_yaml, app_yaml, write_config
+from tests.support import SECRET, App
 
 ANSI = re.compile(r"\x1b\[")
 #: Creates, an update, a delete and an unsafe line (max_deletes 0): every coloured kind of line.
@@ -40,7 +40,7 @@ accounts:
 
 
 @pytest.fixture
-def mixed(serve: Any, tmp_path: Path) -> tuple[App, str]:
+def mixed(serve: Callable[..., App], tmp_path: Path) -> tuple[App, str]:
     app = serve()
     app.seed(accounts={"alice": {"nick": "Al"}, "mallory": {}})
     return app, write_config(tmp_path, MIXED)
@@ -112,7 +112,7 @@ class _Tty:
         self.inner.flush()
 
 
-def test_json_stdout_stays_json_while_progress_is_reported(serve: Any, tmp_path: Path) -> None:
+def test_json_stdout_stays_json_while_progress_is_reported(serve: Callable[..., App], tmp_path: Path) -> None:
     """A slow app (over 1 s): the end-of-phase progress line goes to stderr, stdout is only JSON."""
     app = serve(latency_ms=1100)
     config = write_config(tmp_path, app_yaml() + accounts_yaml({"alice": {"nick": "A"}}))
@@ -124,7 +124,7 @@ def test_json_stdout_stays_json_while_progress_is_reported(serve: Any, tmp_path:
 
 
 def test_json_stdout_stays_json_with_live_progress_on_a_terminal(
-        serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        serve: Callable[..., App], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """stderr a terminal: the in-place progress line (``\\r``, erase) still never reaches stdout."""
 
     @contextmanager
@@ -211,7 +211,7 @@ HOSTILE = "<img src=x onerror=alert(1)>|x"
 
 
 def test_markdown_of_3000_changes_is_cut_folded_and_says_how_many_were_left_out(
-        serve: Any, tmp_path: Path) -> None:
+        serve: Callable[..., App], tmp_path: Path) -> None:
     app = serve()
     accounts = {"evil": {"nick": HOSTILE}, **{f"user-{i:05d}": {"nick": f"User {i}"} for i in range(2999)}}
     config = write_config(tmp_path, app_yaml() + accounts_yaml(accounts))
@@ -240,7 +240,8 @@ def test_markdown_of_3000_changes_is_cut_folded_and_says_how_many_were_left_out(
     assert app.emulator.calls["account_check"] == 30
 
 
-def test_markdown_stays_whole_with_a_long_kept_list_and_a_huge_plan(serve: Any, tmp_path: Path) -> None:
+def test_markdown_stays_whole_with_a_long_kept_list_and_a_huge_plan(serve: Callable[..., App],
+                                                                    tmp_path: Path) -> None:
     """Twenty protected live bots (the most an app has) and thousands of changes: the text is cut in
     the table, never in the closing lines, so every kept id is named and no tag is left open."""
     app = serve()

@@ -9,7 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.cli_plan.conftest import App, app_yaml, write_config
+from tests.cli_plan.conftest import app_yaml, write_config
+from tests.support import App
 
 #: Loaded only by the commands that write or export.
 NOT_FOR_PLAN = ("chatsync.engine.apply", "chatsync.engine.export")

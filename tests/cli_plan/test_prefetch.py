@@ -15,8 +15,8 @@ from chatsync.config import ConfigError, load
 from chatsync.domain.model import AppConfig, Principal
 from chatsync.errors import ChatsyncError
 from chatsync.render import json_plan
-from tests.cli_plan.conftest import App, accounts_yaml, app_yaml, write_config
-from tests.support import SECRET
+from tests.cli_plan.conftest import accounts_yaml, app_yaml, write_config
+from tests.support import SECRET, App
 
 ENV = {"CHATSYNC_SECRET_KEY": SECRET}
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from tests.cli_plan.conftest import WRITE_ENDPOINTS, accounts_yaml, app_yaml, write_config
+from tests.cli_plan.conftest import accounts_yaml, app_yaml, write_config
+from tests.support import WRITE_ENDPOINTS, App
 
 READS = {"get_all_robots", "account_check", "portrait_get"}
 
 
-def test_plan_never_writes(serve: Any, tmp_path: Path) -> None:
+def test_plan_never_writes(serve: Callable[..., App], tmp_path: Path) -> None:
     """A plan with every kind of change, in every format, with --out: only reads reach the app."""
     app = serve()
     app.seed(bots={"@RBT#old": {"nick": "Old"}, "@RBT#bot": {"nick": "B", "self_signature": "s"}},
@@ -50,7 +51,8 @@ accounts:
         assert (app.emulator.store.accounts, app.emulator.store.bots) == before
 
 
-def test_250_accounts_take_3_checks_1_bot_list_and_minimal_profile_reads(serve: Any, tmp_path: Path) -> None:
+def test_250_accounts_take_3_checks_1_bot_list_and_minimal_profile_reads(serve: Callable[..., App],
+                                                                         tmp_path: Path) -> None:
     app = serve()
     existing = {f"u{i:03d}": {"nick": f"Old {i}"} for i in range(150)}  # managed fields: profiles read
     app.seed(bots={"@RBT#a": {"nick": "A"}}, accounts=existing)
@@ -65,7 +67,8 @@ def test_250_accounts_take_3_checks_1_bot_list_and_minimal_profile_reads(serve: 
     assert calls == {"account_check": 3, "get_all_robots": 1, "portrait_get": 2}
 
 
-def test_accounts_without_managed_fields_need_no_profile_read(serve: Any, tmp_path: Path) -> None:
+def test_accounts_without_managed_fields_need_no_profile_read(serve: Callable[..., App],
+                                                              tmp_path: Path) -> None:
     app = serve()
     app.seed(accounts={f"u{i:03d}": {"nick": "x"} for i in range(250)})
     config = write_config(tmp_path, app_yaml() + accounts_yaml({f"u{i:03d}": None for i in range(250)}))

@@ -81,6 +81,16 @@ class Recorder(httpx.BaseTransport):
         return [code for name, code in self.outcomes if endpoint in (None, name)]
 
 
+def kept(seen: list[httpx.Request], answer: httpx.Response | dict[str, Any]) -> httpx.MockTransport:
+    """A MockTransport answering every request with ``answer``, each request appended to ``seen``."""
+
+    def respond(request: httpx.Request) -> httpx.Response | dict[str, Any]:
+        seen.append(request)
+        return answer
+
+    return mock(respond)
+
+
 def mock(handler: Callable[[httpx.Request], httpx.Response | dict[str, Any]]) -> httpx.MockTransport:
     """A MockTransport whose handler may return a JSON dict (sent as HTTP 200) or a Response."""
 

@@ -339,7 +339,7 @@ def test_import_members_with_roles(served: Served) -> None:
     results = api.import_members("t", {u: ("Admin" if u == USERS[0] else "Member") for u in USERS[:25]})
     assert all(r.ok for r in results.values()) and emulator.calls["import_group_member"] == 2
     group = api.get_group_info(["t"])["t"].group
-    assert group is not None and group.members[USERS[0]] == "Admin"
+    assert group is not None and group.members is not None and group.members[USERS[0]] == "Admin"
 
 
 def test_import_into_a_work_group_fails_an_admin_with_10007(served: Served) -> None:

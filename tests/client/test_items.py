@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import httpx
 import pytest
 
+from chatsync.emulator import Emulator
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.tencent.api import ChatApi, chunks
+from chatsync.tencent.client import Client
 from tests.client.conftest import Recorder, body_of, envelope, mock
 from tests.support import make_emulator
 
 
 @pytest.fixture
-def traced(make_client):
+def traced(make_client: Callable[..., Client]) -> Callable[..., tuple[Emulator, ChatApi, Recorder]]:
     """An emulator, a ChatApi on it, and the recorder of the wire."""
 
-    def start(**config):
+    def start(**config: Any) -> tuple[Emulator, ChatApi, Recorder]:
         emulator = make_emulator(**config)
         recorder = Recorder(EmulatorTransport(emulator))
         return emulator, ChatApi(make_client(transport=recorder)), recorder
@@ -22,7 +28,7 @@ def traced(make_client):
     return start
 
 
-def test_chunks_cut_into_runs_of_at_most_100():
+def test_chunks_cut_into_runs_of_at_most_100() -> None:
     ids = [f"u{i}" for i in range(250)]
     assert [len(c) for c in chunks(ids)] == [100, 100, 50]
     assert [x for c in chunks(ids) for x in c] == ids
@@ -31,7 +37,9 @@ def test_chunks_cut_into_runs_of_at_most_100():
     assert [list(c) for c in chunks([1, 2, 3], 2)] == [[1, 2], [3]]
 
 
-def test_account_check_of_250_ids_makes_exactly_3_calls_of_at_most_100(traced):
+def test_account_check_of_250_ids_makes_exactly_3_calls_of_at_most_100(
+    traced: Callable[..., tuple[Emulator, ChatApi, Recorder]],
+) -> None:
     emulator, api, recorder = traced()
     ids = [f"u{i}" for i in range(250)]
     results = api.account_check(ids + ids[:10])  # repeats are asked once
@@ -43,7 +51,9 @@ def test_account_check_of_250_ids_makes_exactly_3_calls_of_at_most_100(traced):
     assert set(results) == set(ids)
 
 
-def test_account_check_tells_imported_from_not_imported(traced):
+def test_account_check_tells_imported_from_not_imported(
+    traced: Callable[..., tuple[Emulator, ChatApi, Recorder]],
+) -> None:
     _, api, _ = traced()
     api.multiaccount_import({"alice": {}, "bob": {"nick": "Bob"}})
     results = api.account_check(["alice", "carol", "bob", "Alice"])
@@ -52,7 +62,9 @@ def test_account_check_tells_imported_from_not_imported(traced):
     assert all(r.ok and r.code == 0 and r.attempts == 1 for r in results.values())
 
 
-def test_import_over_the_account_limit_fails_exactly_the_excess_ids(traced):
+def test_import_over_the_account_limit_fails_exactly_the_excess_ids(
+    traced: Callable[..., tuple[Emulator, ChatApi, Recorder]],
+) -> None:
     emulator, api, _ = traced(max_accounts=4)  # the admin and three accounts
     results = api.multiaccount_import({uid: {"nick": uid.upper()} for uid in ["a", "b", "c", "d", "e"]})
     assert {uid: r.code for uid, r in results.items()} == {"a": 0, "b": 0, "c": 0, "d": 70398, "e": 70398}
@@ -61,7 +73,9 @@ def test_import_over_the_account_limit_fails_exactly_the_excess_ids(traced):
     assert set(emulator.store.accounts) == {"administrator", "a", "b", "c"}
 
 
-def test_import_of_ids_under_deletion_lock_fails_exactly_those_ids(traced):
+def test_import_of_ids_under_deletion_lock_fails_exactly_those_ids(
+    traced: Callable[..., tuple[Emulator, ChatApi, Recorder]],
+) -> None:
     emulator, api, _ = traced(deletion_lock=True)
     ids = [f"u{i}" for i in range(6)]
     api.multiaccount_import({uid: {} for uid in ids})
@@ -72,14 +86,18 @@ def test_import_of_ids_under_deletion_lock_fails_exactly_those_ids(traced):
     assert "u1" not in emulator.store.accounts and "u0" in emulator.store.accounts
 
 
-def test_a_batch_where_every_item_fails_gives_each_its_code(traced):
+def test_a_batch_where_every_item_fails_gives_each_its_code(
+    traced: Callable[..., tuple[Emulator, ChatApi, Recorder]],
+) -> None:
     emulator, api, _ = traced(max_accounts=1)  # only the admin fits
     results = api.multiaccount_import({"x": {}, "y": {}})
     assert {uid: r.code for uid, r in results.items()} == {"x": 70398, "y": 70398}
     assert emulator.calls["multiaccount_import"] == 1
 
 
-def test_account_delete_gives_70107_only_for_unknown_ids(traced):
+def test_account_delete_gives_70107_only_for_unknown_ids(
+    traced: Callable[..., tuple[Emulator, ChatApi, Recorder]],
+) -> None:
     emulator, api, _ = traced()
     api.multiaccount_import({"alice": {}, "bob": {}, "carol": {}})
     results = api.account_delete(["alice", "ghost", "bob", "nobody"])
@@ -89,7 +107,9 @@ def test_account_delete_gives_70107_only_for_unknown_ids(traced):
     assert set(emulator.store.accounts) == {"administrator", "carol"}
 
 
-def test_portrait_get_fails_only_the_id_that_is_not_imported(traced):
+def test_portrait_get_fails_only_the_id_that_is_not_imported(
+    traced: Callable[..., tuple[Emulator, ChatApi, Recorder]],
+) -> None:
     _, api, _ = traced()
     api.multiaccount_import({"alice": {"nick": "Alice", "face_url": "https://x/a.png"}, "bob": {}})
     api.portrait_set("bob", {"self_signature": "hello"})
@@ -103,7 +123,9 @@ def test_portrait_get_fails_only_the_id_that_is_not_imported(traced):
     assert dict(only_nick["alice"].data) == {"nick": "Alice"}
 
 
-def test_import_carries_nick_and_face_url_in_the_batch(traced):
+def test_import_carries_nick_and_face_url_in_the_batch(
+    traced: Callable[..., tuple[Emulator, ChatApi, Recorder]],
+) -> None:
     _, api, recorder = traced()
     api.multiaccount_import({"alice": {"nick": "Alice", "face_url": "https://x/a.png",
                                        "self_signature": "not carried by the import"}})
@@ -114,10 +136,10 @@ def test_import_carries_nick_and_face_url_in_the_batch(traced):
 
 # -- per-item retries, seen on the wire -------------------------------------------------------------
 
-def test_a_transient_item_failure_is_sent_again_alone(make_client):
+def test_a_transient_item_failure_is_sent_again_alone(make_client: Callable[..., Client]) -> None:
     asked = []
 
-    def answer(request):
+    def answer(request: httpx.Request) -> dict[str, Any]:
         ids = [item["UserID"] for item in body_of(request)["CheckItem"]]
         asked.append(ids)
         first = len(asked) == 1
@@ -131,10 +153,10 @@ def test_a_transient_item_failure_is_sent_again_alone(make_client):
     assert results["b"].attempts == 2 and results["a"].attempts == 1
 
 
-def test_a_permanent_item_failure_is_not_sent_again(make_client):
+def test_a_permanent_item_failure_is_not_sent_again(make_client: Callable[..., Client]) -> None:
     asked = []
 
-    def answer(request):
+    def answer(request: httpx.Request) -> dict[str, Any]:
         ids = [item["UserID"] for item in body_of(request)["DeleteItem"]]
         asked.append(ids)
         return envelope(ResultItem=[{"UserID": uid, "ResultCode": 70107 if uid == "b" else 0,
@@ -145,10 +167,12 @@ def test_a_permanent_item_failure_is_not_sent_again(make_client):
     assert results["b"].code == 70107 and results["b"].attempts == 1
 
 
-def test_an_import_item_in_failaccounts_is_sent_again_alone_with_its_fields(make_client):
+def test_an_import_item_in_failaccounts_is_sent_again_alone_with_its_fields(
+    make_client: Callable[..., Client],
+) -> None:
     sent = []
 
-    def answer(request):
+    def answer(request: httpx.Request) -> dict[str, Any]:
         body = body_of(request)
         sent.append(body.get("AccountList", body))
         return envelope(FailAccounts=["b"] if len(sent) == 1 else [])
@@ -160,10 +184,10 @@ def test_an_import_item_in_failaccounts_is_sent_again_alone_with_its_fields(make
     assert results["b"].attempts == 2
 
 
-def test_an_item_missing_from_the_answer_is_asked_again(make_client):
+def test_an_item_missing_from_the_answer_is_asked_again(make_client: Callable[..., Client]) -> None:
     asked = []
 
-    def answer(request):
+    def answer(request: httpx.Request) -> dict[str, Any]:
         ids = [item["UserID"] for item in body_of(request)["CheckItem"]]
         asked.append(ids)
         shown = ids if len(asked) > 1 else ids[:-1]
@@ -175,8 +199,8 @@ def test_an_item_missing_from_the_answer_is_asked_again(make_client):
     assert results["c"].ok and results["c"].data["AccountStatus"] == "NotImported"
 
 
-def test_a_chunk_that_fails_after_retries_fails_each_of_its_items(make_client):
-    def answer(request):
+def test_a_chunk_that_fails_after_retries_fails_each_of_its_items(make_client: Callable[..., Client]) -> None:
+    def answer(request: httpx.Request) -> dict[str, Any]:
         ids = [item["UserID"] for item in body_of(request)["CheckItem"]]
         if "u150" in ids:
             return envelope(70500)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
@@ -15,7 +17,7 @@ from tests.support import SDKAPPID, SECRET, make_emulator, refused_port
 QUICK = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.001, connect_attempts=2)
 
 
-def failure_of(make_client, case: str) -> ChatsyncError:
+def failure_of(make_client: Callable[..., Client], case: str) -> ChatsyncError:
     if case == "wrong key":
         client = make_client(make_emulator(), key="0" * 64)
         with pytest.raises(ChatsyncError) as caught:
@@ -43,7 +45,8 @@ def failure_of(make_client, case: str) -> ChatsyncError:
     ("unreachable endpoint", ["cannot reach", "http://127.0.0.1:", "app.endpoint"]),
     ("non-https endpoint", ["https://", "http://chat.example.com"]),
 ])
-def test_each_failure_is_one_or_two_plain_lines(make_client, case, words):
+def test_each_failure_is_one_or_two_plain_lines(make_client: Callable[..., Client], case: str,
+                                                words: list[str]) -> None:
     error = failure_of(make_client, case)
     text = str(error)
     assert 1 <= len(text.splitlines()) <= 2, text

@@ -194,16 +194,14 @@ def test_a_paced_burst_meets_no_rate_limit(make_client: MakeClient) -> None:
     recorder = Recorder(EmulatorTransport(emulator))
     client = make_client(transport=recorder, rates=scaled(0.05), parallelism=8)
     api = ChatApi(client)
-    started = time.monotonic()
     api.multiaccount_import({"alice": {}})
     jobs = [lambda: api.portrait_set("alice", {"nick": "x"})] * 15 + [
         lambda: api.account_check(["alice"])] * 8
     client.map(lambda job: job(), jobs)
-    elapsed = time.monotonic() - started
+    # a like burst, unpaced, is refused (the next test): none refused here is the pacing's doing
     assert 60007 not in recorder.codes()
     assert set(recorder.codes()) == {0}
     assert client.calls["portrait_set"] == 15 and client.calls["account_check"] == 8
-    assert elapsed >= window_of(10) - 0.05  # a window's allowance went at once, the rest waited
 
 
 def test_an_unpaced_burst_does_meet_the_rate_limit(make_client: MakeClient) -> None:

@@ -7,6 +7,8 @@ import io
 import logging
 import re
 import traceback
+from collections.abc import Callable
+from typing import Any, NoReturn
 from urllib.parse import parse_qs
 
 import httpx
@@ -17,6 +19,7 @@ from chatsync.cli import main
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.errors import CallFailed
 from chatsync.tencent.api import ChatApi
+from chatsync.tencent.client import Client
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
 from chatsync.text.redact import RedactingFilter, redact
@@ -38,12 +41,13 @@ def assert_clean(text: str, secrets: tuple[str, ...]) -> None:
 
 
 @pytest.fixture
-def debug_log(caplog):
+def debug_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG, logger="chatsync")
     return caplog
 
 
-def test_successful_calls_log_redacted_lines(make_client, debug_log):
+def test_successful_calls_log_redacted_lines(make_client: Callable[..., Client],
+                                             debug_log: pytest.LogCaptureFixture) -> None:
     client = make_client(make_emulator())
     ChatApi(client).multiaccount_import({"alice": {"nick": "Alice"}})
     client.call("get_all_robots")
@@ -55,7 +59,8 @@ def test_successful_calls_log_redacted_lines(make_client, debug_log):
     assert_clean(debug_log.text, client.secrets())
 
 
-def test_a_permanent_failure_is_redacted_everywhere(make_client, debug_log):
+def test_a_permanent_failure_is_redacted_everywhere(make_client: Callable[..., Client],
+                                                    debug_log: pytest.LogCaptureFixture) -> None:
     client = make_client(make_emulator(), key="wrong-key-0123456789abcdef")
     with pytest.raises(CallFailed) as caught:
         client.call("get_all_robots")
@@ -66,8 +71,10 @@ def test_a_permanent_failure_is_redacted_everywhere(make_client, debug_log):
         assert_clean(text, secrets)
 
 
-def test_dropped_connections_whose_errors_quote_the_url_and_sig_are_redacted(make_client, debug_log):
-    def hang_up(request):
+def test_dropped_connections_whose_errors_quote_the_url_and_sig_are_redacted(
+    make_client: Callable[..., Client], debug_log: pytest.LogCaptureFixture,
+) -> None:
+    def hang_up(request: httpx.Request) -> NoReturn:
         sig = parse_qs(request.url.query.decode())["usersig"][0]
         # a transport error that quotes the request URL and, separately, the sig itself
         raise httpx.ReadError(f"connection lost for {request.url} (sig {sig}; key {SECRET})",
@@ -83,7 +90,8 @@ def test_dropped_connections_whose_errors_quote_the_url_and_sig_are_redacted(mak
         assert_clean(text, client.secrets())
 
 
-def test_a_refused_connection_is_redacted(make_client, debug_log):
+def test_a_refused_connection_is_redacted(make_client: Callable[..., Client],
+                                          debug_log: pytest.LogCaptureFixture) -> None:
     with refused_port() as port:
         url = f"http://127.0.0.1:{port}"
         client = make_client(transport=httpx.HTTPTransport(), target=Target((url,), "CHATSYNC_ENDPOINT"),
@@ -96,8 +104,9 @@ def test_a_refused_connection_is_redacted(make_client, debug_log):
         assert_clean(text, client.secrets())
 
 
-def test_a_bad_answer_that_echoes_the_query_is_redacted(make_client, debug_log):
-    def echo(request):
+def test_a_bad_answer_that_echoes_the_query_is_redacted(make_client: Callable[..., Client],
+                                                        debug_log: pytest.LogCaptureFixture) -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
         return httpx.Response(404, text=f"no route for {request.url}")
 
     client = make_client(transport=mock(echo))
@@ -107,8 +116,8 @@ def test_a_bad_answer_that_echoes_the_query_is_redacted(make_client, debug_log):
         assert_clean(text, client.secrets())
 
 
-def test_an_error_info_that_quotes_the_sig_is_redacted(make_client):
-    def quote_sig(request):
+def test_an_error_info_that_quotes_the_sig_is_redacted(make_client: Callable[..., Client]) -> None:
+    def quote_sig(request: httpx.Request) -> dict[str, Any]:
         sig = parse_qs(request.url.query.decode())["usersig"][0]
         return {**envelope(70003), "ErrorInfo": f"cannot parse UserSig {sig}"}
 
@@ -120,13 +129,13 @@ def test_an_error_info_that_quotes_the_sig_is_redacted(make_client):
         assert_clean(text, client.secrets())
 
 
-def test_the_cli_takes_a_verbose_flag():
+def test_the_cli_takes_a_verbose_flag() -> None:
     result = CliRunner().invoke(main, ["-v", "--help"])
     assert result.exit_code == 0, result.output
     assert "--verbose" in result.output
 
 
-def test_verbose_logging_goes_through_the_redacting_filter(monkeypatch):
+def test_verbose_logging_goes_through_the_redacting_filter(monkeypatch: pytest.MonkeyPatch) -> None:
     from chatsync.cli.flags import log_calls
 
     logger = logging.getLogger("chatsync")
@@ -149,7 +158,7 @@ def test_verbose_logging_goes_through_the_redacting_filter(monkeypatch):
 
 
 @pytest.mark.parametrize("args", [["-v", "validate", "--help"], ["validate", "--help", "-v"]])
-def test_verbose_lasts_one_command(args):
+def test_verbose_lasts_one_command(args: list[str]) -> None:
     logger = logging.getLogger("chatsync")
     before = list(logger.handlers)
     result = CliRunner().invoke(main, args)
@@ -157,7 +166,7 @@ def test_verbose_lasts_one_command(args):
     assert logger.handlers == before  # the next command in this process logs nothing
 
 
-def test_the_redacting_filter_scrubs_message_arguments_and_given_secrets():
+def test_the_redacting_filter_scrubs_message_arguments_and_given_secrets() -> None:
     record = logging.LogRecord("chatsync.client", logging.DEBUG, __file__, 1,
                                "call %s failed with %s", ("/v4/a/b?usersig=eJx*abc-_&random=1",
                                                           f"key {SECRET}"), None)
@@ -171,11 +180,12 @@ def test_the_redacting_filter_scrubs_message_arguments_and_given_secrets():
     ("UserSig=abc def", "UserSig=*** def"),
     ("'usersig=abc'", "'usersig=***'"),
 ])
-def test_redact_replaces_usersig_values(text, expected):
+def test_redact_replaces_usersig_values(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
-def test_the_emulator_transport_error_text_carries_no_secret(make_client, debug_log):
+def test_the_emulator_transport_error_text_carries_no_secret(make_client: Callable[..., Client],
+                                                             debug_log: pytest.LogCaptureFixture) -> None:
     emulator = make_emulator(fault_rate=1.0, seed=5)
     client = make_client(transport=EmulatorTransport(emulator), retry=QUICK)
     with pytest.raises(CallFailed) as caught:
@@ -184,7 +194,8 @@ def test_the_emulator_transport_error_text_carries_no_secret(make_client, debug_
         assert_clean(text, client.secrets())
 
 
-def test_no_library_log_line_carries_the_sig(make_client, caplog):
+def test_no_library_log_line_carries_the_sig(make_client: Callable[..., Client],
+                                             caplog: pytest.LogCaptureFixture) -> None:
     # An application that embeds chatsync (or a user's logging.basicConfig(level=INFO)) turns on the
     # root logger; every record then reaches its handlers, httpx's request lines included.
     caplog.set_level(logging.DEBUG)

@@ -3,26 +3,30 @@ converges under injected faults, in process and over loopback HTTP."""
 
 from __future__ import annotations
 
-import time
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from chatsync.emulator import Emulator
 from chatsync.emulator.server import RunningEmulator
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.errors import CallFailed
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
+from chatsync.tencent.client import Client
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.client.conftest import LOCAL, Recorder, envelope, mock
+from tests.client.conftest import LOCAL, Recorder, envelope, kept, mock
 from tests.support import make_emulator, refused_port
 
 LOCAL_URL = LOCAL.url
 THREE = ("nick", "face_url", "self_signature")
 
 
-def converge(client, emulator, reader) -> None:
+def converge(client: Client, emulator: Emulator, reader: Client) -> None:
     """Run a whole provisioning story through ``client`` against a faulty ``emulator``, then switch
     the faults off and check the emulator's state with ``reader``."""
     api = ChatApi(client)
@@ -64,7 +68,8 @@ def converge(client, emulator, reader) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_every_operation_converges_under_faults_in_process(make_client, seed):
+def test_every_operation_converges_under_faults_in_process(make_client: Callable[..., Client],
+                                                           seed: int) -> None:
     emulator = make_emulator(fault_rate=0.3, seed=seed)
     recorder = Recorder(EmulatorTransport(emulator))
     client = make_client(transport=recorder, parallelism=8)
@@ -77,7 +82,9 @@ def test_every_operation_converges_under_faults_in_process(make_client, seed):
     assert len(emulator.store.accounts) == 1 + 150 + 5  # admin, kept accounts, bots: no duplicates
 
 
-def test_every_operation_converges_under_faults_over_loopback_http(make_client):
+def test_every_operation_converges_under_faults_over_loopback_http(
+    make_client: Callable[..., Client],
+) -> None:
     emulator = make_emulator(fault_rate=0.3, seed=11)
     with RunningEmulator(emulator) as server:
         target = Target((server.url,), "CHATSYNC_ENDPOINT")
@@ -92,7 +99,7 @@ def test_every_operation_converges_under_faults_over_loopback_http(make_client):
 
 # -- permanent codes --------------------------------------------------------------------------
 
-def test_a_wrong_secret_key_fails_at_once_and_stops_the_run(make_client):
+def test_a_wrong_secret_key_fails_at_once_and_stops_the_run(make_client: Callable[..., Client]) -> None:
     emulator = make_emulator()
     client = make_client(emulator, key="not-the-key-of-this-app")
     with pytest.raises(CallFailed) as caught:
@@ -106,7 +113,7 @@ def test_a_wrong_secret_key_fails_at_once_and_stops_the_run(make_client):
     assert "does not belong to this SDKAppID" in str(failure)
 
 
-def test_a_wrong_key_stops_a_batch_operation_too(make_client):
+def test_a_wrong_key_stops_a_batch_operation_too(make_client: Callable[..., Client]) -> None:
     emulator = make_emulator()
     api = ChatApi(make_client(emulator, key="not-the-key-of-this-app"))
     with pytest.raises(CallFailed) as caught:
@@ -114,7 +121,9 @@ def test_a_wrong_key_stops_a_batch_operation_too(make_client):
     assert caught.value.code == 70009 and caught.value.stops_run
 
 
-def test_the_free_edition_account_limit_is_permanent_with_the_upgrade_hint(make_client):
+def test_the_free_edition_account_limit_is_permanent_with_the_upgrade_hint(
+    make_client: Callable[..., Client],
+) -> None:
     emulator = make_emulator(max_accounts=2)  # the admin counts: one more account fits
     client = make_client(emulator)
     client.call("multiaccount_import", {"AccountList": [{"UserID": "first"}]})
@@ -128,7 +137,7 @@ def test_the_free_edition_account_limit_is_permanent_with_the_upgrade_hint(make_
     assert not failure.stops_run  # other changes (updates, deletions) can still go on
 
 
-def test_the_bot_limit_is_permanent(make_client):
+def test_the_bot_limit_is_permanent(make_client: Callable[..., Client]) -> None:
     emulator = make_emulator(max_bots=1)
     api = ChatApi(make_client(emulator))
     api.create_robot("@RBT#one", {"nick": "One"})
@@ -143,9 +152,10 @@ def test_the_bot_limit_is_permanent(make_client):
 # -- bounds -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("answer", [envelope(70500), envelope(60007), httpx.Response(502, text="<html>")])
-def test_a_transient_failure_is_retried_up_to_max_attempts(make_client, answer):
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or answer),
+def test_a_transient_failure_is_retried_up_to_max_attempts(make_client: Callable[..., Client],
+                                                           answer: dict[str, Any] | httpx.Response) -> None:
+    seen: list[httpx.Request] = []
+    client = make_client(transport=kept(seen, answer),
                          retry=RetryPolicy(max_attempts=5, base_delay=0.001, max_delay=0.002))
     with pytest.raises(CallFailed) as caught:
         client.call("account_check", {"CheckItem": [{"UserID": "a"}]})
@@ -161,16 +171,17 @@ def test_a_transient_failure_is_retried_up_to_max_attempts(make_client, answer):
         assert caught.value.code is None and "502" in text
 
 
-def test_a_transient_failure_then_success_reports_the_attempts(make_client):
-    answers = iter([envelope(70169), httpx.Response(502), envelope(0, ResultItem=[])])
+def test_a_transient_failure_then_success_reports_the_attempts(make_client: Callable[..., Client]) -> None:
+    answers: Iterator[httpx.Response | dict[str, Any]] = iter([envelope(70169), httpx.Response(502),
+                                                               envelope(0, ResultItem=[])])
     client = make_client(transport=mock(lambda r: next(answers)))
     assert client.call("account_check", {"CheckItem": [{"UserID": "a"}]}).attempts == 3
 
 
-def test_a_dropped_connection_is_retried(make_client):
+def test_a_dropped_connection_is_retried(make_client: Callable[..., Client]) -> None:
     state = {"n": 0}
 
-    def flaky(request):
+    def flaky(request: httpx.Request) -> dict[str, Any]:
         state["n"] += 1
         if state["n"] < 3:
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
@@ -181,19 +192,27 @@ def test_a_dropped_connection_is_retried(make_client):
     assert client.call("create_robot", {"UserID": "@RBT#x"}).attempts == 3
 
 
-def test_the_deadline_bounds_the_total_time(make_client):
-    policy = RetryPolicy(max_attempts=10_000, base_delay=0.05, max_delay=0.05, deadline=0.4)
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or envelope(70500)), retry=policy)
-    started = time.monotonic()
+def test_the_deadline_bounds_the_total_time(make_client: Callable[..., Client]) -> None:
+    """On the client's clock, where each answer takes 0.125 s: attempts start at 0, 0.125, 0.25 and
+    0.375 s, and none after, since the next would start past the 0.5 s deadline."""
+    clock = [0.0]
+    starts: list[float] = []
+
+    def answer(request: httpx.Request) -> dict[str, Any]:
+        starts.append(clock[0])
+        clock[0] += 0.125  # exact in binary: the sums are too
+        return envelope(70500)  # transient: retried while the deadline allows
+
+    policy = RetryPolicy(max_attempts=10_000, base_delay=0.001, max_delay=0.001, deadline=0.5,
+                         rng=random.Random(1))
+    client = make_client(transport=mock(answer), retry=policy, monotonic=lambda: clock[0])
     with pytest.raises(CallFailed) as caught:
         client.call("get_all_robots")
-    elapsed = time.monotonic() - started
-    assert elapsed < 0.4 + 0.2
-    assert 2 <= caught.value.attempts == len(seen) < 10_000
+    assert starts == [0.0, 0.125, 0.25, 0.375]
+    assert caught.value.attempts == 4
 
 
-def test_a_refused_connection_gives_up_after_connect_attempts(make_client):
+def test_a_refused_connection_gives_up_after_connect_attempts(make_client: Callable[..., Client]) -> None:
     with refused_port() as port:
         url = f"http://127.0.0.1:{port}"
         client = make_client(transport=httpx.HTTPTransport(), target=Target((url,), "CHATSYNC_ENDPOINT"),
@@ -210,10 +229,10 @@ def test_a_refused_connection_gives_up_after_connect_attempts(make_client):
     assert url in str(failure)
 
 
-def test_an_unreachable_primary_domain_falls_back_to_the_backup(make_client):
+def test_an_unreachable_primary_domain_falls_back_to_the_backup(make_client: Callable[..., Client]) -> None:
     hosts = []
 
-    def dns_trouble(request):
+    def dns_trouble(request: httpx.Request) -> dict[str, Any]:
         hosts.append(request.url.host)
         if request.url.host == "primary.example.com":
             raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
@@ -232,7 +251,8 @@ def test_an_unreachable_primary_domain_falls_back_to_the_backup(make_client):
                    headers={"Content-Type": "text/html"}),
     httpx.Response(200, json={"hello": "world"}),
 ])
-def test_an_answer_from_something_else_than_a_chat_server_says_so(make_client, response):
+def test_an_answer_from_something_else_than_a_chat_server_says_so(make_client: Callable[..., Client],
+                                                                  response: httpx.Response) -> None:
     client = make_client(transport=mock(lambda r: response),
                          retry=RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.001))
     with pytest.raises(CallFailed) as caught:
@@ -247,15 +267,15 @@ def test_an_answer_from_something_else_than_a_chat_server_says_so(make_client, r
         assert failure.attempts == 1 and "404" in text
 
 
-def test_an_unknown_code_is_permanent(make_client):
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or envelope(98765)))
+def test_an_unknown_code_is_permanent(make_client: Callable[..., Client]) -> None:
+    seen: list[httpx.Request] = []
+    client = make_client(transport=kept(seen, envelope(98765)))
     with pytest.raises(CallFailed) as caught:
         client.call("get_all_robots")
     assert caught.value.code == 98765 and caught.value.attempts == 1 and len(seen) == 1
 
 
-def test_all_endpoints_are_known_to_the_counter(make_client):
+def test_all_endpoints_are_known_to_the_counter(make_client: Callable[..., Client]) -> None:
     client = make_client(transport=mock(lambda r: envelope()))
     assert set(client.calls) == set(ENDPOINTS)
     assert not any(client.calls.values())

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
+import httpx
 import pytest
 
 from chatsync.emulator.transport import EmulatorTransport
@@ -12,18 +15,19 @@ from chatsync.errors import CallFailed
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent import usersig
 from chatsync.tencent.api import ChatApi
+from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
-from tests.client.conftest import Recorder, body_of, envelope, mock, query_of
+from tests.client.conftest import FakeTime, Recorder, body_of, envelope, kept, mock, query_of
 from tests.support import ADMIN, SDKAPPID, SECRET, api_for, call, make_emulator
 
 
 @pytest.fixture
-def wire(make_client):
+def wire(make_client: Callable[..., Client]) -> tuple[Client, list[httpx.Request]]:
     """A client whose requests are all answered OK and kept."""
-    seen = []
+    seen: list[httpx.Request] = []
 
-    def answer(request):
+    def answer(request: httpx.Request) -> dict[str, Any]:
         seen.append(request)
         return envelope()
 
@@ -31,7 +35,8 @@ def wire(make_client):
 
 
 @pytest.mark.parametrize("name", sorted(ENDPOINTS))
-def test_each_endpoint_is_a_signed_json_post_to_its_path(wire, name):
+def test_each_endpoint_is_a_signed_json_post_to_its_path(wire: tuple[Client, list[httpx.Request]],
+                                                         name: str) -> None:
     client, seen = wire
     client.call(name, {"UserID": "alice"})
     (request,) = seen
@@ -56,14 +61,14 @@ def test_each_endpoint_is_a_signed_json_post_to_its_path(wire, name):
                           now=now) == usersig.WRONG_KEY
 
 
-def test_get_all_robots_sends_an_empty_json_object(wire):
+def test_get_all_robots_sends_an_empty_json_object(wire: tuple[Client, list[httpx.Request]]) -> None:
     client, seen = wire
     assert ChatApi(client).get_all_robots() == []
     client.call("get_all_robots")  # no body given: still {}
     assert [r.read() for r in seen] == [b"{}", b"{}"]
 
 
-def test_random_is_a_fresh_uint32_on_every_call(wire):
+def test_random_is_a_fresh_uint32_on_every_call(wire: tuple[Client, list[httpx.Request]]) -> None:
     client, seen = wire
     for _ in range(50):
         client.call("account_check", {"CheckItem": [{"UserID": "a"}]})
@@ -73,22 +78,22 @@ def test_random_is_a_fresh_uint32_on_every_call(wire):
     assert len(set(randoms)) > 45  # 50 draws from 2**32 values: a repeat is a one-in-millions event
 
 
-def test_non_ascii_values_travel_as_utf8_json(wire):
+def test_non_ascii_values_travel_as_utf8_json(wire: tuple[Client, list[httpx.Request]]) -> None:
     client, seen = wire
     client.call("portrait_set", {"From_Account": "bob", "ProfileItem": [
         {"Tag": "Tag_Profile_IM_Nick", "Value": "小明 🚀"}]})
     assert body_of(seen[0])["ProfileItem"][0]["Value"] == "小明 🚀"
 
 
-def test_an_identifier_needing_quoting_is_quoted(make_client):
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or envelope()),
+def test_an_identifier_needing_quoting_is_quoted(make_client: Callable[..., Client]) -> None:
+    seen: list[httpx.Request] = []
+    client = make_client(transport=kept(seen, envelope()),
                          sigs=SigCache(SDKAPPID, "ad min&x=1", SECRET))
     client.call("get_all_robots")
     assert query_of(seen[0])["identifier"] == "ad min&x=1"
 
 
-def test_the_emulator_accepts_what_the_client_sends(make_client):
+def test_the_emulator_accepts_what_the_client_sends(make_client: Callable[..., Client]) -> None:
     emulator = make_emulator()
     recorder = Recorder(EmulatorTransport(emulator))
     client = make_client(transport=recorder)
@@ -101,7 +106,7 @@ def test_the_emulator_accepts_what_the_client_sends(make_client):
 
 # -- SigCache -----------------------------------------------------------------------------------
 
-def test_one_sig_serves_many_calls_while_fresh(make_client):
+def test_one_sig_serves_many_calls_while_fresh(make_client: Callable[..., Client]) -> None:
     emulator = make_emulator()
     recorder = Recorder(EmulatorTransport(emulator))
     client = make_client(transport=recorder)
@@ -111,7 +116,7 @@ def test_one_sig_serves_many_calls_while_fresh(make_client):
     assert len({query_of(r)["usersig"] for r in recorder.requests}) == 1
 
 
-def test_the_sig_is_renewed_once_it_comes_within_the_margin_of_expiry(fake_time):
+def test_the_sig_is_renewed_once_it_comes_within_the_margin_of_expiry(fake_time: FakeTime) -> None:
     cache = SigCache(SDKAPPID, ADMIN, SECRET, lifetime=1000, margin=100, clock=fake_time)
     first = cache.current()
     fake_time.now += 899
@@ -128,19 +133,19 @@ def test_the_sig_is_renewed_once_it_comes_within_the_margin_of_expiry(fake_time)
     assert set(cache.secrets()) == {SECRET, first, second}
 
 
-def test_a_margin_not_shorter_than_the_lifetime_is_refused():
+def test_a_margin_not_shorter_than_the_lifetime_is_refused() -> None:
     with pytest.raises(ValueError):
         SigCache(SDKAPPID, ADMIN, SECRET, lifetime=100, margin=100)
 
 
-def test_renew_makes_one_new_sig_however_many_threads_ask(fake_time):
+def test_renew_makes_one_new_sig_however_many_threads_ask(fake_time: FakeTime) -> None:
     cache = SigCache(SDKAPPID, ADMIN, SECRET, clock=fake_time)
     stale = cache.current()
     fake_time.now += 5
     barrier = threading.Barrier(16)
     got = []
 
-    def ask():
+    def ask() -> None:
         barrier.wait()
         got.append(cache.renew(stale))
 
@@ -155,7 +160,8 @@ def test_renew_makes_one_new_sig_however_many_threads_ask(fake_time):
     assert cache.renewals == 2
 
 
-def test_a_kicked_admin_sig_is_replaced_and_the_call_succeeds(make_client, fake_time):
+def test_a_kicked_admin_sig_is_replaced_and_the_call_succeeds(make_client: Callable[..., Client],
+                                                              fake_time: FakeTime) -> None:
     emulator = make_emulator(clock=fake_time)
     client = make_client(emulator, sigs=SigCache(SDKAPPID, ADMIN, SECRET, clock=fake_time))
     assert client.call("get_all_robots").attempts == 1
@@ -169,7 +175,8 @@ def test_a_kicked_admin_sig_is_replaced_and_the_call_succeeds(make_client, fake_
     assert client.call("get_all_robots").attempts == 1  # the new sig stays good
 
 
-def test_an_expired_sig_is_replaced_and_the_call_succeeds(make_client, fake_time):
+def test_an_expired_sig_is_replaced_and_the_call_succeeds(make_client: Callable[..., Client],
+                                                          fake_time: FakeTime) -> None:
     emulator = make_emulator(clock=fake_time)
     stuck = lambda: 1_700_000_000.0  # noqa: E731  the cache's own clock does not see time pass
     client = make_client(emulator, sigs=SigCache(SDKAPPID, ADMIN, SECRET, clock=stuck))
@@ -180,10 +187,10 @@ def test_an_expired_sig_is_replaced_and_the_call_succeeds(make_client, fake_time
     assert client.sigs.renewals == 2
 
 
-def test_a_second_refresh_sig_failure_in_one_call_is_final(make_client):
+def test_a_second_refresh_sig_failure_in_one_call_is_final(make_client: Callable[..., Client]) -> None:
     # docs/tencent-api.md §2: a refresh-sig code gets a new UserSig and ONE retry.
-    seen = []
-    client = make_client(transport=mock(lambda r: seen.append(r) or envelope(70052)),
+    seen: list[httpx.Request] = []
+    client = make_client(transport=kept(seen, envelope(70052)),
                          retry=RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.001))
     with pytest.raises(CallFailed) as caught:
         client.call("get_all_robots")
@@ -194,7 +201,8 @@ def test_a_second_refresh_sig_failure_in_one_call_is_final(make_client):
     assert client.sigs.renewals == 2
 
 
-def test_a_sig_still_expired_after_renewal_fails_after_two_attempts(make_client, fake_time):
+def test_a_sig_still_expired_after_renewal_fails_after_two_attempts(make_client: Callable[..., Client],
+                                                                    fake_time: FakeTime) -> None:
     emulator = make_emulator(clock=lambda: fake_time.now + 2 * 86400)  # server clock two days ahead
     client = make_client(emulator, sigs=SigCache(SDKAPPID, ADMIN, SECRET, clock=fake_time),
                          retry=RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.001))
@@ -206,7 +214,8 @@ def test_a_sig_still_expired_after_renewal_fails_after_two_attempts(make_client,
     assert caught.value.stops_run
 
 
-def test_the_client_sends_a_renewed_sig_once_the_old_one_nears_expiry(make_client, fake_time):
+def test_the_client_sends_a_renewed_sig_once_the_old_one_nears_expiry(make_client: Callable[..., Client],
+                                                                      fake_time: FakeTime) -> None:
     emulator = make_emulator(clock=fake_time)
     recorder = Recorder(EmulatorTransport(emulator))
     sigs = SigCache(SDKAPPID, ADMIN, SECRET, lifetime=7200, margin=600, clock=fake_time)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chatsync.domain.model import AppConfig
@@ -16,12 +18,12 @@ from tests.client.conftest import FAST
 from tests.support import ADMIN, SDKAPPID, SECRET, make_emulator
 
 
-def app(**fields) -> AppConfig:
+def app(**fields: Any) -> AppConfig:
     return AppConfig(sdkappid=SDKAPPID, **fields)
 
 
 @pytest.mark.parametrize("name", sorted(REGIONS))
-def test_each_region_resolves_to_its_primary_then_its_backup(name):
+def test_each_region_resolves_to_its_primary_then_its_backup(name: str) -> None:
     region = REGIONS[name]
     target = resolve(app(region=name), {})
     assert target.urls == (f"https://{region.primary}", f"https://{region.backup}")
@@ -29,7 +31,7 @@ def test_each_region_resolves_to_its_primary_then_its_backup(name):
     assert name in target.source
 
 
-def test_the_regions_are_the_documented_eight():
+def test_the_regions_are_the_documented_eight() -> None:
     assert {r.primary for r in REGIONS.values()} == {
         "console.tim.qq.com", "adminapisgp.im.qcloud.com", "adminapikr.im.qcloud.com",
         "adminapijpn.im.qcloud.com", "adminapiger.im.qcloud.com", "adminapiusa.im.qcloud.com",
@@ -38,13 +40,13 @@ def test_the_regions_are_the_documented_eight():
     assert resolve(app(), {}).url == "https://console.tim.qq.com"  # china is the default
 
 
-def test_app_endpoint_overrides_the_region_and_is_used_alone():
+def test_app_endpoint_overrides_the_region_and_is_used_alone() -> None:
     target = resolve(app(region="singapore", endpoint="https://proxy.example.com"), {})
     assert target.urls == ("https://proxy.example.com",)
     assert target.source == "app.endpoint"
 
 
-def test_chatsync_endpoint_wins_over_app_endpoint_and_region():
+def test_chatsync_endpoint_wins_over_app_endpoint_and_region() -> None:
     environ = {"CHATSYNC_ENDPOINT": "http://127.0.0.1:8080"}
     target = resolve(app(region="tokyo", endpoint="https://proxy.example.com"), environ)
     assert target.urls == ("http://127.0.0.1:8080",)
@@ -57,7 +59,7 @@ def test_chatsync_endpoint_wins_over_app_endpoint_and_region():
     "http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080", "http://127.0.0.5",
     "https://adminapisgp.im.qcloud.com",
 ])
-def test_http_only_for_loopback_hosts_https_anywhere(url):
+def test_http_only_for_loopback_hosts_https_anywhere(url: str) -> None:
     assert resolve(app(), {"CHATSYNC_ENDPOINT": url}).urls == (url,)
     assert resolve(app(endpoint=url), {}).urls == (url,)
 
@@ -66,7 +68,7 @@ def test_http_only_for_loopback_hosts_https_anywhere(url):
     "http://example.com", "http://10.0.0.1:8080", "http://adminapisgp.im.qcloud.com",
     "http://localhost.example.com",
 ])
-def test_http_to_a_non_loopback_host_is_refused_with_a_word_about_https(url):
+def test_http_to_a_non_loopback_host_is_refused_with_a_word_about_https(url: str) -> None:
     for environ, fields in (({"CHATSYNC_ENDPOINT": url}, {}), ({}, {"endpoint": url})):
         with pytest.raises(TargetError) as caught:
             resolve(app(**fields), environ)
@@ -80,12 +82,12 @@ def test_http_to_a_non_loopback_host_is_refused_with_a_word_about_https(url):
     ("https://proxy.example.com/", "https://proxy.example.com"),
     ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
 ])
-def test_a_trailing_slash_is_removed(given, used):
+def test_a_trailing_slash_is_removed(given: str, used: str) -> None:
     assert resolve(app(endpoint=given), {}).urls == (used,)
     assert resolve(app(), {"CHATSYNC_ENDPOINT": given}).urls == (used,)
 
 
-def test_an_unknown_region_is_a_clear_error_listing_the_known_ones():
+def test_an_unknown_region_is_a_clear_error_listing_the_known_ones() -> None:
     with pytest.raises(TargetError) as caught:
         resolve(app(region="atlantis"), {})
     text = str(caught.value)
@@ -96,7 +98,7 @@ def test_an_unknown_region_is_a_clear_error_listing_the_known_ones():
 
 # -- credentials and Client.for_app ----------------------------------------------------------------
 
-def test_a_missing_key_variable_is_named_with_what_to_do():
+def test_a_missing_key_variable_is_named_with_what_to_do() -> None:
     config = app(endpoint="http://127.0.0.1:8080", secret_key_env="MY_APP_KEY")
     with pytest.raises(CredentialsError) as caught:
         Client.for_app(config, {"CHATSYNC_SECRET_KEY": SECRET})  # the default name does not count
@@ -106,7 +108,7 @@ def test_a_missing_key_variable_is_named_with_what_to_do():
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\n"])
-def test_a_blank_key_variable_is_refused_too(blank):
+def test_a_blank_key_variable_is_refused_too(blank: str) -> None:
     config = app(endpoint="http://127.0.0.1:8080")
     with pytest.raises(CredentialsError) as caught:
         Client.for_app(config, {"CHATSYNC_SECRET_KEY": blank})
@@ -114,7 +116,7 @@ def test_a_blank_key_variable_is_refused_too(blank):
     assert "CHATSYNC_SECRET_KEY" in text and "empty" in text and "export" in text
 
 
-def test_a_key_with_stray_whitespace_is_refused_without_echoing_it():
+def test_a_key_with_stray_whitespace_is_refused_without_echoing_it() -> None:
     with pytest.raises(CredentialsError) as caught:
         secret_key_from_env("K", {"K": SECRET + "\n"})
     assert "K" in str(caught.value)
@@ -122,7 +124,7 @@ def test_a_key_with_stray_whitespace_is_refused_without_echoing_it():
     assert secret_key_from_env("K", {"K": SECRET}) == SECRET
 
 
-def test_for_app_uses_the_environment_admin_and_rates():
+def test_for_app_uses_the_environment_admin_and_rates() -> None:
     emulator = make_emulator()
     config = app(region="singapore", admin=ADMIN, secret_key_env="KEY_OF_TEST_APP",
                  rates={"portrait_set": 7, "account_check": 3})
@@ -137,7 +139,7 @@ def test_for_app_uses_the_environment_admin_and_rates():
     assert emulator.calls["get_all_robots"] == 1
 
 
-def test_for_app_reads_os_environ_by_default(monkeypatch):
+def test_for_app_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHATSYNC_SECRET_KEY", SECRET)
     monkeypatch.setenv("CHATSYNC_ENDPOINT", "http://localhost:1234/")
     with Client.for_app(app(), parallelism=2) as client:
@@ -145,6 +147,6 @@ def test_for_app_reads_os_environ_by_default(monkeypatch):
         assert client.parallelism == 2
 
 
-def test_for_app_refuses_a_bad_endpoint_before_reading_the_key():
+def test_for_app_refuses_a_bad_endpoint_before_reading_the_key() -> None:
     with pytest.raises(TargetError):
         Client.for_app(app(endpoint="http://example.com"), {})

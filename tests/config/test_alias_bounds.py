@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def validate(path: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("make", [lambda: long_value_aliased(2000), billion_laughs],
                          ids=["1MB-x2000", "laughs"])
-def test_an_alias_bomb_is_refused_in_one_line_at_the_alias(tmp_path, make):
+def test_an_alias_bomb_is_refused_in_one_line_at_the_alias(tmp_path: Path, make: Callable[[], str]) -> None:
     path = tmp_path / "bomb.yaml"
     text = make()
     path.write_text(text, encoding="utf-8")
@@ -59,7 +60,7 @@ def test_an_alias_bomb_is_refused_in_one_line_at_the_alias(tmp_path, make):
     assert len(result.stdout) == 0
 
 
-def test_the_text_bound_is_the_documented_one(tmp_path):
+def test_the_text_bound_is_the_documented_one(tmp_path: Path) -> None:
     """Aliases of a 1 MB value: refused at the first alias past 1,000,000 characters plus 10 per
     character of the file, not before."""
     text = long_value_aliased(40)
@@ -74,7 +75,7 @@ def test_the_text_bound_is_the_documented_one(tmp_path):
     assert f"more than {budget:,} characters" in problem.message
 
 
-def test_aliases_that_repeat_defaults_still_load(tmp_path):
+def test_aliases_that_repeat_defaults_still_load(tmp_path: Path) -> None:
     """The documented merge-key example, and defaults merged into 5,000 accounts."""
     lines = ["version: 1", "app: {sdkappid: 1400000000}", "x-defaults:",
              "  avatar: &avatar", "    face_url: https://example.com/default-avatar-for-everyone.png",
@@ -84,5 +85,5 @@ def test_aliases_that_repeat_defaults_still_load(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     state = load([str(path)])
     assert len(state.accounts) == 5000
-    assert state.accounts["user4999"].fields["face_url"].endswith("default-avatar-for-everyone.png")
-    assert state.accounts["user7"].fields["self_signature"].startswith("Hello from the team.")
+    assert str(state.accounts["user4999"].fields["face_url"]).endswith("default-avatar-for-everyone.png")
+    assert str(state.accounts["user7"].fields["self_signature"]).startswith("Hello from the team.")

@@ -8,7 +8,6 @@ file's own path); the loader must report exactly those problems, at exactly thos
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -44,10 +43,8 @@ def test_corpus_is_large_enough() -> None:
 def test_bad_config(path: Path) -> None:
     expected = expectations(path)
     assert expected, f"{path.name} has no '# expect:' header"
-    started = time.monotonic()
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:  # alias bombs are bounded: test_alias_bounds.py
         load([str(path)])
-    assert time.monotonic() - started < 2.0
     problems = caught.value.problems
     got = [(p.location.line, p.location.column, p.message) for p in problems]
     assert len(problems) == len(expected), got

@@ -47,7 +47,8 @@ def _unescape(text: str, property_value: bool = False) -> str:
     return text.replace("%25", "%")  # last, as the runner does
 
 
-def test_github_errors_carry_the_place_relative_to_the_workspace(tmp_path: Path, monkeypatch: Any) -> None:
+def test_github_errors_carry_the_place_relative_to_the_workspace(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "envs" / "prod" / "app.yaml"
     config.parent.mkdir(parents=True)
     config.write_text(APP + f"  '{HOSTILE_KEY}': 1\naccounts:\n  alice:\n    nick: 3\n", encoding="utf-8")
@@ -68,7 +69,7 @@ def test_github_errors_carry_the_place_relative_to_the_workspace(tmp_path: Path,
 
 
 def test_github_paths_are_relative_to_the_current_directory_without_dot_slash(
-        tmp_path: Path, monkeypatch: Any) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "chatsync.yaml").write_text(APP + "  bogus: 1\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     for given in ("./chatsync.yaml", str(tmp_path / "chatsync.yaml"), "chatsync.yaml"):
@@ -79,7 +80,7 @@ def test_github_paths_are_relative_to_the_current_directory_without_dot_slash(
 
 
 def test_github_prints_at_most_10_errors_then_a_notice_with_the_rest(tmp_path: Path,
-                                                                     monkeypatch: Any) -> None:
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     fields = "".join(f"  unknown{i:02d}: 1\n" for i in range(12))
     (tmp_path / "chatsync.yaml").write_text(APP + fields, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -94,7 +95,8 @@ def test_github_prints_at_most_10_errors_then_a_notice_with_the_rest(tmp_path: P
     assert result.stderr == "12 problems found.\n"
 
 
-def test_github_a_file_that_cannot_be_read_has_no_line(tmp_path: Path, monkeypatch: Any) -> None:
+def test_github_a_file_that_cannot_be_read_has_no_line(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = run("validate", "--format", "github", "missing.yaml")
     assert result.exit_code == 1
@@ -117,7 +119,8 @@ def test_github_escapes_every_value_so_none_can_start_a_command() -> None:
     assert lines[1] == "::error::no place%0A::error::x"  # no location: no file property
 
 
-def test_github_valid_prints_the_usual_line_and_exits_0(tmp_path: Path, monkeypatch: Any) -> None:
+def test_github_valid_prints_the_usual_line_and_exits_0(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "chatsync.yaml").write_text(APP, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     result = run("validate", "--format", "github")
@@ -202,7 +205,7 @@ def test_gitlab_two_identical_problems_in_one_file_differ() -> None:
         {"path": "b.yaml", "lines": {"begin": 3}}]
 
 
-def test_gitlab_valid_is_an_empty_report_and_exit_0(tmp_path: Path, monkeypatch: Any) -> None:
+def test_gitlab_valid_is_an_empty_report_and_exit_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "chatsync.yaml").write_text(APP, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     result = run("validate", "--format", "gitlab")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from chatsync.cli import main
 from chatsync.config import schema_text
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = "version: 1\napp:\n  sdkappid: 1400000000\n"
 
 
-def run(*args: str) -> object:
+def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 

@@ -45,7 +45,7 @@ def test_principal_fields_are_read_only_and_checked() -> None:
     assert dict(Principal("account", "a", {"custom.Dept": "x", "level": 3, "nick": "n"}).fields) == {
         "nick": "n", "level": 3, "custom.Dept": "x"}
     with pytest.raises(ValueError):
-        Principal("robot", "a")  # type: ignore[arg-type]
+        Principal("robot", "a")
     with pytest.raises(ValueError):
         Principal("account", "a", state="gone")  # type: ignore[arg-type]
 

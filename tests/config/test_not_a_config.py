@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from chatsync.cli import main
 from chatsync.config import ConfigError, load
@@ -24,7 +24,7 @@ SHADOW = (f"root:{HASH}:19700:0:99999:7:::\ndaemon:*:19700:0:99999:7:::\n"
           f"alice:{HASH[::-1]}:19800:0:99999:7:::\n")
 #: Other files a link or a wrong path could hand the loader: a mapping of the file's secrets,
 #: another tool's YAML, a list, a scalar, a YAML syntax error, binary bytes.
-NOT_CONFIGS = {
+NOT_CONFIGS: dict[str, str | bytes] = {
     "shadow": SHADOW,
     "shadow-as-mapping": f"root: {HASH}\ndaemon: '*'\nalice: {HASH[::-1]}\n",
     "compose": "services:\n  web:\n    image: nginx\n    environment: {DB_PASSWORD: hunter2-secret}\n",
@@ -35,7 +35,7 @@ NOT_CONFIGS = {
 }
 
 
-def run(*args: str):
+def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 

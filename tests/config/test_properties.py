@@ -9,6 +9,7 @@ import json
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -144,11 +145,11 @@ def test_alias_bombs_fail_fast(levels: int, width: int) -> None:
         assert "too many alias expansions" in str(result)
 
 
-_id_chars = st.characters(min_codepoint=0x21, max_codepoint=0x2FFF, blacklist_categories=("Cs",))
+_id_chars = st.characters(min_codepoint=0x21, max_codepoint=0x2FFF, exclude_categories=["Cs"])
 _account_ids = st.text(_id_chars, min_size=1, max_size=12).filter(
     lambda i: limits.user_id_problem(i) is None and limits.reserved_prefix(i) is None
 )
-_values = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=60)
+_values = st.text(st.characters(exclude_categories=["Cs", "Cc"]), max_size=60)
 _fields = st.dictionaries(st.sampled_from(["nick", "face_url", "self_signature"]), _values)
 
 
@@ -160,7 +161,7 @@ _fields = st.dictionaries(st.sampled_from(["nick", "face_url", "self_signature"]
 def test_valid_models_round_trip_through_yaml(
     accounts: dict[str, tuple[dict[str, str], str]], bots: dict[str, dict[str, str]]
 ) -> None:
-    document = {
+    document: dict[str, Any] = {
         "version": 1,
         "app": {"sdkappid": 1400000000, "protected": []},
         "bots": {b: dict(f) for b, f in bots.items() if limits.utf8_len(b) <= 32},

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 import chatsync
 from tests.docs.pages import page
@@ -11,7 +14,7 @@ from tests.docs.pages import page
 API = page("api.md")
 
 
-def test_the_example_converges_an_app(tmp_path, monkeypatch) -> None:
+def test_the_example_converges_an_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from chatsync.emulator.server import RunningEmulator
     from tests.support import SDKAPPID, SECRET, make_emulator
 

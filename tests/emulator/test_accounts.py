@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from chatsync.emulator import Emulator
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.tencent import usersig
 from tests.support import ADMIN, SDKAPPID, SECRET, Api, call, make_emulator
@@ -46,43 +48,43 @@ def admin_sig(issued: int, expire: int = 86400) -> str:
 
 # -- account_import -------------------------------------------------------------------------------
 
-def test_account_import_stores_nick_and_face_url(api):
+def test_account_import_stores_nick_and_face_url(api: Api) -> None:
     answer = call(api, "account_import", {"UserID": "alice", "Nick": "Alice", "FaceUrl": "https://f/a.png"})
     assert set(answer) >= {"ActionStatus", "ErrorCode", "ErrorInfo"}
     assert check(api, "alice") == ["Imported"]
     assert profile(api, "alice") == {NICK: "Alice", IMAGE: "https://f/a.png"}
 
 
-def test_account_import_accepts_the_older_identifier_key(api):
+def test_account_import_accepts_the_older_identifier_key(api: Api) -> None:
     call(api, "account_import", {"Identifier": "bob", "Nick": "Bob"})
     assert check(api, "bob") == ["Imported"]
     assert profile(api, "bob") == {NICK: "Bob"}
 
 
-def test_account_import_null_user_id_falls_back_to_identifier(api):
+def test_account_import_null_user_id_falls_back_to_identifier(api: Api) -> None:
     call(api, "account_import", {"UserID": None, "Identifier": "bob"})
     call(api, "account_import", {"UserID": "carl", "Identifier": "other"})  # UserID wins
     assert check(api, "bob", "carl", "other") == ["Imported", "Imported", "NotImported"]
 
 
-def test_account_import_without_fields_has_an_empty_profile(api):
+def test_account_import_without_fields_has_an_empty_profile(api: Api) -> None:
     call(api, "account_import", {"UserID": "carol", "Nick": None, "FaceUrl": None})
     assert profile(api, "carol") == {}
 
 
-def test_repeat_account_import_is_ok_and_does_not_overwrite(api):
+def test_repeat_account_import_is_ok_and_does_not_overwrite(api: Api) -> None:
     call(api, "account_import", {"UserID": "alice", "Nick": "Alice"})
     call(api, "account_import", {"UserID": "alice", "Nick": "Changed", "FaceUrl": "https://f/new.png"})
     assert profile(api, "alice") == {NICK: "Alice"}
 
 
 @pytest.mark.parametrize("body", [{}, {"UserID": None}, {"Nick": "x"}])
-def test_account_import_without_user_id_is_70402(api, body):
+def test_account_import_without_user_id_is_70402(api: Api, body: dict[str, Any]) -> None:
     call(api, "account_import", body, code=70402)
 
 
 @pytest.mark.parametrize("user_id", ["@RBT#bot", "@TLS#NOT_FOUND", "@TIM#SYSTEM", "@TGS#1ABC"])
-def test_account_import_refuses_reserved_prefixes(api, user_id):
+def test_account_import_refuses_reserved_prefixes(api: Api, user_id: str) -> None:
     call(api, "account_import", {"UserID": user_id}, code=70402)
     assert check(api, user_id) == ["NotImported"]
 
@@ -94,7 +96,7 @@ def test_account_import_refuses_reserved_prefixes(api, user_id):
     "with space",
     "x",
 ])
-def test_account_import_accepts_ids_up_to_32_bytes(api, user_id):
+def test_account_import_accepts_ids_up_to_32_bytes(api: Api, user_id: str) -> None:
     assert len(user_id.encode()) <= 32
     call(api, "account_import", {"UserID": user_id})
     assert check(api, user_id) == ["Imported"]
@@ -110,18 +112,20 @@ def test_account_import_accepts_ids_up_to_32_bytes(api, user_id):
     "tab\there",
     "del\x7f",
 ])
-def test_account_import_rejects_bad_ids_with_70402(api, user_id):
+def test_account_import_rejects_bad_ids_with_70402(api: Api, user_id: str) -> None:
     call(api, "account_import", {"UserID": user_id}, code=70402)
 
 
 @pytest.mark.parametrize("user_id", [123, 1.5, True, ["alice"], {"id": "alice"}])
-def test_account_import_non_string_id_is_60015(api, user_id):
+def test_account_import_non_string_id_is_60015(
+    api: Api, user_id: bool | dict[str, Any] | float | int | list[str],
+) -> None:
     call(api, "account_import", {"UserID": user_id}, code=60015)
     call(api, "account_import", {"Identifier": user_id}, code=60015)
 
 
 @pytest.mark.parametrize("field,tag", [("Nick", NICK), ("FaceUrl", IMAGE)])
-def test_account_import_value_limit_is_500_bytes(api, field, tag):
+def test_account_import_value_limit_is_500_bytes(api: Api, field: str, tag: str) -> None:
     for too_long in ["a" * 501, "é" * 250 + "a", "中" * 167]:
         assert len(too_long.encode()) == 501
         call(api, "account_import", {"UserID": "dave", field: too_long}, code=40601)
@@ -130,7 +134,7 @@ def test_account_import_value_limit_is_500_bytes(api, field, tag):
     assert profile(api, "dave") == {tag: "é" * 250}
 
 
-def test_user_ids_are_case_sensitive(api):
+def test_user_ids_are_case_sensitive(api: Api) -> None:
     call(api, "account_import", {"UserID": "Alice", "Nick": "upper"})
     call(api, "account_import", {"UserID": "alice", "Nick": "lower"})
     assert check(api, "Alice", "alice", "ALICE") == ["Imported", "Imported", "NotImported"]
@@ -140,14 +144,14 @@ def test_user_ids_are_case_sensitive(api):
 
 # -- multiaccount_import --------------------------------------------------------------------------
 
-def test_multiaccount_import_accounts_shape(api):
+def test_multiaccount_import_accounts_shape(api: Api) -> None:
     answer = call(api, "multiaccount_import", {"Accounts": ["a1", "a2"]})
     assert answer["FailAccounts"] == []
     assert check(api, "a1", "a2") == ["Imported", "Imported"]
     assert profile(api, "a1") == {}
 
 
-def test_multiaccount_import_account_list_shape(api):
+def test_multiaccount_import_account_list_shape(api: Api) -> None:
     answer = call(api, "multiaccount_import", {"AccountList": [
         {"UserID": "b1", "Nick": "B1", "FaceUrl": "https://f/b1"},
         {"UserID": "b2"},
@@ -160,7 +164,7 @@ def test_multiaccount_import_account_list_shape(api):
     assert profile(api, "b3") == {IMAGE: "https://f/b3"}
 
 
-def test_account_list_updates_existing_profiles(api):
+def test_account_list_updates_existing_profiles(api: Api) -> None:
     call(api, "account_import", {"UserID": "alice", "Nick": "Alice", "FaceUrl": "https://f/old"})
     call(api, "multiaccount_import", {"AccountList": [{"UserID": "alice", "Nick": "Alicia"}]})
     assert profile(api, "alice") == {NICK: "Alicia", IMAGE: "https://f/old"}
@@ -168,21 +172,21 @@ def test_account_list_updates_existing_profiles(api):
     assert profile(api, "alice") == {NICK: "Alicia", IMAGE: "https://f/new"}
 
 
-def test_accounts_shape_does_not_touch_existing_profiles(api):
+def test_accounts_shape_does_not_touch_existing_profiles(api: Api) -> None:
     call(api, "account_import", {"UserID": "alice", "Nick": "Alice", "FaceUrl": "https://f/a"})
     answer = call(api, "multiaccount_import", {"Accounts": ["alice", "new1"]})
     assert answer["FailAccounts"] == []
     assert profile(api, "alice") == {NICK: "Alice", IMAGE: "https://f/a"}
 
 
-def test_multiaccount_import_reports_failed_items_with_the_envelope_ok(api):
+def test_multiaccount_import_reports_failed_items_with_the_envelope_ok(api: Api) -> None:
     bad_long = "y" * 33
     answer = call(api, "multiaccount_import", {"Accounts": ["ok1", "@TLS#x", bad_long, "", "ok2"]})
     assert answer["FailAccounts"] == ["@TLS#x", bad_long, ""]
     assert check(api, "ok1", "ok2", "@TLS#x") == ["Imported", "Imported", "NotImported"]
 
 
-def test_account_list_item_value_failures(api):
+def test_account_list_item_value_failures(api: Api) -> None:
     answer = call(api, "multiaccount_import", {"AccountList": [
         {"UserID": "good", "Nick": "fine"},
         {"UserID": "long", "Nick": "n" * 501},
@@ -192,7 +196,9 @@ def test_account_list_item_value_failures(api):
     assert check(api, "good", "long", "typed") == ["Imported", "NotImported", "NotImported"]
 
 
-def test_multiaccount_import_all_failed_is_fail_with_the_first_code_and_the_list(api_with):
+def test_multiaccount_import_all_failed_is_fail_with_the_first_code_and_the_list(
+    api_with: Callable[..., Api],
+) -> None:
     api = api_with(max_accounts=1)  # the admin already fills it
     answer = call(api, "multiaccount_import", {"Accounts": ["@TLS#x", "b", "c"]}, code=70402)
     assert answer["FailAccounts"] == ["@TLS#x", "b", "c"]
@@ -204,7 +210,7 @@ def test_multiaccount_import_all_failed_is_fail_with_the_first_code_and_the_list
 
 
 @pytest.mark.parametrize("shape", ["Accounts", "AccountList"])
-def test_multiaccount_import_batch_size(api, shape):
+def test_multiaccount_import_batch_size(api: Api, shape: str) -> None:
     def items(n: int) -> list[Any]:
         ids = [f"u{i:03d}" for i in range(n)]
         return ids if shape == "Accounts" else [{"UserID": u} for u in ids]
@@ -224,7 +230,7 @@ def test_multiaccount_import_batch_size(api, shape):
     {"AccountList": [{"Nick": "no id"}]},
     {"AccountList": ["a"]},
 ])
-def test_multiaccount_import_malformed_bodies_are_70402(api, body):
+def test_multiaccount_import_malformed_bodies_are_70402(api: Api, body: dict[str, Any]) -> None:
     call(api, "multiaccount_import", body, code=70402)
     assert check(api, "a", "b") == ["NotImported", "NotImported"]
 
@@ -233,16 +239,16 @@ def test_multiaccount_import_malformed_bodies_are_70402(api, body):
     {"Accounts": ["a"], "AccountList": None},
     {"Accounts": None, "AccountList": [{"UserID": "a"}]},
 ])
-def test_multiaccount_import_null_shape_key_is_absent(api, body):
+def test_multiaccount_import_null_shape_key_is_absent(api: Api, body: dict[str, Any]) -> None:
     assert call(api, "multiaccount_import", body)["FailAccounts"] == []
     assert check(api, "a") == ["Imported"]
 
 
-def test_multiaccount_import_both_shapes_null_is_70402(api):
+def test_multiaccount_import_both_shapes_null_is_70402(api: Api) -> None:
     call(api, "multiaccount_import", {"Accounts": None, "AccountList": None}, code=70402)
 
 
-def test_multiaccount_import_non_string_ids_are_60015(api):
+def test_multiaccount_import_non_string_ids_are_60015(api: Api) -> None:
     call(api, "multiaccount_import", {"Accounts": ["a", 5]}, code=60015)
     call(api, "multiaccount_import", {"AccountList": [{"UserID": ["a"]}]}, code=60015)
     assert check(api, "a") == ["NotImported"]
@@ -250,7 +256,7 @@ def test_multiaccount_import_non_string_ids_are_60015(api):
 
 # -- the account limit ----------------------------------------------------------------------------
 
-def test_max_accounts_counts_the_admin_and_bots(api_with):
+def test_max_accounts_counts_the_admin_and_bots(api_with: Callable[..., Api]) -> None:
     """Bots are accounts (create_robot's error table lists 70398): they count in both directions."""
     api = api_with(max_accounts=4)
     call(api, "create_robot", {"UserID": "@RBT#one"})
@@ -265,7 +271,7 @@ def test_max_accounts_counts_the_admin_and_bots(api_with):
     assert call(api, "get_all_robots", {})["Robot_Account"] == ["@RBT#one"]
 
 
-def test_an_invalid_bot_still_counts_and_reviving_it_is_not_refused(api_with):
+def test_an_invalid_bot_still_counts_and_reviving_it_is_not_refused(api_with: Callable[..., Api]) -> None:
     api = api_with(max_accounts=3)
     call(api, "create_robot", {"UserID": "@RBT#one"})
     call(api, "delete_robot", {"Robot_Account": "@RBT#one"})
@@ -276,7 +282,7 @@ def test_an_invalid_bot_still_counts_and_reviving_it_is_not_refused(api_with):
     call(api, "create_robot", {"UserID": "@RBT#two"})
 
 
-def test_max_accounts_in_a_batch_fails_per_item(api_with):
+def test_max_accounts_in_a_batch_fails_per_item(api_with: Callable[..., Api]) -> None:
     api = api_with(max_accounts=3)
     answer = call(api, "multiaccount_import", {"Accounts": ["a", "b", "c", "d"]})
     assert answer["FailAccounts"] == ["c", "d"]
@@ -284,7 +290,7 @@ def test_max_accounts_in_a_batch_fails_per_item(api_with):
     assert answer["FailAccounts"] == ["c"]
 
 
-def test_deleted_accounts_stop_counting(api_with):
+def test_deleted_accounts_stop_counting(api_with: Callable[..., Api]) -> None:
     api = api_with(max_accounts=2)
     call(api, "account_import", {"UserID": "a"})
     call(api, "account_import", {"UserID": "b"}, code=70398)
@@ -293,7 +299,7 @@ def test_deleted_accounts_stop_counting(api_with):
     assert check(api, "a", "b") == ["NotImported", "Imported"]
 
 
-def test_deletion_lock_refuses_re_import_with_70399(api_with):
+def test_deletion_lock_refuses_re_import_with_70399(api_with: Callable[..., Api]) -> None:
     api = api_with(deletion_lock=True)
     call(api, "account_import", {"UserID": "gone", "Nick": "G"})
     call(api, "account_delete", {"DeleteItem": [{"UserID": "gone"}]})
@@ -305,7 +311,7 @@ def test_deletion_lock_refuses_re_import_with_70399(api_with):
     assert check(api, "gone", "fresh") == ["NotImported", "Imported"]
 
 
-def test_without_deletion_lock_re_import_works_with_a_fresh_profile(api):
+def test_without_deletion_lock_re_import_works_with_a_fresh_profile(api: Api) -> None:
     call(api, "account_import", {"UserID": "gone", "Nick": "Old"})
     call(api, "account_delete", {"DeleteItem": [{"UserID": "gone"}]})
     call(api, "account_import", {"UserID": "gone"})
@@ -315,7 +321,7 @@ def test_without_deletion_lock_re_import_works_with_a_fresh_profile(api):
 
 # -- account_check --------------------------------------------------------------------------------
 
-def test_account_check_reports_each_id_in_order(api):
+def test_account_check_reports_each_id_in_order(api: Api) -> None:
     call(api, "account_import", {"UserID": "alice"})
     call(api, "create_robot", {"UserID": "@RBT#bot"})
     answer = call(api, "account_check", {"CheckItem": [
@@ -329,7 +335,7 @@ def test_account_check_reports_each_id_in_order(api):
     ]
 
 
-def test_account_check_batch_size(api):
+def test_account_check_batch_size(api: Api) -> None:
     call(api, "account_check", {"CheckItem": [{"UserID": f"u{i}"} for i in range(101)]}, code=70206)
     call(api, "account_check", {"CheckItem": []}, code=70402)
     call(api, "account_check", {}, code=70402)
@@ -337,7 +343,7 @@ def test_account_check_batch_size(api):
     assert len(answer["ResultItem"]) == 100
 
 
-def test_account_check_invalid_id_fails_its_item_only(api):
+def test_account_check_invalid_id_fails_its_item_only(api: Api) -> None:
     items = [{"UserID": "x" * 33}, {"UserID": "ok"}, {"UserID": ""}]
     answer = call(api, "account_check", {"CheckItem": items})
     first, second, third = answer["ResultItem"]
@@ -347,13 +353,13 @@ def test_account_check_invalid_id_fails_its_item_only(api):
     assert third["ResultCode"] == 70402
 
 
-def test_account_check_non_string_id_is_60015(api):
+def test_account_check_non_string_id_is_60015(api: Api) -> None:
     call(api, "account_check", {"CheckItem": [{"UserID": 1}]}, code=60015)
 
 
 # -- account_delete -------------------------------------------------------------------------------
 
-def test_account_delete_reports_each_item(api):
+def test_account_delete_reports_each_item(api: Api) -> None:
     call(api, "account_import", {"UserID": "alice", "Nick": "Alice"})
     call(api, "create_robot", {"UserID": "@RBT#bot"})
     answer = call(api, "account_delete", {"DeleteItem": [
@@ -369,12 +375,12 @@ def test_account_delete_reports_each_item(api):
     assert call(api, "get_all_robots", {})["Robot_Account"] == ["@RBT#bot"]
 
 
-def test_account_delete_only_unknown_ids_keeps_the_envelope_ok(api):
+def test_account_delete_only_unknown_ids_keeps_the_envelope_ok(api: Api) -> None:
     answer = call(api, "account_delete", {"DeleteItem": [{"UserID": "ghost"}]})
     assert answer["ResultItem"] == [{"UserID": "ghost", "ResultCode": 70107, "ResultInfo": NOT_EXIST}]
 
 
-def test_deleted_account_loses_its_profile(api):
+def test_deleted_account_loses_its_profile(api: Api) -> None:
     call(api, "account_import", {"UserID": "alice", "Nick": "Alice"})
     call(api, "account_delete", {"DeleteItem": [{"UserID": "alice"}]})
     answer = call(api, "portrait_get", {"To_Account": ["alice"], "TagList": [NICK]})
@@ -385,12 +391,12 @@ def test_deleted_account_loses_its_profile(api):
     assert again["ResultItem"][0]["ResultCode"] == 70107
 
 
-def test_account_delete_batch_size(api):
+def test_account_delete_batch_size(api: Api) -> None:
     call(api, "account_delete", {"DeleteItem": [{"UserID": f"u{i}"} for i in range(101)]}, code=70206)
     call(api, "account_delete", {"DeleteItem": []}, code=70402)
 
 
-def test_account_delete_can_be_disallowed(api_with):
+def test_account_delete_can_be_disallowed(api_with: Callable[..., Api]) -> None:
     api = api_with(allow_account_delete=False)
     call(api, "account_import", {"UserID": "alice"})
     answer = call(api, "account_delete", {"DeleteItem": [{"UserID": "alice"}]}, code=71000)
@@ -402,18 +408,18 @@ def test_account_delete_can_be_disallowed(api_with):
 # -- kick -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["UserID", "Identifier"])
-def test_kick_accepts_both_keys(api, key):
+def test_kick_accepts_both_keys(api: Api, key: str) -> None:
     call(api, "account_import", {"UserID": "alice"})
     call(api, "kick", {key: "alice"})
     assert check(api, "alice") == ["Imported"]
 
 
-def test_kick_null_user_id_falls_back_to_identifier(api):
+def test_kick_null_user_id_falls_back_to_identifier(api: Api) -> None:
     call(api, "account_import", {"UserID": "alice"})
     call(api, "kick", {"UserID": None, "Identifier": "alice"})
 
 
-def test_kick_unknown_or_bad_account(api):
+def test_kick_unknown_or_bad_account(api: Api) -> None:
     answer = call(api, "kick", {"UserID": "ghost"}, code=70107)
     assert answer["ErrorInfo"] == NOT_EXIST
     call(api, "kick", {}, code=70402)
@@ -421,7 +427,7 @@ def test_kick_unknown_or_bad_account(api):
     call(api, "kick", {"UserID": 5}, code=60015)
 
 
-def test_kick_of_the_admin_invalidates_its_older_usersigs():
+def test_kick_of_the_admin_invalidates_its_older_usersigs() -> None:
     t = [1_700_000_000.0]
     emulator = make_emulator(clock=lambda: t[0])
     with httpx.Client(transport=EmulatorTransport(emulator), base_url="http://emulator") as client:
@@ -449,7 +455,7 @@ def test_kick_of_the_admin_invalidates_its_older_usersigs():
 
 # -- over real HTTP -------------------------------------------------------------------------------
 
-def test_account_lifecycle_over_loopback(served):
+def test_account_lifecycle_over_loopback(served: Callable[..., tuple[Emulator, Api]]) -> None:
     emulator, api = served(max_accounts=3)
     answer = call(api, "multiaccount_import", {"AccountList": [
         {"UserID": "amélie", "Nick": "Amélie"}, {"UserID": "bob"}, {"UserID": "carl"},

@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,11 +18,12 @@ from tests.support import SECRET, Api
 
 
 @pytest.fixture
-def start():
+def start() -> Iterator[Callable[..., subprocess.Popen[str]]]:
     """Factory: ``chatsync emulator --port 0 ARGS`` as a real process; every one is reaped."""
-    processes: list[subprocess.Popen] = []
+    processes: list[subprocess.Popen[str]] = []
 
-    def run(*args: str, env_key: str = "CHATSYNC_SECRET_KEY", secret: str | None = SECRET):
+    def run(*args: str, env_key: str = "CHATSYNC_SECRET_KEY",
+            secret: str | None = SECRET) -> subprocess.Popen[str]:
         env = {k: v for k, v in os.environ.items() if k != env_key}
         if secret is not None:
             env[env_key] = secret
@@ -37,15 +40,18 @@ def start():
         process.communicate(timeout=10)
 
 
-def stop(process: subprocess.Popen) -> tuple[str, str]:
+def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=10)
     return out, err
 
 
-def test_first_line_names_the_url_and_sigterm_stops_cleanly(tmp_path, start):
+def test_first_line_names_the_url_and_sigterm_stops_cleanly(
+    tmp_path: Path, start: Callable[..., subprocess.Popen[str]],
+) -> None:
     state = tmp_path / "app.json"
     process = start("--state", str(state), "--access-log")
+    assert process.stdout is not None
     first = process.stdout.readline().strip()
     assert first.startswith("chatsync emulator listening on http://127.0.0.1:")
     url = first.rsplit(" ", 1)[1]
@@ -62,7 +68,7 @@ def test_first_line_names_the_url_and_sigterm_stops_cleanly(tmp_path, start):
         assert SECRET not in text and sig not in text and "usersig" not in text
 
 
-def test_missing_secret_is_a_clear_error(start):
+def test_missing_secret_is_a_clear_error(start: Callable[..., subprocess.Popen[str]]) -> None:
     process = start(secret=None)
     out, err = process.communicate(timeout=10)
     assert process.returncode == 1
@@ -73,13 +79,15 @@ def test_missing_secret_is_a_clear_error(start):
     )
 
 
-def test_secret_key_env_names_another_variable(start):
+def test_secret_key_env_names_another_variable(start: Callable[..., subprocess.Popen[str]]) -> None:
     process = start("--secret-key-env", "MY_KEY", env_key="MY_KEY")
+    assert process.stdout is not None
     assert process.stdout.readline().startswith("chatsync emulator listening on")
     stop(process)
 
 
-def test_corrupt_state_file_is_a_clear_error(tmp_path, start):
+def test_corrupt_state_file_is_a_clear_error(tmp_path: Path,
+                                             start: Callable[..., subprocess.Popen[str]]) -> None:
     state = tmp_path / "app.json"
     state.write_text("{oops")
     process = start("--state", str(state))
@@ -90,7 +98,7 @@ def test_corrupt_state_file_is_a_clear_error(tmp_path, start):
     assert state.read_text() == "{oops"
 
 
-def test_port_in_use_is_a_clear_error():
+def test_port_in_use_is_a_clear_error() -> None:
     import socket
 
     with socket.socket() as taken:
@@ -111,7 +119,7 @@ def test_port_in_use_is_a_clear_error():
     [("127.0.0.1", True), ("127.1.2.3", True), ("localhost", True), ("::1", True), ("[::1]", True),
      ("0.0.0.0", False), ("192.168.1.10", False), ("example.com", False), ("::", False)],
 )
-def test_loopback_detection(host, loopback):
+def test_loopback_detection(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
 
@@ -120,7 +128,8 @@ def test_loopback_detection(host, loopback):
     [(["--fault-rate", "1.5"], "--fault-rate"), (["--rate-limit-scale", "0"], "--rate-limit-scale"),
      (["--admin", "x" * 33], "--admin"), (["--admin", "@RBT#admin"], "--admin '@RBT#admin' starts with")],
 )
-def test_bad_flags_are_clear_errors(args, message, start):
+def test_bad_flags_are_clear_errors(args: list[str], message: str,
+                                    start: Callable[..., subprocess.Popen[str]]) -> None:
     process = start(*args)
     _out, err = process.communicate(timeout=10)
     assert process.returncode in (1, 2)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 
+from chatsync.emulator import Emulator
 from tests.support import Api, make_emulator
 
 THREADS, PER_THREAD = 8, 25
 
 
-def test_concurrent_clients_lose_no_update(served, tmp_path):
+def test_concurrent_clients_lose_no_update(served: Callable[..., tuple[Emulator, Api]],
+                                           tmp_path: Path) -> None:
     path = tmp_path / "app.json"
     emulator, first = served(state_path=path)
     base_url = str(first.client.base_url)

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 class Disk:
     """A folder on a small disk, and a way to free space on it."""
 
-    def __init__(self, folder: Path, free: Callable[[], None], command: list[str],
+    def __init__(self, folder: Path, free: Callable[[], object], command: list[str],
                  env: dict[str, str]) -> None:
         self.folder, self.free, self.command, self.env = folder, free, command, env
 
@@ -76,7 +77,7 @@ def tmpfs_disk(tmp_path: Path) -> Iterator[Disk]:
 
 
 @contextlib.contextmanager
-def emulator(disk: Disk, log: Path, *, small: bool = True) -> Iterator[tuple[subprocess.Popen, Api]]:
+def emulator(disk: Disk, log: Path, *, small: bool = True) -> Iterator[tuple[subprocess.Popen[str], Api]]:
     command = disk.command if small else [sys.executable, "-m", "chatsync"]
     with open(log, "a") as stderr:
         process = subprocess.Popen(
@@ -85,6 +86,7 @@ def emulator(disk: Disk, log: Path, *, small: bool = True) -> Iterator[tuple[sub
             stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=REPO,
             env={**os.environ, **disk.env, "CHATSYNC_SECRET_KEY": SECRET, "PYTHONPATH": str(REPO)},
         )
+    assert process.stdout is not None
     try:
         line = process.stdout.readline()
         assert line.startswith("chatsync emulator listening on "), (line, log.read_text())
@@ -128,7 +130,9 @@ def read_nicks(api: Api, users: list[str]) -> dict[str, str | None]:
 
 
 @pytest.mark.parametrize("make_disk", [injected_disk, tmpfs_disk], ids=["injected-writer", "tmpfs"])
-def test_every_acknowledged_write_survives_a_full_disk_and_sigkill(tmp_path, make_disk):
+def test_every_acknowledged_write_survives_a_full_disk_and_sigkill(
+    tmp_path: Path, make_disk: Callable[[Path], AbstractContextManager[Disk]],
+) -> None:
     log = tmp_path / "emulator.log"
     acked: dict[str, str] = {}  # user -> the nick an OK answer promised
     failed: list[tuple[str, dict[str, Any], str, str]] = []

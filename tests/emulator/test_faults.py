@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 
+from chatsync.emulator import Emulator
 from chatsync.emulator.faults import FaultInjector, FaultKind
-from tests.support import api_for, make_emulator
+from tests.support import Api, api_for, make_emulator
 
 
 def outcomes(seed: int, rate: float = 0.5, calls: int = 200) -> list[str]:
@@ -23,30 +27,31 @@ def outcomes(seed: int, rate: float = 0.5, calls: int = 200) -> list[str]:
     return seen
 
 
-def test_a_seed_reproduces_the_same_faults():
+def test_a_seed_reproduces_the_same_faults() -> None:
     assert outcomes(seed=7) == outcomes(seed=7)
     assert outcomes(seed=7) != outcomes(seed=8)
 
 
-def test_every_kind_of_fault_happens_near_the_asked_rate():
+def test_every_kind_of_fault_happens_near_the_asked_rate() -> None:
     seen = outcomes(seed=1, rate=0.3, calls=1000)
     failed = [o for o in seen if o != "0"]
     assert 0.25 < len(failed) / len(seen) < 0.35
     assert {"drop", "502", "70169", "70500", "60008", "40006"} <= set(failed)  # 40006: import's page
 
 
-def test_no_faults_at_rate_zero():
+def test_no_faults_at_rate_zero() -> None:
     assert set(outcomes(seed=1, rate=0.0)) == {"0"}
 
 
-def test_draws_do_not_depend_on_interleaving():
+def test_draws_do_not_depend_on_interleaving() -> None:
     a, b = FaultInjector(0.5, seed=3), FaultInjector(0.5, seed=3)
     requests = [(f"/p{i % 3}", f"body{i % 7}".encode()) for i in range(60)]
     first = [a.draw(path, body, "account") for path, body in requests]
     # b sees the same requests in another order: each request's own sequence of draws matches
     order = list(reversed(range(60)))
     second = {i: b.draw(*requests[i], "account") for i in order}
-    per_request_a, per_request_b = {}, {}
+    per_request_a: dict[tuple[str, bytes], list[Any]] = {}
+    per_request_b: dict[tuple[str, bytes], list[Any]] = {}
     for i in range(60):
         per_request_a.setdefault(requests[i], []).append(first[i])
     for i in order:
@@ -55,7 +60,7 @@ def test_draws_do_not_depend_on_interleaving():
 
 
 @pytest.mark.parametrize("kind", list(FaultKind))
-def test_after_commit_faults_apply_the_change(kind, monkeypatch):
+def test_after_commit_faults_apply_the_change(kind: FaultKind, monkeypatch: pytest.MonkeyPatch) -> None:
     from chatsync.emulator import faults
 
     emulator = make_emulator()
@@ -71,7 +76,7 @@ def test_after_commit_faults_apply_the_change(kind, monkeypatch):
     assert "alice" in emulator.store.accounts
 
 
-def test_before_commit_faults_change_nothing(monkeypatch):
+def test_before_commit_faults_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     from chatsync.emulator import faults
 
     emulator = make_emulator()
@@ -82,7 +87,7 @@ def test_before_commit_faults_change_nothing(monkeypatch):
     assert "alice" not in emulator.store.accounts
 
 
-def test_faults_over_loopback_http(served):
+def test_faults_over_loopback_http(served: Callable[..., tuple[Emulator, Api]]) -> None:
     emulator, api = served(fault_rate=1.0, seed=11)
     kinds = set()
     for i in range(40):
@@ -97,8 +102,8 @@ def test_faults_over_loopback_http(served):
     assert api("get_all_robots", {})["ErrorCode"] == 0
 
 
-def test_latency_delays_answers(monkeypatch):
-    slept = []
+def test_latency_delays_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
     emulator = make_emulator(latency_ms=20)
     emulator.sleep = slept.append
     api = api_for(emulator)
@@ -106,8 +111,8 @@ def test_latency_delays_answers(monkeypatch):
     assert slept == [0.02]
 
 
-def test_create_robot_faults_include_40006_from_its_page_and_other_robot_apis_do_not():
-    def codes(name: str, body: dict) -> set[int]:
+def test_create_robot_faults_include_40006_from_its_page_and_other_robot_apis_do_not() -> None:
+    def codes(name: str, body: dict[str, Any]) -> set[int]:
         api = api_for(make_emulator(fault_rate=1.0, seed=5))
         seen = set()
         for i in range(300):

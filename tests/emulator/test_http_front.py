@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import pytest
 
+from chatsync.emulator import Emulator
 from tests.support import Api
 
 
@@ -42,16 +45,17 @@ def target(api: Api, name: str = "get_all_robots") -> str:
 
 
 @pytest.fixture
-def wire(served):
+def wire(served: Callable[..., tuple[Emulator, Api]]) -> tuple[str, Api]:
     _, api = served()
     return str(api.client.base_url), api
 
 
-def body_of(answer: bytes) -> dict:
-    return json.loads(answer.split(b"\r\n\r\n", 1)[1])
+def body_of(answer: bytes) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    return body
 
 
-def test_chunked_body(wire):
+def test_chunked_body(wire: tuple[str, Api]) -> None:
     url, api = wire
     payload = b'{"UserID": "chunky"}'
     raw = (f"POST {target(api, 'account_import')} HTTP/1.1\r\nHost: x\r\n"
@@ -63,7 +67,7 @@ def test_chunked_body(wire):
         "AccountStatus"] == "Imported"
 
 
-def test_expect_100_continue(wire):
+def test_expect_100_continue(wire: tuple[str, Api]) -> None:
     url, api = wire
     raw = (f"POST {target(api)} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
            "Content-Length: 2\r\n\r\n{}").encode()
@@ -71,14 +75,14 @@ def test_expect_100_continue(wire):
     assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
 
 
-def test_pipelined_keep_alive_requests(wire):
+def test_pipelined_keep_alive_requests(wire: tuple[str, Api]) -> None:
     url, api = wire
     one = f"POST {target(api)} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}".encode()
     answer = exchange(url, one * 3, reads=3)
     assert answer.count(b"HTTP/1.1 200 OK") == 3
 
 
-def test_connection_close_and_http_1_0(wire):
+def test_connection_close_and_http_1_0(wire: tuple[str, Api]) -> None:
     url, api = wire
     for raw in (
         f"POST {target(api)} HTTP/1.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{{}}",
@@ -96,26 +100,29 @@ def test_connection_close_and_http_1_0(wire):
      (b"POST / HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n", b"413"),
      (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"400")],
 )
-def test_malformed_requests_get_an_http_error_and_the_server_survives(wire, raw, status):
+def test_malformed_requests_get_an_http_error_and_the_server_survives(wire: tuple[str, Api], raw: bytes,
+                                                                      status: bytes) -> None:
     url, api = wire
     assert exchange(url, raw).startswith(b"HTTP/1.1 " + status)
     assert api("get_all_robots", {})["ErrorCode"] == 0
 
 
-def test_head_has_no_body(wire):
+def test_head_has_no_body(wire: tuple[str, Api]) -> None:
     url, api = wire
     answer = exchange(url, f"HEAD {target(api)} HTTP/1.1\r\nConnection: close\r\n\r\n".encode())
     head, _, rest = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK") and rest == b""
 
 
-def test_an_internal_error_is_70500_and_its_log_holds_no_secret(served, monkeypatch, caplog):
+def test_an_internal_error_is_70500_and_its_log_holds_no_secret(served: Callable[..., tuple[Emulator, Api]],
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
     from chatsync.emulator import handlers
     from tests.support import SECRET
 
     _, api = served()
 
-    def broken(app, body):
+    def broken(app: object, body: object) -> NoReturn:
         raise RuntimeError(f"bug while serving /v4/x?usersig={api.sig}&random=1 with key {SECRET}")
 
     monkeypatch.setitem(handlers.HANDLERS, "get_all_robots", broken)
@@ -147,7 +154,8 @@ def chunked(api: Api, *chunks: bytes) -> bytes:
      b"413"),  # two chunks of 8 MiB, then one byte more
     ((b"1\r\n{}\r\n0\r\n\r\n",), b"400"),  # a chunk longer than its size
 ])
-def test_bad_chunk_sizes_are_refused_and_the_server_survives(wire, chunks, status):
+def test_bad_chunk_sizes_are_refused_and_the_server_survives(wire: tuple[str, Api], chunks: tuple[bytes, ...],
+                                                             status: bytes) -> None:
     url, api = wire
     assert exchange(url, chunked(api, *chunks)).startswith(b"HTTP/1.1 " + status)
     assert api("get_all_robots", {})["ErrorCode"] == 0
@@ -157,21 +165,23 @@ def test_bad_chunk_sizes_are_refused_and_the_server_survives(wire, chunks, statu
     (b"-1", b"400"), (b"+2", b"400"), (b"1_0", b"400"), ("٢".encode(), b"400"), (b"0x2", b"400"),
     (b"9" * 5000, b"413"), (b"16777217", b"413"),
 ])
-def test_bad_content_lengths_are_refused(wire, length, status):
+def test_bad_content_lengths_are_refused(wire: tuple[str, Api], length: bytes, status: bytes) -> None:
     url, api = wire
     head = f"POST {target(api)} HTTP/1.1\r\nHost: x\r\n".encode()
     raw = head + b"Content-Length: " + length + b"\r\n\r\n{}"
     assert exchange(url, raw).startswith(b"HTTP/1.1 " + status)
 
 
-def test_a_chunked_body_with_extensions_and_trailers_is_read(wire):
+def test_a_chunked_body_with_extensions_and_trailers_is_read(wire: tuple[str, Api]) -> None:
     url, api = wire
     body = b'{"UserID": "ext"}'
     raw = chunked(api, f"{len(body):X};name=value\r\n".encode(), body, b"\r\n0\r\nX-Trailer: 1\r\n\r\n")
     assert body_of(exchange(url, raw))["ErrorCode"] == 0
 
 
-def test_clients_that_reset_after_a_bad_request_leave_no_traceback(wire, capfd, caplog):
+def test_clients_that_reset_after_a_bad_request_leave_no_traceback(wire: tuple[str, Api],
+                                                                   capfd: pytest.CaptureFixture[str],
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
     import struct
 
     url, api = wire
@@ -233,13 +243,17 @@ def request(api: Api, *headers: str, body: bytes = b"{}", name: str = "get_all_r
     (["X-A: 1\rX-B: 2", "Content-Length: 2"], b"{}", b"400"),  # a bare CR
     (["X-A: \x001", "Content-Length: 2"], b"{}", b"400"),
 ])
-def test_framing_that_could_smuggle_or_exhaust_is_refused_and_closed(wire, headers, body, status):
+def test_framing_that_could_smuggle_or_exhaust_is_refused_and_closed(wire: tuple[str, Api],
+                                                                     headers: list[str], body: bytes,
+                                                                     status: bytes) -> None:
     url, api = wire
     refused_once(url, request(api, *headers, body=body + request(api, "Content-Length: 2")), status)
     assert api("get_all_robots", {})["ErrorCode"] == 0
 
 
-def test_a_request_line_over_16_kib_is_414_and_a_long_query_within_it_is_served(wire):
+def test_a_request_line_over_16_kib_is_414_and_a_long_query_within_it_is_served(
+    wire: tuple[str, Api],
+) -> None:
     url, api = wire
     refused_once(url, f"POST /v4/{'a' * 17000} HTTP/1.1\r\n\r\n".encode(), b"414")
     long = (f"POST {target(api)}&x={'1' * 15000} HTTP/1.1\r\n"
@@ -251,12 +265,12 @@ def test_a_request_line_over_16_kib_is_414_and_a_long_query_within_it_is_served(
     b"POST  /v4/x HTTP/1.1", b"POST /v4/x  HTTP/1.1", b"POST\t/v4/x HTTP/1.1", b"POST /v4/x HTTP/1.2",
     b"POST /v4/\xff HTTP/1.1", b"P(ST /v4/x HTTP/1.1",
 ])
-def test_a_malformed_request_line_is_400(wire, line):
+def test_a_malformed_request_line_is_400(wire: tuple[str, Api], line: bytes) -> None:
     url, _ = wire
     refused_once(url, line + b"\r\nContent-Length: 0\r\n\r\n", b"400")
 
 
-def test_well_formed_heads_are_still_served(wire):
+def test_well_formed_heads_are_still_served(wire: tuple[str, Api]) -> None:
     url, api = wire
     answer = exchange(url, request(api, "content-length:2", "X-Empty:", "X-Tabs:\t v \t",
                                    "Connection: keep-alive", "Connection: close"))

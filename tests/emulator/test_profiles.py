@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chatsync.emulator import Emulator
 from tests.support import ADMIN, Api, call
 
 NICK = "Tag_Profile_IM_Nick"
@@ -29,7 +32,8 @@ ALL_TAGS = [NICK, GENDER, BIRTHDAY, LOCATION, SIGNATURE, ALLOW, LANGUAGE, IMAGE,
 def get(api: Api, user_id: str, tags: list[str] = ALL_TAGS) -> list[dict[str, Any]]:
     item = call(api, "portrait_get", {"To_Account": [user_id], "TagList": tags})["UserProfileItem"][0]
     assert item["ResultCode"] == 0, item
-    return item["ProfileItem"]
+    entries: list[dict[str, Any]] = item["ProfileItem"]
+    return entries
 
 
 def values(api: Api, user_id: str) -> dict[str, Any]:
@@ -42,14 +46,14 @@ def set_items(api: Api, user_id: str, *items: tuple[str, Any], code: int = 0) ->
 
 
 @pytest.fixture
-def alice(api):
+def alice(api: Api) -> str:
     call(api, "account_import", {"UserID": "alice", "Nick": "Alice", "FaceUrl": "https://f/alice.png"})
     return "alice"
 
 
 # -- portrait_get ---------------------------------------------------------------------------------
 
-def test_portrait_get_answer_shape(api, alice):
+def test_portrait_get_answer_shape(api: Api, alice: str) -> None:
     answer = call(api, "portrait_get", {"To_Account": [alice], "TagList": [NICK, IMAGE]})
     assert {"ActionStatus", "ErrorCode", "ErrorInfo", "ErrorDisplay"} <= set(answer)
     assert answer["UserProfileItem"] == [{
@@ -59,14 +63,14 @@ def test_portrait_get_answer_shape(api, alice):
     assert "Fail_Account" not in answer
 
 
-def test_portrait_get_follows_the_tag_list_order_and_omits_unset_tags(api, alice):
+def test_portrait_get_follows_the_tag_list_order_and_omits_unset_tags(api: Api, alice: str) -> None:
     assert get(api, alice, [GENDER, IMAGE, LEVEL, NICK]) == [
         {"Tag": IMAGE, "Value": "https://f/alice.png"}, {"Tag": NICK, "Value": "Alice"},
     ]
     assert get(api, alice, [GENDER, LEVEL]) == []
 
 
-def test_portrait_get_results_in_request_order(api):
+def test_portrait_get_results_in_request_order(api: Api) -> None:
     ids = ["zed", "amy", "mo"]
     call(api, "multiaccount_import", {"AccountList": [{"UserID": u, "Nick": u.upper()} for u in ids]})
     answer = call(api, "portrait_get", {"To_Account": ["mo", "zed", "amy"], "TagList": [NICK]})
@@ -77,7 +81,7 @@ def test_portrait_get_results_in_request_order(api):
     ]
 
 
-def test_portrait_get_not_imported_account_fails_its_item_only(api, alice):
+def test_portrait_get_not_imported_account_fails_its_item_only(api: Api, alice: str) -> None:
     answer = call(api, "portrait_get", {"To_Account": ["ghost", alice, "Alice"], "TagList": [NICK]})
     ghost, found, upper = answer["UserProfileItem"]
     assert (ghost["To_Account"], ghost["ResultCode"]) == ("ghost", 40003)
@@ -89,14 +93,14 @@ def test_portrait_get_not_imported_account_fails_its_item_only(api, alice):
     assert answer["Fail_Account"] == ["ghost", "Alice"]
 
 
-def test_portrait_get_of_admin_and_bots(api):
+def test_portrait_get_of_admin_and_bots(api: Api) -> None:
     call(api, "create_robot", {"UserID": "@RBT#bot", "Nick": "Bot"})
     answer = call(api, "portrait_get", {"To_Account": [ADMIN, "@RBT#bot"], "TagList": [NICK]})
     assert [i["ResultCode"] for i in answer["UserProfileItem"]] == [0, 0]
     assert answer["UserProfileItem"][1]["ProfileItem"] == [{"Tag": NICK, "Value": "Bot"}]
 
 
-def test_portrait_get_at_most_100_accounts(api):
+def test_portrait_get_at_most_100_accounts(api: Api) -> None:
     ids = [f"u{i:03d}" for i in range(101)]
     call(api, "multiaccount_import", {"Accounts": ids[:100]})
     answer = call(api, "portrait_get", {"To_Account": ids[:100], "TagList": [NICK]})
@@ -111,7 +115,7 @@ def test_portrait_get_at_most_100_accounts(api):
     {"To_Account": [], "TagList": [NICK]},
     {"To_Account": None, "TagList": [NICK]},
 ])
-def test_portrait_get_without_accounts_is_40002(api, body):
+def test_portrait_get_without_accounts_is_40002(api: Api, body: dict[str, Any]) -> None:
     answer = call(api, "portrait_get", body, code=40002)
     assert answer["ErrorInfo"] == "To_Account is missing"
 
@@ -123,19 +127,19 @@ def test_portrait_get_without_accounts_is_40002(api, body):
     {"To_Account": ["alice"], "TagList": [7]},
     {"To_Account": "alice", "TagList": [NICK]},
 ])
-def test_portrait_get_malformed_is_40001(api, alice, body):
+def test_portrait_get_malformed_is_40001(api: Api, alice: str, body: dict[str, Any]) -> None:
     answer = call(api, "portrait_get", body, code=40001)
     assert "UserProfileItem" not in answer
 
 
 @pytest.mark.parametrize("tag", ["Tag_Profile_IM_Unknown", "Tag_Profile_Custom_Hobby", "nick", ""])
-def test_portrait_get_unknown_tag_is_40009(api, alice, tag):
+def test_portrait_get_unknown_tag_is_40009(api: Api, alice: str, tag: str) -> None:
     call(api, "portrait_get", {"To_Account": [alice], "TagList": [NICK, tag]}, code=40009)
 
 
 # -- portrait_set ---------------------------------------------------------------------------------
 
-def test_portrait_set_nick_image_signature(api, alice):
+def test_portrait_set_nick_image_signature(api: Api, alice: str) -> None:
     answer = set_items(api, alice, (NICK, "Alicia"), (IMAGE, "https://f/new.png"), (SIGNATURE, "hi there"))
     assert {"ActionStatus", "ErrorCode", "ErrorInfo", "ErrorDisplay"} <= set(answer)
     assert values(api, alice) == {NICK: "Alicia", IMAGE: "https://f/new.png", SIGNATURE: "hi there"}
@@ -164,14 +168,14 @@ STANDARD_VALUES = [
 
 
 @pytest.mark.parametrize("tag,value", STANDARD_VALUES)
-def test_portrait_set_stores_every_standard_tag(api, alice, tag, value):
+def test_portrait_set_stores_every_standard_tag(api: Api, alice: str, tag: str, value: Any) -> None:
     set_items(api, alice, (tag, value))
     stored = [entry for entry in get(api, alice) if entry["Tag"] == tag]
     assert stored == [{"Tag": tag, "Value": value}]
     assert type(stored[0]["Value"]) is type(value)
 
 
-def test_portrait_set_many_tags_in_one_call(api, alice):
+def test_portrait_set_many_tags_in_one_call(api: Api, alice: str) -> None:
     set_items(api, alice, (GENDER, "Gender_Type_Male"), (BIRTHDAY, 19991231), (LOCATION, "CN"),
               (ALLOW, "AllowType_Type_DenyAny"), (LANGUAGE, 2), (LEVEL, 0), (ROLE, 3), (MSG_SETTINGS, 0),
               (FORBID, "AdminForbid_Type_None"))
@@ -194,7 +198,7 @@ def test_portrait_set_many_tags_in_one_call(api, alice):
     (MSG_SETTINGS, "0"),
     (LOCATION, 12),
 ])
-def test_portrait_set_wrong_type_is_40610(api, alice, tag, value):
+def test_portrait_set_wrong_type_is_40610(api: Api, alice: str, tag: str, value: Any) -> None:
     set_items(api, alice, (tag, value), code=40610)
 
 
@@ -209,12 +213,12 @@ def test_portrait_set_wrong_type_is_40610(api, alice, tag, value):
     (LOCATION, "0123456789abcdefg"),   # 17 bytes
     (LOCATION, "中国广东深圳"),          # 6 characters, 18 bytes
 ])
-def test_portrait_set_invalid_standard_value_is_40605(api, alice, tag, value):
+def test_portrait_set_invalid_standard_value_is_40605(api: Api, alice: str, tag: str, value: Any) -> None:
     set_items(api, alice, (tag, value), code=40605)
 
 
 @pytest.mark.parametrize("tag", [NICK, IMAGE, SIGNATURE])
-def test_portrait_set_value_limit_is_500_bytes(api, alice, tag):
+def test_portrait_set_value_limit_is_500_bytes(api: Api, alice: str, tag: str) -> None:
     for too_long in ["a" * 501, "é" * 250 + "a"]:
         answer = set_items(api, alice, (tag, too_long), code=40601)
         assert answer["ErrorInfo"].endswith("500 bytes")
@@ -223,11 +227,11 @@ def test_portrait_set_value_limit_is_500_bytes(api, alice, tag):
 
 
 @pytest.mark.parametrize("tag", ["Tag_Profile_IM_Unknown", "Tag_Profile_Custom_Hobby", "Tag_SNS_IM_Remark"])
-def test_portrait_set_unknown_or_custom_tag_is_40009(api, alice, tag):
+def test_portrait_set_unknown_or_custom_tag_is_40009(api: Api, alice: str, tag: str) -> None:
     set_items(api, alice, (tag, "x"), code=40009)
 
 
-def test_portrait_set_account_not_imported_is_40003(api):
+def test_portrait_set_account_not_imported_is_40003(api: Api) -> None:
     answer = set_items(api, "ghost", (NICK, "Ghost"), code=40003)
     assert answer["ErrorInfo"] == "Err_Profile_Invalid_Account"
     assert call(api, "account_check", {"CheckItem": [{"UserID": "ghost"}]})["ResultItem"][0][
@@ -243,12 +247,12 @@ def test_portrait_set_account_not_imported_is_40003(api):
     ({"From_Account": "alice", "ProfileItem": [{"Tag": 3, "Value": "x"}]}, 40001),
     ({"From_Account": 42, "ProfileItem": [{"Tag": NICK, "Value": "x"}]}, 60015),
 ])
-def test_portrait_set_malformed(api, alice, body, code):
+def test_portrait_set_malformed(api: Api, alice: str, body: dict[str, Any], code: int) -> None:
     call(api, "portrait_set", body, code=code)
     assert values(api, alice) == {NICK: "Alice", IMAGE: "https://f/alice.png"}
 
 
-def test_portrait_set_null_value_is_skipped(api, alice):
+def test_portrait_set_null_value_is_skipped(api: Api, alice: str) -> None:
     set_items(api, alice, (NICK, None), (LEVEL, 3), (IMAGE, None))
     assert values(api, alice) == {NICK: "Alice", IMAGE: "https://f/alice.png", LEVEL: 3}
     set_items(api, alice, (NICK, None))  # only nulls: OK, nothing changes
@@ -261,12 +265,12 @@ def test_portrait_set_null_value_is_skipped(api, alice):
     ((SIGNATURE, "s" * 501), 40601),
     (("Tag_Profile_Custom_X", "x"), 40009),
 ])
-def test_portrait_set_is_atomic(api, alice, bad, code):
+def test_portrait_set_is_atomic(api: Api, alice: str, bad: tuple[str, str], code: int) -> None:
     set_items(api, alice, (NICK, "Changed"), (ROLE, 9), bad, (IMAGE, "https://f/changed"), code=code)
     assert values(api, alice) == {NICK: "Alice", IMAGE: "https://f/alice.png"}
 
 
-def test_portrait_set_empty_string_is_stored(api, alice):
+def test_portrait_set_empty_string_is_stored(api: Api, alice: str) -> None:
     set_items(api, alice, (NICK, ""), (SIGNATURE, ""))
     assert get(api, alice, [NICK, SIGNATURE, IMAGE]) == [
         {"Tag": NICK, "Value": ""}, {"Tag": SIGNATURE, "Value": ""},
@@ -274,18 +278,18 @@ def test_portrait_set_empty_string_is_stored(api, alice):
     ]
 
 
-def test_portrait_set_later_item_wins_for_a_repeated_tag(api, alice):
+def test_portrait_set_later_item_wins_for_a_repeated_tag(api: Api, alice: str) -> None:
     set_items(api, alice, (NICK, "first"), (NICK, "second"))
     assert values(api, alice)[NICK] == "second"
 
 
-def test_portrait_set_on_a_bot_changes_its_fields(api):
+def test_portrait_set_on_a_bot_changes_its_fields(api: Api) -> None:
     call(api, "create_robot", {"UserID": "@RBT#bot", "Nick": "Old"})
     set_items(api, "@RBT#bot", (NICK, "New"), (SIGNATURE, "beep"))
     assert values(api, "@RBT#bot") == {NICK: "New", SIGNATURE: "beep"}
 
 
-def test_portrait_set_does_not_touch_other_accounts(api, alice):
+def test_portrait_set_does_not_touch_other_accounts(api: Api, alice: str) -> None:
     call(api, "account_import", {"UserID": "bob", "Nick": "Bob"})
     set_items(api, alice, (NICK, "Alicia"))
     assert values(api, "bob") == {NICK: "Bob"}
@@ -293,7 +297,7 @@ def test_portrait_set_does_not_touch_other_accounts(api, alice):
 
 # -- over real HTTP -------------------------------------------------------------------------------
 
-def test_profile_round_trip_over_loopback(served):
+def test_profile_round_trip_over_loopback(served: Callable[..., tuple[Emulator, Api]]) -> None:
     emulator, api = served()
     call(api, "account_import", {"UserID": "ünïcode", "Nick": "Ü"})
     set_items(api, "ünïcode", (GENDER, "Gender_Type_Female"), (BIRTHDAY, 20000101), (NICK, "名字"))
@@ -311,13 +315,13 @@ def test_profile_round_trip_over_loopback(served):
 # -- custom fields (--custom-field KEY) -----------------------------------------------------------
 
 @pytest.fixture
-def custom(api_with):
+def custom(api_with: Callable[..., Api]) -> Api:
     api = api_with(custom_fields=("Hobby", "Team"))
     call(api, "account_import", {"UserID": "alice"})
     return api
 
 
-def test_configured_custom_fields_are_set_and_read(custom):
+def test_configured_custom_fields_are_set_and_read(custom: Api) -> None:
     set_items(custom, "alice", ("Tag_Profile_Custom_Hobby", "chess"), ("Tag_Profile_Custom_Team", ""))
     got = get(custom, "alice", ["Tag_Profile_Custom_Team", NICK, "Tag_Profile_Custom_Hobby"])
     assert got == [{"Tag": "Tag_Profile_Custom_Team", "Value": ""},
@@ -326,19 +330,19 @@ def test_configured_custom_fields_are_set_and_read(custom):
 
 @pytest.mark.parametrize("tag", ["Tag_Profile_Custom_Other", "Tag_Profile_Custom_hobby",
                                  "Tag_Profile_Custom_", "Tag_Profile_Custom_HobbyX"])
-def test_custom_fields_not_configured_are_40009_even_when_others_are(custom, tag):
+def test_custom_fields_not_configured_are_40009_even_when_others_are(custom: Api, tag: str) -> None:
     set_items(custom, "alice", (tag, "x"), code=40009)
     call(custom, "portrait_get", {"To_Account": ["alice"], "TagList": [tag]}, code=40009)
 
 
 @pytest.mark.parametrize(("value", "code"), [(5, 40610), (["x"], 40610), (True, 40610),
                                               ("a" * 501, 40601), ("é" * 250 + "a", 40601)])
-def test_custom_field_values_are_strings_of_at_most_500_bytes(custom, value, code):
+def test_custom_field_values_are_strings_of_at_most_500_bytes(custom: Api, value: Any, code: int) -> None:
     set_items(custom, "alice", ("Tag_Profile_Custom_Hobby", value), code=code)
     set_items(custom, "alice", ("Tag_Profile_Custom_Hobby", "é" * 250))  # exactly 500 bytes
 
 
-def test_custom_fields_persist_and_a_state_needs_them_configured(tmp_path):
+def test_custom_fields_persist_and_a_state_needs_them_configured(tmp_path: Path) -> None:
     from chatsync.errors import StateFileError
     from tests.support import api_for, make_emulator
 

@@ -16,13 +16,13 @@ class FakeClock:
         return self.now
 
 
-def test_window_admits_the_rate_then_refuses():
+def test_window_admits_the_rate_then_refuses() -> None:
     clock = FakeClock()
     window = SlidingWindow(3, clock)
     assert [window.admit() for _ in range(5)] == [True, True, True, False, False]
 
 
-def test_window_slides():
+def test_window_slides() -> None:
     clock = FakeClock()
     window = SlidingWindow(2, clock)
     assert window.admit()
@@ -36,7 +36,7 @@ def test_window_slides():
     assert window.admit()
 
 
-def test_refused_calls_do_not_count():
+def test_refused_calls_do_not_count() -> None:
     clock = FakeClock()
     window = SlidingWindow(1, clock)
     assert window.admit()
@@ -47,7 +47,7 @@ def test_refused_calls_do_not_count():
     assert window.admit()
 
 
-def test_fractional_rate_keeps_its_average():
+def test_fractional_rate_keeps_its_average() -> None:
     clock = FakeClock()
     window = SlidingWindow(0.5, clock)  # one call per two seconds
     assert window.admit()
@@ -57,12 +57,12 @@ def test_fractional_rate_keeps_its_average():
     assert window.admit()
 
 
-def test_infinite_rate_admits_everything():
+def test_infinite_rate_admits_everything() -> None:
     window = SlidingWindow(float("inf"), FakeClock())
     assert all(window.admit() for _ in range(10_000))
 
 
-def test_zero_rate_is_refused():
+def test_zero_rate_is_refused() -> None:
     with pytest.raises(ValueError):
         SlidingWindow(0, FakeClock())
 
@@ -72,7 +72,7 @@ def limited_api(scale: float, clock: FakeClock) -> Api:
     return api_for(emulator)
 
 
-def test_gateway_refuses_the_excess_per_api_and_admits_the_rest():
+def test_gateway_refuses_the_excess_per_api_and_admits_the_rest() -> None:
     clock = FakeClock()
     api = limited_api(1.0, clock)
     codes = [api("account_check", {"CheckItem": [{"UserID": "x"}]})["ErrorCode"] for _ in range(130)]
@@ -85,7 +85,7 @@ def test_gateway_refuses_the_excess_per_api_and_admits_the_rest():
     assert api("account_check", {"CheckItem": [{"UserID": "x"}]})["ErrorCode"] == 0
 
 
-def test_scale_multiplies_the_documented_rate():
+def test_scale_multiplies_the_documented_rate() -> None:
     clock = FakeClock()
     api = limited_api(0.1, clock)  # get_all_robots 200/s -> 20/s
     codes = [api("get_all_robots", {})["ErrorCode"] for _ in range(25)]

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 from click.testing import CliRunner
 
 from chatsync.cli import main
+from chatsync.emulator import Emulator
 from chatsync.emulator import store as store_module
 from chatsync.emulator.store import Store
 from chatsync.errors import StateFileError
-from tests.support import SECRET, api_for, call, make_emulator
+from tests.support import SECRET, Api, api_for, call, make_emulator
 
 
-def test_lone_surrogates_are_refused_at_the_door_and_state_stays_writable(tmp_path):
+def test_lone_surrogates_are_refused_at_the_door_and_state_stays_writable(tmp_path: Path) -> None:
     path = tmp_path / "app.json"
     api = api_for(make_emulator(state_path=path))
     for name, raw in [
@@ -33,7 +36,7 @@ def test_lone_surrogates_are_refused_at_the_door_and_state_stays_writable(tmp_pa
     assert saved["smile"] == {"Tag_Profile_IM_Nick": "😀"} and "dave" in saved and "bob" not in saved
 
 
-def test_a_malformed_delete_item_deletes_nothing(tmp_path):
+def test_a_malformed_delete_item_deletes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "app.json"
     emulator = make_emulator(state_path=path)
     api = api_for(emulator)
@@ -46,38 +49,40 @@ def test_a_malformed_delete_item_deletes_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("query", [{"sdkappid": "²"}, {"sdkappid": "١٤٠٠٠٠٠٠٠٠"}, {"random": "²"}])
-def test_non_ascii_digits_are_60025_not_a_crash(api, query):
+def test_non_ascii_digits_are_60025_not_a_crash(api: Api, query: dict[str, Any]) -> None:
     assert api("get_all_robots", {}, **query)["ErrorCode"] == 60025
 
 
-def test_path_is_checked_before_the_method(api):
+def test_path_is_checked_before_the_method(api: Api) -> None:
     response = api.request("get_all_robots", {}, method="PUT", path="/v4/nothing/here")
     assert response.json()["ErrorCode"] == 60009
 
 
-def test_an_internal_error_in_process_is_70500_too(api, monkeypatch):
+def test_an_internal_error_in_process_is_70500_too(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     from chatsync.emulator import handlers
 
-    def broken(app, body):
+    def broken(app: object, body: object) -> NoReturn:
         raise RuntimeError("bug")
 
     monkeypatch.setitem(handlers.HANDLERS, "get_all_robots", broken)
     assert api("get_all_robots", {})["ErrorCode"] == 70500
 
 
-def test_a_state_folder_that_does_not_exist_is_refused_at_start(tmp_path):
+def test_a_state_folder_that_does_not_exist_is_refused_at_start(tmp_path: Path) -> None:
     with pytest.raises(StateFileError, match="does not exist; create it or choose another --state"):
         Store(1400000000, ("administrator",), tmp_path / "missing" / "app.json")
 
 
-def test_a_failed_write_answers_70500_is_rolled_back_and_a_retry_saves_it(tmp_path, monkeypatch):
+def test_a_failed_write_answers_70500_is_rolled_back_and_a_retry_saves_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     path = tmp_path / "app.json"
     emulator = make_emulator(state_path=path)
     api = api_for(emulator)
     real_write = store_module._atomic_write
     failures = [OSError(28, "No space left on device")] * 2
 
-    def flaky(target, data, fsync):
+    def flaky(target: Path, data: bytes, fsync: bool) -> None:
         if failures:
             raise failures.pop()
         real_write(target, data, fsync)
@@ -90,12 +95,12 @@ def test_a_failed_write_answers_70500_is_rolled_back_and_a_retry_saves_it(tmp_pa
     assert "alice" in make_emulator(state_path=path).store.accounts
 
 
-def test_a_failed_write_on_shutdown_is_a_clear_error(tmp_path, monkeypatch):
+def test_a_failed_write_on_shutdown_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     emulator = make_emulator(state_path=tmp_path / "app.json")
     emulator.store.accounts["alice"] = {}
     emulator.store.changed()
 
-    def full(target, data, fsync):
+    def full(target: Path, data: bytes, fsync: bool) -> NoReturn:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store_module, "_atomic_write", full)
@@ -103,7 +108,7 @@ def test_a_failed_write_on_shutdown_is_a_clear_error(tmp_path, monkeypatch):
         emulator.close()
 
 
-def _state(**override) -> bytes:
+def _state(**override: Any) -> bytes:
     data = {"format": "chatsync-emulator-state", "version": 1, "sdkappid": 1400000000,
             "accounts": {"administrator": {}}, "bots": {}, "deleted": [], "kicked": {}}
     data.update(override)
@@ -122,7 +127,7 @@ def _state(**override) -> bytes:
         (_state(accounts={"a": {"Tag_Unknown": "x"}}), "has a bad 'Tag_Unknown'"),
     ],
 )
-def test_state_contents_of_the_wrong_type_are_refused(tmp_path, content, message):
+def test_state_contents_of_the_wrong_type_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "state.json"
     path.write_bytes(content)
     with pytest.raises(StateFileError, match=message.replace("(", r"\(")):
@@ -131,7 +136,7 @@ def test_state_contents_of_the_wrong_type_are_refused(tmp_path, content, message
 
 
 @pytest.mark.parametrize("flag", ["--rate-limit-scale", "--fault-rate", "--latency-ms"])
-def test_nan_flags_are_refused(flag):
+def test_nan_flags_are_refused(flag: str) -> None:
     result = CliRunner().invoke(main, ["emulator", flag, "nan"], env={"CHATSYNC_SECRET_KEY": SECRET})
     assert result.exit_code == 1  # a usage error, as every error (never 2: docs/contract.md §2)
     assert "must be a number, not nan" in result.output
@@ -141,13 +146,16 @@ class FakeServer:
     """Stands in for the HTTP server so CLI tests need not bind a real address."""
 
     url = "http://203.0.113.7:8080"
+    emulator: Emulator  # the last one made: what the command built
+    limits: dict[str, Any]
 
-    def __init__(self, emulator, host, port, access_log=False, **limits):
+    def __init__(self, emulator: Emulator, host: str, port: int, access_log: bool = False,
+                 **limits: Any) -> None:
         FakeServer.emulator, FakeServer.limits = emulator, limits
 
 
 @pytest.fixture
-def fake_serving(monkeypatch):
+def fake_serving(monkeypatch: pytest.MonkeyPatch) -> None:
     from chatsync.cli import emulator as command
     from chatsync.emulator import server
 
@@ -155,7 +163,7 @@ def fake_serving(monkeypatch):
     monkeypatch.setattr(command, "_serve_until_signal", lambda server: None)
 
 
-def test_a_non_loopback_host_warns(fake_serving):
+def test_a_non_loopback_host_warns(fake_serving: None) -> None:
     result = CliRunner().invoke(main, ["emulator", "--host", "203.0.113.7"],
                                 env={"CHATSYNC_SECRET_KEY": SECRET})
     assert result.exit_code == 0, result.output
@@ -163,12 +171,12 @@ def test_a_non_loopback_host_warns(fake_serving):
     assert result.stdout.startswith("chatsync emulator listening on http://203.0.113.7:8080")
 
 
-def test_loopback_hosts_do_not_warn(fake_serving):
+def test_loopback_hosts_do_not_warn(fake_serving: None) -> None:
     result = CliRunner().invoke(main, ["emulator"], env={"CHATSYNC_SECRET_KEY": SECRET})
     assert result.exit_code == 0 and "Warning" not in result.stderr
 
 
-def test_the_fault_seed_is_shown_when_none_was_given(fake_serving):
+def test_the_fault_seed_is_shown_when_none_was_given(fake_serving: None) -> None:
     result = CliRunner().invoke(main, ["emulator", "--fault-rate", "0.2"],
                                 env={"CHATSYNC_SECRET_KEY": SECRET})
     seed = FakeServer.emulator.faults.seed
@@ -176,7 +184,7 @@ def test_the_fault_seed_is_shown_when_none_was_given(fake_serving):
     assert expected in result.stderr
 
 
-def test_custom_fields_and_no_fsync_reach_the_emulator(fake_serving, tmp_path):
+def test_custom_fields_and_no_fsync_reach_the_emulator(fake_serving: None, tmp_path: Path) -> None:
     args = ["emulator", "--custom-field", "Hobby", "--custom-field", "Team", "--custom-field", "Hobby",
             "--state", str(tmp_path / "app.json")]
     result = CliRunner().invoke(main, args, env={"CHATSYNC_SECRET_KEY": SECRET})
@@ -188,7 +196,7 @@ def test_custom_fields_and_no_fsync_reach_the_emulator(fake_serving, tmp_path):
     assert result.exit_code == 0 and FakeServer.emulator.store.fsync is False
 
 
-def test_max_connections_reaches_the_server(fake_serving):
+def test_max_connections_reaches_the_server(fake_serving: None) -> None:
     result = CliRunner().invoke(main, ["emulator", "--max-connections", "7"],
                                 env={"CHATSYNC_SECRET_KEY": SECRET})
     assert result.exit_code == 0, result.output

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from chatsync.emulator import Emulator
 from tests.support import Api, call
 
 NICK = "Tag_Profile_IM_Nick"
@@ -17,7 +19,8 @@ TAGS = [NICK, IMAGE, SIGNATURE]
 
 
 def robots(api: Api) -> list[str]:
-    return call(api, "get_all_robots", {})["Robot_Account"]
+    listed: list[str] = call(api, "get_all_robots", {})["Robot_Account"]
+    return listed
 
 
 def profile(api: Api, user_id: str) -> dict[str, Any]:
@@ -28,14 +31,15 @@ def profile(api: Api, user_id: str) -> dict[str, Any]:
 
 def status(api: Api, user_id: str) -> str:
     item = call(api, "account_check", {"CheckItem": [{"UserID": user_id}]})["ResultItem"][0]
-    return item["AccountStatus"]
+    found: str = item["AccountStatus"]
+    return found
 
 
 
 
 # -- create_robot ---------------------------------------------------------------------------------
 
-def test_create_robot_stores_fields_as_profile_tags(api):
+def test_create_robot_stores_fields_as_profile_tags(api: Api) -> None:
     answer = call(api, "create_robot", {"UserID": "@RBT#helper", "Nick": "Helper",
                                         "FaceUrl": "https://img.example/h.png",
                                         "SelfSignature": "at your service"})
@@ -47,25 +51,25 @@ def test_create_robot_stores_fields_as_profile_tags(api):
     assert status(api, "@RBT#helper") == "Imported"
 
 
-def test_create_robot_without_fields_has_an_empty_profile(api):
+def test_create_robot_without_fields_has_an_empty_profile(api: Api) -> None:
     call(api, "create_robot", {"UserID": "@RBT#bare"})
     assert profile(api, "@RBT#bare") == {}
     assert robots(api) == ["@RBT#bare"]
 
 
-def test_repeat_create_robot_is_ok_and_changes_nothing(api):
+def test_repeat_create_robot_is_ok_and_changes_nothing(api: Api) -> None:
     call(api, "create_robot", {"UserID": "@RBT#a", "Nick": "First", "FaceUrl": "u1"})
     call(api, "create_robot", {"UserID": "@RBT#a", "Nick": "Second", "FaceUrl": "u2", "SelfSignature": "s"})
     assert profile(api, "@RBT#a") == {NICK: "First", IMAGE: "u1"}
     assert robots(api) == ["@RBT#a"]
 
 
-def test_create_robot_null_fields_are_absent(api):
+def test_create_robot_null_fields_are_absent(api: Api) -> None:
     call(api, "create_robot", {"UserID": "@RBT#n", "Nick": None, "FaceUrl": "face", "SelfSignature": None})
     assert profile(api, "@RBT#n") == {IMAGE: "face"}
 
 
-def test_bot_id_of_exactly_32_bytes_is_accepted(api):
+def test_bot_id_of_exactly_32_bytes_is_accepted(api: Api) -> None:
     bot = "@RBT#" + "x" * 27
     assert len(bot.encode()) == 32
     call(api, "create_robot", {"UserID": bot})
@@ -82,25 +86,26 @@ def test_bot_id_of_exactly_32_bytes_is_accepted(api):
     "",
     "@RBT#a\nb",              # control character
 ])
-def test_create_robot_rejects_bad_ids_with_10004(api, user_id):
+def test_create_robot_rejects_bad_ids_with_10004(api: Api, user_id: str) -> None:
     call(api, "create_robot", {"UserID": user_id}, code=10004)
     assert robots(api) == []
 
 
 @pytest.mark.parametrize("body", [{}, {"UserID": None}, {"Nick": "x"}])
-def test_create_robot_without_user_id_is_10004(api, body):
+def test_create_robot_without_user_id_is_10004(api: Api, body: dict[str, Any]) -> None:
     call(api, "create_robot", body, code=10004)
     assert robots(api) == []
 
 
 @pytest.mark.parametrize("user_id", [123, ["@RBT#a"], {"id": "@RBT#a"}, True])
-def test_create_robot_non_string_user_id_is_60015(api, user_id):
+def test_create_robot_non_string_user_id_is_60015(api: Api,
+                                                  user_id: bool | dict[str, Any] | int | list[str]) -> None:
     call(api, "create_robot", {"UserID": user_id}, code=60015)
     assert robots(api) == []
 
 
 @pytest.mark.parametrize("field", ["Nick", "FaceUrl", "SelfSignature"])
-def test_create_robot_value_limit_is_500_bytes_40601_as_its_page_says(api, field):
+def test_create_robot_value_limit_is_500_bytes_40601_as_its_page_says(api: Api, field: str) -> None:
     call(api, "create_robot", {"UserID": "@RBT#long", field: "é" * 250 + "a"}, code=40601)  # 501 bytes
     call(api, "create_robot", {"UserID": "@RBT#long", field: "a" * 501}, code=40601)
     assert robots(api) == []
@@ -109,19 +114,19 @@ def test_create_robot_value_limit_is_500_bytes_40601_as_its_page_says(api, field
     assert profile(api, "@RBT#long") == {tag: "é" * 250}
 
 
-def test_create_robot_non_string_field_is_10004(api):
+def test_create_robot_non_string_field_is_10004(api: Api) -> None:
     call(api, "create_robot", {"UserID": "@RBT#a", "Nick": 5}, code=10004)
     assert robots(api) == []
 
 
-def test_create_robot_body_not_an_object_is_60003(api):
+def test_create_robot_body_not_an_object_is_60003(api: Api) -> None:
     call(api, "create_robot", ["@RBT#a"], code=60003)  # docs/tencent-api.md §1.1, §1.5
     assert robots(api) == []
 
 
 # -- the bot limit --------------------------------------------------------------------------------
 
-def test_twenty_bots_then_the_21st_gets_10008(api):
+def test_twenty_bots_then_the_21st_gets_10008(api: Api) -> None:
     bots = [f"@RBT#bot{i:02d}" for i in range(20)]
     for bot in bots:
         call(api, "create_robot", {"UserID": bot})
@@ -134,7 +139,7 @@ def test_twenty_bots_then_the_21st_gets_10008(api):
     assert robots(api) == bots
 
 
-def test_max_bots_is_configurable(api_with):
+def test_max_bots_is_configurable(api_with: Callable[..., Api]) -> None:
     api = api_with(max_bots=2)
     call(api, "create_robot", {"UserID": "@RBT#a"})
     call(api, "create_robot", {"UserID": "@RBT#b"})
@@ -144,7 +149,7 @@ def test_max_bots_is_configurable(api_with):
 
 # -- delete_robot ---------------------------------------------------------------------------------
 
-def test_delete_robot_leaves_the_list_but_the_id_stays_imported(api):
+def test_delete_robot_leaves_the_list_but_the_id_stays_imported(api: Api) -> None:
     call(api, "create_robot", {"UserID": "@RBT#a", "Nick": "A"})
     call(api, "create_robot", {"UserID": "@RBT#b"})
     answer = call(api, "delete_robot", {"Robot_Account": "@RBT#a"})
@@ -155,7 +160,7 @@ def test_delete_robot_leaves_the_list_but_the_id_stays_imported(api):
     assert robots(api) == ["@RBT#b"]
 
 
-def test_deleted_bot_stops_counting_toward_the_limit(api_with):
+def test_deleted_bot_stops_counting_toward_the_limit(api_with: Callable[..., Api]) -> None:
     api = api_with(max_bots=2)
     call(api, "create_robot", {"UserID": "@RBT#a"})
     call(api, "create_robot", {"UserID": "@RBT#b"})
@@ -165,7 +170,7 @@ def test_deleted_bot_stops_counting_toward_the_limit(api_with):
     assert robots(api) == ["@RBT#b", "@RBT#c"]
 
 
-def test_delete_robot_refuses_ids_that_never_were_bots(api):
+def test_delete_robot_refuses_ids_that_never_were_bots(api: Api) -> None:
     call(api, "account_import", {"UserID": "alice"})
     call(api, "delete_robot", {"Robot_Account": "@RBT#ghost"}, code=10004)
     call(api, "delete_robot", {"Robot_Account": "alice"}, code=10004)
@@ -174,13 +179,13 @@ def test_delete_robot_refuses_ids_that_never_were_bots(api):
     assert status(api, "alice") == "Imported"
 
 
-def test_delete_robot_missing_or_non_string_account(api):
+def test_delete_robot_missing_or_non_string_account(api: Api) -> None:
     call(api, "delete_robot", {}, code=10004)
     call(api, "delete_robot", {"UserID": "@RBT#a"}, code=10004)  # the field is Robot_Account
     call(api, "delete_robot", {"Robot_Account": 7}, code=60015)
 
 
-def test_create_robot_revives_a_deleted_bot_with_the_new_fields(api):
+def test_create_robot_revives_a_deleted_bot_with_the_new_fields(api: Api) -> None:
     call(api, "create_robot", {"UserID": "@RBT#a", "Nick": "Old", "FaceUrl": "old-face"})
     call(api, "create_robot", {"UserID": "@RBT#b"})
     call(api, "delete_robot", {"Robot_Account": "@RBT#a"})
@@ -189,7 +194,7 @@ def test_create_robot_revives_a_deleted_bot_with_the_new_fields(api):
     assert profile(api, "@RBT#a") == {NICK: "New", IMAGE: "old-face", SIGNATURE: "back"}
 
 
-def test_reviving_a_bot_counts_toward_the_limit(api_with):
+def test_reviving_a_bot_counts_toward_the_limit(api_with: Callable[..., Api]) -> None:
     api = api_with(max_bots=1)
     call(api, "create_robot", {"UserID": "@RBT#a"})
     call(api, "delete_robot", {"Robot_Account": "@RBT#a"})
@@ -201,7 +206,7 @@ def test_reviving_a_bot_counts_toward_the_limit(api_with):
 
 # -- get_all_robots -------------------------------------------------------------------------------
 
-def test_get_all_robots_accepts_object_array_and_empty_bodies(api):
+def test_get_all_robots_accepts_object_array_and_empty_bodies(api: Api) -> None:
     call(api, "create_robot", {"UserID": "@RBT#a"})
     assert call(api, "get_all_robots", {})["Robot_Account"] == ["@RBT#a"]
     assert call(api, "get_all_robots", [])["Robot_Account"] == ["@RBT#a"]
@@ -209,17 +214,17 @@ def test_get_all_robots_accepts_object_array_and_empty_bodies(api):
     assert call(api, "get_all_robots", {"Unknown": 1})["Robot_Account"] == ["@RBT#a"]
 
 
-def test_get_all_robots_with_no_bots_is_an_empty_list(api):
+def test_get_all_robots_with_no_bots_is_an_empty_list(api: Api) -> None:
     assert call(api, "get_all_robots", raw=b"")["Robot_Account"] == []
 
 
-def test_get_all_robots_returns_creation_order(api):
+def test_get_all_robots_returns_creation_order(api: Api) -> None:
     for bot in ["@RBT#zeta", "@RBT#alpha", "@RBT#mid"]:
         call(api, "create_robot", {"UserID": bot})
     assert robots(api) == ["@RBT#zeta", "@RBT#alpha", "@RBT#mid"]
 
 
-def test_get_all_robots_lists_ids_only_and_no_ordinary_accounts(api):
+def test_get_all_robots_lists_ids_only_and_no_ordinary_accounts(api: Api) -> None:
     call(api, "account_import", {"UserID": "alice"})
     call(api, "create_robot", {"UserID": "@RBT#a", "Nick": "A"})
     answer = call(api, "get_all_robots", {})
@@ -228,7 +233,7 @@ def test_get_all_robots_lists_ids_only_and_no_ordinary_accounts(api):
 
 # -- over real HTTP -------------------------------------------------------------------------------
 
-def test_bot_lifecycle_over_loopback(served):
+def test_bot_lifecycle_over_loopback(served: Callable[..., tuple[Emulator, Api]]) -> None:
     emulator, api = served(max_bots=1)
     call(api, "create_robot", {"UserID": "@RBT#helper", "Nick": "Helper"})
     call(api, "create_robot", {"UserID": "@RBT#other"}, code=10008)
@@ -240,7 +245,9 @@ def test_bot_lifecycle_over_loopback(served):
 
 # -- create_robot's whole error table (its seed page) ---------------------------------------------
 
-def test_create_robot_answers_70398_when_bots_and_accounts_reach_max_accounts(api_with):
+def test_create_robot_answers_70398_when_bots_and_accounts_reach_max_accounts(
+    api_with: Callable[..., Api],
+) -> None:
     api = api_with(max_accounts=3)  # administrator + alice + one bot
     call(api, "account_import", {"UserID": "alice"})
     call(api, "create_robot", {"UserID": "@RBT#one"})
@@ -249,13 +256,13 @@ def test_create_robot_answers_70398_when_bots_and_accounts_reach_max_accounts(ap
     assert robots(api) == ["@RBT#one"] and status(api, "@RBT#two") == "NotImported"
 
 
-def test_create_robot_checks_the_bot_limit_before_the_account_limit(api_with):
+def test_create_robot_checks_the_bot_limit_before_the_account_limit(api_with: Callable[..., Api]) -> None:
     api = api_with(max_bots=1, max_accounts=2)  # administrator + one bot: both limits reached
     call(api, "create_robot", {"UserID": "@RBT#one"})
     call(api, "create_robot", {"UserID": "@RBT#two"}, code=10008)
 
 
-def test_create_robot_value_over_500_bytes_wins_over_the_limits(api_with):
+def test_create_robot_value_over_500_bytes_wins_over_the_limits(api_with: Callable[..., Api]) -> None:
     api = api_with(max_bots=0, max_accounts=1)
     call(api, "create_robot", {"UserID": "@RBT#one", "SelfSignature": "x" * 501}, code=40601)
     call(api, "create_robot", {"UserID": "@RBT#one"}, code=10008)

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from chatsync.errors import StateFileError
 from tests.support import SECRET
 
 
-def state(**override) -> dict:
+def state(**override: Any) -> dict[str, Any]:
     data = {"format": "chatsync-emulator-state", "version": 1, "sdkappid": 1400000000,
             "accounts": {"administrator": {}, "alice": {}, "@RBT#b": {}}, "bots": {"@RBT#b": True},
             "deleted": ["old"], "kicked": {"alice": 1_600_000_000}}
@@ -23,7 +25,7 @@ def state(**override) -> dict:
     return data
 
 
-def refused(path, message: str, **store) -> str:
+def refused(path: Path, message: str, **store: Any) -> str:
     with pytest.raises(StateFileError) as caught:
         Store(1400000000, ("administrator",), path, **store)
     text = str(caught.value)
@@ -32,7 +34,7 @@ def refused(path, message: str, **store) -> str:
     return text
 
 
-def test_a_valid_state_loads(tmp_path):
+def test_a_valid_state_loads(tmp_path: Path) -> None:
     path = tmp_path / "app.json"
     path.write_text(json.dumps(state()))
     store = Store(1400000000, ("administrator",), path)
@@ -60,7 +62,8 @@ def test_a_valid_state_loads(tmp_path):
     ({"kicked": {"alice": -1}}, "is not between 0 and now"),
     ({"kicked": {"alice": 2**40}}, "is not between 0 and now"),
 ])
-def test_out_of_range_or_inconsistent_values_are_refused(tmp_path, override, message):
+def test_out_of_range_or_inconsistent_values_are_refused(tmp_path: Path, override: dict[str, Any],
+                                                         message: str) -> None:
     path = tmp_path / "app.json"
     content = json.dumps(state(**override)).encode()
     path.write_bytes(content)
@@ -69,7 +72,7 @@ def test_out_of_range_or_inconsistent_values_are_refused(tmp_path, override, mes
     assert path.read_bytes() == content
 
 
-def test_a_kick_in_the_future_is_refused_not_a_70052_for_every_call(tmp_path):
+def test_a_kick_in_the_future_is_refused_not_a_70052_for_every_call(tmp_path: Path) -> None:
     path = tmp_path / "app.json"
     path.write_text(json.dumps(state(kicked={"administrator": int(time.time()) + 3600})))
     refused(path, "the kick of 'administrator' is at unix time")
@@ -85,20 +88,20 @@ def test_a_kick_in_the_future_is_refused_not_a_70052_for_every_call(tmp_path):
     (b'{"format": NaN}', "NaN is not a JSON value"),
     (b"\xc3\x28", "is not UTF-8 text (byte 0)"),
 ])
-def test_text_that_is_not_unicode_or_not_json_is_refused(tmp_path, raw, message):
+def test_text_that_is_not_unicode_or_not_json_is_refused(tmp_path: Path, raw: bytes, message: str) -> None:
     path = tmp_path / "app.json"
     path.write_bytes(raw)
     refused(path, message)
     assert path.read_bytes() == raw
 
 
-def test_a_fifo_is_refused_without_blocking(tmp_path):
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "app.json"
     os.mkfifo(fifo)
     refused(fifo, "is not a regular file (it is a named pipe)")
 
 
-def test_the_cli_refuses_a_bad_state_file_with_one_line_and_exit_1(tmp_path):
+def test_the_cli_refuses_a_bad_state_file_with_one_line_and_exit_1(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
     surrogate = tmp_path / "surrogate.json"
@@ -117,7 +120,7 @@ def test_the_cli_refuses_a_bad_state_file_with_one_line_and_exit_1(tmp_path):
 
 
 @pytest.mark.parametrize("key", ["", "Tag_Profile_Custom_Hobby", "hobby1", "Toolongkey", "ÄÖ"])
-def test_a_bad_custom_field_key_is_a_clear_error(key):
+def test_a_bad_custom_field_key_is_a_clear_error(key: str) -> None:
     process = subprocess.run(
         [sys.executable, "-m", "chatsync", "emulator", "--port", "0", "--custom-field", key],
         capture_output=True, text=True, timeout=20, env={**os.environ, "CHATSYNC_SECRET_KEY": SECRET},

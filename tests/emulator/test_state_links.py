@@ -24,7 +24,7 @@ def accounts(path: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("relative", [False, True])
-def test_a_state_symlink_is_kept_and_its_target_gets_the_writes(tmp_path, relative):
+def test_a_state_symlink_is_kept_and_its_target_gets_the_writes(tmp_path: Path, relative: bool) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "links").mkdir()
     target = tmp_path / "data" / "app.json"
@@ -44,7 +44,7 @@ def test_a_state_symlink_is_kept_and_its_target_gets_the_writes(tmp_path, relati
     assert "alice" in make_emulator(state_path=link).store.accounts  # read back through the link
 
 
-def test_a_dangling_state_symlink_gets_its_target_created(tmp_path):
+def test_a_dangling_state_symlink_gets_its_target_created(tmp_path: Path) -> None:
     target = tmp_path / "app.json"
     link = tmp_path / "state.json"
     link.symlink_to(target.name)
@@ -74,7 +74,9 @@ def kill_mid_save(state: Path, user: str) -> None:
     assert process.returncode == -signal.SIGKILL, process.stderr
 
 
-def test_temp_files_of_a_killed_save_are_removed_at_the_next_start_and_nothing_else(tmp_path, caplog):
+def test_temp_files_of_a_killed_save_are_removed_at_the_next_start_and_nothing_else(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
     import re
 
     state = tmp_path / "app.json"
@@ -107,7 +109,7 @@ def test_temp_files_of_a_killed_save_are_removed_at_the_next_start_and_nothing_e
     assert f"removed 1 temp file of an interrupted save beside emulator state file {state}" in caplog.text
 
 
-def test_temp_files_beside_a_symlinks_target_are_removed_too(tmp_path):
+def test_temp_files_beside_a_symlinks_target_are_removed_too(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     target = tmp_path / "data" / "app.json"
     link = tmp_path / "state.json"

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
+from chatsync.emulator import Emulator
 from chatsync.emulator.store import Store
 from chatsync.errors import StateFileError
-from tests.support import make_emulator
+from tests.support import Api, make_emulator
 
 
-def test_state_survives_a_restart(served, tmp_path):
+def test_state_survives_a_restart(served: Callable[..., tuple[Emulator, Api]], tmp_path: Path) -> None:
     path = tmp_path / "app.json"
     _emulator, api = served(state_path=path)
     api("create_robot", {"UserID": "@RBT#one", "Nick": "One"})
@@ -31,7 +35,7 @@ def test_state_survives_a_restart(served, tmp_path):
     assert reborn.store.accounts["@RBT#one"] == {"Tag_Profile_IM_Nick": "One"}
 
 
-def test_no_temporary_files_are_left(served, tmp_path):
+def test_no_temporary_files_are_left(served: Callable[..., tuple[Emulator, Api]], tmp_path: Path) -> None:
     path = tmp_path / "app.json"
     _, api = served(state_path=path)
     for i in range(20):
@@ -39,7 +43,7 @@ def test_no_temporary_files_are_left(served, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
 
 
-def test_reads_do_not_write(served, tmp_path):
+def test_reads_do_not_write(served: Callable[..., tuple[Emulator, Api]], tmp_path: Path) -> None:
     path = tmp_path / "app.json"
     _, api = served(state_path=path)
     api("account_import", {"UserID": "alice"})
@@ -50,7 +54,7 @@ def test_reads_do_not_write(served, tmp_path):
     assert path.stat().st_mtime_ns == before
 
 
-def test_missing_file_starts_empty_and_is_created_on_first_change(tmp_path):
+def test_missing_file_starts_empty_and_is_created_on_first_change(tmp_path: Path) -> None:
     path = tmp_path / "new.json"
     emulator = make_emulator(state_path=path)
     assert set(emulator.store.accounts) == {"administrator"}
@@ -74,7 +78,7 @@ def test_missing_file_starts_empty_and_is_created_on_first_change(tmp_path):
          "a bot is missing from 'accounts'"),
     ],
 )
-def test_bad_state_file_is_a_clear_error_and_untouched(tmp_path, content, message):
+def test_bad_state_file_is_a_clear_error_and_untouched(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "state.json"
     path.write_bytes(content)
     with pytest.raises(StateFileError) as caught:
@@ -85,7 +89,7 @@ def test_bad_state_file_is_a_clear_error_and_untouched(tmp_path, content, messag
     assert path.read_bytes() == content
 
 
-def test_state_of_another_app_is_refused(tmp_path):
+def test_state_of_another_app_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     emulator = make_emulator(state_path=path)
     emulator.store.accounts["x"] = {}
@@ -94,12 +98,14 @@ def test_state_of_another_app_is_refused(tmp_path):
         Store(1400000001, ("administrator",), path)
 
 
-def test_a_directory_as_state_is_a_clear_error(tmp_path):
+def test_a_directory_as_state_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StateFileError, match=r"is not a regular file \(it is a directory\)"):
         Store(1400000000, ("administrator",), tmp_path)  # a directory
 
 
-def test_requests_that_saw_a_change_that_is_then_rolled_back_never_answer_ok(tmp_path, monkeypatch):
+def test_requests_that_saw_a_change_that_is_then_rolled_back_never_answer_ok(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A read or a repeat that saw alice in memory waits for her write; when it fails, they fail too."""
     import threading
 
@@ -109,15 +115,15 @@ def test_requests_that_saw_a_change_that_is_then_rolled_back_never_answer_ok(tmp
     emulator = make_emulator(state_path=tmp_path / "app.json")
     entered, release = threading.Event(), threading.Event()
 
-    def stuck_then_full(path, data, fsync):
+    def stuck_then_full(path: Path, data: bytes, fsync: bool) -> NoReturn:
         entered.set()
         assert release.wait(10)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store_module, "_atomic_write", stuck_then_full)
-    answers: dict[str, dict] = {}
+    answers: dict[str, dict[str, Any]] = {}
 
-    def send(label: str, name: str, body: dict) -> None:
+    def send(label: str, name: str, body: dict[str, Any]) -> None:
         api = api_for(emulator)
         answers[label] = api(name, body)
 
@@ -147,7 +153,7 @@ def test_requests_that_saw_a_change_that_is_then_rolled_back_never_answer_ok(tmp
     assert "alice" in make_emulator(state_path=tmp_path / "app.json").store.accounts
 
 
-def test_concurrent_writers_share_one_write(tmp_path, monkeypatch):
+def test_concurrent_writers_share_one_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Group commit: writers that queue behind a write are saved together by the next one."""
     import threading
 
@@ -158,7 +164,7 @@ def test_concurrent_writers_share_one_write(tmp_path, monkeypatch):
     real_write = store_module._atomic_write
     gate, writes = threading.Event(), []
 
-    def slow(path, data, fsync):
+    def slow(path: Path, data: bytes, fsync: bool) -> None:
         writes.append(data)
         if len(writes) == 1:
             assert gate.wait(10)

@@ -51,7 +51,7 @@ class GitLab:
     """The state the fake serves, and every call it received (method, path)."""
 
     artifacts: Path
-    notes: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[Any] = field(default_factory=list)  # dicts, or whatever a test puts there
     pipelines: list[dict[str, Any]] = field(default_factory=list)  # each with "id" and "jobs"
     merged_sha: str = MERGE_SHA
     answers: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
@@ -122,7 +122,7 @@ def serve(artifacts: Path) -> Iterator[GitLab]:
                 with lock:
                     gitlab.calls.append((method, parts.path))
                     status, answer = gitlab.route(method, parts.path, body)
-            headers = {}
+            headers: dict[str, str] = {}
             if status == 200 and isinstance(answer, list):  # paginate, as GitLab does
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 page = int(query.get("page", "1"))

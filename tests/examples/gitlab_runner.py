@@ -38,7 +38,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -91,13 +91,15 @@ def load_template(path: Path) -> Template:
 
 def _checked(name: str, declared: Mapping[str, Any], value: Any) -> Any:
     kind = declared.get("type", "string")
-    expected = {"string": str, "number": (int, float), "boolean": bool, "array": list}[kind]
+    types: dict[str, type | tuple[type, ...]] = {"string": str, "number": (int, float), "boolean": bool,
+                                                 "array": list}
+    expected = types[kind]
     if not isinstance(value, expected) or (kind == "number" and isinstance(value, bool)):
         raise PipelineError(f"`{name}` input: provided value is not a {kind}")
     if "options" in declared and value not in declared["options"]:
         raise PipelineError(f"`{name}` input: `{value}` cannot be used because it is not in the list of "
                             "allowed options")
-    if "regex" in declared and not re.search(declared["regex"], value):
+    if "regex" in declared and not re.search(declared["regex"], cast(str, value)):
         raise PipelineError(f"`{name}` input: provided value does not match required RegEx pattern")
     return value
 

@@ -10,13 +10,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from chatsync.cli import main
-from tests.examples.conftest import KEYS, App
+from tests.examples.conftest import KEYS
 from tests.examples.workflows import GITOPS
+from tests.support import App
 
 
 def chatsync(app: App | None, *args: str) -> Result:
-    env = {} if app is None else {"CHATSYNC_ENDPOINT": app.url,
-                                  f"CHATSYNC_SECRET_KEY_{app.env.upper()}": KEYS[app.env]}
+    name = None if app is None else next(n for n, key in KEYS.items() if key == app.key)
+    env = {} if app is None or name is None else {"CHATSYNC_ENDPOINT": app.url,
+                                                  f"CHATSYNC_SECRET_KEY_{name.upper()}": KEYS[name]}
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 

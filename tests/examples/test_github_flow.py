@@ -20,10 +20,11 @@ import pytest
 from chatsync.gitops.comment import marker
 from chatsync.gitops.github import APPLIES
 from tests.examples import fake_github
-from tests.examples.conftest import ENVS, KEYS, App, assert_no_key
+from tests.examples.conftest import ENVS, KEYS, assert_no_key
 from tests.examples.fake_github import BOT, TOKEN
 from tests.examples.github_runner import SHELLS, JobRun, Runner, StepRun, run_matrix
 from tests.examples.workflows import GITHUB_WORKFLOW, base_env, copy_gitops, load
+from tests.support import App
 
 WORKFLOW = load(GITHUB_WORKFLOW)
 JOBS = WORKFLOW["jobs"]

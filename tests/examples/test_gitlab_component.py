@@ -34,8 +34,8 @@ EXAMPLE = load(GITLAB_CI)
 PIPELINE = expand_pipeline(GITLAB_CI)
 JOBS = jobs(PIPELINE)
 SHA = "0" * 40
-INCLUDE = {"component": f"$CI_SERVER_FQDN/group/chatsync/chatsync@{SHA}",
-           "inputs": {"environment": "dev", "chatsync-project": "group/chatsync"}}
+INCLUDE: dict[str, Any] = {"component": f"$CI_SERVER_FQDN/group/chatsync/chatsync@{SHA}",
+                           "inputs": {"environment": "dev", "chatsync-project": "group/chatsync"}}
 
 
 # -- the templates ----------------------------------------------------------------------------------

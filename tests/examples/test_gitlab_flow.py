@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from tests.examples import fake_gitlab
-from tests.examples.conftest import ENVS, KEYS, App, assert_no_key
+from tests.examples.conftest import ENVS, KEYS, assert_no_key
 from tests.examples.fake_gitlab import plan_job
 from tests.examples.gitlab_runner import expand_pipeline, jobs, run_job, script_lines, when
 from tests.examples.workflows import GITLAB_CI, Ran, base_env, copy_gitops
+from tests.support import App
 
 PIPELINE = expand_pipeline(GITLAB_CI)
 JOBS = jobs(PIPELINE)

@@ -36,7 +36,7 @@ def load(path: Path) -> dict[str, Any]:
 
 def step(job: Mapping[str, Any], name: str) -> dict[str, Any]:
     """The step of ``job`` named ``name`` (exactly one)."""
-    found = [s for s in job["steps"] if s.get("name") == name]
+    found: list[dict[str, Any]] = [s for s in job["steps"] if s.get("name") == name]
     assert len(found) == 1, (name, [s.get("name") for s in job["steps"]])
     return found[0]
 

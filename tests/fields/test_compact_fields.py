@@ -53,4 +53,5 @@ def test_principals_with_fields_still_hash_compare_copy_and_serialise() -> None:
 def test_the_names_are_shared_by_every_principal_with_the_same_fields() -> None:
     first = Principal("account", "a", {"nick": "A", "face_url": "x"}).fields
     second = Principal("account", "b", {"face_url": "y", "nick": "B"}).fields
+    assert isinstance(first, Fields) and isinstance(second, Fields)
     assert first._names is second._names

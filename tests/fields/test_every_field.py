@@ -258,8 +258,8 @@ def test_the_field_table_is_the_one_source() -> None:
 
     assert set(profile_tags.UINT32_TAGS) == {f.tag for f in fields.STANDARD if f.kind == "uint32"}
     assert profile_tags.STRING_TAGS["Tag_Profile_IM_Location"] == (16, None)
-    assert profile_tags.STRING_TAGS["Tag_Profile_IM_Gender"][1] == {
-        "Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"}
+    assert profile_tags.STRING_TAGS["Tag_Profile_IM_Gender"][1] == frozenset({
+        "Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"})
     reference = (Path(__file__).resolve().parents[2] / "docs" / "profile-fields.md").read_text("utf-8")
     for f in fields.STANDARD:
         assert f"| `{f.name}` | `{f.tag}` |" in reference, f.name

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 
@@ -11,7 +14,8 @@ from chatsync.gitops.rest import MAX_PAGES, Rest
 TOKEN = "ghs_secret-token-value"
 
 
-def rest(handler, **kwargs) -> Rest:  # type: ignore[no-untyped-def]
+def rest(handler: Callable[[httpx.Request], httpx.Response],
+         **kwargs: Any) -> Rest:
     return Rest("https://api.example.test/", TOKEN, forge="GitHub", transport=httpx.MockTransport(handler),
                 backoff=0, **kwargs)
 

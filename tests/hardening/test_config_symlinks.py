@@ -6,6 +6,7 @@ the link, its target and the flag; the target is never read. validate, plan, app
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 import chatsync
 from chatsync.config import ConfigError
 from tests.apply.conftest import write_config
+from tests.support import App
 
 CONFIG = "version: 1\napp: {sdkappid: 1400000000}\naccounts:\n  alice: {nick: Alice}\n"
 MORE = "version: 1\naccounts:\n  bob: {nick: Bob}\n"
@@ -41,7 +43,8 @@ def refusal(link: Path | str, target: Path) -> str:
             "pass --follow-symlinks to read it (Python: follow_symlinks=True)")
 
 
-def test_a_link_in_a_directory_given_to_a_file_outside_is_refused(serve, repo, outside):
+def test_a_link_in_a_directory_given_to_a_file_outside_is_refused(serve: Callable[..., App], repo: Path,
+                                                                  outside: Path) -> None:
     link = repo / "envs" / "more.yaml"
     link.symlink_to(outside / "shadow")
     app = serve()
@@ -55,7 +58,7 @@ def test_a_link_in_a_directory_given_to_a_file_outside_is_refused(serve, repo, o
     assert app.writes() == {}
 
 
-def test_follow_symlinks_reads_it(serve, repo, outside):
+def test_follow_symlinks_reads_it(serve: Callable[..., App], repo: Path, outside: Path) -> None:
     (repo / "envs" / "more.yaml").symlink_to(outside / "more.yaml")
     app = serve()
     valid = app.cli("validate", str(repo / "envs"), "--follow-symlinks")
@@ -69,7 +72,8 @@ def test_follow_symlinks_reads_it(serve, repo, outside):
 
 
 @pytest.mark.parametrize("trailing", ["", "/"])
-def test_a_directory_given_that_is_a_link_outside_is_refused(repo, outside, trailing):
+def test_a_directory_given_that_is_a_link_outside_is_refused(repo: Path, outside: Path,
+                                                             trailing: str) -> None:
     link = repo / "linked"
     link.symlink_to(outside)
     with pytest.raises(ConfigError) as caught:
@@ -78,7 +82,7 @@ def test_a_directory_given_that_is_a_link_outside_is_refused(repo, outside, trai
     assert shown == [refusal(str(link) + trailing, outside)], shown
 
 
-def test_a_file_given_that_is_a_link_outside_is_refused(repo, outside):
+def test_a_file_given_that_is_a_link_outside_is_refused(repo: Path, outside: Path) -> None:
     link = repo / "envs" / "more.yaml"
     link.symlink_to(outside / "more.yaml")
     with pytest.raises(ConfigError) as caught:
@@ -88,7 +92,8 @@ def test_a_file_given_that_is_a_link_outside_is_refused(repo, outside):
     assert sorted(state.accounts) == ["alice", "bob"]
 
 
-def test_links_inside_the_directories_given_are_read(repo, outside, monkeypatch):
+def test_links_inside_the_directories_given_are_read(repo: Path, outside: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A link to a file in the same directory, or in another directory given, needs no flag; nor
     does the default chatsync.yaml when it links into the working directory."""
     shared = repo / "shared"

@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.apply.conftest import assert_clean_error, write_config
+from tests.support import App
 
 ACCOUNTS = {"alice": {"nick": "Alice"}}
 
 
-def write_out(app, tmp_path, command: str, out: str) -> None:
+def write_out(app: App, tmp_path: Path, command: str, out: str) -> None:
     """``chatsync plan|export CONFIG --out OUT`` of ACCOUNTS (seeded first for export); it succeeds."""
     if command == "export":
         app.seed(accounts=ACCOUNTS)
@@ -33,12 +36,13 @@ def check_written(command: str, text: str) -> None:
 
 
 @pytest.fixture
-def app(serve):
+def app(serve: Callable[..., App]) -> App:
     return serve()
 
 
 @pytest.mark.parametrize("command", ["plan", "export"])
-def test_out_through_a_link_to_a_file_writes_the_file_and_keeps_the_link(app, tmp_path, command):
+def test_out_through_a_link_to_a_file_writes_the_file_and_keeps_the_link(app: App, tmp_path: Path,
+                                                                         command: str) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     target = elsewhere / "real.out"
@@ -55,7 +59,7 @@ def test_out_through_a_link_to_a_file_writes_the_file_and_keeps_the_link(app, tm
 
 
 @pytest.mark.parametrize("command", ["plan", "export"])
-def test_out_through_a_dangling_link_makes_its_target(app, tmp_path, command):
+def test_out_through_a_dangling_link_makes_its_target(app: App, tmp_path: Path, command: str) -> None:
     target = tmp_path / "made-here.out"
     link = tmp_path / "dangling.out"
     link.symlink_to(target.name)  # relative, as links usually are
@@ -64,7 +68,7 @@ def test_out_through_a_dangling_link_makes_its_target(app, tmp_path, command):
     check_written(command, target.read_text(encoding="utf-8"))
 
 
-def test_a_link_into_a_missing_directory_is_refused_naming_link_and_target(app, tmp_path):
+def test_a_link_into_a_missing_directory_is_refused_naming_link_and_target(app: App, tmp_path: Path) -> None:
     config = write_config(tmp_path, accounts=ACCOUNTS)
     target = tmp_path / "missing" / "plan.json"
     link = tmp_path / "plan.json"

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from chatsync.domain.plan import seal
 from chatsync.errors import PlanFileError
 from tests.apply.conftest import write_config
-from tests.support import SECRET
+from tests.support import SECRET, App
 
 #: Any text, with halves of surrogate pairs mixed in (hypothesis leaves them out by default).
 TEXT = st.lists(st.one_of(st.characters(), st.integers(0xD800, 0xDFFF).map(chr)), max_size=12).map("".join)
@@ -61,7 +62,7 @@ def one_line_error_or_shown(result: Any) -> None:
 
 
 @pytest.fixture
-def saved(serve, tmp_path) -> tuple[Any, dict[str, Any]]:
+def saved(serve: Callable[..., App], tmp_path: Path) -> tuple[Any, dict[str, Any]]:
     app = serve()
     config = write_config(tmp_path, {"@RBT#new": {"nick": "New"}},
                           {"alice": {"nick": "Alice", "self_signature": "hi"}})
@@ -72,7 +73,8 @@ def saved(serve, tmp_path) -> tuple[Any, dict[str, Any]]:
 
 @pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "\\ud800\\u0041", "x\\udbff"])
 @pytest.mark.parametrize("command", ["show", "apply"])
-def test_a_lone_surrogate_in_a_plan_is_refused_in_one_line(saved, tmp_path, escape, command):
+def test_a_lone_surrogate_in_a_plan_is_refused_in_one_line(saved: tuple[App, dict[str, Any]], tmp_path: Path,
+                                                           escape: str, command: str) -> None:
     app, data = saved
     text = json.dumps(data).replace('"Alice"', f'"{escape}"')
     path = tmp_path / "surrogate.json"
@@ -84,7 +86,8 @@ def test_a_lone_surrogate_in_a_plan_is_refused_in_one_line(saved, tmp_path, esca
     assert app.writes() == {}
 
 
-def test_any_json_string_anywhere_in_a_plan_never_ends_in_a_traceback(saved, tmp_path):
+def test_any_json_string_anywhere_in_a_plan_never_ends_in_a_traceback(saved: tuple[App, dict[str, Any]],
+                                                                      tmp_path: Path) -> None:
     app, data = saved
     spots = places(data)
     path = tmp_path / "edited.json"
@@ -105,7 +108,7 @@ def test_any_json_string_anywhere_in_a_plan_never_ends_in_a_traceback(saved, tmp
     assert app.writes() == {}
 
 
-def test_the_seal_refuses_a_form_that_is_not_unicode_text():
+def test_the_seal_refuses_a_form_that_is_not_unicode_text() -> None:
     with pytest.raises(PlanFileError, match="cannot be sealed"):
         seal({"format_version": "1", "warnings": ["\ud800"]}, SECRET)
     with pytest.raises(PlanFileError, match="cannot be sealed"):
@@ -113,7 +116,8 @@ def test_the_seal_refuses_a_form_that_is_not_unicode_text():
     assert seal({"format_version": "1", "warnings": ["\U0001f600"]}, SECRET).startswith("hmac-sha256:")
 
 
-def test_a_resealed_plan_with_a_lone_surrogate_is_refused_before_any_call(saved, tmp_path):
+def test_a_resealed_plan_with_a_lone_surrogate_is_refused_before_any_call(saved: tuple[App, dict[str, Any]],
+                                                                          tmp_path: Path) -> None:
     """Even sealed with the right key (someone who holds it), such a plan is refused before a call."""
     import hashlib
     import hmac

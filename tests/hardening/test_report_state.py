@@ -6,8 +6,11 @@ loopback with the emulator, a few hundred accounts."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 from tests.apply.conftest import write_config
+from tests.support import App
 
 #: nick and face_url go with the import; self_signature and gender need a portrait_set after it.
 ACCOUNTS = {f"user{i:03d}": {"nick": f"User {i}", "face_url": f"https://img.example/{i}.png",
@@ -15,7 +18,8 @@ ACCOUNTS = {f"user{i:03d}": {"nick": f"User {i}", "face_url": f"https://img.exam
 BOTS = {"@RBT#helper": {"nick": "Helper", "gender": "male"}}
 
 
-def test_changes_done_carry_no_state_of_a_step_still_to_come(serve, tmp_path):
+def test_changes_done_carry_no_state_of_a_step_still_to_come(serve: Callable[..., App],
+                                                             tmp_path: Path) -> None:
     app = serve()
     config = write_config(tmp_path, BOTS, ACCOUNTS)
     result = app.cli("apply", config, "--auto-approve", "--format", "json")
@@ -31,7 +35,7 @@ def test_changes_done_carry_no_state_of_a_step_still_to_come(serve, tmp_path):
     assert seven["self_signature"] == "Hello 7" and seven["gender"] == "female"
 
 
-def test_a_resumed_plan_still_reports_already_done(serve, tmp_path):
+def test_a_resumed_plan_still_reports_already_done(serve: Callable[..., App], tmp_path: Path) -> None:
     """The state issue 20 added stays: a saved plan applied again reports each change ``already done``."""
     app = serve()
     config = write_config(tmp_path, BOTS, dict(list(ACCOUNTS.items())[:20]))

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.apply.conftest import write_config
-from tests.support import SECRET
+from tests.apply.conftest import Secrets, write_config
+from tests.support import SECRET, App
 
 ACCOUNTS = {f"user{i:03d}": {"nick": f"User {i}", "face_url": f"https://img.example/{i}.png",
                              "self_signature": f"Hello {i}"} for i in range(300)}
@@ -87,11 +87,12 @@ class Apply:
 
 
 @pytest.fixture
-def slow_app(serve):
+def slow_app(serve: Callable[..., App]) -> App:
     return serve(latency_ms=5)
 
 
-def test_signals_while_the_report_is_printed_wait_for_it(slow_app, tmp_path, secrets):
+def test_signals_while_the_report_is_printed_wait_for_it(slow_app: App, tmp_path: Path,
+                                                         secrets: Secrets) -> None:
     """A Ctrl-C mid-run, then a SIGTERM while the report fills the pipe: the report is whole, and the
     exit code is the first signal's (130)."""
     apply = Apply(write_config(tmp_path, accounts=ACCOUNTS), slow_app.url)
@@ -113,8 +114,10 @@ def test_signals_while_the_report_is_printed_wait_for_it(slow_app, tmp_path, sec
 
 
 @pytest.mark.parametrize(("number", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_signals_only_while_a_complete_report_is_printed_keep_it_whole(serve, tmp_path, secrets,
-                                                                      number, code):
+def test_signals_only_while_a_complete_report_is_printed_keep_it_whole(serve: Callable[..., App],
+                                                                       tmp_path: Path, secrets: Secrets,
+                                                                       number: signal.Signals,
+                                                                       code: int) -> None:
     app = serve()
     apply = Apply(write_config(tmp_path, accounts=ACCOUNTS), app.url)
     first = apply.first_byte()
@@ -132,8 +135,9 @@ def test_signals_only_while_a_complete_report_is_printed_keep_it_whole(serve, tm
     assert apply.stderr().splitlines()[-1] == "Interrupted while the report was printed; the report is whole."
 
 
-def test_the_third_signal_while_printing_abandons_the_print_for_a_reader_that_never_reads(serve, tmp_path,
-                                                                                       secrets):
+def test_the_third_signal_while_printing_abandons_the_print_for_a_reader_that_never_reads(
+    serve: Callable[..., App], tmp_path: Path, secrets: Secrets,
+) -> None:
     app = serve()
     apply = Apply(write_config(tmp_path, accounts=ACCOUNTS), app.url)
     apply.first_byte()
@@ -150,7 +154,8 @@ def test_the_third_signal_while_printing_abandons_the_print_for_a_reader_that_ne
     assert "Traceback" not in apply.stderr()
 
 
-def test_ctrl_c_with_stdout_closed_exits_130_with_the_summary_on_stderr(slow_app, tmp_path, secrets):
+def test_ctrl_c_with_stdout_closed_exits_130_with_the_summary_on_stderr(slow_app: App, tmp_path: Path,
+                                                                        secrets: Secrets) -> None:
     """``chatsync apply ... | cat`` and Ctrl-C: the shell's SIGINT ends ``cat`` as well, so the report
     meets a closed pipe. Exit 130 all the same, and the summary line on stderr."""
     apply = Apply(write_config(tmp_path, accounts=ACCOUNTS), slow_app.url)

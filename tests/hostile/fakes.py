@@ -14,9 +14,11 @@ import contextlib
 import json
 import socket
 import socketserver
+import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,14 +79,15 @@ class FakeServer:
 
     def __post_init__(self) -> None:
         self._server = loopback_server(self._serve)
+        host, port = self._server.socket.getsockname()[:2]
+        self._url = f"http://{host}:{port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.stopping = threading.Event()
         self.connections = 0
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._url
 
     def __enter__(self) -> FakeServer:
         self._thread.start()
@@ -115,8 +118,8 @@ class FakeServer:
                 head, _, buffer = buffer.partition(b"\r\n\r\n")
                 length = 0
                 for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
+                    field_name, _, value = line.partition(b":")
+                    if field_name.strip().lower() == b"content-length":
                         length = int(value.strip())
                 while len(buffer) < length:
                     data = sock.recv(65536)
@@ -221,12 +224,13 @@ class ConnectProxy:
         self.seen = bytearray()
         self.lock = threading.Lock()
         self._server = loopback_server(self._serve)
+        host, port = self._server.socket.getsockname()[:2]
+        self._url = f"http://{host}:{port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._url
 
     def close(self) -> None:
         self._server.shutdown()
@@ -283,15 +287,14 @@ class Pki:
     """A throw-away certificate authority in ``folder`` (made with the openssl command), and
     certificates it signs for 127.0.0.1: good, expired, or for another name."""
 
-    def __init__(self, folder: Any) -> None:
-        import subprocess
-        from pathlib import Path
-
+    def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.ca, self._ca_key = self.folder / "ca.pem", self.folder / "ca.key"
-        self._run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
         self._run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                   "-subj", "/CN=chatsync test CA", "-keyout", str(self._ca_key), "-out", str(self.ca))
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
 
     def server_context(self, name: str = "good", *, days: int = 1, san: str = "IP:127.0.0.1") -> Any:
         """A server-side SSLContext with a certificate the CA signed (``days`` < 0: expired)."""
@@ -305,14 +308,14 @@ class Pki:
         context.load_cert_chain(cert, key)
         return context
 
-    def _make(self, key: Any, request: Any, cert: Any, extensions: Any, days: int, san: str) -> None:
+    def _make(self, key: Path, request: Path, cert: Path, extensions: Path, days: int, san: str) -> None:
         extensions.write_text(f"subjectAltName={san}\n", encoding="ascii")
         self._run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=chatsync test server",
                   "-keyout", str(key), "-out", str(request))
         self._run("x509", "-req", "-in", str(request), "-CA", str(self.ca), "-CAkey", str(self._ca_key),
                   "-CAcreateserial", "-days", str(days), "-extfile", str(extensions), "-out", str(cert))
 
-    def hashed_store(self) -> Any:
+    def hashed_store(self) -> Path:
         """A directory holding the CA the way a system store does (``openssl rehash``: <hash>.0)."""
         import shutil
 

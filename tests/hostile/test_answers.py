@@ -3,12 +3,14 @@ field, exit 1, no traceback, and no plan or write is built on it (fake servers o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from click.testing import Result
 
 from tests.hostile.conftest import HonestApp, one_error, overriding
-from tests.hostile.fakes import ok
+from tests.hostile.fakes import Behaviour, FakeServer, ok
 
 BOTS = {"@RBT#one": {"nick": "One"}}
 ACCOUNTS = {"alice": {"nick": "Alice"}, "bob": None}
@@ -48,7 +50,9 @@ HOSTILE_READS = [
 
 @pytest.mark.parametrize(("endpoint", "answer", "field"), HOSTILE_READS,
                          ids=[f"{e}-{f}" for e, _, f in HOSTILE_READS])
-def test_a_plan_on_a_misshapen_answer_is_one_named_error(fake, cli, endpoint, answer, field):
+def test_a_plan_on_a_misshapen_answer_is_one_named_error(fake: Callable[[Behaviour], FakeServer],
+                                                         cli: Callable[..., Result], endpoint: str,
+                                                         answer: Any, field: str) -> None:
     app = HonestApp(BOTS, {"alice": {"nick": "Old"}})
     server = fake(overriding(app, **{endpoint: answer}))
     result = cli(server.url, "plan", bots=BOTS, accounts=ACCOUNTS, prune_bots=True)
@@ -58,14 +62,16 @@ def test_a_plan_on_a_misshapen_answer_is_one_named_error(fake, cli, endpoint, an
     assert result.stdout == ""  # no plan was shown
 
 
-def test_a_bot_list_given_as_a_string_is_never_read_letter_by_letter(fake, cli):
+def test_a_bot_list_given_as_a_string_is_never_read_letter_by_letter(fake: Callable[[Behaviour], FakeServer],
+                                                                     cli: Callable[..., Result]) -> None:
     server = fake(overriding(HonestApp(), get_all_robots=ok(Robot_Account="@RBT#bad")))
     result = cli(server.url, "plan", "--format", "json", bots={}, prune_bots=True)
     assert "Robot_Account" in one_error(result)
     assert result.stdout == ""
 
 
-def test_apply_stops_at_a_protocol_error_and_reports_what_was_done(fake, cli):
+def test_apply_stops_at_a_protocol_error_and_reports_what_was_done(fake: Callable[[Behaviour], FakeServer],
+                                                                   cli: Callable[..., Result]) -> None:
     app = HonestApp()
     server = fake(overriding(app, multiaccount_import=ok(FailAccounts="alice")))
     result = cli(server.url, "apply", "--auto-approve", "--format", "json",
@@ -80,7 +86,8 @@ def test_apply_stops_at_a_protocol_error_and_reports_what_was_done(fake, cli):
     assert "portrait_set" not in server.endpoints()  # nothing written after the protocol error
 
 
-def test_a_duplicate_result_item_is_a_protocol_error(fake, cli):
+def test_a_duplicate_result_item_is_a_protocol_error(fake: Callable[[Behaviour], FakeServer],
+                                                     cli: Callable[..., Result]) -> None:
     def twice(body: Any) -> Any:
         item = {"UserID": "alice", "ResultCode": 0, "AccountStatus": "Imported"}
         return ok(ResultItem=[item, item])

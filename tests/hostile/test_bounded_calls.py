@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+import threading
 import tracemalloc
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -16,7 +20,7 @@ from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.hostile.fakes import drip, endless_chunks, http, ok, silent
+from tests.hostile.fakes import Behaviour, FakeServer, drip, endless_chunks, http, ok, silent
 from tests.support import ADMIN, SDKAPPID, SECRET
 
 QUICK = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
@@ -28,7 +32,7 @@ def client_for(url: str, bounds: Bounds = TIGHT, retry: RetryPolicy = QUICK) -> 
                   bounds=bounds, environ={})
 
 
-def failure(url: str, **options) -> CallFailed:
+def failure(url: str, **options: Any) -> CallFailed:
     with client_for(url, **options) as client, pytest.raises(CallFailed) as caught:
         client.call("get_all_robots", {})
     return caught.value
@@ -42,8 +46,11 @@ ANSWER = http(json.dumps(ok(Robot_Account=[])).encode())
     lambda: endless_chunks(),
     lambda: silent(),
 ], ids=["drip", "endless-chunked-body", "stalled-headers"])
-def test_an_attempt_ends_at_its_deadline_and_the_call_at_its_total(fake, behaviour):
-    server = fake(lambda endpoint, body, make=behaviour: make())
+def test_an_attempt_ends_at_its_deadline_and_the_call_at_its_total(
+    fake: Callable[[Behaviour], FakeServer],
+    behaviour: Callable[[], Callable[[socket.socket, threading.Event], None]],
+) -> None:
+    server = fake(lambda endpoint, body: behaviour())
     failed = failure(server.url)
     assert "no complete answer within" in str(failed) or "gave up" in str(failed), str(failed)
     assert str(failed).splitlines()[0].startswith("get_all_robots failed")
@@ -51,7 +58,7 @@ def test_an_attempt_ends_at_its_deadline_and_the_call_at_its_total(fake, behavio
     assert 2 <= len(server.seen) <= 3
 
 
-def test_the_total_of_a_call_bounds_its_retries(fake):
+def test_the_total_of_a_call_bounds_its_retries(fake: Callable[[Behaviour], FakeServer]) -> None:
     server = fake(lambda endpoint, body: silent())
     failed = failure(server.url, bounds=Bounds(attempt_seconds=0.3, call_seconds=0.7),
                      retry=RetryPolicy(max_attempts=50, base_delay=0.001, max_delay=0.01))
@@ -59,7 +66,9 @@ def test_the_total_of_a_call_bounds_its_retries(fake):
     assert failed.attempts == len(server.seen)
 
 
-def test_a_gzip_bomb_is_refused_while_reading_without_inflating_it(fake):
+def test_a_gzip_bomb_is_refused_while_reading_without_inflating_it(
+    fake: Callable[[Behaviour], FakeServer],
+) -> None:
     bomb = gzip.compress(b'{"ActionStatus":"OK","ErrorCode":0,"x":"' + b"0" * (200 * MiB), 9)
     server = fake(lambda endpoint, body: http(bomb, headers={"Content-Encoding": "gzip"}))
     tracemalloc.start()
@@ -73,31 +82,31 @@ def test_a_gzip_bomb_is_refused_while_reading_without_inflating_it(fake):
     assert len(server.seen) == 1  # not retried: the same server would send it again
 
 
-def test_a_huge_plain_answer_is_refused_at_the_cap(fake):
+def test_a_huge_plain_answer_is_refused_at_the_cap(fake: Callable[[Behaviour], FakeServer]) -> None:
     huge = json.dumps({"ActionStatus": "FAIL", "ErrorCode": 10004, "ErrorInfo": "x" * (6 * MiB)}).encode()
     server = fake(lambda endpoint, body: http(huge))
     assert "larger than 4 MiB" in str(failure(server.url))
 
 
-def test_an_honest_gzip_answer_is_read(fake):
+def test_an_honest_gzip_answer_is_read(fake: Callable[[Behaviour], FakeServer]) -> None:
     body = gzip.compress(json.dumps(ok(Robot_Account=["@RBT#a"])).encode())
     server = fake(lambda endpoint, body_: http(body, headers={"Content-Encoding": "gzip"}))
     with client_for(server.url) as client:
         assert client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#a"]
 
 
-def test_an_unknown_content_encoding_is_one_clear_failure(fake):
+def test_an_unknown_content_encoding_is_one_clear_failure(fake: Callable[[Behaviour], FakeServer]) -> None:
     server = fake(lambda endpoint, body: http(b"x", headers={"Content-Encoding": "br\x1b[2J"}))
     text = str(failure(server.url))
     assert "Content-Encoding" in text and "\x1b" not in text
 
 
-def test_a_corrupt_gzip_body_is_one_clear_failure(fake):
+def test_a_corrupt_gzip_body_is_one_clear_failure(fake: Callable[[Behaviour], FakeServer]) -> None:
     corrupt = http(b"\x1f\x8b\x08\x00garbage", headers={"Content-Encoding": "gzip"})
     server = fake(lambda endpoint, body: corrupt)
     assert "corrupt" in str(failure(server.url))
 
 
-def test_a_json_nested_too_deep_is_not_a_crash(fake):
+def test_a_json_nested_too_deep_is_not_a_crash(fake: Callable[[Behaviour], FakeServer]) -> None:
     server = fake(lambda endpoint, body: http(b"[" * 200_000 + b"]" * 200_000))
     assert "not a Chat API answer" in str(failure(server.url))

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
+
+from click.testing import Result
 
 from chatsync.facts import error_codes as errors
 from tests.hostile.conftest import HonestApp, overriding
-from tests.hostile.fakes import fail, ok
+from tests.hostile.fakes import Behaviour, FakeServer, fail, ok
 
 CODES = {"gone": 70399, "bad": 70402, "full": 70398}
 
@@ -28,7 +31,9 @@ def learner(app: HonestApp) -> Any:
     return learn
 
 
-def test_unexplained_failures_are_learnt_once_each_and_reported_with_code_and_hint(fake, cli):
+def test_unexplained_failures_are_learnt_once_each_and_reported_with_code_and_hint(
+    fake: Callable[[Behaviour], FakeServer], cli: Callable[..., Result],
+) -> None:
     kinds = ("gone", "bad", "full", "fine")
     accounts = {f"{kind}-{n:03d}": {"nick": "N"} for kind in kinds for n in range(60)}
     app = HonestApp()
@@ -49,7 +54,8 @@ def test_unexplained_failures_are_learnt_once_each_and_reported_with_code_and_hi
     assert json.loads(result.stdout)["summary"]["created"] == 60
 
 
-def test_the_text_report_shows_the_learnt_code_and_its_hint(fake, cli):
+def test_the_text_report_shows_the_learnt_code_and_its_hint(fake: Callable[[Behaviour], FakeServer],
+                                                            cli: Callable[..., Result]) -> None:
     app = HonestApp()
     server = fake(overriding(app, multiaccount_import=every_id_failed, account_import=learner(app)))
     result = cli(server.url, "apply", "--auto-approve", accounts={"gone-1": None})

@@ -11,13 +11,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.apply.conftest import write_config
+from tests.apply.conftest import Secrets, write_config
 from tests.hostile.conftest import RAW_CONTROL, HonestApp
+from tests.hostile.fakes import Behaviour, FakeServer
 from tests.support import SECRET
 
 ACCOUNTS = {f"user{i:03d}": {"nick": f"U{i}", "self_signature": f"s{i}"} for i in range(300)}
@@ -62,7 +64,7 @@ def start(config: str, url: str, *args: str) -> subprocess.Popen[str]:
                             cwd=Path(__file__).resolve().parents[2])
 
 
-def wait_until(condition, process: subprocess.Popen[str]) -> None:
+def wait_until(condition: Callable[[], bool], process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + TIMEOUT
     while not condition():
         if process.poll() is not None:
@@ -73,7 +75,7 @@ def wait_until(condition, process: subprocess.Popen[str]) -> None:
         time.sleep(0.01)
 
 
-def finished(process: subprocess.Popen[str], secrets) -> tuple[str, str]:
+def finished(process: subprocess.Popen[str], secrets: Secrets) -> tuple[str, str]:
     out, err = process.communicate(timeout=TIMEOUT)
     secrets.shown("stdout", out)
     secrets.shown("stderr", err)
@@ -99,7 +101,10 @@ def assert_agrees(report: dict[str, Any], app: Recording) -> None:
 
 
 @pytest.mark.parametrize(("number", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_stop_signal_prints_a_json_report_that_agrees_with_the_app(fake, tmp_path, secrets, number, code):
+def test_a_stop_signal_prints_a_json_report_that_agrees_with_the_app(fake: Callable[[Behaviour], FakeServer],
+                                                                     tmp_path: Path, secrets: Secrets,
+                                                                     number: signal.Signals,
+                                                                     code: int) -> None:
     app = Recording()
     server = fake(app)
     process = start(write_config(tmp_path, accounts=ACCOUNTS), server.url, "--format", "json")
@@ -114,7 +119,9 @@ def test_a_stop_signal_prints_a_json_report_that_agrees_with_the_app(fake, tmp_p
 
 
 @pytest.mark.parametrize("output", ["text", "json"])
-def test_a_second_ctrl_c_reports_at_once_with_calls_in_flight_as_unknown(fake, tmp_path, secrets, output):
+def test_a_second_ctrl_c_reports_at_once_with_calls_in_flight_as_unknown(
+    fake: Callable[[Behaviour], FakeServer], tmp_path: Path, secrets: Secrets, output: str,
+) -> None:
     app = Recording(hold=20.0)  # portrait_set never answers until released
     server = fake(app)
     process = start(write_config(tmp_path, accounts=ACCOUNTS), server.url, "--format", output)
@@ -146,7 +153,10 @@ def test_a_second_ctrl_c_reports_at_once_with_calls_in_flight_as_unknown(fake, t
 
 @pytest.mark.parametrize(("number", "code", "word"), [(signal.SIGTERM, 143, "Terminated."),
                                                       (signal.SIGINT, 130, "Interrupted.")])
-def test_a_stop_while_reading_from_a_stalled_server_ends_at_once(fake, tmp_path, secrets, number, code, word):
+def test_a_stop_while_reading_from_a_stalled_server_ends_at_once(fake: Callable[[Behaviour], FakeServer],
+                                                                 tmp_path: Path, secrets: Secrets,
+                                                                 number: signal.Signals, code: int,
+                                                                 word: str) -> None:
     from tests.hostile.fakes import silent
 
     stalled = threading.Event()

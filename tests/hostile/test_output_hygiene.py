@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import cmarkgfm
 import pytest
+from click.testing import Result
 
 from chatsync.text.safe import SERVER_TEXT_MAX, UNSAFE, clipped, markdown, markdown_code, quoted, visible
 from tests.hostile.conftest import HonestApp, overriding
-from tests.hostile.fakes import fail, ok
+from tests.hostile.fakes import Behaviour, FakeServer, fail, ok
 
 ESCAPES = "\x1b[2J\x1b]0;pwned\x07\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\\x9b31m\u202eevil\u2066"
 FORGED = "\nApply complete: 9 created, 0 updated, 0 deleted, 0 failed.\n"
 
 
-def test_visible_escapes_every_control_and_bidi_character():
+def test_visible_escapes_every_control_and_bidi_character() -> None:
     for code in [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x202E, 0x2066, 0x2069, 0x200F, 0x2028]:
         shown = visible(f"a{chr(code)}b")
         assert not UNSAFE.search(shown) and shown.startswith("a\\") and shown.endswith("b"), hex(code)
@@ -29,7 +32,8 @@ def test_visible_escapes_every_control_and_bidi_character():
     assert clipped("x" * 1000, 10).startswith("x" * 10 + "...") and "990 more" in clipped("x" * 1000, 10)
 
 
-def test_error_info_cannot_clear_the_screen_or_forge_the_summary(fake, cli):
+def test_error_info_cannot_clear_the_screen_or_forge_the_summary(fake: Callable[[Behaviour], FakeServer],
+                                                                 cli: Callable[..., Result]) -> None:
     server = fake(overriding(HonestApp(), create_robot=fail(10004, ESCAPES + FORGED + "x" * 5000)))
     result = cli(server.url, "apply", "--auto-approve", bots={"@RBT#new": {"nick": "N"}})
     assert result.exit_code == 1
@@ -41,14 +45,17 @@ def test_error_info_cannot_clear_the_screen_or_forge_the_summary(fake, cli):
     assert len(failed_line) < SERVER_TEXT_MAX * 2 and "more characters not shown" in failed_line
 
 
-def test_json_report_escapes_c1_and_bidi_but_keeps_the_value(fake, cli):
+def test_json_report_escapes_c1_and_bidi_but_keeps_the_value(fake: Callable[[Behaviour], FakeServer],
+                                                             cli: Callable[..., Result]) -> None:
     server = fake(overriding(HonestApp(), create_robot=fail(10004, ESCAPES)))
     result = cli(server.url, "apply", "--auto-approve", "--format", "json", bots={"@RBT#new": {}})
     report = json.loads(result.stdout)
     assert report["changes"][0]["error_info"] == ESCAPES
 
 
-def test_live_values_with_c1_and_bidi_controls_are_escaped_in_the_text_plan(fake, cli):
+def test_live_values_with_c1_and_bidi_controls_are_escaped_in_the_text_plan(
+    fake: Callable[[Behaviour], FakeServer], cli: Callable[..., Result],
+) -> None:
     live_nick = "Ad\u202emin\x85\x9b2J\x1b[31m"
     app = HonestApp(accounts={"alice": {"nick": live_nick}})
     server = fake(app)
@@ -57,7 +64,8 @@ def test_live_values_with_c1_and_bidi_controls_are_escaped_in_the_text_plan(fake
     assert quoted(live_nick) in result.stdout
 
 
-def test_config_values_with_controls_are_escaped_in_errors(cli, tmp_path):
+def test_config_values_with_controls_are_escaped_in_errors(cli: Callable[..., Result],
+                                                           tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text('version: 1\napp:\n  sdkappid: 1400000000\n  region: "sg\\u202e\\x85\\e[2J"\n',
                       encoding="utf-8")
@@ -105,7 +113,7 @@ LIVE_TRIGGERS = [re.compile(r"@[A-Za-z0-9]"), re.compile(r"#\d"), re.compile(r"h
 
 
 @pytest.mark.parametrize("value", HOSTILE_VALUES)
-def test_markdown_cells_render_as_inert_text(value):
+def test_markdown_cells_render_as_inert_text(value: str) -> None:
     table = f"| a | b |\n|---|---|\n| <code>{markdown(value)}</code> | {markdown(value)} |\n"
     page = rendered(table)
     assert set(page.tags) <= {"table", "thead", "tr", "th", "tbody", "td", "code"}, page.tags
@@ -119,7 +127,7 @@ def test_markdown_cells_render_as_inert_text(value):
 
 @pytest.mark.parametrize("value", [*HOSTILE_VALUES, "https://adminapisgp.im.qcloud.com", "`a``b`", " x ",
                                    "``"])
-def test_a_markdown_code_span_is_literal_and_copies_as_written(value):
+def test_a_markdown_code_span_is_literal_and_copies_as_written(value: str) -> None:
     """The plan's target line: a code span, so a URL is neither linked nor broken by a zero-width
     space, and nothing in it is a mention, a link, HTML or a line of its own."""
     page = rendered(f"For app at {markdown_code(value)}.\n")
@@ -129,7 +137,8 @@ def test_a_markdown_code_span_is_literal_and_copies_as_written(value):
     assert "\u200b" not in "".join(page.text)
 
 
-def test_markdown_plan_of_hostile_live_ids_and_nicks_stays_inert(fake, cli):
+def test_markdown_plan_of_hostile_live_ids_and_nicks_stays_inert(fake: Callable[[Behaviour], FakeServer],
+                                                                 cli: Callable[..., Result]) -> None:
     hostile_bots = ["@RBT#@octocat", "@RBT#1 #123", "@RBT#<b>x</b>", "@RBT#a|b\rc", "@RBT#https://e.x"]
     app = HonestApp(bots={bot: {} for bot in hostile_bots},
                     accounts={"alice": {"nick": "@github/security <script> #42 www.evil.example"}})
@@ -146,7 +155,8 @@ def test_markdown_plan_of_hostile_live_ids_and_nicks_stays_inert(fake, cli):
         assert not trigger.search(inert), (trigger.pattern, inert)
 
 
-def test_the_markdown_plan_escapes_the_live_answer_of_portrait_get(fake, cli):
+def test_the_markdown_plan_escapes_the_live_answer_of_portrait_get(fake: Callable[[Behaviour], FakeServer],
+                                                                   cli: Callable[..., Result]) -> None:
     app = HonestApp(accounts={"alice": {}})
     server = fake(overriding(app, portrait_get=lambda body: ok(UserProfileItem=[
         {"To_Account": "alice", "ResultCode": 0,
@@ -156,7 +166,8 @@ def test_the_markdown_plan_escapes_the_live_answer_of_portrait_get(fake, cli):
     assert page.tags.count("tr") == 2 and page.tags.count("td") == 3
 
 
-def test_export_writes_control_and_bidi_characters_as_yaml_escapes(fake, cli):
+def test_export_writes_control_and_bidi_characters_as_yaml_escapes(fake: Callable[[Behaviour], FakeServer],
+                                                                   cli: Callable[..., Result]) -> None:
     import yaml
 
     bot = "@RBT#a\u202eb"

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -139,7 +141,8 @@ FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChec
                                        "multiaccount_import", "account_delete", "create_robot"])
 @FEW
 @given(spoil=spoils)
-def test_every_operation_returns_typed_results_or_a_call_failure(spoil, operation):
+def test_every_operation_returns_typed_results_or_a_call_failure(spoil: list[tuple[int, str, Any]],
+                                                                 operation: str) -> None:
     transport = HostileTransport(app_with(["@RBT#a"], ["alice"]), spoil, (operation,))
     api = api_for(transport)
     ids = ["alice", "bob"]
@@ -151,10 +154,11 @@ def test_every_operation_returns_typed_results_or_a_call_failure(spoil, operatio
         elif operation == "create_robot":
             api.create_robot("@RBT#n", {"nick": "N"})
         else:
-            call = {"account_check": lambda: api.account_check(ids),
-                    "portrait_get": lambda: api.portrait_get(ids),
-                    "multiaccount_import": lambda: api.multiaccount_import({i: {"nick": "x"} for i in ids}),
-                    "account_delete": lambda: api.account_delete(ids)}[operation]
+            call: Callable[[], dict[str, ItemResult]] = {
+                "account_check": lambda: api.account_check(ids),
+                "portrait_get": lambda: api.portrait_get(ids),
+                "multiaccount_import": lambda: api.multiaccount_import({i: {"nick": "x"} for i in ids}),
+                "account_delete": lambda: api.account_delete(ids)}[operation]
             result = call()
             assert set(result) <= set(ids)
             for user_id, item in result.items():
@@ -174,7 +178,8 @@ def test_every_operation_returns_typed_results_or_a_call_failure(spoil, operatio
 
 @FEW
 @given(spoil=spoils, endpoint=st.sampled_from(READS))
-def test_a_plan_on_hostile_reads_is_a_safe_plan_or_one_clear_error(spoil, endpoint):
+def test_a_plan_on_hostile_reads_is_a_safe_plan_or_one_clear_error(spoil: list[tuple[int, str, Any]],
+                                                                   endpoint: str) -> None:
     transport = HostileTransport(app_with(["@RBT#a", "@RBT#old"], ["alice"]), spoil, (endpoint,))
     api = api_for(transport)
     desired = DesiredState(app=AppConfig(sdkappid=SDKAPPID, prune_bots=True),
@@ -204,7 +209,7 @@ def test_a_plan_on_hostile_reads_is_a_safe_plan_or_one_clear_error(spoil, endpoi
 _FOR_APP = Client.for_app.__func__  # type: ignore[attr-defined]
 
 
-def run_cli(monkeypatch: pytest.MonkeyPatch, transport: httpx.BaseTransport | None, *args: str):
+def run_cli(monkeypatch: pytest.MonkeyPatch, transport: httpx.BaseTransport | None, *args: str) -> Result:
     if transport is not None:  # the CLI's client sends through it (Client's transport= option)
         monkeypatch.setattr(Client, "for_app", classmethod(
             lambda cls, app, environ=None, **options:
@@ -233,7 +238,10 @@ accounts:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(spoil=spoils, endpoint=st.sampled_from(READS))
-def test_apply_on_hostile_reads_writes_nothing_after_a_protocol_error(monkeypatch, tmp_path, spoil, endpoint):
+def test_apply_on_hostile_reads_writes_nothing_after_a_protocol_error(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path,
+                                                                      spoil: list[tuple[int, str, Any]],
+                                                                      endpoint: str) -> None:
     config = tmp_path / "c.yaml"
     config.write_text(CONFIG.format(rates=json.dumps({name: 100000 for name in UNPACED})), encoding="utf-8")
     transport = HostileTransport(app_with(["@RBT#a", "@RBT#old"], ["alice"]), spoil, (endpoint,))
@@ -252,7 +260,8 @@ yaml_scalars = texts.map(json.dumps)  # any text, as a YAML double-quoted scalar
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=st.sampled_from(["bot", "account", "nick", "region", "endpoint", "admin", "protected", "key"]),
        value=yaml_scalars)
-def test_hostile_configs_are_valid_or_clear_errors_never_raw(monkeypatch, tmp_path, field, value):
+def test_hostile_configs_are_valid_or_clear_errors_never_raw(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                             field: str, value: str) -> None:
     bot, account, nick, region, admin = '"@RBT#a"', "alice", '"N"', '"singapore"', '"administrator"'
     endpoint, protected, key = "", "[]", "x"
     if field == "bot":

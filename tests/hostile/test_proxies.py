@@ -8,21 +8,23 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from chatsync.errors import CallFailed, NetworkSetupError
 from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.target import Target
 from tests.hostile.conftest import HonestApp, one_error
-from tests.hostile.fakes import ConnectProxy, TlsFakeServer, ok
+from tests.hostile.fakes import Behaviour, ConnectProxy, FakeServer, Pki, TlsFakeServer, ok
 from tests.support import ADMIN, SDKAPPID, SECRET
 
 
 @pytest.fixture
-def proxy():
+def proxy() -> Iterator[ConnectProxy]:
     running = ConnectProxy()
     yield running
     running.close()
@@ -42,7 +44,9 @@ def client(url: str, environ: dict[str, str]) -> Client:
     return Client(Target((url,), "CHATSYNC_ENDPOINT"), SigCache(SDKAPPID, ADMIN, SECRET), environ=environ)
 
 
-def test_plain_http_never_goes_through_http_proxy_or_all_proxy(fake, cli, proxy):
+def test_plain_http_never_goes_through_http_proxy_or_all_proxy(fake: Callable[[Behaviour], FakeServer],
+                                                               cli: Callable[..., Result],
+                                                               proxy: ConnectProxy) -> None:
     server = fake(HonestApp(bots={"@RBT#real": {}}))
     env = {"HTTP_PROXY": proxy.url, "http_proxy": proxy.url, "ALL_PROXY": proxy.url, "all_proxy": proxy.url,
            "HTTPS_PROXY": proxy.url}
@@ -52,7 +56,9 @@ def test_plain_http_never_goes_through_http_proxy_or_all_proxy(fake, cli, proxy)
     assert "@RBT#forged" not in result.stdout and "@RBT#real" in result.stdout
 
 
-def test_https_goes_through_https_proxy_by_connect_and_the_usersig_stays_inside_tls(certificate, proxy):
+def test_https_goes_through_https_proxy_by_connect_and_the_usersig_stays_inside_tls(
+    certificate: tuple[Path, Path], proxy: ConnectProxy,
+) -> None:
     cert, key = certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -71,7 +77,9 @@ def test_https_goes_through_https_proxy_by_connect_and_the_usersig_stays_inside_
     assert not any(sig.encode() in seen for sig in sigs if sig)
 
 
-def test_direct_https_trusts_ssl_cert_file_checks_the_host_and_keeps_its_connection(certificate):
+def test_direct_https_trusts_ssl_cert_file_checks_the_host_and_keeps_its_connection(
+    certificate: tuple[Path, Path],
+) -> None:
     # no proxy applies: the engine speaks TLS itself, with the client's one SSLContext
     cert, key = certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -93,7 +101,7 @@ def test_direct_https_trusts_ssl_cert_file_checks_the_host_and_keeps_its_connect
     assert caught.value.stops_run and "localhost" in str(caught.value), str(caught.value)
 
 
-def test_without_ssl_cert_file_a_self_signed_service_is_refused(certificate):
+def test_without_ssl_cert_file_a_self_signed_service_is_refused(certificate: tuple[Path, Path]) -> None:
     cert, key = certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -108,18 +116,19 @@ def test_without_ssl_cert_file_a_self_signed_service_is_refused(certificate):
 
 @pytest.mark.parametrize("value", ["socks5://127.0.0.1:1080", "http://[::1", "http://proxy:99999",
                                    "http://user:hunter2@proxy:0", "http://", "ftp://user:hunter2@p:21"])
-def test_a_malformed_proxy_variable_is_one_clear_line_without_its_password(cli, value):
+def test_a_malformed_proxy_variable_is_one_clear_line_without_its_password(cli: Callable[..., Result],
+                                                                           value: str) -> None:
     result = cli("https://127.0.0.1:1", "plan", bots={}, env={"HTTPS_PROXY": value})
     line = one_error(result)
     assert "HTTPS_PROXY" in line and "hunter2" not in result.stderr + result.stdout, line
 
 
-def test_a_missing_ssl_cert_file_is_one_clear_line(cli, tmp_path):
+def test_a_missing_ssl_cert_file_is_one_clear_line(cli: Callable[..., Result], tmp_path: Path) -> None:
     result = cli("https://127.0.0.1:1", "plan", bots={}, env={"SSL_CERT_FILE": str(tmp_path / "none.pem")})
     assert "SSL_CERT_FILE" in one_error(result)
 
 
-def test_proxy_for_ignores_plain_http_and_honours_no_proxy():
+def test_proxy_for_ignores_plain_http_and_honours_no_proxy() -> None:
     from chatsync.tencent.proxies import proxy_for
 
     env = {"HTTPS_PROXY": "http://p:3128", "HTTP_PROXY": "http://p:3128", "ALL_PROXY": "http://p:3128"}
@@ -133,7 +142,9 @@ def test_proxy_for_ignores_plain_http_and_honours_no_proxy():
 
 # -- item 5: one redaction of URLs with credentials --------------------------------------------------
 
-def test_apply_plan_endpoint_mismatch_never_prints_the_password(fake, cli, tmp_path):
+def test_apply_plan_endpoint_mismatch_never_prints_the_password(fake: Callable[[Behaviour], FakeServer],
+                                                                cli: Callable[..., Result],
+                                                                tmp_path: Path) -> None:
     server = fake(HonestApp())
     saved = tmp_path / "plan.json"
     made = cli(server.url, "plan", "--out", str(saved), bots={"@RBT#new": {}})
@@ -151,7 +162,7 @@ def test_apply_plan_endpoint_mismatch_never_prints_the_password(fake, cli, tmp_p
     ("http://h/?usersig=abc", "http://h/?usersig=***"),
     ("https://host", "https://host"),
 ])
-def test_redact_url(url, shown):
+def test_redact_url(url: str, shown: str) -> None:
     from chatsync.text.redact import redact, redact_url
 
     assert redact_url(url) == shown
@@ -163,7 +174,7 @@ def test_redact_url(url, shown):
 # -- issue 21: proxies as curl does it ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory):
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """One throw-away CA for the module (its keys take a while to make)."""
     from tests.hostile.fakes import Pki
 
@@ -171,7 +182,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def tls_server(pki):
+def tls_server(pki: Pki) -> Iterator[tuple[TlsFakeServer, Path]]:
     """A TLS fake service with a certificate of ``pki``'s CA; yields (server, CA file)."""
     server = TlsFakeServer(lambda endpoint, body: ok(Robot_Account=["@RBT#tls"]), pki.server_context())
     server.__enter__()
@@ -199,7 +210,8 @@ def call_fails(url: str, environ: dict[str, str]) -> CallFailed:
     return caught.value
 
 
-def test_the_lower_case_proxy_variable_wins_as_in_curl(tls_server, proxy):
+def test_the_lower_case_proxy_variable_wins_as_in_curl(tls_server: tuple[TlsFakeServer, Path],
+                                                       proxy: ConnectProxy) -> None:
     server, ca = tls_server
     env = {"https_proxy": proxy.url, "HTTPS_PROXY": dead_proxy_url(), "SSL_CERT_FILE": str(ca)}
     with client(server.url, env) as tls_client:
@@ -209,7 +221,7 @@ def test_the_lower_case_proxy_variable_wins_as_in_curl(tls_server, proxy):
 
 @pytest.mark.parametrize("no_proxy", ["127.0.0.0/8", "127.0.0.1", "*", "example.com,127.0.0.1:{port}",
                                       "10.0.0.0/8, 127.0.0.1/32", "::1,127.0.0.0/8"])
-def test_no_proxy_entries_send_the_call_direct(tls_server, no_proxy):
+def test_no_proxy_entries_send_the_call_direct(tls_server: tuple[TlsFakeServer, Path], no_proxy: str) -> None:
     server, ca = tls_server
     port = server.url.rsplit(":", 1)[1]
     env = {"HTTPS_PROXY": dead_proxy_url(), "NO_PROXY": no_proxy.format(port=port), "SSL_CERT_FILE": str(ca)}
@@ -236,13 +248,13 @@ def test_no_proxy_entries_send_the_call_direct(tls_server, no_proxy):
     ("anything.example", 443, "*", True),
     ("anything.example", 443, "", False),
 ])
-def test_no_proxy_matching(host, port, no_proxy, bypassed):
+def test_no_proxy_matching(host: str, port: int, no_proxy: str, bypassed: bool) -> None:
     from chatsync.tencent.proxies import bypassed as is_bypassed
 
     assert is_bypassed(host, port, {"NO_PROXY": no_proxy}) is bypassed
 
 
-def test_lower_case_no_proxy_wins_over_the_upper_case_one():
+def test_lower_case_no_proxy_wins_over_the_upper_case_one() -> None:
     from chatsync.tencent.proxies import bypassed, proxy_for
 
     assert bypassed("a.example", 443, {"no_proxy": "a.example", "NO_PROXY": "b.example"})
@@ -251,7 +263,9 @@ def test_lower_case_no_proxy_wins_over_the_upper_case_one():
     assert proxy is not None and proxy.url == "http://p:1" and proxy.variable == "https_proxy"
 
 
-def test_a_dead_proxy_is_named_as_the_proxy_with_its_password_hidden(tls_server):
+def test_a_dead_proxy_is_named_as_the_proxy_with_its_password_hidden(
+    tls_server: tuple[TlsFakeServer, Path],
+) -> None:
     server, ca = tls_server
     caught = call_fails(server.url, {"HTTPS_PROXY": dead_proxy_url(), "SSL_CERT_FILE": str(ca)})
     text = str(caught)
@@ -261,7 +275,9 @@ def test_a_dead_proxy_is_named_as_the_proxy_with_its_password_hidden(tls_server)
     assert server.seen == []
 
 
-def test_a_proxy_asking_for_credentials_is_not_retried_and_says_what_to_do(tls_server):
+def test_a_proxy_asking_for_credentials_is_not_retried_and_says_what_to_do(
+    tls_server: tuple[TlsFakeServer, Path],
+) -> None:
     server, ca = tls_server
     asking = ConnectProxy(credentials="user:secret")
     try:
@@ -279,7 +295,8 @@ def test_a_proxy_asking_for_credentials_is_not_retried_and_says_what_to_do(tls_s
 
 
 @pytest.mark.parametrize(("status", "attempts"), [("403 Forbidden", 1), ("502 Bad Gateway", 3)])
-def test_a_proxy_refusing_the_tunnel_is_named_as_the_proxy(tls_server, status, attempts):
+def test_a_proxy_refusing_the_tunnel_is_named_as_the_proxy(tls_server: tuple[TlsFakeServer, Path],
+                                                           status: str, attempts: int) -> None:
     server, ca = tls_server
     refusing = ConnectProxy(refuse=status)
     try:
@@ -294,13 +311,14 @@ def test_a_proxy_refusing_the_tunnel_is_named_as_the_proxy(tls_server, status, a
 
 # -- issue 21: TLS failures say what they are -----------------------------------------------------
 
-def test_a_ca_only_in_ssl_cert_file_is_trusted(tls_server):
+def test_a_ca_only_in_ssl_cert_file_is_trusted(tls_server: tuple[TlsFakeServer, Path]) -> None:
     server, ca = tls_server
     with client(server.url, {"SSL_CERT_FILE": str(ca)}) as tls_client:
         assert tls_client.call("get_all_robots", {}).answer["Robot_Account"] == ["@RBT#tls"]
 
 
-def test_a_ca_only_in_a_system_style_store_is_trusted(tls_server, pki, monkeypatch):
+def test_a_ca_only_in_a_system_style_store_is_trusted(tls_server: tuple[TlsFakeServer, Path], pki: Pki,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # chatsync is given no SSL_CERT_* variable: it trusts the system's store (truststore: on Linux,
     # OpenSSL's default locations) and certifi's bundle. OpenSSL's default directory is pointed
     # at a hashed store holding the test CA (as /etc/ssl/certs holds one a admin installed with
@@ -320,7 +338,8 @@ def test_a_ca_only_in_a_system_style_store_is_trusted(tls_server, pki, monkeypat
     ("expired", "it has expired", "clock"),
     ("wrong-host", "issued for another host name", "check the host in CHATSYNC_ENDPOINT"),
 ])
-def test_a_certificate_that_does_not_verify_is_not_retried_and_says_why(pki, kind, reason, advice):
+def test_a_certificate_that_does_not_verify_is_not_retried_and_says_why(pki: Pki, kind: str, reason: str,
+                                                                        advice: str) -> None:
     context = {"unknown-ca": lambda: pki.server_context(),
                "expired": lambda: pki.server_context("old", days=-1),
                "wrong-host": lambda: pki.server_context("other", san="DNS:other.example")}[kind]()

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from chatsync.domain.live import LiveState
-from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Principal
+from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Kind, Principal
 from chatsync.emulator import Emulator
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.tencent.api import ChatApi
@@ -31,12 +31,12 @@ def desired(
     """A DesiredState from plain dicts: ``{"id": {"nick": "N", "state": "absent"}}``; None = no fields."""
     app.setdefault("sdkappid", SDKAPPID)
 
-    def build(kind: str, items: Mapping[str, Mapping[str, Any] | None] | None) -> dict[str, Principal]:
+    def build(kind: Kind, items: Mapping[str, Mapping[str, Any] | None] | None) -> dict[str, Principal]:
         result = {}
         for user_id, spec in (items or {}).items():
             spec = dict(spec or {})
             state = spec.pop("state", "present")
-            result[user_id] = Principal(kind, user_id, spec, state)  # type: ignore[arg-type]
+            result[user_id] = Principal(kind, user_id, spec, state)
         return result
 
     return DesiredState(AppConfig(**app), build("bot", bots), build("account", accounts))
@@ -50,7 +50,9 @@ def live(
 ) -> LiveState:
     """A LiveState: ``bots`` are active (listed) with the fields read; ``extra_bots`` are listed only."""
     state = LiveState(bot_ids=[*(bots or {}), *extra_bots])
-    for kind, items in (("bot", bots), ("account", accounts)):
+    kinds: tuple[tuple[Kind, Mapping[str, Mapping[str, str] | None] | None], ...] = (
+        ("bot", bots), ("account", accounts))
+    for kind, items in kinds:
         for user_id, fields in (items or {}).items():
             state.principals[f"{kind}.{user_id}"] = Principal(kind, user_id, dict(fields or {}))
     return state

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from chatsync.config import load
 from chatsync.domain.kinds import BY_NAME
+from chatsync.domain.plan import Plan
 from chatsync.engine.plan import diff
 from chatsync.render.text import render as render_text
 from tests.plan.conftest import ENDPOINT, desired, live
 
 
-def changes_of(plan):
+def changes_of(plan: Plan) -> list[tuple[str, str, Any, Any]]:
     return [(c.action, c.address, c.before, c.after) for c in plan.changes]
 
 
 # -- create / update / no change -------------------------------------------------------------------
 
-def test_create_has_no_before_and_all_managed_fields_after():
+def test_create_has_no_before_and_all_managed_fields_after() -> None:
     plan = diff(desired(bots={"@RBT#s": {"nick": "S", "face_url": "f", "self_signature": "hi"}},
                         accounts={"alice": {"nick": "A"}, "bob": None}), live(), endpoint=ENDPOINT)
     assert changes_of(plan) == [
@@ -28,7 +32,7 @@ def test_create_has_no_before_and_all_managed_fields_after():
     assert plan.summary == {"create": 3, "update": 0, "delete": 0}
 
 
-def test_update_lists_only_the_changed_fields():
+def test_update_lists_only_the_changed_fields() -> None:
     want = desired(accounts={"alice": {"nick": "Alice", "face_url": "same", "self_signature": "new"}})
     have = live(accounts={"alice": {"nick": "Al", "face_url": "same", "self_signature": "old"}})
     assert changes_of(diff(want, have, endpoint=ENDPOINT)) == [
@@ -36,7 +40,7 @@ def test_update_lists_only_the_changed_fields():
          {"nick": "Alice", "self_signature": "new"})]
 
 
-def test_a_field_left_out_is_never_compared():
+def test_a_field_left_out_is_never_compared() -> None:
     want = desired(bots={"@RBT#s": {"nick": "S"}}, accounts={"alice": {"nick": "A"}, "bob": None})
     # The live objects differ on fields the config leaves out (as if they had been read anyway).
     have = live(bots={"@RBT#s": {"nick": "S", "face_url": "x"}},
@@ -45,14 +49,14 @@ def test_a_field_left_out_is_never_compared():
     assert plan.changes == [] and plan.empty
 
 
-def test_an_empty_value_is_managed_and_differs_from_a_set_one():
+def test_an_empty_value_is_managed_and_differs_from_a_set_one() -> None:
     want = desired(accounts={"alice": {"nick": ""}})
     assert changes_of(diff(want, live(accounts={"alice": {"nick": "x"}}), endpoint=ENDPOINT)) == [
         ("update", "account.alice", {"nick": "x"}, {"nick": ""})]
     assert diff(want, live(accounts={"alice": {"nick": ""}}), endpoint=ENDPOINT).empty
 
 
-def test_no_change_is_not_listed():
+def test_no_change_is_not_listed() -> None:
     want = desired(bots={"@RBT#s": {"nick": "S"}}, accounts={"alice": {"nick": "A"}, "bob": None})
     have = live(bots={"@RBT#s": {"nick": "S"}}, accounts={"alice": {"nick": "A"}, "bob": {}})
     plan = diff(want, have, endpoint=ENDPOINT)
@@ -60,13 +64,13 @@ def test_no_change_is_not_listed():
     assert plan.summary_line() == "Plan: 0 to create, 0 to update, 0 to delete."
 
 
-def test_ids_are_compared_byte_for_byte():
+def test_ids_are_compared_byte_for_byte() -> None:
     plan = diff(desired(accounts={"Alice": {"nick": "A"}}), live(accounts={"alice": {"nick": "A"}}),
                 endpoint=ENDPOINT)
     assert changes_of(plan) == [("create", "account.Alice", None, {"nick": "A"})]
 
 
-def test_unicode_ids_and_values():
+def test_unicode_ids_and_values() -> None:
     want = desired(bots={"@RBT#助手": {"nick": "客服 🤖"}},
                    accounts={"élodie": {"nick": "Élodie"}, "名前": {"nick": "名"}, "ß": {"state": "absent"}})
     have = live(bots={"@RBT#助手": {"nick": "客服"}}, accounts={"élodie": {"nick": "Élodie"}, "ß": {}})
@@ -77,7 +81,7 @@ def test_unicode_ids_and_values():
     ]
 
 
-def test_a_config_loaded_from_yaml(tmp_path):
+def test_a_config_loaded_from_yaml(tmp_path: Path) -> None:
     (tmp_path / "chatsync.yaml").write_text(
         'version: 1\n'
         'app:\n  sdkappid: 1400000000\n'
@@ -100,7 +104,7 @@ def test_a_config_loaded_from_yaml(tmp_path):
 
 # -- deletes -----------------------------------------------------------------------------------------
 
-def test_absent_is_deleted_only_when_it_exists():
+def test_absent_is_deleted_only_when_it_exists() -> None:
     want = desired(bots={"@RBT#old": {"state": "absent"}, "@RBT#gone": {"state": "absent"}},
                    accounts={"mallory": {"state": "absent"}, "nobody": {"state": "absent"}})
     have = live(bots={"@RBT#old": {}}, accounts={"mallory": {}})
@@ -109,13 +113,13 @@ def test_absent_is_deleted_only_when_it_exists():
     assert all(c.reason == "state: absent" for c in plan.changes)
 
 
-def test_absent_and_not_live_is_nothing():
+def test_absent_and_not_live_is_nothing() -> None:
     plan = diff(desired(bots={"@RBT#x": {"state": "absent"}}, accounts={"m": {"state": "absent"}}),
                 live(), endpoint=ENDPOINT)
     assert plan.empty and plan.kept == [] and plan.warnings == []
 
 
-def test_prune_bots_deletes_live_bots_that_are_not_declared():
+def test_prune_bots_deletes_live_bots_that_are_not_declared() -> None:
     want = desired(bots={"@RBT#keep": {"nick": "K"}}, prune_bots=True)
     have = live(bots={"@RBT#keep": {"nick": "K"}}, extra_bots=("@RBT#stray", "@RBT#other"))
     plan = diff(want, have, endpoint=ENDPOINT)
@@ -126,7 +130,7 @@ def test_prune_bots_deletes_live_bots_that_are_not_declared():
     assert plan.warnings == []  # bot deletes are not permanent
 
 
-def test_without_prune_bots_undeclared_bots_are_left_alone_and_listed_as_kept():
+def test_without_prune_bots_undeclared_bots_are_left_alone_and_listed_as_kept() -> None:
     want = desired(bots={"@RBT#keep": {"nick": "K"}})
     have = live(bots={"@RBT#keep": {"nick": "K"}}, extra_bots=("@RBT#stray",))
     plan = diff(want, have, endpoint=ENDPOINT)
@@ -137,13 +141,13 @@ def test_without_prune_bots_undeclared_bots_are_left_alone_and_listed_as_kept():
     assert plan.observed_bots == ["@RBT#keep", "@RBT#stray"]
 
 
-def test_prune_bots_never_touches_accounts():
+def test_prune_bots_never_touches_accounts() -> None:
     want = desired(prune_bots=True)
     plan = diff(want, live(accounts={"alice": {}}), endpoint=ENDPOINT)
     assert plan.empty
 
 
-def test_protected_ids_and_the_admin_are_kept_with_a_reason():
+def test_protected_ids_and_the_admin_are_kept_with_a_reason() -> None:
     want = desired(bots={"@RBT#guard": {"state": "absent"}},
                    accounts={"administrator": {"state": "absent"}, "ops": {"state": "absent"},
                              "mallory": {"state": "absent"}},
@@ -160,7 +164,7 @@ def test_protected_ids_and_the_admin_are_kept_with_a_reason():
     assert [k["address"] for k in plan.data["kept"]] == [k.address for k in plan.kept]
 
 
-def test_a_custom_admin_is_never_deleted_even_when_not_protected():
+def test_a_custom_admin_is_never_deleted_even_when_not_protected() -> None:
     want = desired(accounts={"ops-admin": {"state": "absent"}, "administrator": {"state": "absent"}},
                    admin="ops-admin")
     plan = diff(want, live(accounts={"ops-admin": {}, "administrator": {}}), endpoint=ENDPOINT)
@@ -168,7 +172,7 @@ def test_a_custom_admin_is_never_deleted_even_when_not_protected():
     assert [k.address for k in plan.kept] == ["account.ops-admin"]
 
 
-def test_deletes_come_first_accounts_before_bots_then_updates_then_creates():
+def test_deletes_come_first_accounts_before_bots_then_updates_then_creates() -> None:
     """The order a reviewer reads (and a cut comment keeps): the risky changes first; in a group,
     the order of the config (bots, then accounts), and pruned bots after declared deletes."""
     want = desired(
@@ -192,7 +196,7 @@ def test_deletes_come_first_accounts_before_bots_then_updates_then_creates():
     ]
 
 
-def test_the_plan_carries_the_app_and_endpoint():
+def test_the_plan_carries_the_app_and_endpoint() -> None:
     plan = diff(desired(sdkappid=1400012345), live(), endpoint="https://adminapisgp.im.qcloud.com")
     assert plan.data["app"]["sdkappid"] == 1400012345
     assert plan.data["app"]["endpoint"] == "https://adminapisgp.im.qcloud.com"
@@ -200,11 +204,11 @@ def test_the_plan_carries_the_app_and_endpoint():
 
 # -- safety ------------------------------------------------------------------------------------------
 
-def _absent_accounts(count):
+def _absent_accounts(count: int) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     return {f"gone{i}": {"state": "absent"} for i in range(count)}, {f"gone{i}": {} for i in range(count)}
 
 
-def test_more_deletes_than_max_deletes_is_unsafe_and_says_how_to_proceed():
+def test_more_deletes_than_max_deletes_is_unsafe_and_says_how_to_proceed() -> None:
     declared, existing = _absent_accounts(4)
     plan = diff(desired(accounts=declared, max_deletes=3), live(accounts=existing), endpoint=ENDPOINT)
     assert not plan.safe and plan.data["safe"] is False
@@ -214,33 +218,33 @@ def test_more_deletes_than_max_deletes_is_unsafe_and_says_how_to_proceed():
     assert plan.errors == []
 
 
-def test_exactly_max_deletes_is_safe():
+def test_exactly_max_deletes_is_safe() -> None:
     declared, existing = _absent_accounts(3)
     plan = diff(desired(accounts=declared, max_deletes=3), live(accounts=existing), endpoint=ENDPOINT)
     assert plan.safe and plan.unsafe_reasons == [] and plan.summary["delete"] == 3
 
 
-def test_default_max_deletes_is_10():
+def test_default_max_deletes_is_10() -> None:
     declared, existing = _absent_accounts(10)
     assert diff(desired(accounts=declared), live(accounts=existing), endpoint=ENDPOINT).safe
     declared, existing = _absent_accounts(11)
     assert not diff(desired(accounts=declared), live(accounts=existing), endpoint=ENDPOINT).safe
 
 
-def test_pruned_bots_count_towards_max_deletes():
+def test_pruned_bots_count_towards_max_deletes() -> None:
     have = live(extra_bots=tuple(f"@RBT#b{i}" for i in range(3)))
     plan = diff(desired(prune_bots=True, max_deletes=2), have, endpoint=ENDPOINT)
     assert plan.summary["delete"] == 3 and not plan.safe
 
 
-def test_kept_ids_do_not_count_as_deletes():
+def test_kept_ids_do_not_count_as_deletes() -> None:
     declared, existing = _absent_accounts(3)
     plan = diff(desired(accounts=declared, protected=("gone0", "gone1"), max_deletes=1),
                 live(accounts=existing), endpoint=ENDPOINT)
     assert plan.summary["delete"] == 1 and plan.safe
 
 
-def _bots(prefix, count):
+def _bots(prefix: str, count: int) -> dict[str, dict[str, str]]:
     return {f"@RBT#{prefix}{i}": {} for i in range(count)}
 
 
@@ -256,8 +260,8 @@ def _bots(prefix, count):
         (0, 21, 0, 0, 21),
     ],
 )
-def test_more_than_20_active_bots_after_the_plan_is_an_error(live_bots, new_bots, absent_live, prune_extra,
-                                                             after):
+def test_more_than_20_active_bots_after_the_plan_is_an_error(live_bots: int, new_bots: int, absent_live: int,
+                                                             prune_extra: int, after: int) -> None:
     declared = {**_bots("live", live_bots - absent_live - prune_extra), **_bots("new", new_bots),
                 **{f"@RBT#live{live_bots - absent_live - prune_extra + i}": {"state": "absent"}
                    for i in range(absent_live)}}
@@ -271,7 +275,7 @@ def test_more_than_20_active_bots_after_the_plan_is_an_error(live_bots, new_bots
     assert plan.data["errors"] == plan.errors
 
 
-def test_undeclared_live_bots_count_when_not_pruned_and_the_error_names_every_bot_counted():
+def test_undeclared_live_bots_count_when_not_pruned_and_the_error_names_every_bot_counted() -> None:
     have = live(bots=_bots("live", 2), extra_bots=tuple(f"@RBT#old{i}" for i in range(16)))
     plan = diff(desired(bots={**_bots("live", 2), **_bots("new", 3)}), have, endpoint=ENDPOINT)
     old = ", ".join(f'"@RBT#old{i}"' for i in range(16))
@@ -281,20 +285,20 @@ def test_undeclared_live_bots_count_when_not_pruned_and_the_error_names_every_bo
         f"that no file declares ({old}). Declare some bots state: absent, or set app.prune_bots: true"]
 
 
-def test_account_deletes_warn_of_the_3_month_lock():
+def test_account_deletes_warn_of_the_3_month_lock() -> None:
     plan = diff(desired(accounts={"m": {"state": "absent"}}), live(accounts={"m": {}}), endpoint=ENDPOINT)
     assert plan.warnings == [BY_NAME["account"].delete_warning]
     assert "3 months" in plan.warnings[0]
     assert plan.data["warnings"] == plan.warnings
 
 
-def test_bot_only_deletes_do_not_warn():
+def test_bot_only_deletes_do_not_warn() -> None:
     plan = diff(desired(bots={"@RBT#x": {"state": "absent"}}, prune_bots=True),
                 live(bots={"@RBT#x": {}}, extra_bots=("@RBT#y",)), endpoint=ENDPOINT)
     assert plan.summary["delete"] == 2 and plan.warnings == []
 
 
-def test_a_kept_account_does_not_warn():
+def test_a_kept_account_does_not_warn() -> None:
     plan = diff(desired(accounts={"administrator": {"state": "absent"}}),
                 live(accounts={"administrator": {}}), endpoint=ENDPOINT)
     assert plan.empty and plan.warnings == [] and len(plan.kept) == 1

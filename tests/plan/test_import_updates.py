@@ -7,27 +7,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pytest
 
 from chatsync.domain import strategy
+from chatsync.domain.model import Kind
 from chatsync.domain.plan import Change
 from chatsync.engine.plan import apply_calls, diff, fingerprint
 from tests.plan.conftest import ENDPOINT, desired, live
 
 
-def update(user_id: str, before: dict, after: dict, kind: str = "account") -> Change:
-    return Change(kind, user_id, "update", before, after)  # type: ignore[arg-type]
+def update(user_id: str, before: dict[str, Any], after: dict[str, Any], kind: Kind = "account") -> Change:
+    return Change(kind, user_id, "update", before, after)
 
 
-def test_a_nick_change_sends_the_face_url_read():
+def test_a_nick_change_sends_the_face_url_read() -> None:
     change = update("a", {"nick": "x"}, {"nick": "y"})
     sent = strategy.import_update(change, {"nick": "x", "face_url": "f.png"})
     assert sent == {"nick": "y", "face_url": "f.png"}
     assert strategy.first_call(change, {"nick": "x", "face_url": "f.png"}) == "multiaccount_import"
 
 
-def test_both_fields_changed_send_both_new_values():
+def test_both_fields_changed_send_both_new_values() -> None:
     change = update("a", {"nick": "x", "face_url": "f"}, {"nick": "y", "face_url": "g"})
     assert strategy.import_update(change, {"nick": "x", "face_url": "f"}) == {"nick": "y", "face_url": "g"}
 
@@ -41,14 +43,14 @@ def test_both_fields_changed_send_both_new_values():
                  id="a-bot"),
     pytest.param(Change("account", "a", "create", None, {"nick": "y"}), None, id="a-create"),
 ])
-def test_other_changes_are_not_updates_by_import(change, seen):
+def test_other_changes_are_not_updates_by_import(change: Change, seen: dict[str, Any] | None) -> None:
     assert strategy.import_update(change, seen) is None
     if change.action == "update":
         assert strategy.first_call(change, seen) == "portrait_set"
 
 
 @pytest.mark.parametrize("count", [1, 100, 101, 250])
-def test_updates_by_import_go_100_a_call_each_batch_read_back_once(count):
+def test_updates_by_import_go_100_a_call_each_batch_read_back_once(count: int) -> None:
     changes = [update(f"u{i}", {"nick": "x"}, {"nick": f"y{i}"}) for i in range(count)]
     seen = {c.address: {"nick": "x", "face_url": ""} for c in changes}
     batches = -(-count // 100)
@@ -57,14 +59,14 @@ def test_updates_by_import_go_100_a_call_each_batch_read_back_once(count):
     assert apply_calls(changes) == {"portrait_set": count, "portrait_get": batches}
 
 
-def test_creates_and_updates_by_import_are_batched_apart():
+def test_creates_and_updates_by_import_are_batched_apart() -> None:
     creates = [Change("account", f"n{i}", "create", None, {"nick": "n"}) for i in range(50)]
     updates = [update(f"u{i}", {"nick": "x"}, {"nick": "y"}) for i in range(50)]
     seen = {c.address: {"nick": "x", "face_url": ""} for c in updates}
     assert apply_calls(creates + updates, seen) == {"multiaccount_import": 2, "portrait_get": 1}
 
 
-def test_a_plan_reads_face_url_to_rename_by_import_and_shows_the_calls():
+def test_a_plan_reads_face_url_to_rename_by_import_and_shows_the_calls() -> None:
     want = desired(accounts={**{f"u{i}": {"nick": f"New {i}"} for i in range(150)},
                              "s": {"self_signature": "t"}})
     have = live(accounts={**{f"u{i}": {"nick": "Old", "face_url": f"{i}.png"} for i in range(150)},
@@ -79,7 +81,7 @@ def test_a_plan_reads_face_url_to_rename_by_import_and_shows_the_calls():
 
 
 @pytest.mark.parametrize("count", [0, 1, 999, 1000, 1001, 2500])
-def test_the_fingerprint_hashes_the_whole_json_a_chunk_at_a_time(count):
+def test_the_fingerprint_hashes_the_whole_json_a_chunk_at_a_time(count: int) -> None:
     seen = {f"account.u{i:05d}": ({"nick": f"N{i}", "face_url": "é"} if i % 3 else None)
             for i in range(count)}
     seen = dict(reversed(list(seen.items())))  # any order in, sorted in the digest

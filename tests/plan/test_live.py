@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from typing import Any
 
+import httpx
 import pytest
 
 from chatsync.domain.live import LiveState, Wanted, wanted_for
-from chatsync.domain.model import PROFILE_FIELDS
+from chatsync.domain.model import PROFILE_FIELDS, Kind, Principal
+from chatsync.emulator import Emulator
 from chatsync.emulator.transport import EmulatorTransport
 from chatsync.engine.plan import plan
 from chatsync.engine.read import LiveReader, read_live
 from chatsync.errors import CallFailed, ChatsyncError, LiveReadError
+from chatsync.tencent.api import ChatApi
 from tests.client.conftest import Recorder, body_of, envelope, mock
 from tests.plan.conftest import ENDPOINT, desired, seed, writes
 from tests.support import SECRET, make_emulator
@@ -21,11 +26,18 @@ from tests.support import SECRET, make_emulator
 READS = ("get_all_robots", "account_check", "portrait_get")
 
 
-def counts(emulator):
+def found(state: LiveState, kind: Kind, user_id: str) -> Principal:
+    """The object ``state`` read, which must be there."""
+    principal = state.get(kind, user_id)
+    assert principal is not None, f"{kind}.{user_id} was not read"
+    return principal
+
+
+def counts(emulator: Emulator) -> dict[str, int]:
     return {name: n for name, n in emulator.calls.items() if n}
 
 
-def test_wanted_for_lists_every_declared_object_with_its_managed_fields():
+def test_wanted_for_lists_every_declared_object_with_its_managed_fields() -> None:
     want = desired(bots={"@RBT#a": {"nick": "A", "self_signature": "s"}, "@RBT#x": {"state": "absent"}},
                    accounts={"alice": {"face_url": "f"}, "bob": None, "m": {"state": "absent"}})
     made = wanted_for(want)
@@ -39,7 +51,7 @@ def test_wanted_for_lists_every_declared_object_with_its_managed_fields():
     ]
 
 
-def test_250_new_accounts_read_with_1_bot_list_and_3_checks(make_api):
+def test_250_new_accounts_read_with_1_bot_list_and_3_checks(make_api: Callable[..., ChatApi]) -> None:
     emulator = make_emulator()
     recorder = Recorder(EmulatorTransport(emulator))
     want = desired(accounts={f"user{i}": {"nick": f"N{i}"} for i in range(250)})
@@ -52,7 +64,9 @@ def test_250_new_accounts_read_with_1_bot_list_and_3_checks(make_api):
     assert result.estimate.calls == {"multiaccount_import": 3, "portrait_get": 3}  # and the read-back
 
 
-def test_250_existing_accounts_with_fields_read_with_3_checks_and_3_profile_reads(make_api):
+def test_250_existing_accounts_with_fields_read_with_3_checks_and_3_profile_reads(
+    make_api: Callable[..., ChatApi],
+) -> None:
     emulator = make_emulator()
     seed(emulator, accounts={f"user{i}": {"nick": f"N{i}", "face_url": "old"} for i in range(250)})
     want = desired(accounts={f"user{i}": {"nick": f"N{i}", "face_url": "new" if i % 2 else "old"}
@@ -63,7 +77,7 @@ def test_250_existing_accounts_with_fields_read_with_3_checks_and_3_profile_read
     assert all(c.before == {"face_url": "old"} and c.after == {"face_url": "new"} for c in result.changes)
 
 
-def test_profiles_of_bots_and_accounts_share_batches_of_100(make_api):
+def test_profiles_of_bots_and_accounts_share_batches_of_100(make_api: Callable[..., ChatApi]) -> None:
     emulator = make_emulator()
     bots = {f"@RBT#b{i}": {"nick": f"B{i}"} for i in range(20)}
     accounts = {f"user{i}": {"nick": f"N{i}"} for i in range(150)}
@@ -83,7 +97,7 @@ def test_profiles_of_bots_and_accounts_share_batches_of_100(make_api):
     assert sorted(checked) == sorted(accounts)  # bots are known from get_all_robots, not checked
 
 
-def test_objects_without_managed_fields_are_never_profile_read(make_api):
+def test_objects_without_managed_fields_are_never_profile_read(make_api: Callable[..., ChatApi]) -> None:
     emulator = make_emulator()
     seed(emulator, bots={"@RBT#plain": {"nick": "P"}, "@RBT#gone": {}},
          accounts={**{f"plain{i}": {"nick": "x"} for i in range(120)}, "managed": {"nick": "M"},
@@ -102,7 +116,7 @@ def test_objects_without_managed_fields_are_never_profile_read(make_api):
         ("update", "account.managed"), ("create", "account.newbie")]
 
 
-def test_nothing_declared_reads_only_the_bot_list(make_api):
+def test_nothing_declared_reads_only_the_bot_list(make_api: Callable[..., ChatApi]) -> None:
     emulator = make_emulator()
     seed(emulator, bots={"@RBT#a": {}}, accounts={"alice": {}})
     result = plan(make_api(emulator), desired(), ENDPOINT)
@@ -110,16 +124,23 @@ def test_nothing_declared_reads_only_the_bot_list(make_api):
     assert counts(emulator) == {"get_all_robots": 1}
 
 
-def test_undeclared_accounts_are_not_read(make_api):
+def test_undeclared_accounts_are_not_read(make_api: Callable[..., ChatApi]) -> None:
     emulator = make_emulator()
     seed(emulator, accounts={f"other{i}": {"nick": "o"} for i in range(50)} | {"alice": {"nick": "A"}})
     recorder = Recorder(EmulatorTransport(emulator))
-    plan(make_api(transport=recorder), desired(accounts={"alice": {"nick": "B"}}), ENDPOINT)
-    bodies = [json.dumps(body_of(r)) for r in recorder.requests]
-    assert not any("other" in body for body in bodies)
+    result = plan(make_api(transport=recorder), desired(accounts={"alice": {"nick": "B"}}), ENDPOINT)
+    sent = [(r.url.path.rsplit("/", 1)[-1], body_of(r)) for r in recorder.requests]
+    assert sent == [  # the bot list, then alice alone: checked, and her profile read (face_url
+        ("get_all_robots", {}),  # too: an import update of her nick would send both)
+        ("account_check", {"CheckItem": [{"UserID": "alice"}]}),
+        ("portrait_get", {"To_Account": ["alice"],
+                          "TagList": [PROFILE_FIELDS["nick"], PROFILE_FIELDS["face_url"]]}),
+    ]
+    assert not any("other" in json.dumps(body) for _, body in sent)
+    assert [(c.action, c.address) for c in result.changes] == [("update", "account.alice")]
 
 
-def test_plan_never_writes(make_api):
+def test_plan_never_writes(make_api: Callable[..., ChatApi]) -> None:
     emulator = make_emulator()
     seed(emulator, bots={"@RBT#old": {"nick": "o"}, "@RBT#upd": {"nick": "u"}},
          accounts={"alice": {"nick": "Al"}, "mallory": {}})
@@ -141,7 +162,9 @@ def test_plan_never_writes(make_api):
     assert plan(make_api(emulator), want, ENDPOINT).data == result.data
 
 
-def test_values_read_equal_to_the_declared_ones_are_the_declared_objects(make_api):
+def test_values_read_equal_to_the_declared_ones_are_the_declared_objects(
+    make_api: Callable[..., ChatApi],
+) -> None:
     """A large plan reads most values unchanged: it keeps one string for the two, not two."""
     emulator = make_emulator()
     seed(emulator, accounts={"alice": {"nick": "Alice"}, "bob": {"nick": "Bob"}})
@@ -150,13 +173,13 @@ def test_values_read_equal_to_the_declared_ones_are_the_declared_objects(make_ap
     for principal in want.principals():
         reader.declare(principal)
     state = reader.finish()
-    alice, bob = state.get("account", "alice"), state.get("account", "bob")
+    alice, bob = found(state, "account", "alice"), found(state, "account", "bob")
     assert alice.fields["nick"] is want.accounts["alice"].fields["nick"]
     assert bob.fields["nick"] == "Bob"
     assert alice.fields["face_url"] == ""  # read too (an import update sends both); none declared
 
 
-def test_live_state_holds_exactly_the_fields_read(make_api):
+def test_live_state_holds_exactly_the_fields_read(make_api: Callable[..., ChatApi]) -> None:
     emulator = make_emulator()
     seed(emulator, bots={"@RBT#a": {"nick": "A", "face_url": "fa", "self_signature": "sa"}, "@RBT#b": {}},
          accounts={"alice": {"nick": "Al", "face_url": "f"}, "bob": {}})
@@ -165,17 +188,18 @@ def test_live_state_holds_exactly_the_fields_read(make_api):
     state = read_live(make_api(emulator), wanted_for(want))
     assert isinstance(state, LiveState)
     assert state.bot_ids == ["@RBT#a", "@RBT#b"]
-    assert dict(state.get("bot", "@RBT#a").fields) == {"self_signature": "sa"}
+    assert dict(found(state, "bot", "@RBT#a").fields) == {"self_signature": "sa"}
     # a tag never set reads as ""
     # face_url too: an account managing nick has both read (an import update sends both)
-    assert dict(state.get("account", "alice").fields) == {"nick": "Al", "self_signature": "", "face_url": "f"}
-    assert dict(state.get("account", "bob").fields) == {}
+    assert dict(found(state, "account", "alice").fields) == {"nick": "Al", "self_signature": "",
+                                                             "face_url": "f"}
+    assert dict(found(state, "account", "bob").fields) == {}
     assert state.get("account", "carol") is None
-    assert dict(state.get("bot", "@RBT#b").fields) == {}  # listed, not declared: exists, nothing read
+    assert dict(found(state, "bot", "@RBT#b").fields) == {}  # listed, not declared: exists, nothing read
     assert writes(emulator) == {}
 
 
-def test_a_plan_against_the_emulator_matches_the_pure_diff(make_api):
+def test_a_plan_against_the_emulator_matches_the_pure_diff(make_api: Callable[..., ChatApi]) -> None:
     emulator = make_emulator()
     seed(emulator, bots={"@RBT#助手": {"nick": "客服"}}, accounts={"élodie": {"nick": "E"}, "m": {}})
     want = desired(bots={"@RBT#助手": {"nick": "客服 🤖"}},
@@ -191,12 +215,12 @@ def test_a_plan_against_the_emulator_matches_the_pure_diff(make_api):
 
 # -- faults --------------------------------------------------------------------------------------------
 
-def _big_app(emulator):
+def _big_app(emulator: Emulator) -> None:
     seed(emulator, bots={f"@RBT#b{i}": {"nick": f"B{i}"} for i in range(15)},
          accounts={f"user{i}": {"nick": f"N{i}", "face_url": "f"} for i in range(180)})
 
 
-BIG_WANT = dict(
+BIG_WANT: dict[str, Any] = dict(
     bots={**{f"@RBT#b{i}": {"nick": f"B{i}" if i % 3 else "changed"} for i in range(10)},
           "@RBT#new": {"nick": "N"}},
     accounts={**{f"user{i}": {"nick": f"N{i}" if i % 4 else "changed", "face_url": "f"} for i in range(200)},
@@ -207,7 +231,8 @@ BIG_WANT = dict(
 
 
 @pytest.mark.parametrize("seed_value", [1, 2, 3])
-def test_a_read_under_30_percent_faults_gives_the_same_plan(make_api, seed_value):
+def test_a_read_under_30_percent_faults_gives_the_same_plan(make_api: Callable[..., ChatApi],
+                                                            seed_value: int) -> None:
     calm = make_emulator()
     _big_app(calm)
     expected = plan(make_api(calm), desired(**BIG_WANT), ENDPOINT).data
@@ -220,7 +245,8 @@ def test_a_read_under_30_percent_faults_gives_the_same_plan(make_api, seed_value
 
 
 @pytest.mark.parametrize("parallelism", [1, 2])
-def test_a_read_with_little_parallelism_gives_the_same_plan_and_calls(make_api, parallelism):
+def test_a_read_with_little_parallelism_gives_the_same_plan_and_calls(make_api: Callable[..., ChatApi],
+                                                                      parallelism: int) -> None:
     calm = make_emulator()
     _big_app(calm)
     expected = plan(make_api(calm), desired(**BIG_WANT), ENDPOINT).data
@@ -233,10 +259,13 @@ def test_a_read_with_little_parallelism_gives_the_same_plan_and_calls(make_api, 
 
 # -- failures ----------------------------------------------------------------------------------------
 
-def _mock_app(check=None, portrait=None):
+def _mock_app(
+    check: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    portrait: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
+) -> httpx.MockTransport:
     """A MockTransport app: one bot, accounts a/b/c imported; per-endpoint overrides."""
 
-    def handler(request):
+    def handler(request: httpx.Request) -> dict[str, Any]:
         name = request.url.path.rsplit("/", 1)[-1]
         body = body_of(request)
         if name == "get_all_robots":
@@ -255,8 +284,10 @@ def _mock_app(check=None, portrait=None):
     return mock(handler)
 
 
-def test_a_permanent_item_failure_in_account_check_is_a_live_read_error(make_api):
-    def check(item):
+def test_a_permanent_item_failure_in_account_check_is_a_live_read_error(
+    make_api: Callable[..., ChatApi],
+) -> None:
+    def check(item: dict[str, Any]) -> dict[str, Any]:
         if item["UserID"] == "bob":
             return {**item, "ResultCode": 70402, "ResultInfo": "Err_invalid", "AccountStatus": None}
         return item
@@ -272,8 +303,8 @@ def test_a_permanent_item_failure_in_account_check_is_a_live_read_error(make_api
     assert all(line.strip() for line in text.splitlines())
 
 
-def test_several_item_failures_name_the_first_and_count_the_rest(make_api):
-    def check(item):
+def test_several_item_failures_name_the_first_and_count_the_rest(make_api: Callable[..., ChatApi]) -> None:
+    def check(item: dict[str, Any]) -> dict[str, Any]:
         return {**item, "ResultCode": 70402} if item["UserID"].startswith("bad") else item
 
     want = desired(accounts={"bad1": None, "good": None, "bad2": None, "bad3": None})
@@ -283,9 +314,9 @@ def test_several_item_failures_name_the_first_and_count_the_rest(make_api):
     assert "70402" in text and "2 more" in text and len(text.splitlines()) <= 2
 
 
-def test_a_live_read_error_without_result_info_reads_cleanly(make_api):
+def test_a_live_read_error_without_result_info_reads_cleanly(make_api: Callable[..., ChatApi]) -> None:
     # The service may leave ResultInfo empty; the message must not show an empty field (", ;").
-    def check(item):
+    def check(item: dict[str, Any]) -> dict[str, Any]:
         return {**item, "ResultCode": 70402, "ResultInfo": ""} if item["UserID"] == "bob" else item
 
     with pytest.raises(LiveReadError) as caught:
@@ -295,8 +326,10 @@ def test_a_live_read_error_without_result_info_reads_cleanly(make_api):
     assert ", ;" not in first and not first.rstrip().endswith(",")
 
 
-def test_a_permanent_item_failure_in_portrait_get_is_a_live_read_error(make_api):
-    def portrait(items):
+def test_a_permanent_item_failure_in_portrait_get_is_a_live_read_error(
+    make_api: Callable[..., ChatApi],
+) -> None:
+    def portrait(items: list[dict[str, Any]]) -> dict[str, Any]:
         items = [{**i, "ResultCode": 40003, "ResultInfo": "Err_Profile_Invalid_Account", "ProfileItem": []}
                  if i["To_Account"] == "carol" else i for i in items]
         return envelope(UserProfileItem=items, Fail_Account=["carol"])
@@ -308,10 +341,10 @@ def test_a_permanent_item_failure_in_portrait_get_is_a_live_read_error(make_api)
     assert "'carol'" in text and "40003" in text and len(text.splitlines()) <= 2
 
 
-def test_a_transient_item_failure_is_retried_and_the_plan_made(make_api):
+def test_a_transient_item_failure_is_retried_and_the_plan_made(make_api: Callable[..., ChatApi]) -> None:
     seen = {"n": 0}
 
-    def check(item):
+    def check(item: dict[str, Any]) -> dict[str, Any]:
         if item["UserID"] == "bob" and seen["n"] == 0:
             seen["n"] += 1
             return {**item, "ResultCode": 70169, "AccountStatus": None}
@@ -323,7 +356,7 @@ def test_a_transient_item_failure_is_retried_and_the_plan_made(make_api):
                                                                          {"nick": "w"})]
 
 
-def test_a_wrong_key_stops_the_read_with_a_chatsync_error(make_api):
+def test_a_wrong_key_stops_the_read_with_a_chatsync_error(make_api: Callable[..., ChatApi]) -> None:
     emulator = make_emulator()
     seed(emulator, accounts={"alice": {"nick": "A"}})
     api = make_api(emulator, key="some-other-secret-key-entirely-0000")
@@ -340,8 +373,8 @@ def test_a_wrong_key_stops_the_read_with_a_chatsync_error(make_api):
     assert writes(emulator) == {}
 
 
-def test_a_run_stopping_failure_of_the_bot_list_propagates(make_api):
-    def handler(request):
+def test_a_run_stopping_failure_of_the_bot_list_propagates(make_api: Callable[..., ChatApi]) -> None:
+    def handler(request: httpx.Request) -> dict[str, Any]:
         name = request.url.path.rsplit("/", 1)[-1]
         if name == "get_all_robots":
             return envelope(70020)  # SDKAppID not found: wrong data centre, every call would fail

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 
@@ -26,7 +28,7 @@ def sample_plan() -> Plan:
     return diff(want, have, endpoint=ENDPOINT)
 
 
-def test_change_data_is_the_documented_json_shape():
+def test_change_data_is_the_documented_json_shape() -> None:
     create = Change("bot", "@RBT#support", "create", None, {"nick": "Support"})
     assert create.data == {"address": "bot.@RBT#support", "kind": "bot", "user_id": "@RBT#support",
                            "action": "create", "before": None, "after": {"nick": "Support"}}
@@ -36,7 +38,7 @@ def test_change_data_is_the_documented_json_shape():
     assert create.note == update.note == ""
 
 
-def test_delete_change_carries_its_reason_and_note():
+def test_delete_change_carries_its_reason_and_note() -> None:
     bot = Change("bot", "@RBT#old", "delete", {}, None, "not declared (prune_bots)")
     assert bot.data["reason"] == "not declared (prune_bots)"
     assert bot.data["after"] is None
@@ -45,7 +47,7 @@ def test_delete_change_carries_its_reason_and_note():
     assert account.note.startswith("state: absent; permanent") and "3 months" in account.note
 
 
-def test_kept_and_estimate_data():
+def test_kept_and_estimate_data() -> None:
     kept = Kept("account", "administrator", "the admin")
     assert kept.data == {"address": "account.administrator", "kind": "account",
                          "user_id": "administrator", "reason": "the admin"}
@@ -55,7 +57,7 @@ def test_kept_and_estimate_data():
                              "calls": {"create_robot": 2, "account_check": 1}}
 
 
-def test_plan_data_has_every_documented_key_and_is_json():
+def test_plan_data_has_every_documented_key_and_is_json() -> None:
     plan = sample_plan()
     data = plan.data
     for key in ("format_version", "app", "changes", "summary", "safe", "unsafe_reasons", "estimate",
@@ -72,7 +74,7 @@ def test_plan_data_has_every_documented_key_and_is_json():
     assert json.loads(json.dumps(data)) == data
 
 
-def test_summary_and_summary_line():
+def test_summary_and_summary_line() -> None:
     plan = sample_plan()
     assert plan.summary == {"create": 1, "update": 1, "delete": 2}
     assert plan.summary_line() == "Plan: 1 to create, 1 to update, 2 to delete."
@@ -81,7 +83,7 @@ def test_summary_and_summary_line():
     assert empty.summary_line() == "Plan: 0 to create, 0 to update, 0 to delete."
 
 
-def test_safe_is_false_with_unsafe_reasons_or_errors():
+def test_safe_is_false_with_unsafe_reasons_or_errors() -> None:
     plan = Plan(1, ENDPOINT, [])
     assert plan.safe
     plan.errors.append("too many bots")
@@ -91,7 +93,7 @@ def test_safe_is_false_with_unsafe_reasons_or_errors():
     assert not plan.safe and plan.data["safe"] is False
 
 
-def test_from_data_round_trips_exactly():
+def test_from_data_round_trips_exactly() -> None:
     plan = sample_plan()
     data = plan.data
     again = Plan.from_data(json.loads(json.dumps(data)))
@@ -103,14 +105,14 @@ def test_from_data_round_trips_exactly():
     assert Plan.from_data(again.data).data == data
 
 
-def test_from_data_round_trips_unicode():
+def test_from_data_round_trips_unicode() -> None:
     want = desired(bots={"@RBT#助手": {"nick": "客服 🤖"}}, accounts={"élodie": {"nick": "Élodie"}})
     plan = diff(want, live(accounts={"élodie": {"nick": "Elodie"}}), endpoint=ENDPOINT)
     text = json.dumps(plan.data, ensure_ascii=False)
     assert Plan.from_data(json.loads(text)).data == plan.data
 
 
-def test_from_data_keeps_the_app_settings_apply_needs():
+def test_from_data_keeps_the_app_settings_apply_needs() -> None:
     want = desired(accounts={"alice": {"nick": "A"}}, admin="ops", secret_key_env="MY_KEY",
                    rates={"portrait_set": 400})
     plan = diff(want, live(), endpoint=ENDPOINT)
@@ -119,20 +121,20 @@ def test_from_data_keeps_the_app_settings_apply_needs():
     assert (again.sdkappid, again.endpoint) == (1400000000, ENDPOINT)
 
 
-def test_from_data_of_an_unsafe_plan_stays_unsafe():
+def test_from_data_of_an_unsafe_plan_stays_unsafe() -> None:
     plan = Plan(1, ENDPOINT, [], unsafe_reasons=["deletes too much"], errors=["21 bots"])
     again = Plan.from_data(plan.data)
     assert not again.safe and again.unsafe_reasons == ["deletes too much"] and again.errors == ["21 bots"]
 
 
-def _broken(edit):
+def _broken(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     data = copy.deepcopy(sample_plan().data)
     edit(data)
     return data
 
 
-def _set(path, value):
-    def edit(data):
+def _set(path: Sequence[Any], value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
         target = data
         for key in path[:-1]:
             target = target[key]
@@ -140,8 +142,8 @@ def _set(path, value):
     return edit
 
 
-def _drop(path):
-    def edit(data):
+def _drop(path: Sequence[Any]) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
         target = data
         for key in path[:-1]:
             target = target[key]
@@ -184,7 +186,7 @@ NOT_A_PLAN = {
 
 
 @pytest.mark.parametrize("data", NOT_A_PLAN.values(), ids=NOT_A_PLAN.keys())
-def test_from_data_refuses_anything_else_with_a_plan_file_error(data):
+def test_from_data_refuses_anything_else_with_a_plan_file_error(data: Any) -> None:
     with pytest.raises(PlanFileError) as caught:
         Plan.from_data(data, source="plan.json")
     text = str(caught.value)
@@ -194,7 +196,7 @@ def test_from_data_refuses_anything_else_with_a_plan_file_error(data):
     assert caught.value.__cause__ is None  # no traceback chain shown to users
 
 
-def test_wrong_format_version_is_named():
+def test_wrong_format_version_is_named() -> None:
     with pytest.raises(PlanFileError, match="format_version '2'"):
         Plan.from_data(_broken(_set(["format_version"], "2")))
 
@@ -214,6 +216,14 @@ WRONG_TYPES_ACCEPTED = {
 
 
 @pytest.mark.parametrize("data", WRONG_TYPES_ACCEPTED.values(), ids=WRONG_TYPES_ACCEPTED.keys())
-def test_from_data_refuses_wrong_types_that_python_would_coerce(data):
+def test_from_data_refuses_wrong_types_that_python_would_coerce(data: Any) -> None:
     with pytest.raises(PlanFileError):
         Plan.from_data(data)
+
+
+def test_a_signature_that_is_not_ascii_does_not_match_and_raises_nothing() -> None:
+    from chatsync.domain.plan import seal_matches
+
+    data = sample_plan().data
+    assert not seal_matches({**data, "signature": "\x80"}, "key")
+    assert not seal_matches({**data, "signature": "hmac-sha256:é"}, "key")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatsync.domain.live import LiveState, wanted_for
-from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Principal
+from chatsync.domain.model import PROFILE_FIELDS, AppConfig, DesiredState, Kind, Principal
+from chatsync.domain.plan import Plan
 from chatsync.engine.plan import diff
 from tests.plan.conftest import ENDPOINT
 
 BOTS = ["@RBT#a", "@RBT#b", "@RBT#ç", "@RBT#d"]
 ACCOUNTS = ["administrator", "alice", "Alice", "bob", "名前"]
+KINDS: tuple[tuple[Kind, list[str]], ...] = (("bot", BOTS), ("account", ACCOUNTS))
 FIELDS = list(PROFILE_FIELDS)
 values = st.sampled_from(["", "x", "y", "é 🤖"])
 profiles = st.fixed_dictionaries({name: values for name in FIELDS})
@@ -20,28 +24,31 @@ declarations = st.one_of(st.none(), st.just("absent"), managed)  # undeclared / 
 
 
 @st.composite
-def worlds(draw):
+def worlds(draw: st.DrawFn) -> tuple[DesiredState, dict[str, dict[str, Any]]]:
     """(desired, world): world maps address -> full live profile of every object that exists."""
-    world = {}
-    for kind, ids in (("bot", BOTS), ("account", ACCOUNTS)):
+    world: dict[str, dict[str, Any]] = {}
+    for kind, ids in KINDS:
         for user_id in ids:
             if draw(st.booleans()) or user_id == "administrator":
                 world[f"{kind}.{user_id}"] = draw(profiles)
-    declared = {"bot": {}, "account": {}}
-    for kind, ids in (("bot", BOTS), ("account", ACCOUNTS)):
+    declared: dict[Kind, dict[str, Principal]] = {"bot": {}, "account": {}}
+    for kind, ids in KINDS:
         for user_id in ids:
             spec = draw(declarations)
             if spec is None:
                 continue
-            state = "absent" if spec == "absent" else "present"
-            declared[kind][user_id] = Principal(kind, user_id, {} if state == "absent" else spec, state)
+            if spec == "absent":
+                declared[kind][user_id] = Principal(kind, user_id, {}, "absent")
+            else:
+                assert isinstance(spec, dict)
+                declared[kind][user_id] = Principal(kind, user_id, spec)
     app = AppConfig(sdkappid=1400000000, prune_bots=draw(st.booleans()),
                     protected=tuple(draw(st.lists(st.sampled_from(BOTS + ACCOUNTS), max_size=2))),
                     max_deletes=draw(st.integers(0, 10)))
     return DesiredState(app, declared["bot"], declared["account"]), world
 
 
-def read(desired: DesiredState, world: dict[str, dict[str, str]]) -> LiveState:
+def read(desired: DesiredState, world: dict[str, dict[str, Any]]) -> LiveState:
     """What read_live would return: the bot list, and each wanted object with its wanted fields."""
     live = LiveState(bot_ids=[a.split(".", 1)[1] for a in world if a.startswith("bot.")])
     for want in wanted_for(desired):
@@ -52,14 +59,15 @@ def read(desired: DesiredState, world: dict[str, dict[str, str]]) -> LiveState:
     return live
 
 
-def apply(plan, world):
+def apply(plan: Plan, world: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The changes, done to the world the way apply does them."""
     world = {address: dict(profile) for address, profile in world.items()}
     for change in plan.changes:
         if change.action == "create":
-            assert change.address not in world
+            assert change.address not in world and change.after is not None
             world[change.address] = {name: change.after.get(name, "") for name in FIELDS}
         elif change.action == "update":
+            assert change.before is not None and change.after is not None
             profile = world[change.address]
             assert {name: profile[name] for name in change.before} == dict(change.before)
             assert set(change.before) == set(change.after)
@@ -71,7 +79,9 @@ def apply(plan, world):
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
-def test_applying_the_plan_converges_and_a_replan_is_empty(case):
+def test_applying_the_plan_converges_and_a_replan_is_empty(
+    case: tuple[DesiredState, dict[str, dict[str, Any]]],
+) -> None:
     desired, world = case
     plan = diff(desired, read(desired, world), endpoint=ENDPOINT)
     after = apply(plan, world)

@@ -7,6 +7,7 @@ import pytest
 
 from chatsync.domain.live import LiveState
 from chatsync.domain.model import AppConfig, DesiredState, Principal
+from chatsync.domain.plan import Plan
 from chatsync.engine.plan import diff
 
 
@@ -14,7 +15,7 @@ def bots(*ids: str) -> dict[str, Principal]:
     return {b: Principal("bot", b, {}) for b in ids}
 
 
-def plan_for(declared: list[str], live: list[str], max_deletes: int = 100):
+def plan_for(declared: list[str], live: list[str], max_deletes: int = 100) -> Plan:
     app = AppConfig(sdkappid=1400000000, prune_bots=True, max_deletes=max_deletes)
     desired = DesiredState(app=app, bots=bots(*declared), accounts={})
     return diff(desired, LiveState(bot_ids=list(live)), endpoint="http://127.0.0.1:8080")
@@ -27,7 +28,7 @@ def plan_for(declared: list[str], live: list[str], max_deletes: int = 100):
     ([], ["@RBT#a"], False),                                 # one bot: an ordinary prune
     (["@RBT#a", "@RBT#b", "@RBT#c"], ["@RBT#a", "@RBT#b", "@RBT#c", "@RBT#d"], False),
 ])
-def test_pruning_most_live_bots_is_unsafe(declared, live, flagged):
+def test_pruning_most_live_bots_is_unsafe(declared: list[str], live: list[str], flagged: bool) -> None:
     plan = plan_for(declared, live)
     reasons = [r for r in plan.unsafe_reasons if "left out of the command" in r]
     assert bool(reasons) == flagged

@@ -1,15 +1,14 @@
 """Reproductions of defects found in review of the plan/apply/export code (added since db66ca1).
 
 Each test states the expected (docs/contract.md) behaviour and fails on the code as reviewed. They are
-self-contained: an in-process emulator served on loopback (or an httpx MockTransport where a
-precise interleaving is needed) and the CLI through click's CliRunner.
+self-contained: an in-process emulator served on loopback (the shared ``serve`` fixture, or an httpx
+MockTransport where a precise interleaving is needed) and the CLI through click's CliRunner.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,6 @@ from click.testing import CliRunner, Result
 
 from chatsync.cli import main
 from chatsync.domain.plan import Change, Plan
-from chatsync.emulator import Emulator
-from chatsync.emulator.server import RunningEmulator
 from chatsync.engine.apply import Applier
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
@@ -29,63 +26,12 @@ from chatsync.tencent.client import Client
 from chatsync.tencent.credentials import SigCache
 from chatsync.tencent.retry import RetryPolicy
 from chatsync.tencent.target import Target
-from tests.support import ADMIN, SDKAPPID, SECRET, cli_env, make_emulator, record_requests
+from tests.support import ADMIN, SDKAPPID, SECRET, UNPACED, App
 
-UNPACED = {name: 1_000_000.0 for name in ENDPOINTS}
 FAST_RATES = {name: 100_000 for name in ENDPOINTS}
-FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.001, max_delay=0.01)
 
 
 # -- helpers -----------------------------------------------------------------------------------------
-
-class App:
-    """An emulator served on loopback, a client to seed it, and the requests it received."""
-
-    def __init__(self, emulator: Emulator, server: RunningEmulator) -> None:
-        self.emulator = emulator
-        self.server = server
-        self.url = server.url
-        self.client = Client(Target((self.url,), "test"), SigCache(SDKAPPID, ADMIN, SECRET),
-                             rates=UNPACED, retry=FAST_RETRY)
-        self.api = ChatApi(self.client)
-        self.requests: list[tuple[str, Any]] = []
-        self.lock = threading.Lock()
-        record_requests(emulator, self.requests, self.lock)
-
-    def sent(self, endpoint: str) -> list[Any]:
-        with self.lock:
-            return [body for name, body in self.requests if name == endpoint]
-
-    def forget(self) -> None:
-        with self.lock:
-            self.requests.clear()
-
-    def env(self, **override: str | None) -> dict[str, str | None]:
-        return cli_env(self.url, **override)
-
-    def cli(self, *args: str, env: Mapping[str, str | None] | None = None) -> Result:
-        return CliRunner().invoke(main, list(args), env=dict(env if env is not None else self.env()))
-
-    def exists(self, user_id: str) -> bool:
-        return self.api.account_check([user_id])[user_id].data.get("AccountStatus") == "Imported"
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., App]]:
-    apps: list[App] = []
-
-    def start(**config: Any) -> App:
-        config.setdefault("sdkappid", SDKAPPID)
-        emulator = make_emulator(**config)
-        server = RunningEmulator(emulator).__enter__()
-        apps.append(App(emulator, server))
-        return apps[-1]
-
-    yield start
-    for app in apps:
-        app.client.close()
-        app.server.stop()
-
 
 def write_config(directory: Path, bots: Mapping[str, Any] | None = None,
                  accounts: Mapping[str, Any] | None = None, name: str = "chatsync.yaml", **app: Any) -> str:
@@ -117,7 +63,7 @@ def assert_clean_exit_1(result: Result) -> None:
 
 # -- 1. plan crashes when the live read takes more than a second ------------------------------------
 
-def test_plan_on_an_app_that_answers_slowly_does_not_crash(serve, tmp_path):
+def test_plan_on_an_app_that_answers_slowly_does_not_crash(serve: Callable[..., App], tmp_path: Path) -> None:
     """cli/plan.py:56 calls ``progress(api.client, "Reading the live app")`` with the arguments
     swapped (label, status); when the read lasts >= 1 s the progress ``finally`` calls
     ``"Reading the live app"()`` -> TypeError and a traceback instead of the plan."""
@@ -131,7 +77,8 @@ def test_plan_on_an_app_that_answers_slowly_does_not_crash(serve, tmp_path):
 
 # -- 2. swapping a bot at the 20-bot limit fails: creates run before deletes --------------------------
 
-def test_replacing_a_bot_when_the_app_has_20_bots_applies_cleanly(serve, tmp_path):
+def test_replacing_a_bot_when_the_app_has_20_bots_applies_cleanly(serve: Callable[..., App],
+                                                                  tmp_path: Path) -> None:
     """The planner accepts the plan (20 bots after it), but applier.py runs every create_robot in
     phase 1 and every delete_robot in phase 2, so the new bot is created while 20 are still active
     and the service refuses it with 10008: apply exits 1 although the plan was valid."""
@@ -167,7 +114,7 @@ def _answer(**fields: Any) -> httpx.Response:
 IMPORT_PLAN = [Change("account", user_id, "create", None, {"nick": user_id.upper()}) for user_id in "abc"]
 
 
-def test_ctrl_c_after_an_import_answered_reports_the_imported_accounts_as_done():
+def test_ctrl_c_after_an_import_answered_reports_the_imported_accounts_as_done() -> None:
     """api._per_item raises Stopped from its retry round (client.pause / the next call) and throws
     away the results of round 0; applier._batch then returns {} and every change of the chunk is
     reported "skipped: not started: interrupted" -- although a and b were imported."""
@@ -194,7 +141,7 @@ def test_ctrl_c_after_an_import_answered_reports_the_imported_accounts_as_done()
     assert status["c"] == "skipped", status
 
 
-def test_a_run_stopping_failure_in_an_item_retry_does_not_fail_the_items_already_done():
+def test_a_run_stopping_failure_in_an_item_retry_does_not_fail_the_items_already_done() -> None:
     """The same loss when a run-stopping code (60028: the trial's daily quota is used up) comes back
     for the one-by-one retry of c: _batch marks a, b and c "failed 60028", but a and b were imported."""
 
@@ -215,7 +162,7 @@ def test_a_run_stopping_failure_in_an_item_retry_does_not_fail_the_items_already
     assert status["c"] == ("failed", 60028), status
 
 
-def test_a_change_interrupted_while_waiting_to_retry_is_not_reported_as_not_started():
+def test_a_change_interrupted_while_waiting_to_retry_is_not_reported_as_not_started() -> None:
     """Applier._single treats Stopped as "never started": a create_robot that was sent, got a
     transient answer (it may have been applied: §5 faults after the change) and was waiting for its
     retry when Ctrl-C came is reported "skipped: not started: interrupted" with 0 attempts."""
@@ -240,7 +187,8 @@ def test_a_change_interrupted_while_waiting_to_retry_is_not_reported_as_not_star
 
 # -- 4. apply --plan: edits outside the fingerprint are accepted -----------------------------------
 
-def test_a_plan_file_with_its_unsafe_reasons_removed_still_needs_force(serve, tmp_path):
+def test_a_plan_file_with_its_unsafe_reasons_removed_still_needs_force(serve: Callable[..., App],
+                                                                       tmp_path: Path) -> None:
     """check_applicable() trusts ``safe``/``unsafe_reasons`` read from the file, and neither is
     covered by the fingerprint nor re-derived, so deleting the reasons makes apply --plan run an
     unsafe plan (3 deletes, max_deletes 1) without --force."""
@@ -253,14 +201,15 @@ def test_a_plan_file_with_its_unsafe_reasons_removed_still_needs_force(serve, tm
     assert made.exit_code == 1 and "Unsafe:" in made.stdout  # the plan itself is unsafe
 
     edit_plan(path, lambda d: d.update(safe=True, unsafe_reasons=[]))
-    app.forget()
+    app.forget_calls()
     result = app.cli("apply", "--plan", path)
     assert result.exit_code == 1, (result.stdout, result.stderr)
     assert app.sent("account_delete") == []
     assert all(app.exists(u) for u in ("u1", "u2", "u3"))
 
 
-def test_a_plan_file_edited_to_delete_a_protected_account_is_refused(serve, tmp_path):
+def test_a_plan_file_edited_to_delete_a_protected_account_is_refused(serve: Callable[..., App],
+                                                                     tmp_path: Path) -> None:
     """tampered() only checks that each change has an observation consistent with create/update;
     the fingerprint covers observations, not changes. Turning the planned nick update of the
     protected account "ops" into a delete keeps the fingerprint valid, and apply --plan deletes it
@@ -276,13 +225,14 @@ def test_a_plan_file_edited_to_delete_a_protected_account_is_refused(serve, tmp_
         change.update(action="delete", after=None)
 
     edit_plan(path, to_delete)
-    app.forget()
+    app.forget_calls()
     result = app.cli("apply", "--plan", path)
     assert app.exists("ops"), "the protected account was deleted"
     assert result.exit_code == 1
 
 
-def test_a_plan_file_edited_to_point_at_another_server_is_refused(serve, tmp_path):
+def test_a_plan_file_edited_to_point_at_another_server_is_refused(serve: Callable[..., App],
+                                                                  tmp_path: Path) -> None:
     """app.endpoint of the plan file is not covered by the fingerprint: an edited endpoint is
     accepted and apply --plan sends signed admin calls (a valid UserSig) to whatever host it names."""
     app = serve()
@@ -291,14 +241,15 @@ def test_a_plan_file_edited_to_point_at_another_server_is_refused(serve, tmp_pat
     path = str(tmp_path / "plan.json")
     assert app.cli("plan", config, "--out", path).exit_code == 0
     edit_plan(path, lambda d: d["app"].update(endpoint=other.url))
-    app.forget()
-    other.forget()
+    app.forget_calls()
+    other.forget_calls()
     result = app.cli("apply", "--plan", path, env=app.env(CHATSYNC_ENDPOINT=None))
     assert other.requests == [], "the edited plan sent signed calls to another server"
     assert_clean_exit_1(result)
 
 
-def test_a_plan_file_with_a_rate_limit_for_an_unknown_api_is_a_clean_error(serve, tmp_path):
+def test_a_plan_file_with_a_rate_limit_for_an_unknown_api_is_a_clean_error(serve: Callable[..., App],
+                                                                           tmp_path: Path) -> None:
     """Plan.from_data accepts any rate_limits; Client.for_app -> Pacers raises ValueError for an
     unknown API name (or a rate <= 0), which escapes as a traceback instead of an Error: line."""
     app = serve()
@@ -314,7 +265,7 @@ def test_a_plan_file_with_a_rate_limit_for_an_unknown_api_is_a_clean_error(serve
 # -- 5. an endpoint httpx cannot encode gives a traceback -----------------------------------------
 
 @pytest.mark.parametrize("endpoint", ["https://xn--zz", "https://a\u3002\u3002b"])
-def test_an_endpoint_with_an_invalid_idna_host_is_a_clean_error(tmp_path, endpoint):
+def test_an_endpoint_with_an_invalid_idna_host_is_a_clean_error(tmp_path: Path, endpoint: str) -> None:
     """endpoint_problem() accepts these hosts; httpx then raises idna.IDNAError / httpx.InvalidURL
     from Client._exchange (neither is an httpx.TransportError), which escapes as a traceback."""
     config = write_config(tmp_path, accounts={"alice": {"nick": "Alice"}})

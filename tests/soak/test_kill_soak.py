@@ -173,7 +173,8 @@ def seed(path: Path, scenario: Scenario) -> dict[str, Any]:
                 {"Tag": TAGS[n], "Value": v} for n, v in fields.items()]})
     api.client.close()
     emulator.close()
-    return json.loads(path.read_text(encoding="utf-8"))
+    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return state
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -211,7 +212,8 @@ def apply_command(config: Path) -> list[str]:
 
 
 def state_of(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return state
 
 
 def wait_for_change(state: Path, process: subprocess.Popen[str]) -> float | None:
@@ -311,8 +313,8 @@ def check_live(url: str, scenario: Scenario) -> None:
         api = ChatApi(client)
         want_accounts: dict[str, Fields | None] = {**scenario.accounts, **scenario.bystanders}
         want_bots: dict[str, Fields | None] = {**scenario.bots}
-        for bot, fields in scenario.bot_bystanders.items():
-            want_bots[bot] = None if bot in scenario.inactive_bots else fields
+        for bot, bystander in scenario.bot_bystanders.items():
+            want_bots[bot] = None if bot in scenario.inactive_bots else bystander
         assert sorted(api.get_all_robots()) == sorted(b for b, f in want_bots.items() if f is not None)
         checked = api.account_check(want_accounts)
         exists = {u for u, r in checked.items() if r.ok and r.data["AccountStatus"] == "Imported"}

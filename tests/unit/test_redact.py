@@ -17,10 +17,10 @@ from chatsync.text.redact import redact
         ("nothing secret here", "nothing secret here"),
     ],
 )
-def test_usersig_values_are_replaced(text, expected):
+def test_usersig_values_are_replaced(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
-def test_given_secrets_are_replaced_wherever_they_stand():
+def test_given_secrets_are_replaced_wherever_they_stand() -> None:
     assert redact("key=s3cr3t and again s3cr3t", "s3cr3t") == "key=*** and again ***"
     assert redact("empty secrets are ignored", "") == "empty secrets are ignored"

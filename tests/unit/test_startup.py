@@ -90,7 +90,7 @@ def test_the_apply_help_names_the_default_key_variable_of_the_model() -> None:
     from chatsync.cli import apply as apply_command
     from chatsync.domain.model import DEFAULT_SECRET_KEY_ENV
 
-    assert apply_command.DEFAULT_SECRET_KEY_ENV == DEFAULT_SECRET_KEY_ENV
+    assert vars(apply_command)["DEFAULT_SECRET_KEY_ENV"] == DEFAULT_SECRET_KEY_ENV
 
 
 def test_a_plan_against_the_emulator_over_loopback_imports_no_httpx(tmp_path: Path) -> None:
