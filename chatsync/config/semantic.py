@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from chatsync.config import hints
+from chatsync.config import groups, hints
 from chatsync.config.checks import SECRET
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.domain.kinds import BY_SECTION, SECTIONS
@@ -111,7 +111,11 @@ def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: i
     if message:
         yield Problem(location(file, key_mark), message)
     if isinstance(body, YMap):
-        yield from _body_problems(file, kind, user_id, body)
+        if BY_SECTION[section].profile:
+            yield from _body_problems(file, kind, user_id, body)
+        else:  # a group: fields of its own
+            yield from groups.body_problems(file, user_id, body)
+            yield from _secrets(file, body, top=False)
 
 
 def _body_problems(file: str, kind: str, user_id: str, body: YMap) -> Iterator[Problem]:

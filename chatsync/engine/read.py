@@ -38,7 +38,8 @@ def read_calls(desired: DesiredState) -> int:
     (only those that exist are read). Counted from the declarations, without making what each
     read needs."""
     checks = sum(engine_of(kind).read_calls(len(desired.of(kind.name))) for kind in KINDS)
-    with_fields = sum(1 for p in desired.principals() if p.fields and p.state == "present")
+    with_fields = sum(1 for kind in KINDS if kind.profile for p in desired.of(kind.name).values()
+                      if p.fields and p.state == "present")
     return checks + -(-with_fields // BATCH)
 
 

@@ -56,6 +56,20 @@ class Kind:
     profile: bool = True
     #: The ``$defs`` entry of the JSON Schema an object's body follows.
     body_schema: str = "principal"
+    #: A kind whose fields are its own (not :attr:`profile`): each name, in order, with ``text`` or
+    #: ``uint32``.
+    fields: Mapping[str, str] | None = None
+    #: Fields declared but never read nor compared (how a change is made, not what the object holds).
+    settings: tuple[str, ...] = ()
+    #: Fields a change carries together: when one of them differs, each one declared goes in it.
+    together: tuple[str, ...] = ()
+    #: Fields an object gets when it is created and can never change (a plan changing one is refused).
+    create_only: tuple[str, ...] = ()
+    #: What an update takes away that counts as a delete for the safety rules (a group's members):
+    #: ``(before, after) -> ids``.
+    removed: Callable[[Mapping[str, Any] | None, Mapping[str, Any] | None], tuple[str, ...]] | None = None
+    #: The calls one change of a kind not made of profile fields costs: ``(change, seen) -> counts``.
+    calls: Callable[[Any, Mapping[str, Any] | None], Mapping[str, int]] | None = None
 
     def address(self, object_id: str) -> str:
         """``bot.<id>``: how plans and reports name an object of this kind."""
