@@ -61,6 +61,8 @@ class Kind:
     fields: Mapping[str, str] | None = None
     #: Fields declared but never read nor compared (how a change is made, not what the object holds).
     settings: tuple[str, ...] = ()
+    #: Fields that hold a list of ids (:func:`list_ids`): plans show the ids added and removed.
+    lists: tuple[str, ...] = ()
     #: Fields a change carries together: when one of them differs, each one declared goes in it.
     together: tuple[str, ...] = ()
     #: Fields an object gets when it is created and can never change (a plan changing one is refused).
@@ -68,6 +70,8 @@ class Kind:
     #: What an update takes away that counts as a delete for the safety rules (a group's members):
     #: ``(before, after) -> ids``.
     removed: Callable[[Mapping[str, Any] | None, Mapping[str, Any] | None], tuple[str, ...]] | None = None
+    #: What a change brings in (a group's new members): ``(before, after) -> ids``.
+    added: Callable[[Mapping[str, Any] | None, Mapping[str, Any]], tuple[str, ...]] | None = None
     #: The calls one change of a kind not made of profile fields costs: ``(change, seen) -> counts``.
     calls: Callable[[Any, Mapping[str, Any] | None], Mapping[str, int]] | None = None
 
@@ -78,6 +82,11 @@ class Kind:
     def count(self, number: int) -> str:
         """``1 bot``, ``3 bots``."""
         return f"{number} {self.name}" if number == 1 else f"{number} {self.section}"
+
+
+def list_ids(value: Any) -> list[str]:
+    """The ids a list field holds: sorted, joined by newlines."""
+    return [item for item in value.split("\n") if item] if isinstance(value, str) and value else []
 
 
 def id_text_problem(kind: str, object_id: str) -> str | None:

@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatsync.domain.kinds.base import Kind
+from chatsync.domain.kinds.base import Kind, list_ids
 from chatsync.facts import groups as facts
 from chatsync.text.safe import quote
 
@@ -44,7 +44,7 @@ def joined(ids: Iterable[str]) -> str:
 
 def ids(value: Any) -> list[str]:
     """The ids a list field holds (:func:`joined` undone)."""
-    return [item for item in value.split("\n") if item] if isinstance(value, str) and value else []
+    return list_ids(value)
 
 
 def canonical_type(name: str) -> str:
@@ -195,7 +195,9 @@ KIND = Kind(
     fields=FIELDS,
     settings=SETTINGS,
     together=MEMBERSHIP,
+    lists=("admins", "members"),
     create_only=("type",),
     removed=removed,
+    added=added,
     calls=calls,
 )
