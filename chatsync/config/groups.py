@@ -65,14 +65,14 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
 
     written = body.get("type")
     kind = facts.TYPE_BY_NAME.get(written) if isinstance(written, str) else None
-    if kind is not None:
+    if kind is not None and facts.group_id_problem(group_id) is None:  # else said with the id
         problem = facts.custom_group_id_problem(group_id, kind)
         if problem:
             yield Problem(location(file, body.meta["type"].key_mark),
                           f"{where}: the id {problem}; choose another GroupId")
     for name, most in TEXTS.items():
         value = body.get(name)
-        if isinstance(value, str) and len(value.encode("utf-8", "surrogatepass")) > most:
+        if isinstance(value, str) and len(value) <= most < len(value.encode("utf-8", "surrogatepass")):
             size = len(value.encode("utf-8", "surrogatepass"))
             yield Problem(at(name), f"{where} {name} is {size} bytes long (UTF-8); it may have at most "
                                     f"{most}; shorten it")
@@ -109,11 +109,11 @@ def _type_problems(file: str, where: str, kind: facts.GroupType, body: YMap,
     members = _ids(body.get("members"))
     if not kind.members_stored and (members or admins):
         field = "members" if members else "admins"
-        yield Problem(at(field), f"{where}: a {name} group keeps no members (only its owner); remove "
+        yield Problem(at(field), f"{where}: {_a(name)} group keeps no members (only its owner); remove "
                                  f"{field}, or choose another type")
         return
     if admins and not kind.admins_allowed:
-        yield Problem(at("admins"), f"{where}: a {name} group has no admins; remove admins, or "
+        yield Problem(at("admins"), f"{where}: {_a(name)} group has no admins; remove admins, or "
                                     "choose Public, Meeting or Community")
     owner = body.get("owner")
     everyone = set(members) | set(admins) | ({owner} if isinstance(owner, str) and owner else set())
@@ -121,15 +121,19 @@ def _type_problems(file: str, where: str, kind: facts.GroupType, body: YMap,
     declared_most = body.get("max_members")
     if isinstance(declared_most, int) and not isinstance(declared_most, bool):
         if most is not None and declared_most > most:
-            yield Problem(at("max_members"), f"{where} max_members is {declared_most}; a {name} group may "
+            yield Problem(at("max_members"), f"{where} max_members is {declared_most}; {_a(name)} group may "
                                              f"have at most {most}; lower it")
         elif declared_most < len(everyone):
             yield Problem(at("max_members"), f"{where} max_members is {declared_most}, but it declares "
                                              f"{len(everyone)} members; raise it or declare fewer")
     if most is not None and len(everyone) > most:
         field = "members" if "members" in body else "admins"
-        yield Problem(at(field), f"{where} declares {len(everyone)} members; a {name} group may have at "
+        yield Problem(at(field), f"{where} declares {len(everyone)} members; {_a(name)} group may have at "
                                  f"most {most}; declare fewer")
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name[:1] in "AEIOU" else f"a {name}"
 
 
 def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Mapping[str, Principal]],

@@ -294,7 +294,8 @@ class DesiredState:
     def summary(self) -> str:
         """One line for humans, e.g. ``1 app, 3 bots, 120 accounts (2 to delete) in 4 files``."""
         files = len(self.sources)
-        counts = ", ".join(kind.count(len(self.objects[kind.name])) for kind in KINDS)
+        counts = ", ".join(kind.count(len(self.objects[kind.name])) for kind in KINDS
+                           if kind.counted_when_none or self.objects[kind.name])
         return f"1 app, {counts} ({self.deletion_count} to delete) in {_plural(files, 'file')}"
 
 

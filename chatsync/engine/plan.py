@@ -22,7 +22,7 @@ from chatsync.domain.kinds import BY_NAME, KINDS, Kind
 from chatsync.domain.live import LiveState, Wanted
 from chatsync.domain.model import DesiredState, Fields, Principal, differing, plain
 from chatsync.domain.plan import Change, Estimate, Kept, Plan, review_order
-from chatsync.engine.read import LiveReader, read_live
+from chatsync.engine.read import LiveReader, listings, read_live
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import Value, field_of
 from chatsync.tencent.api import ChatApi
@@ -47,7 +47,7 @@ def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader 
     gc.disable()  # many small objects, no cycles: a full collection mid-plan only costs time
     try:
         if reader is None:
-            reader = LiveReader(api)
+            reader = LiveReader(api, listed=listings(desired.app))
             for principal in desired.principals():
                 reader.declare(principal)
         live = reader.finish()
@@ -84,7 +84,8 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
                   admin=app.admin, secret_key_env=app.secret_key_env, rates=dict(app.rates),
                   protected=list(app.protected), max_deletes=app.max_deletes,
                   observed_bots=list(live.bot_ids), observed_objects=observed(changes, live),
-                  observed_counts={kind: len(ids) for kind, ids in live.listed.items() if kind != "bot"})
+                  observed_counts={kind: len(live.listed.get(kind, [])) for kind in sorted(listings(app))
+                                   if kind != "bot"})
     check_safety(result)
     calls = apply_calls(changes, result.observed_objects)
     result.estimate = Estimate(calls, _seconds(calls, app.rates))
@@ -180,6 +181,12 @@ def check_safety(result: Plan) -> None:
     for change in result.changes:
         if change.action == "delete" and change.user_id in never:
             result.errors.append(f"the plan deletes {change.address}, which is protected (or the admin)")
+        missing = [name for name in BY_NAME[change.kind].required_at_create
+                   if change.action == "create" and name not in (change.after or {})]
+        if missing:
+            result.errors.append(
+                f"{change.address} does not exist, and creating it needs {' and '.join(missing)}: "
+                f"declare {'them' if len(missing) > 1 else 'it'} (or check the id)")
         for name in BY_NAME[change.kind].create_only:
             if change.action == "update" and name in (change.after or {}):
                 result.errors.append(

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from chatsync.domain.model import AppConfig, DesiredState, Principal
-from chatsync.engine.read import LiveReader
+from chatsync.engine.read import LiveReader, listings
 from chatsync.errors import ChatsyncError
 from chatsync.tencent.api import ChatApi
 
@@ -60,7 +60,7 @@ class Prefetch:
         except ChatsyncError:
             return  # said again, in its place, when the caller connects after loading
         self._app = app
-        self._reader = LiveReader(self.api)
+        self._reader = LiveReader(self.api, listed=listings(app))
         self._give()
 
     def declared(self, principal: Principal) -> None:
@@ -77,7 +77,7 @@ class Prefetch:
         if reader is None or self._app != desired.app:
             return None
         self._give()
-        if len(self._told) != desired.bot_count + desired.account_count:
+        if len(self._told) != sum(len(declared) for declared in desired.objects.values()):
             told = {id(p) for p in self._told}  # some needed the whole config to be checked
             for principal in desired.principals():
                 if id(principal) not in told:

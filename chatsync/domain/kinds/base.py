@@ -65,6 +65,10 @@ class Kind:
     lists: tuple[str, ...] = ()
     #: Fields a change carries together: when one of them differs, each one declared goes in it.
     together: tuple[str, ...] = ()
+    #: False for a kind a config summary leaves out when none is declared (``0 groups``).
+    counted_when_none: bool = True
+    #: Fields a create must carry (a plan creating one without them is refused).
+    required_at_create: tuple[str, ...] = ()
     #: Fields an object gets when it is created and can never change (a plan changing one is refused).
     create_only: tuple[str, ...] = ()
     #: What an update takes away that counts as a delete for the safety rules (a group's members):

@@ -65,7 +65,9 @@ class GroupReads:
         self.reader = reader
         self.api = GroupApi(reader.api.client)
         self._named: list[Wanted] = []
-        self._listing: Future[None] | None = reader.submit(self._read_list)
+        # Listed only to prune: whether a declared group exists, its read says.
+        self._listing: Future[None] | None = (
+            reader.submit(self._read_list) if "group" in reader.listed else None)
 
     def declare(self, principal: Principal) -> None:
         self.want(wanted_of(principal))
@@ -118,7 +120,7 @@ class GroupEngine:
         return GroupReads(reader)
 
     def read_calls(self, declared: int) -> int:
-        return 1 + -(-declared // facts.INFO_BATCH)  # the list (one page a 10,000), the infos
+        return -(-declared // facts.INFO_BATCH)  # the infos (and, to prune, the list: not counted)
 
     def write(self, run: Applier, changes: Sequence[Change]) -> None:
         for change in changes:
