@@ -82,6 +82,8 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
                                    "account the owner and list the bot under members")
     for name in ("owner", "admins", "members"):
         for user_id in ([owner] if name == "owner" and isinstance(owner, str) else _ids(body.get(name))):
+            if 0 < len(user_id) <= limits.USER_ID_MAX_BYTES and user_id.isascii() and user_id.isprintable():
+                continue  # the common case, decided without building a message
             problem = limits.user_id_problem(user_id)
             if problem:
                 yield Problem(at(name), f"{where} {name}: {quote(user_id)} {problem}; fix the id")
@@ -140,7 +142,11 @@ def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Ma
                        app: AppConfig) -> Iterator[Problem]:
     """Owners, admins and members that are neither declared present (an account, a bot), the
     admin, nor protected: chatsync could not make the group as declared."""
-    known = app.protected_ids
+    if not groups:
+        return
+    known = set(app.protected_ids)
+    for kind in ("account", "bot"):
+        known.update(user_id for user_id, p in objects[kind].items() if p.present)
     for declared in groups.values():
         if not declared.present:
             continue
@@ -150,7 +156,10 @@ def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Ma
             value = declared.fields.get(name)
             if not isinstance(value, str):
                 continue
-            for user_id in ([value] if name == "owner" else group.ids(value)):
+            named = [value] if name == "owner" else group.ids(value)
+            if known.issuperset(named):
+                continue  # the common case: every one is known
+            for user_id in named:
                 if not user_id or user_id in known:
                     continue
                 kind = "bot" if limits.is_bot_id(user_id) else "account"
