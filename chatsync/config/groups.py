@@ -80,21 +80,23 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
     if isinstance(owner, str) and limits.is_bot_id(owner):
         yield Problem(at("owner"), f"{where}: a bot cannot own a group ({quote(owner)}); make an "
                                    "account the owner and list the bot under members")
-    for name in ("owner", "admins", "members"):
-        for user_id in ([owner] if name == "owner" and isinstance(owner, str) else _ids(body.get(name))):
+    admins = _ids(body.get("admins"))
+    members = _ids(body.get("members"))
+    for name, named in (("owner", [owner] if isinstance(owner, str) else []), ("admins", admins),
+                        ("members", members)):
+        for user_id in named:
             if 0 < len(user_id) <= limits.USER_ID_MAX_BYTES and user_id.isascii() and user_id.isprintable():
                 continue  # the common case, decided without building a message
             problem = limits.user_id_problem(user_id)
             if problem:
                 yield Problem(at(name), f"{where} {name}: {quote(user_id)} {problem}; fix the id")
-    admins = _ids(body.get("admins"))
     for user_id in admins:
         if limits.is_bot_id(user_id):
             yield Problem(at("admins"), f"{where}: a bot cannot be an admin ({quote(user_id)}); list it "
                                         "under members")
             break
     if kind is not None:
-        yield from _type_problems(file, where, kind, body, admins)
+        yield from _type_problems(file, where, kind, body, admins, members)
     if body.get("state") == "absent":
         managed = [name for name in body if name in BODY_FIELDS]
         if managed:
@@ -103,12 +105,11 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
 
 
 def _type_problems(file: str, where: str, kind: facts.GroupType, body: YMap,
-                   admins: list[str]) -> Iterator[Problem]:
+                   admins: list[str], members: list[str]) -> Iterator[Problem]:
     def at(name: str) -> Location:
         return location(file, body.meta[name].value_mark)
 
     name = f"{kind.api_name} ({kind.user_name})" if kind.user_name != kind.api_name else kind.api_name
-    members = _ids(body.get("members"))
     if not kind.members_stored and (members or admins):
         field = "members" if members else "admins"
         yield Problem(at(field), f"{where}: {_a(name)} group keeps no members (only its owner); remove "

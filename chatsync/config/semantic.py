@@ -170,4 +170,5 @@ def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterat
         for index, value in enumerate(node):
             if extension and isinstance(value, str) and hints.looks_like_key_value(value):
                 yield Problem(location(file, node.meta[index].value_mark), hints.SECRET_VALUE, SECRET)
-            yield from _secrets(file, value, False, extension)
+            if isinstance(value, (YMap, YList)):  # a scalar has nothing below it
+                yield from _secrets(file, value, False, extension)
