@@ -65,7 +65,9 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
 
     written = body.get("type")
     kind = facts.TYPE_BY_NAME.get(written) if isinstance(written, str) else None
-    if kind is not None and facts.group_id_problem(group_id) is None:  # else said with the id
+    generated = group_id.startswith(facts.GENERATED_PREFIX) and kind is not facts.COMMUNITY
+    if kind is not None and facts.group_id_problem(group_id) is None and not generated:
+        # (an id the service generated names a group made elsewhere: a plan refuses to create one)
         problem = facts.custom_group_id_problem(group_id, kind)
         if problem:
             yield Problem(location(file, body.meta["type"].key_mark),

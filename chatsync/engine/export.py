@@ -1,5 +1,6 @@
-"""Export: write the live app as a complete, valid config (every live bot, and the named accounts
-that exist, each with its whole profile), so ``plan`` on it right after shows no changes.
+"""Export: write the live app as a complete, valid config (every live bot, the named accounts
+that exist, each with its whole profile, and every live group with the accounts it names), so
+``plan`` on it right after shows no changes.
 
 Every standard field is written (integers as integers, enums by their YAML name), and the custom
 keys the config lists in ``app.custom_fields`` under ``custom:``. An enum never set (or set to a
@@ -19,6 +20,7 @@ import yaml
 
 from chatsync.domain.live import Wanted
 from chatsync.domain.model import AppConfig, Principal
+from chatsync.engine.kinds.group import export_groups
 from chatsync.engine.read import read_live
 from chatsync.facts import limits
 from chatsync.facts.fields import CUSTOM_SECTION, STANDARD, Value, custom_name
@@ -51,6 +53,10 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
             left_out.append((user_id, why))
         else:
             accounts.append(user_id)
+    groups = export_groups(api.client)
+    named = {user_id for body in groups.values() for user_id in _people(body)}
+    accounts += sorted(u for u in named - set(accounts) if not limits.is_bot_id(u) and u != app.admin
+                       and not _not_an_account(u))  # a group's members must be declared
     live = read_live(api, [Wanted("account", a, fields) for a in accounts], every_bot=fields)
     absent_ok = set(expected_absent)
     left_out += [(a, "does not exist in the app") for a in accounts
@@ -61,10 +67,23 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
         "bots": {b: _profile(live.get("bot", b), app) for b in live.bot_ids},
         "accounts": {a: _profile(live.get("account", a), app) for a in accounts if live.get("account", a)},
     }
+    if groups:
+        document["groups"] = groups
     text = yaml.dump(document, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=1000)
     # Only double-quoted scalars hold such characters (see _SafeDumper); there, \uXXXX is the same value.
     text = UNSAFE.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text)
     return Export(HEADER + text, left_out)
+
+
+def _people(body: dict[str, object]) -> list[str]:
+    """The owner, admins and members an exported group names."""
+    owner = body.get("owner")
+    named = [owner] if isinstance(owner, str) else []
+    for name in ("admins", "members"):
+        value = body.get(name)
+        if isinstance(value, list):
+            named += [u for u in value if isinstance(u, str)]
+    return named
 
 
 def _not_an_account(user_id: str) -> str:

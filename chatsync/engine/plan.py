@@ -187,6 +187,11 @@ def check_safety(result: Plan) -> None:
             result.errors.append(
                 f"{change.address} does not exist, and creating it needs {' and '.join(missing)}: "
                 f"declare {'them' if len(missing) > 1 else 'it'} (or check the id)")
+        id_problem = BY_NAME[change.kind].create_id_problem
+        if change.action == "create" and id_problem is not None:
+            problem = id_problem(change.user_id, change.after or {})
+            if problem:
+                result.errors.append(f"{change.address} does not exist, and {problem}")
         for name in BY_NAME[change.kind].create_only:
             if change.action == "update" and name in (change.after or {}):
                 result.errors.append(

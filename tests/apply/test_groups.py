@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from chatsync.emulator import group_state
+from chatsync.facts import groups as group_facts
 from chatsync.tencent.groups import GroupApi
 from tests.apply.conftest import FAST_RATES, fresh_client, summary
 from tests.support import SDKAPPID
@@ -197,3 +199,47 @@ def test_saved_plan_applies(made):
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert groups_of(app)["meet"]["owner"] == "carol"
     assert NO_CHANGES in plan(app, config).stdout
+
+
+def test_export_writes_every_group_and_plans_no_changes(made):
+    app, tmp_path = made
+    with app.emulator.store.lock:  # a group made elsewhere (an SDK), with an id the service generated
+        group = group_state.new_group(group_facts.PUBLIC, "Elsewhere", 1_700_000_000, 99, 2000)
+        group["Owner_Account"] = "alice"
+        group["Members"] = {"alice": {"Role": "Owner", "JoinTime": 1_700_000_000}}
+        app.emulator.store.add_group("@TGS#2elsewhere", group)
+    config = write(tmp_path, BASE)
+    out = tmp_path / "export.yaml"
+    result = app.cli("export", config, "--out", str(out))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    exported = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert set(exported["groups"]) == {*BASE["groups"], "@TGS#2elsewhere"}
+    assert exported["groups"]["lobby"]["admins"] == ["bob"]
+    assert sorted(exported["groups"]["lobby"]["members"]) == ["@RBT#support", "carol"]
+    assert "members" not in exported["groups"]["live"]
+    again = app.cli("plan", str(out))
+    assert again.exit_code == 0, (again.stdout, again.stderr)
+    assert NO_CHANGES in again.stdout
+
+
+def test_a_group_error_names_the_group_and_what_to_do(serve, tmp_path):
+    app = serve()
+    document = {"accounts": {"alice": None},
+                "groups": {"team": {"type": "Public", "name": "Team", "owner": "alice",
+                                    "members": ["ghost"]}}}
+    config = write(tmp_path, document, protected=["ghost"])  # protected: known, but not in the app
+    result = app.cli("apply", "--auto-approve", config)
+    assert result.exit_code == 1
+    assert '+ group "team"  failed 10019: account ghost does not exist' in result.stdout, result.stdout
+    assert "create the accounts and bots named as owner or members first" in result.stdout
+    assert "team" not in groups_of(app)
+
+
+def test_a_generated_id_cannot_be_created(serve, tmp_path):
+    app = serve()
+    document = {"accounts": {"alice": None},
+                "groups": {"@TGS#1abc": {"type": "Public", "name": "X", "owner": "alice"}}}
+    result = app.cli("plan", write(tmp_path, document))
+    assert result.exit_code == 1
+    assert ("Error: group.@TGS#1abc does not exist, and its id starts with @TGS#, which only ids the "
+            "service generates may: a new group needs another GroupId") in result.stdout

@@ -60,9 +60,6 @@ def test_a_group_loads_to_its_fields(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("groups", "expected"), [
-    ('  "@TGS#mine":\n    type: Public\n    name: X\n',
-     '13:5: group "@TGS#mine": the id starts with @TGS#, which only ids the service generates may; '
-     "choose another GroupId"),
     ("  comm:\n    type: Community\n    name: C\n",
      '13:5: group "comm": the id must start with @TGS#_ for a Community group; choose another GroupId'),
     ('  g:\n    type: Public\n    name: G\n    owner: "@RBT#b"\n',

@@ -67,6 +67,9 @@ class Kind:
     together: tuple[str, ...] = ()
     #: False for a kind a config summary leaves out when none is declared (``0 groups``).
     counted_when_none: bool = True
+    #: Why an object cannot be created with this id and these fields (a group's id its service
+    #: generates), or None: ``(id, fields) -> message``.
+    create_id_problem: Callable[[str, Mapping[str, Any]], str | None] | None = None
     #: Fields a create must carry (a plan creating one without them is refused).
     required_at_create: tuple[str, ...] = ()
     #: Fields an object gets when it is created and can never change (a plan changing one is refused).

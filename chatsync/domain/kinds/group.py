@@ -171,6 +171,16 @@ def id_problem(group_id: str) -> str | None:
     return f"group id {quote(group_id)} {problem}; {fix}"
 
 
+def create_id_problem(group_id: str, fields: Mapping[str, Any]) -> str | None:
+    """Why a group cannot be created with ``group_id`` (an id the service generates, or a Community
+    id without its prefix), or None."""
+    group_type = facts.TYPE_BY_NAME.get(str(fields.get("type", "")))
+    if group_type is None:
+        return None
+    problem = facts.custom_group_id_problem(group_id, group_type)
+    return f"its id {problem}: a new group needs another GroupId" if problem else None
+
+
 KIND = Kind(
     name="group",
     section="groups",
@@ -198,6 +208,7 @@ KIND = Kind(
     lists=("admins", "members"),
     create_only=("type",),
     required_at_create=("type", "name"),
+    create_id_problem=create_id_problem,
     counted_when_none=False,
     removed=removed,
     added=added,

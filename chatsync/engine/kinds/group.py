@@ -26,7 +26,7 @@ from chatsync.errors import CallFailed
 from chatsync.facts import groups as facts
 from chatsync.facts.fields import Value
 from chatsync.tencent.api import ItemResult
-from chatsync.tencent.client import Reply
+from chatsync.tencent.client import Client, Reply
 from chatsync.tencent.group_answers import GroupInfo
 from chatsync.tencent.groups import GroupApi, NewGroup
 
@@ -55,6 +55,32 @@ def live_fields(info: GroupInfo) -> dict[str, Value]:
         "admins": group.joined(u for u, role in members.items() if role == facts.ADMIN),
         "members": group.joined(u for u, role in members.items() if role == facts.MEMBER),
     }
+
+
+def exported(info: GroupInfo) -> dict[str, object]:
+    """A live group as a config declares it (``chatsync export``): every field it holds, so a plan
+    of the export shows no change."""
+    fields = live_fields(info)
+    body: dict[str, object] = {name: fields[name] for name in
+                               ("type", "name", "introduction", "notification", "face_url", "apply_join")}
+    if isinstance(fields["max_members"], int) and fields["max_members"] > 0:  # 0: no cap (AVChatRoom)
+        body["max_members"] = fields["max_members"]
+    if fields["owner"]:
+        body["owner"] = fields["owner"]
+    group_type = info.group_type
+    if group_type is not None and group_type.admins_allowed:
+        body["admins"] = group.ids(fields["admins"])
+    if group_type is not None and group_type.members_stored:
+        body["members"] = group.ids(fields["members"])
+    return body
+
+
+def export_groups(client: Client) -> dict[str, dict[str, object]]:
+    """Every live group, read whole, as a config declares it (:func:`exported`), by GroupId."""
+    api = GroupApi(client)
+    ids = api.list_group_ids()
+    read = api.get_group_info(ids) if ids else {}
+    return {gid: exported(r.group) for gid, r in read.items() if r.ok and r.group is not None}
 
 
 class GroupReads:
