@@ -39,8 +39,9 @@ class Export:
 
 
 def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
-           expected_absent: Iterable[str] = ()) -> Export:
-    """The config: ``app`` as given, every live bot, and those of ``account_ids`` that exist.
+           expected_absent: Iterable[str] = (), groups: bool = False) -> Export:
+    """The config: ``app`` as given, every live bot, and those of ``account_ids`` that exist; with
+    ``groups``, every live group and the accounts it names.
 
     Ids in ``expected_absent`` (declared ``state: absent``) that do not exist are not reported.
     """
@@ -53,8 +54,8 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
             left_out.append((user_id, why))
         else:
             accounts.append(user_id)
-    groups = export_groups(api.client)
-    named = {user_id for body in groups.values() for user_id in _people(body)}
+    live_groups = export_groups(api.client) if groups else {}
+    named = {user_id for body in live_groups.values() for user_id in _people(body)}
     accounts += sorted(u for u in named - set(accounts) if not limits.is_bot_id(u) and u != app.admin
                        and not _not_an_account(u))  # a group's members must be declared
     live = read_live(api, [Wanted("account", a, fields) for a in accounts], every_bot=fields)
@@ -67,8 +68,8 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
         "bots": {b: _profile(live.get("bot", b), app) for b in live.bot_ids},
         "accounts": {a: _profile(live.get("account", a), app) for a in accounts if live.get("account", a)},
     }
-    if groups:
-        document["groups"] = groups
+    if live_groups:
+        document["groups"] = live_groups
     text = yaml.dump(document, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=1000)
     # Only double-quoted scalars hold such characters (see _SafeDumper); there, \uXXXX is the same value.
     text = UNSAFE.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text)
