@@ -73,6 +73,11 @@ def linear_rows(data: list[dict[str, Any]]) -> list[Row]:
     return [(r["measure"], f"{r['value']:.2f}x ({r['seconds']:.3f} s)", r["goal"], r["passed"]) for r in data]
 
 
+def group_rows(data: list[dict[str, Any]]) -> list[Row]:
+    return [(r["measure"], f"{r['ratio']:.3f}x floor ({r['wall_s']:.2f} s / {r['floor_s']:.2f} s)",
+             f"<= {r['goal']}", r["passed"]) for r in data]
+
+
 BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
     ("commands.py", command_rows),
     ("emulator_throughput.py", emulator_rows),
@@ -81,6 +86,7 @@ BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
     ("plan_speed.py", plan_rows),
     ("apply_speed.py", apply_rows),
     ("hostile_lists.py", linear_rows),
+    ("group_speed.py", group_rows),
 ]
 
 

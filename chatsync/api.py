@@ -200,11 +200,13 @@ def export(desired: DesiredState, account_ids: Iterable[str] = (), *, secret_key
 def export_with(api: ChatApi, desired: DesiredState, account_ids: Iterable[str],
                 expected_absent: Iterable[str] = (), *, fields: Sequence[str] | None = None,
                 all_fields: bool = False, with_app: bool = True) -> Export:
-    """:func:`export` through an open connection (the CLI shows progress around it)."""
+    """:func:`export` through an open connection (the CLI shows progress around it). A config that
+    manages groups (declares one, or prunes them) has every live group exported too."""
     from chatsync.engine.export import export as export_live
 
+    groups = bool(desired.of("group")) or desired.app.prune_groups
     return export_live(api, desired.app, account_ids, expected_absent=expected_absent, fields=fields,
-                       all_fields=all_fields, with_app=with_app)
+                       all_fields=all_fields, with_app=with_app, groups=groups)
 
 
 def save_plan(planned: Plan, path: str | os.PathLike[str]) -> None:

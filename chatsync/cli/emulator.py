@@ -69,6 +69,9 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float | None) ->
 @click.option("--state", "state_path", type=click.Path(path_type=Path),
               help="JSON file to load the app from and save it to after every change "
                    "(an OK answer means the change is on disk).")
+@click.option("--seed-state", "seed_state", type=click.Path(path_type=Path),
+              help="A state file (as --state writes) to start from; it is only read. With --state, "
+                   "used when that file does not exist yet.")
 @click.option("--no-fsync", is_flag=True,
               help="With --state: do not fsync each write (faster; an OK then survives a killed "
                    "emulator but not a power cut).")
@@ -98,7 +101,8 @@ def _not_nan(ctx: click.Context, param: click.Parameter, value: float | None) ->
 @click.option("--access-log", is_flag=True,
               help="Log each call (endpoint, status, code, time) to stderr; never the UserSig.")
 def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secret_key_env: str,
-             state_path: Path | None, max_bots: int, max_accounts: int | None, latency_ms: float,
+             state_path: Path | None, seed_state: Path | None, max_bots: int, max_accounts: int | None,
+             latency_ms: float,
              fault_rate: float, seed: int | None, rate_limit_scale: float, deletion_lock: bool,
              deny_account_delete: bool, access_log: bool, no_fsync: bool,
              custom_fields: tuple[str, ...], max_connections: int | None) -> None:
@@ -132,6 +136,7 @@ def emulator(host: str, port: int, sdkappid: int, admins: tuple[str, ...], secre
         raise ChatsyncError(f"--max-connections {max_connections} {problem}")
     config = EmulatorConfig(
         secret_key=secret_key, sdkappid=sdkappid, admins=tuple(admins), state_path=state_path,
+        seed_state=seed_state,
         max_bots=max_bots, max_accounts=max_accounts, latency_ms=latency_ms,
         fault_rate=fault_rate, seed=seed, rate_limit_scale=rate_limit_scale,
         deletion_lock=deletion_lock, allow_account_delete=not deny_account_delete,

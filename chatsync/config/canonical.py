@@ -20,13 +20,14 @@ import yaml
 from yaml.resolver import Resolver
 
 from chatsync.config.sections import QUOTED_ID_SECTIONS
+from chatsync.domain.kinds import Kind
 from chatsync.domain.model import AppConfig
 from chatsync.facts.fields import CUSTOM_NAME_PREFIX, CUSTOM_SECTION, STANDARD, Value
 from chatsync.text.safe import UNSAFE
 
 #: The app settings in the order the schema (and ``fmt``) writes them.
-APP_SETTINGS = ("sdkappid", "region", "endpoint", "admin", "secret_key_env", "prune_bots", "protected",
-                "max_deletes", "custom_fields", "rate_limits")
+APP_SETTINGS = ("sdkappid", "region", "endpoint", "admin", "secret_key_env", "prune_bots", "prune_groups",
+                "protected", "max_deletes", "custom_fields", "rate_limits")
 #: The app settings written even at their default (which app, where, and the key's variable).
 ALWAYS = ("sdkappid", "region", "secret_key_env")
 #: The keys of an object's body in the order ``fmt`` writes them.
@@ -91,9 +92,23 @@ def _setting(name: str, value: Any) -> str:
     return scalar(value)
 
 
-def body(fields: Mapping[str, Value], state: str) -> Iterator[tuple[str, str]]:
+def body(fields: Mapping[str, Value], state: str, kind: Kind | None = None) -> Iterator[tuple[str, str]]:
     """(field, line without its indentation) for an object's body in order: ``custom:`` is one line
-    and each custom key one line (field ``custom.Key``), indented two spaces more by the caller."""
+    and each custom key one line (field ``custom.Key``), indented two spaces more by the caller. A
+    kind with fields of its own (``kind.fields``: groups) has them written in its order, each list of
+    ids (``kind.lists``) in flow style."""
+    if kind is not None and kind.fields is not None:
+        for name in kind.fields:
+            if name in fields:
+                value = fields[name]
+                if name in kind.lists:
+                    ids = [i for i in str(value).split("\n") if i]
+                    yield name, f"{name}: [" + ", ".join(scalar(i) for i in ids) + "]"
+                else:
+                    yield name, f"{name}: {scalar(value)}"
+        if state == "absent":
+            yield "state", "state: absent"
+        return
     for f in STANDARD:
         if f.name in fields:
             yield f.name, f"{f.name}: {scalar(fields[f.name])}"

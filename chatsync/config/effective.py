@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from chatsync.config import canonical
 from chatsync.config.sections import KIND_SECTIONS
+from chatsync.domain.kinds import BY_NAME
 from chatsync.domain.model import AppConfig, DesiredState, Principal
 from chatsync.domain.origins import Override
 from chatsync.errors import Location
@@ -58,7 +59,7 @@ def _principal(section: str, principal: Principal, override: Override | None) ->
         where = "; ".join(filter(None, [where, f"overridden at {override.location}"]))
         replaced = override.fields
     yield _with(f"  {canonical.id_key(section, principal.user_id)}:", where)
-    for name, line in canonical.body(principal.fields, principal.state):
+    for name, line in canonical.body(principal.fields, principal.state, BY_NAME[principal.kind]):
         place = replaced.get(name)
         yield _with(f"    {line}", f"override {place}" if place is not None else "")
     if principal.present and "state" in replaced:

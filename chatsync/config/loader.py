@@ -22,7 +22,7 @@ import stat
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from chatsync.config import checks, hints, overlays, schema, semantic
+from chatsync.config import checks, groups, hints, overlays, schema, semantic
 from chatsync.config.yaml_loader import Document, YList, YMap, location, read_text
 from chatsync.domain.kinds import BY_SECTION, KINDS, Kind
 from chatsync.domain.model import (
@@ -377,7 +377,7 @@ class _Watch:
                 return body  # checked against app.custom_fields with the whole config
         if next(semantic.entry_problems(self.file, section, user_id, body, key_mark), None) is not None:
             return body
-        fields = _fields(body) if body is not None else {}  # None: an id alone, it must exist
+        fields = _fields(body, kind) if body is not None else {}  # None: an id alone, it must exist
         if not all(_encodable(value) for value in fields.values() if isinstance(value, str)):
             return body  # a lone surrogate (the pure-Python parser lets one through): reported later
         state = "absent" if body is not None and body.get("state") == "absent" else "present"
@@ -431,6 +431,7 @@ def _assemble(
         _count_limit(documents, kind, objects[kind.name], problems)
     if app is None:
         return None
+    problems.extend(groups.reference_problems(objects["group"], objects, app))
     for principal in (p for declared in objects.values() for p in declared.values()):
         if not principal.present and principal.user_id in app.protected_ids:
             reason = (
@@ -516,15 +517,17 @@ def _collect(
         fields: dict[str, Value] = {}
         state = "present"
         if isinstance(body, YMap):
-            fields = _fields(body)
+            fields = _fields(body, kind)
             if body.get("state") == "absent":
                 state = "absent"
         declared[user_id] = Principal(kind, user_id, fields, state, here)  # type: ignore[arg-type]
 
 
-def _fields(body: YMap) -> dict[str, Value]:
+def _fields(body: YMap, kind: str = "") -> dict[str, Value]:
     """The profile fields of one bot or account whose values have the right type (the schema
-    reports the others), custom keys as ``custom.Key``."""
+    reports the others), custom keys as ``custom.Key``; a group's own fields."""
+    if kind == "group":
+        return groups.fields(body)
     fields: dict[str, Value] = {}
     for name, value in body.items():
         field = BY_NAME.get(name)
@@ -611,6 +614,7 @@ def _app_config(file: str, app: YMap, key_mark: int) -> AppConfig:
         admin=get("admin", str, DEFAULT_ADMIN),
         secret_key_env=get("secret_key_env", str, DEFAULT_SECRET_KEY_ENV),
         prune_bots=get("prune_bots", bool, False),
+        prune_groups=get("prune_groups", bool, False),
         protected=tuple(p for p in protected if isinstance(p, str)) if isinstance(protected, YList) else (),
         max_deletes=get("max_deletes", int, DEFAULT_MAX_DELETES),
         custom_fields=tuple(dict.fromkeys(k for k in custom if isinstance(k, str)))

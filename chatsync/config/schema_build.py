@@ -13,9 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chatsync.config.sections import KIND_SECTIONS
 from chatsync.domain.kinds import KINDS, Kind
-from chatsync.facts import limits
+from chatsync.facts import groups, limits
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import CUSTOM_KEY_MAX_BYTES, CUSTOM_SECTION, STANDARD, UINT32_MAX, Field
 from chatsync.facts.regions import REGIONS
@@ -90,6 +89,7 @@ def build() -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": principal_properties,
             },
+            "group": _group(),
             "value": {"description": "A profile value: text of at most 500 bytes (UTF-8).",
                       "type": "string", "maxLength": limits.VALUE_MAX_BYTES},
             "custom_key": {"description": f"A custom profile field key: 1 to {CUSTOM_KEY_MAX_BYTES} English "
@@ -106,6 +106,40 @@ def _section(kind: Kind) -> dict[str, Any]:
         "type": ["object", "null"],
         "propertyNames": {"$ref": f"#/$defs/{kind.name}_id"},
         "additionalProperties": {"$ref": f"#/$defs/{kind.body_schema}"},
+    }
+
+
+def _group() -> dict[str, Any]:
+    """The schema of one group's body (docs/configuration.md, "Groups")."""
+    members = {"type": "array", "items": {"$ref": "#/$defs/user_id"}, "uniqueItems": True}
+    texts = {text.name: {"description": f"The group's {text.key} (at most {text.max_bytes} bytes, UTF-8).",
+                         "type": "string", "maxLength": text.max_bytes} for text in groups.TEXT_FIELDS}
+    return {
+        "description": "A group's managed fields. A field left out is unmanaged. Empty (null) means: "
+                       "exists, nothing managed.",
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"description": "The group type, as users know it (Work, Public, Meeting, AVChatRoom, "
+                                    "Community) or by its API name (Private, ChatRoom). Fixed once created.",
+                     "enum": list(groups.TYPE_BY_NAME)},
+            **texts,
+            "max_members": {"description": "The most members the group may hold (within its type's and the "
+                                           "edition's caps).",
+                            "type": "integer", "minimum": 1, "maximum": UINT32_MAX},
+            "apply_join": {"description": "Who may join by applying: anyone, approval (an admin approves) "
+                                          "or nobody.",
+                           "enum": list(groups.APPLY_JOIN)},
+            "owner": {"description": "The owner: an account (never a bot).", "$ref": "#/$defs/user_id"},
+            "admins": {"description": "The admins (accounts, not bots). Left out: unmanaged.", **members},
+            "members": {"description": "The plain members: accounts and @RBT# bots. Left out: unmanaged; "
+                                       "listed: exactly these (others are removed).", **members},
+            "notify": {"description": "Members added are announced to the group (add_group_member "
+                                      "without Silence). Default: false (silent adds).",
+                       "type": "boolean", "default": False},
+            "state": {"description": "present (default): must exist; absent: planned for destruction.",
+                      "enum": ["present", "absent"], "default": "present"},
+        },
     }
 
 
@@ -135,6 +169,9 @@ def _app() -> dict[str, Any]:
             "prune_bots": {"description": "Plan the deletion of live bots that no file declares. "
                                           "Default: false.",
                            "type": "boolean", "default": False},
+            "prune_groups": {"description": "Plan the destruction of live groups that no file declares. "
+                                            "Default: false.",
+                             "type": "boolean", "default": False},
             "protected": {"description": "UserIDs chatsync never deletes (the admin always is).",
                           "type": "array", "items": {"$ref": "#/$defs/user_id"}},
             "max_deletes": {"description": "A plan deleting more than this many objects is unsafe and "
@@ -174,7 +211,10 @@ def _shared() -> dict[str, Any]:
 
 def _overrides() -> dict[str, Any]:
     sections: dict[str, Any] = {}
-    for section, kind in KIND_SECTIONS.items():
+    for kind_of_section in KINDS:
+        if not kind_of_section.profile:
+            continue  # overrides replace profile fields: a kind of other fields (groups) has none yet
+        section, kind = kind_of_section.section, kind_of_section.name
         id_schema = f"{kind}_id"
         sections[section] = {
             "description": f"{section.capitalize()} declared in another file, by UserID: the fields given "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from chatsync.config import hints, overlays
+from chatsync.config import groups, hints, overlays
 from chatsync.config.checks import SECRET
 from chatsync.config.sections import OVERRIDES
 from chatsync.config.yaml_loader import YList, YMap, location
@@ -113,7 +113,11 @@ def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: i
     if message:
         yield Problem(location(file, key_mark), message)
     if isinstance(body, YMap):
-        yield from _body_problems(file, kind, user_id, body)
+        if BY_SECTION[section].profile:
+            yield from _body_problems(file, kind, user_id, body)
+        else:  # a group: fields of its own
+            yield from groups.body_problems(file, user_id, body)
+            yield from _secrets(file, body, top=False)
 
 
 def _body_problems(file: str, kind: str, user_id: str, body: YMap) -> Iterator[Problem]:
@@ -168,4 +172,5 @@ def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterat
         for index, value in enumerate(node):
             if extension and isinstance(value, str) and hints.looks_like_key_value(value):
                 yield Problem(location(file, node.meta[index].value_mark), hints.SECRET_VALUE, SECRET)
-            yield from _secrets(file, value, False, extension)
+            if isinstance(value, (YMap, YList)):  # a scalar has nothing below it
+                yield from _secrets(file, value, False, extension)

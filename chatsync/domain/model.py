@@ -126,11 +126,18 @@ _NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
 _NO_FIELDS = Fields((), ())
 
 
-def _frozen_fields(fields: Mapping[str, Value]) -> Fields:
+def _frozen_fields(fields: Mapping[str, Value], kind: Kind = "") -> Fields:
     if isinstance(fields, Fields):
         return fields
     if not fields:
         return _NO_FIELDS
+    own = BY_NAME[kind].fields if kind in BY_NAME else None
+    if own is not None:  # a kind of its own fields (a group's)
+        unknown = [name for name in fields if name not in own]
+        if unknown:
+            raise ValueError(f"unknown {kind} field(s): {', '.join(sorted(unknown))}")
+        names = tuple(name for name in own if name in fields)
+        return Fields(names, tuple(fields[name] for name in names))
     if all(name in PROFILE_FIELDS for name in fields):  # the common case, kept fast
         names = tuple(name for name in PROFILE_FIELDS if name in fields)
     else:
@@ -156,7 +163,7 @@ class Principal:
             raise ValueError(f"kind must be one of {', '.join(map(repr, BY_NAME))}, not {self.kind!r}")
         if self.state not in ("present", "absent"):
             raise ValueError(f"state must be 'present' or 'absent', not {self.state!r}")
-        object.__setattr__(self, "fields", _frozen_fields(self.fields))
+        object.__setattr__(self, "fields", _frozen_fields(self.fields, self.kind))
 
     def __hash__(self) -> int:
         return hash((self.kind, self.user_id, self.state, tuple(self.fields.items())))
@@ -192,6 +199,8 @@ class AppConfig:
     admin: str = DEFAULT_ADMIN
     secret_key_env: str = DEFAULT_SECRET_KEY_ENV
     prune_bots: bool = False
+    #: Destroy live groups that no file declares.
+    prune_groups: bool = False
     protected: tuple[str, ...] = ()
     max_deletes: int = DEFAULT_MAX_DELETES
     #: Custom profile keys the app has configured in the console (``app.custom_fields``).
@@ -289,7 +298,8 @@ class DesiredState:
     def summary(self) -> str:
         """One line for humans, e.g. ``1 app, 3 bots, 120 accounts (2 to delete) in 4 files``."""
         files = len(self.sources)
-        counts = ", ".join(kind.count(len(self.objects[kind.name])) for kind in KINDS)
+        counts = ", ".join(kind.count(len(self.objects[kind.name])) for kind in KINDS
+                           if kind.counted_when_none or self.objects[kind.name])
         return f"1 app, {counts} ({self.deletion_count} to delete) in {_plural(files, 'file')}"
 
 

@@ -141,6 +141,8 @@ class Plan:
     fingerprint: str = ""
     observed_bots: list[str] = field(default_factory=list)
     observed_objects: dict[str, Mapping[str, Value] | None] = field(default_factory=dict)
+    #: How many objects the plan saw listed of each listed kind but bots (whose ids it keeps).
+    observed_counts: dict[str, int] = field(default_factory=dict)
     signature: str = ""  # HMAC of everything else with the app's secret key (see sign())
 
     @property
@@ -154,6 +156,10 @@ class Plan:
         """The ids the plan saw listed of a listed kind (``bot``: :attr:`observed_bots`); [] for a
         kind the API does not list."""
         return self.observed_bots if kind == "bot" else []
+
+    def live_count(self, kind: str) -> int:
+        """How many objects of a listed kind the plan saw live."""
+        return len(self.observed_bots) if kind == "bot" else self.observed_counts.get(kind, 0)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -194,7 +200,8 @@ class Plan:
             "kept": [kept.data for kept in self.kept],
             "warnings": list(self.warnings),
             "estimate": self.estimate.data,
-            "observed": {"bots": list(self.observed_bots),
+            "observed": {"bots": list(self.observed_bots), **({"counts": dict(self.observed_counts)}
+                                                               if self.observed_counts else {}),
                          "objects": {address: None if seen is None else plain(seen)
                                      for address, seen in self.observed_objects.items()}},
             "fingerprint": self.fingerprint,
@@ -271,8 +278,9 @@ def _plan_from_data(data: Any) -> Plan:
         item = _object(item)
         if item["kind"] not in BY_NAME or item["action"] not in ACTIONS:
             raise ValueError(f"unknown kind or action in {item.get('address')!r}")
-        changes.append(Change(item["kind"], _text(item["user_id"]), item["action"], _fields(item["before"]),
-                              _fields(item["after"]), _text(item.get("reason", ""))))
+        changes.append(Change(item["kind"], _text(item["user_id"]), item["action"],
+                              _fields(item["before"], item["kind"]), _fields(item["after"], item["kind"]),
+                              _text(item.get("reason", ""))))
     kept = []
     for item in _list(data.get("kept", [])):
         item = _object(item)
@@ -300,7 +308,9 @@ def _plan_from_data(data: Any) -> Plan:
                           _number(estimate.get("seconds", 0.0))),
         fingerprint=_text(data["fingerprint"]),
         observed_bots=[_text(b) for b in _list(observed["bots"])],
-        observed_objects={_text(k): _fields(v) for k, v in _object(observed["objects"]).items()},
+        observed_objects={_text(k): _fields(v, _text(k).partition(".")[0])
+                          for k, v in _object(observed["objects"]).items()},
+        observed_counts={_text(k): _integer(v) for k, v in _object(observed.get("counts", {})).items()},
         signature=_text(data.get("signature", "")),
     )
 
@@ -345,12 +355,19 @@ def _text(value: Any) -> str:
     return value
 
 
-def _fields(value: Any) -> dict[str, Value] | None:
-    """Field values: text, or integers for the integer fields (docs/profile-fields.md)."""
+def _fields(value: Any, kind: str = "") -> dict[str, Value] | None:
+    """Field values: text, or integers for the integer fields (docs/profile-fields.md; a kind of
+    its own fields, its table)."""
     if value is None:
         return None
     fields: dict[str, Value] = {}
+    own = BY_NAME[kind].fields if kind in BY_NAME else None
     for name, item in _object(value).items():
+        if own is not None:
+            if name not in own:
+                raise ValueError(f"unknown {kind} field {name!r}")
+            fields[name] = _integer(item) if own[name] == "uint32" else _text(item)
+            continue
         try:
             kind = field_of(_text(name)).kind
         except KeyError:

@@ -125,6 +125,11 @@ def calls(changes: Iterable[Change], observed: Observed | None = None) -> dict[s
     import_updates = written = 0
     seen_of = observed or {}
     for change in changes:
+        own = BY_NAME[change.kind].calls
+        if own is not None:  # a kind of its own calls (a group)
+            for name, count in own(change, seen_of.get(change.address)).items():
+                counts[name] += count
+            continue
         if change.action != "delete" and change.after:
             written += 1
         call = first_call(change, seen_of.get(change.address))

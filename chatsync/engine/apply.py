@@ -42,7 +42,7 @@ from types import FrameType
 from typing import Any
 
 from chatsync.domain import strategy
-from chatsync.domain.kinds import KINDS
+from chatsync.domain.kinds import BY_NAME, KINDS
 from chatsync.domain.plan import Change, Plan
 from chatsync.domain.report import ALREADY_DONE, Outcome, Report, Status
 from chatsync.engine.kinds import engine_of
@@ -203,8 +203,8 @@ class Applier:
 
     def _written(self, change: Change) -> dict[str, Value]:
         """The fields this run wrote for ``change`` ({} when none: a delete, a create without fields)."""
-        if change.action == "delete":
-            return {}
+        if change.action == "delete" or not BY_NAME[change.kind].profile:
+            return {}  # a kind of its own fields (a group) checks its writes itself
         sent = strategy.import_update(change, self.plan.observed_objects.get(change.address))
         return {**dict(change.after or {}), **(sent or {})}
 

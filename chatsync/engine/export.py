@@ -1,5 +1,6 @@
-"""Export: write the live app as a config (every live bot, and the named accounts that exist), so
-``plan`` on it right after shows no changes (docs/adopting.md).
+"""Export: write the live app as a config (every live bot, the named accounts that exist, and, for
+a config that manages groups, every live group with the accounts it names), so ``plan`` on it right
+after shows no changes (docs/adopting.md).
 
 By default only the fields that hold a value are written: a field never set (``""``, ``0``, an
 enum at its first value: ``unknown``, ``need_confirm``, ``none``) stays unmanaged, so adopting an
@@ -17,13 +18,14 @@ told to skip them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from chatsync.config import canonical
 from chatsync.config.sections import section_of
 from chatsync.domain.live import Wanted
 from chatsync.domain.model import AppConfig, Principal
+from chatsync.engine.kinds.group import export_groups
 from chatsync.engine.read import read_live
 from chatsync.facts import limits
 from chatsync.facts.fields import STANDARD, Value, custom_name, field_of
@@ -43,10 +45,11 @@ class Export:
 
 def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
            expected_absent: Iterable[str] = (), fields: Sequence[str] | None = None, all_fields: bool = False,
-           with_app: bool = True) -> Export:
+           with_app: bool = True, groups: bool = False) -> Export:
     """The config: ``app`` as given (unless not ``with_app``), every live bot, and those of
     ``account_ids`` that exist, with ``fields`` (default: every standard field and the custom keys
-    ``app.custom_fields`` lists), only those set unless ``all_fields``.
+    ``app.custom_fields`` lists), only those set unless ``all_fields``; with ``groups``, every live
+    group and the accounts it names.
 
     Ids in ``expected_absent`` (declared ``state: absent``) that do not exist are not reported.
     """
@@ -59,6 +62,10 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
             left_out.append((user_id, why))
         else:
             accounts.append(user_id)
+    live_groups = export_groups(api.client) if groups else {}
+    named = {user_id for body in live_groups.values() for user_id in _people(body)}
+    accounts += sorted(u for u in named - set(accounts) if not limits.is_bot_id(u) and u != app.admin
+                       and not _not_an_account(u))  # a group's members must be declared
     live = read_live(api, [Wanted("account", a, names) for a in accounts], every_bot=names)
     absent_ok = set(expected_absent)
     left_out += [(a, "does not exist in the app") for a in accounts
@@ -74,7 +81,22 @@ def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
         (section_of("bot"), objects("bot", live.bot_ids)),
         (section_of("account"), objects("account", accounts)),
     ])
-    return Export(HEADER + "".join(f"{line}\n" for line in lines), left_out)
+    text = "".join(f"{line}\n" for line in [*lines, *_group_lines(live_groups)])
+    return Export(HEADER + text, left_out)
+
+
+def _group_lines(groups: dict[str, dict[str, object]]) -> Iterator[str]:
+    """The ``groups:`` section: each group's settings and its lists of ids, as the config writes them."""
+    if not groups:
+        return
+    yield "groups:"
+    for group_id, body in groups.items():
+        yield f"  {canonical.scalar(group_id)}:"
+        for key, value in body.items():
+            if isinstance(value, (list, tuple)):
+                yield f"    {key}: [" + ", ".join(canonical.scalar(v) for v in value) + "]"
+            else:
+                yield f"    {key}: {canonical.scalar(value)}"
 
 
 def exportable(app: AppConfig) -> tuple[str, ...]:
@@ -89,6 +111,17 @@ def holds_value(name: str, value: Value) -> bool:
     if value == f.unset:
         return False
     return not (f.kind == "enum" and value == f.names[0])
+
+
+def _people(body: dict[str, object]) -> list[str]:
+    """The owner, admins and members an exported group names."""
+    owner = body.get("owner")
+    named = [owner] if isinstance(owner, str) else []
+    for name in ("admins", "members"):
+        value = body.get(name)
+        if isinstance(value, list):
+            named += [u for u in value if isinstance(u, str)]
+    return named
 
 
 def _not_an_account(user_id: str) -> str:

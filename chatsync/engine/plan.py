@@ -17,15 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatsync.domain import strategy
-from chatsync.domain.kinds import KINDS, Kind
+from chatsync.domain.kinds import BY_NAME, KINDS, Kind
 from chatsync.domain.live import LiveState, Wanted
 from chatsync.domain.model import DesiredState, Fields, Principal, differing, plain
 from chatsync.domain.plan import Change, Estimate, Kept, Plan, review_order
-from chatsync.engine.read import LiveReader, read_live
+from chatsync.engine.read import LiveReader, listings, read_live
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import Value, field_of
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.pacing import HEADROOM
+
+#: Fields of kinds of their own fields (a group's) that hold an integer.
+OWN_INTEGERS = frozenset(name for kind in KINDS for name, what in (kind.fields or {}).items()
+                         if what == "uint32")
 
 
 def prune_reason(kind: Kind) -> str:
@@ -44,7 +48,7 @@ def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader 
     """Read the live app (batched, read-only) and diff it against ``desired``; ``reader`` is one
     already reading every object ``desired`` declares (:mod:`chatsync.engine.prefetch`)."""
     if reader is None:
-        reader = LiveReader(api)
+        reader = LiveReader(api, listed=listings(desired.app))
         for principal in desired.principals():
             reader.declare(principal)
     live = reader.finish()
@@ -82,7 +86,9 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
     result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
                   admin=app.admin, secret_key_env=app.secret_key_env, rates=dict(app.rates),
                   protected=list(app.protected), max_deletes=app.max_deletes,
-                  observed_bots=list(live.bot_ids), observed_objects=observed(changes, live))
+                  observed_bots=list(live.bot_ids), observed_objects=observed(changes, live),
+                  observed_counts={kind: len(live.listed.get(kind, [])) for kind in sorted(listings(app))
+                                   if kind != "bot"})
     check_safety(result)
     calls = apply_calls(changes, result.observed_objects)
     result.estimate = Estimate(calls, _seconds(calls, app.rates))
@@ -96,9 +102,26 @@ def _create_or_update(want: Principal, have: Principal | None) -> Change | None:
     changed = differing(want.fields, have.fields)
     if not changed:
         return None
+    kind = BY_NAME[want.kind]
+    if kind.settings or kind.together:
+        return _own_update(kind, want, have, changed)
     return Change(want.kind, want.user_id, "update",  # small read-only mappings (model.Fields)
                   Fields(changed, tuple(have.fields.get(name, unset(name)) for name in changed)),
                   Fields(changed, tuple(want.fields[name] for name in changed)))
+
+
+def _own_update(kind: Kind, want: Principal, have: Principal, changed: tuple[str, ...]) -> Change | None:
+    """An update of a kind with settings (never compared) and fields that go together (a group's
+    owner, admins and members: each one declared goes in a change that changes one)."""
+    names = [name for name in changed if name not in kind.settings]
+    if not names:
+        return None
+    if any(name in kind.together for name in names):
+        names = [name for name in want.fields if name in names or name in kind.together]
+    before = {name: have.fields.get(name, unset(name)) for name in names}
+    after = {name: want.fields[name] for name in names}
+    after.update({name: want.fields[name] for name in kind.settings if name in want.fields})
+    return Change(want.kind, want.user_id, "update", before, after)
 
 
 def unset(name: str) -> Value:
@@ -106,7 +129,7 @@ def unset(name: str) -> Value:
     try:
         return field_of(name).unset
     except KeyError:
-        return ""
+        return 0 if name in OWN_INTEGERS else ""
 
 
 def _delete(kind: Any, user_id: str, reason: str, protected: frozenset[str], admin: str,
@@ -151,15 +174,47 @@ def check_safety(result: Plan) -> None:
     is checked again this way, so its own flags are never trusted)."""
     result.unsafe_reasons, result.errors, result.warnings = [], [], []
     counts = result.summary
-    if counts["delete"] > result.max_deletes:
+    never = {result.admin, *result.protected}
+    removals = 0
+    for change in result.changes:
+        removed = BY_NAME[change.kind].removed
+        if change.action != "update" or removed is None:
+            continue
+        seen = result.observed_objects.get(change.address)
+        gone = removed({**(seen or {}), **(change.before or {})}, change.after)
+        removals += len(gone)
+        for user_id in gone:
+            if user_id in never:
+                result.errors.append(
+                    f"the plan removes {user_id!r} from {change.address}, which is protected (or the "
+                    f"admin); declare it in the {change.kind}'s members, or take it out of app.protected")
+    deleted = counts["delete"] + removals
+    if deleted > result.max_deletes:
+        what = f"{counts['delete']} objects" + (f" and removes {removals} members" if removals else "")
         result.unsafe_reasons.append(
-            f"the plan deletes {counts['delete']} objects, more than app.max_deletes "
+            f"the plan deletes {what}, more than app.max_deletes "
             f"({result.max_deletes}); check the list, then pass --force (or raise app.max_deletes)"
         )
-    never = {result.admin, *result.protected}
     for change in result.changes:
         if change.action == "delete" and change.user_id in never:
             result.errors.append(f"the plan deletes {change.address}, which is protected (or the admin)")
+        missing = [name for name in BY_NAME[change.kind].required_at_create
+                   if change.action == "create" and name not in (change.after or {})]
+        if missing:
+            result.errors.append(
+                f"{change.address} does not exist, and creating it needs {' and '.join(missing)}: "
+                f"declare {'them' if len(missing) > 1 else 'it'} (or check the id)")
+        id_problem = BY_NAME[change.kind].create_id_problem
+        if change.action == "create" and id_problem is not None:
+            problem = id_problem(change.user_id, change.after or {})
+            if problem:
+                result.errors.append(f"{change.address} does not exist, and {problem}")
+        for name in BY_NAME[change.kind].create_only:
+            if change.action == "update" and name in (change.after or {}):
+                result.errors.append(
+                    f"{change.address}: {name} cannot change once it is made (it is "
+                    f"{(change.before or {}).get(name)!r}, the config says {(change.after or {})[name]!r}); "
+                    f"declare it as it is, or destroy the {change.kind} (state: absent) and create it again")
     for kind in KINDS:
         if kind.max_present is not None:
             _count_after(result, kind, kind.max_present)
@@ -178,7 +233,7 @@ def _prune_share(result: Plan, kind: Kind) -> None:
     reason = prune_reason(kind)
     pruned = sum(1 for c in result.changes
                  if c.action == "delete" and c.kind == kind.name and c.reason == reason)
-    live = len(result.observed(kind.name))
+    live = result.live_count(kind.name)
     if pruned > 1 and pruned * 2 > live:
         result.unsafe_reasons.append(
             f"{kind.prune_setting} would delete {pruned} of the app's {live} live {kind.section}: was a file "
@@ -334,7 +389,10 @@ def _create_left(change: Change, now: Mapping[str, Value], found: list[str]) -> 
     later = strategy.later(change)
     rest: dict[str, Value] = {}
     wrong = []
+    settings = BY_NAME[change.kind].settings
     for name, value in (change.after or {}).items():
+        if name in settings:
+            continue
         is_now = now.get(name, unset(name))
         if is_now == value:
             continue

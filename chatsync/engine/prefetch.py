@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from chatsync.domain.live import wanted_of
 from chatsync.domain.model import AppConfig, DesiredState, Principal
-from chatsync.engine.read import LiveReader
+from chatsync.engine.read import LiveReader, listings
 from chatsync.errors import ChatsyncError
 from chatsync.tencent.api import ChatApi
 
@@ -47,7 +47,7 @@ class Prefetch:
         except ChatsyncError:
             return  # said again, in its place, when the caller connects after loading
         self._app = app
-        self._reader = LiveReader(self.api)
+        self._reader = LiveReader(self.api, listed=listings(app))
         self._give()
 
     def declared(self, principal: Principal) -> None:
@@ -68,7 +68,7 @@ class Prefetch:
         if overridden is None:  # an override manages a field the early reads left out: read again
             reader.cancel()
             return None
-        if len(self._told) != desired.bot_count + desired.account_count or overridden:
+        if len(self._told) != sum(len(declared) for declared in desired.objects.values()) or overridden:
             told = {id(p) for p in self._told}  # some needed the whole config to be checked
             for principal in desired.principals():
                 if id(principal) not in told and principal.address not in overridden:

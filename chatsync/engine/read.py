@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from typing import Any
 
 from chatsync.domain.kinds import KINDS
 from chatsync.domain.live import LiveState, Wanted
-from chatsync.domain.model import DesiredState, Principal
+from chatsync.domain.model import AppConfig, DesiredState, Principal
 from chatsync.engine.kinds import engine_of
 from chatsync.engine.kinds.base import KindReads
 from chatsync.errors import LiveReadError
@@ -38,8 +38,14 @@ def read_calls(desired: DesiredState) -> int:
     (only those that exist are read). Counted from the declarations, without making what each
     read needs."""
     checks = sum(engine_of(kind).read_calls(len(desired.of(kind.name))) for kind in KINDS)
-    with_fields = sum(1 for p in desired.principals() if p.fields and p.state == "present")
+    with_fields = sum(1 for kind in KINDS if kind.profile for p in desired.of(kind.name).values()
+                      if p.fields and p.state == "present")
     return checks + -(-with_fields // BATCH)
+
+
+def listings(app: AppConfig) -> frozenset[str]:
+    """The kinds whose live listing a plan for ``app`` reads: those it prunes."""
+    return frozenset(kind.name for kind in KINDS if kind.prune_setting and getattr(app, kind.prune_setting))
 
 
 def read_live(api: ChatApi, wanted: Iterable[Wanted], *, every_bot: tuple[str, ...] = ()) -> LiveState:
@@ -64,9 +70,13 @@ class LiveReader:
     :class:`LiveState`. Thread-safe: answers arrive on the client's threads.
     """
 
-    def __init__(self, api: ChatApi, every_bot: tuple[str, ...] = ()) -> None:
+    def __init__(self, api: ChatApi, every_bot: tuple[str, ...] = (), *,
+                 listed: Collection[str] = ()) -> None:
         self.api = api
         self.every_bot = every_bot
+        #: Kinds whose listing is read though it is not needed to know whether an object exists
+        #: (groups, to prune the undeclared: :func:`listings`).
+        self.listed = frozenset(listed)
         self.live = LiveState()
         self.failures: list[tuple[Wanted, ItemResult]] = []
         self.lock = threading.Lock()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chatsync.domain.kinds import BY_NAME
+from chatsync.domain.kinds.base import list_ids
 from chatsync.domain.plan import Change, Plan
 from chatsync.facts.fields import Value
 from chatsync.text.redact import redact_url
@@ -37,11 +39,40 @@ def value(shown: Value) -> str:
 def field_lines(change: Change) -> list[tuple[str, str]]:
     """(field, shown value) pairs: ``"new"`` for a create, ``"old" -> "new"`` for an update; an
     integer field shows bare numbers (``3 -> 4``), a custom key shows as ``custom.Key``."""
+    kind = BY_NAME[change.kind]
     after = change.after or {}
-    if change.action == "update":
-        before = change.before or {}
-        return [(name, f"{value(before.get(name, ''))} -> {value(new)}") for name, new in after.items()]
-    return [(name, value(new)) for name, new in after.items()]
+    before = change.before or {}
+    shown: list[tuple[str, str]] = []
+    for name, new in after.items():
+        if name in kind.settings:
+            continue
+        if name in kind.lists:  # ids added and removed: members: + alice, - mallory
+            old = set(list_ids(before.get(name))) if change.action == "update" else set()
+            now = set(list_ids(new))
+            moves = [f"+ {_id(i)}" for i in sorted(now - old)] + [f"- {_id(i)}" for i in sorted(old - now)]
+            if moves:
+                shown.append((name, ", ".join(moves)))
+        elif change.action == "update":
+            if before.get(name, "") != new:
+                shown.append((name, f"{value(before.get(name, ''))} -> {value(new)}"))
+        else:
+            shown.append((name, value(new)))
+    if kind.added is not None and change.action != "delete":
+        joining = kind.added(change.before, after)
+        if joining:
+            how = "the group is notified" if after.get("notify") else "silently"
+            shown.append(("joins", f"{', '.join(_id(i) for i in joining)} ({how})"))
+    if kind.removed is not None and change.action == "update":
+        leaving = kind.removed(change.before, after)
+        if leaving:
+            shown.append(("leaves", f"{', '.join(_id(i) for i in leaving)} (removed: counted as deletes)"))
+    return shown
+
+
+def _id(user_id: str) -> str:
+    """An id in a list: bare when plain, quoted when it holds anything else (``"@RBT#support"``)."""
+    plain = user_id.replace("_", "").replace("-", "").replace(".", "")
+    return user_id if plain.isascii() and plain.isalnum() else quoted(user_id)
 
 
 def estimate_sentence(plan: Plan) -> str:

@@ -51,3 +51,19 @@ def test_every_object_names_its_declaration(tmp_path: Path) -> None:
 @given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40))
 def test_every_value_is_written_as_a_scalar_yaml_reads_back(value: str) -> None:
     assert yaml.safe_load(f"k: {_scalar(value)}\n")["k"] == value
+
+
+def test_groups_are_shown_whole_and_read_back_the_same(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "version: 1\napp:\n  sdkappid: 1400000000\n  prune_groups: true\n"
+        "accounts:\n  alice: {nick: A}\n  bob:\n  carol:\nbots:\n  \"@RBT#x\":\n"
+        "groups:\n  room:\n    type: Public\n    name: Room\n    owner: alice\n    admins: [carol]\n"
+        "    members: [bob, \"@RBT#x\"]\n  old:\n    state: absent\n", encoding="utf-8")
+    desired = load([str(config)])
+    shown = text(desired)
+    assert "    members: [\"@RBT#x\", bob]" in shown and "    admins: [carol]" in shown
+    assert "  prune_groups: true" in shown
+    again = tmp_path / "again.yaml"
+    again.write_text(shown, encoding="utf-8")
+    same(desired, load([str(again)]))

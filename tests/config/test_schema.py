@@ -130,7 +130,8 @@ def test_fast_predicates_agree_with_jsonschema(value: object, user_id: str) -> N
 def test_configuration_reference_lists_every_field() -> None:
     reference = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     defs = load_schema()["$defs"]
-    fields = [*defs["app"]["properties"], *defs["principal"]["properties"], *load_schema()["properties"]]
+    fields = [*defs["app"]["properties"], *defs["principal"]["properties"], *defs["group"]["properties"],
+              *load_schema()["properties"]]
     for name in fields:
         assert f"| `{name}` |" in reference, name
     for name in ENDPOINTS:

@@ -127,3 +127,48 @@ def test_a_bad_custom_field_key_is_a_clear_error(key: str) -> None:
     )
     assert process.returncode == 1
     assert process.stderr.startswith(f"Error: --custom-field {key!r} ") and "Traceback" not in process.stderr
+
+
+def test_the_cli_starts_from_a_seed_state_and_never_writes_it(tmp_path: Path) -> None:
+    """``--seed-state``: the app starts as the file says (its accounts, bots and groups); changes
+    stay in memory, the file is only read; a missing file is a one-line error."""
+    from chatsync.tencent.api import ChatApi
+    from chatsync.tencent.client import Client
+    from chatsync.tencent.credentials import SigCache
+    from chatsync.tencent.groups import GroupApi
+    from chatsync.tencent.target import Target
+
+    group = {"Type": "Public", "Name": "Lobby", "Introduction": "", "Notification": "", "FaceUrl": "",
+             "Owner_Account": "alice", "CreateTime": 1_700_000_000, "InfoSeq": 1,
+             "LastInfoTime": 1_700_000_000,
+             "LastMsgTime": 0, "NextMsgSeq": 1, "MaxMemberNum": 2000, "ApplyJoinOption": "NeedPermission",
+             "ShutUpAllMember": "Off", "Active": True, "Seq": 1,
+             "Members": {"alice": {"Role": "Owner", "JoinTime": 1_700_000_000},
+                         "@RBT#b": {"Role": "Member", "JoinTime": 1_700_000_000}}}
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps(state(groups={"lobby": group}, group_seq=1)), encoding="utf-8")
+    before = seed.read_bytes()
+    env = {**os.environ, "CHATSYNC_SECRET_KEY": SECRET}
+    process = subprocess.Popen([sys.executable, "-m", "chatsync", "emulator", "--port", "0",
+                                "--rate-limit-scale", "inf", "--seed-state", str(seed)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().rsplit(" ", 1)[-1]
+        with Client(Target((url,), "test"), SigCache(1400000000, "administrator", SECRET)) as client:
+            assert ChatApi(client).get_all_robots() == ["@RBT#b"]
+            groups = GroupApi(client)
+            lobby = groups.get_group_info(["lobby"])["lobby"].group
+            assert lobby is not None and lobby.members == {"alice": "Owner",
+                                                                               "@RBT#b": "Member"}
+            groups.destroy_group("lobby")
+            assert groups.list_group_ids() == []
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert seed.read_bytes() == before
+    missing = subprocess.run([sys.executable, "-m", "chatsync", "emulator", "--port", "0", "--seed-state",
+                              str(tmp_path / "none.json")],
+                             capture_output=True, text=True, timeout=20, env=env)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"Error: emulator seed file {tmp_path / 'none.json'} does not exist"

@@ -14,11 +14,11 @@ and writes), and its line in :data:`KINDS` and in ``chatsync.engine.kinds.ENGINE
 
 from __future__ import annotations
 
-from chatsync.domain.kinds import account, bot
+from chatsync.domain.kinds import account, bot, group
 from chatsync.domain.kinds.base import Kind
 
 #: Every kind, in the order plans, exports and summaries show them.
-KINDS: tuple[Kind, ...] = (bot.KIND, account.KIND)
+KINDS: tuple[Kind, ...] = (bot.KIND, account.KIND, group.KIND)
 #: Each kind by its name (``bot``) and by its config section (``bots``).
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
 BY_SECTION: dict[str, Kind] = {kind.section: kind for kind in KINDS}

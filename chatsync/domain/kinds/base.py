@@ -59,6 +59,31 @@ class Kind:
     quote_ids: bool = False
     #: The ``$defs`` entry of the JSON Schema an object's body follows.
     body_schema: str = "principal"
+    #: A kind whose fields are its own (not :attr:`profile`): each name, in order, with ``text`` or
+    #: ``uint32``.
+    fields: Mapping[str, str] | None = None
+    #: Fields declared but never read nor compared (how a change is made, not what the object holds).
+    settings: tuple[str, ...] = ()
+    #: Fields that hold a list of ids (:func:`list_ids`): plans show the ids added and removed.
+    lists: tuple[str, ...] = ()
+    #: Fields a change carries together: when one of them differs, each one declared goes in it.
+    together: tuple[str, ...] = ()
+    #: False for a kind a config summary leaves out when none is declared (``0 groups``).
+    counted_when_none: bool = True
+    #: Why an object cannot be created with this id and these fields (a group's id its service
+    #: generates), or None: ``(id, fields) -> message``.
+    create_id_problem: Callable[[str, Mapping[str, Any]], str | None] | None = None
+    #: Fields a create must carry (a plan creating one without them is refused).
+    required_at_create: tuple[str, ...] = ()
+    #: Fields an object gets when it is created and can never change (a plan changing one is refused).
+    create_only: tuple[str, ...] = ()
+    #: What an update takes away that counts as a delete for the safety rules (a group's members):
+    #: ``(before, after) -> ids``.
+    removed: Callable[[Mapping[str, Any] | None, Mapping[str, Any] | None], tuple[str, ...]] | None = None
+    #: What a change brings in (a group's new members): ``(before, after) -> ids``.
+    added: Callable[[Mapping[str, Any] | None, Mapping[str, Any]], tuple[str, ...]] | None = None
+    #: The calls one change of a kind not made of profile fields costs: ``(change, seen) -> counts``.
+    calls: Callable[[Any, Mapping[str, Any] | None], Mapping[str, int]] | None = None
 
     def address(self, object_id: str) -> str:
         """``bot.<id>``: how plans and reports name an object of this kind."""
@@ -67,6 +92,11 @@ class Kind:
     def count(self, number: int) -> str:
         """``1 bot``, ``3 bots``."""
         return f"{number} {self.name}" if number == 1 else f"{number} {self.section}"
+
+
+def list_ids(value: Any) -> list[str]:
+    """The ids a list field holds: sorted, joined by newlines."""
+    return [item for item in value.split("\n") if item] if isinstance(value, str) and value else []
 
 
 def id_text_problem(kind: str, object_id: str) -> str | None:

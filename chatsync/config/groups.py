@@ -1,0 +1,177 @@
+"""The ``groups:`` section: a group's body as fields (:mod:`chatsync.domain.kinds.group`), the
+rules of one group (its id for its type, text lengths, who may be owner and admin, the type's member
+limits), and the rules across files (every owner, admin and member is an account or bot the config
+declares, the admin, or a protected id). See docs/configuration.md, "Groups"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from chatsync.config.yaml_loader import YList, YMap, location
+from chatsync.domain.kinds import group
+from chatsync.domain.model import AppConfig, Principal
+from chatsync.errors import Location, Problem
+from chatsync.facts import groups as facts
+from chatsync.facts import limits
+from chatsync.facts.fields import Value
+from chatsync.text.safe import quote
+
+#: The text fields and their byte limits.
+TEXTS = {text.name: text.max_bytes for text in facts.TEXT_FIELDS}
+#: The fields a body may hold besides ``state``.
+BODY_FIELDS = ("type", *TEXTS, "max_members", "apply_join", "owner", "admins", "members", "notify")
+
+
+def _ids(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, (YList, list)) else []
+
+
+def fields(body: YMap) -> dict[str, Value]:
+    """The fields of one group body whose values have the right type (the schema reports the others)."""
+    found: dict[str, Value] = {}
+    kind = body.get("type")
+    if isinstance(kind, str) and kind in facts.TYPE_BY_NAME:
+        found["type"] = group.canonical_type(kind)
+    for name in TEXTS:
+        value = body.get(name)
+        if isinstance(value, str):
+            found[name] = value
+    most = body.get("max_members")
+    if isinstance(most, int) and not isinstance(most, bool):
+        found["max_members"] = most
+    join = body.get("apply_join")
+    if isinstance(join, str) and join in facts.APPLY_JOIN:
+        found["apply_join"] = join
+    owner = body.get("owner")
+    if isinstance(owner, str):
+        found["owner"] = owner
+    admins = set(_ids(body.get("admins"))) - {owner}
+    if "admins" in body:
+        found["admins"] = group.joined(admins)
+    if "members" in body:
+        found["members"] = group.joined(set(_ids(body.get("members"))) - admins - {owner})
+    if body.get("notify") is True:
+        found["notify"] = 1
+    return found
+
+
+def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
+    """The problems of one group's body that need nothing else (its id's prefix needs its type)."""
+    where = f"group {quote(group_id)}"
+
+    def at(name: str) -> Location:
+        return location(file, body.meta[name].value_mark)
+
+    written = body.get("type")
+    kind = facts.TYPE_BY_NAME.get(written) if isinstance(written, str) else None
+    generated = group_id.startswith(facts.GENERATED_PREFIX) and kind is not facts.COMMUNITY
+    if kind is not None and facts.group_id_problem(group_id) is None and not generated:
+        # (an id the service generated names a group made elsewhere: a plan refuses to create one)
+        problem = facts.custom_group_id_problem(group_id, kind)
+        if problem:
+            yield Problem(location(file, body.meta["type"].key_mark),
+                          f"{where}: the id {problem}; choose another GroupId")
+    for name, most in TEXTS.items():
+        value = body.get(name)
+        if isinstance(value, str) and len(value) <= most < len(value.encode("utf-8", "surrogatepass")):
+            size = len(value.encode("utf-8", "surrogatepass"))
+            yield Problem(at(name), f"{where} {name} is {size} bytes long (UTF-8); it may have at most "
+                                    f"{most}; shorten it")
+    owner = body.get("owner")
+    if isinstance(owner, str) and limits.is_bot_id(owner):
+        yield Problem(at("owner"), f"{where}: a bot cannot own a group ({quote(owner)}); make an "
+                                   "account the owner and list the bot under members")
+    admins = _ids(body.get("admins"))
+    members = _ids(body.get("members"))
+    for name, named in (("owner", [owner] if isinstance(owner, str) else []), ("admins", admins),
+                        ("members", members)):
+        for user_id in named:
+            if 0 < len(user_id) <= limits.USER_ID_MAX_BYTES and user_id.isascii() and user_id.isprintable():
+                continue  # the common case, decided without building a message
+            problem = limits.user_id_problem(user_id)
+            if problem:
+                yield Problem(at(name), f"{where} {name}: {quote(user_id)} {problem}; fix the id")
+    for user_id in admins:
+        if limits.is_bot_id(user_id):
+            yield Problem(at("admins"), f"{where}: a bot cannot be an admin ({quote(user_id)}); list it "
+                                        "under members")
+            break
+    if kind is not None:
+        yield from _type_problems(file, where, kind, body, admins, members)
+    if body.get("state") == "absent":
+        managed = [name for name in body if name in BODY_FIELDS]
+        if managed:
+            yield Problem(location(file, body.meta[managed[0]].key_mark),
+                          f"{where} is state: absent, so its fields are ignored; remove {', '.join(managed)}")
+
+
+def _type_problems(file: str, where: str, kind: facts.GroupType, body: YMap,
+                   admins: list[str], members: list[str]) -> Iterator[Problem]:
+    def at(name: str) -> Location:
+        return location(file, body.meta[name].value_mark)
+
+    name = f"{kind.api_name} ({kind.user_name})" if kind.user_name != kind.api_name else kind.api_name
+    if not kind.members_stored and (members or admins):
+        field = "members" if members else "admins"
+        yield Problem(at(field), f"{where}: {_a(name)} group keeps no members (only its owner); remove "
+                                 f"{field}, or choose another type")
+        return
+    if admins and not kind.admins_allowed:
+        yield Problem(at("admins"), f"{where}: {_a(name)} group has no admins; remove admins, or "
+                                    "choose Public, Meeting or Community")
+    owner = body.get("owner")
+    everyone = set(members) | set(admins) | ({owner} if isinstance(owner, str) and owner else set())
+    most = kind.member_ceiling
+    declared_most = body.get("max_members")
+    if isinstance(declared_most, int) and not isinstance(declared_most, bool):
+        if most is not None and declared_most > most:
+            yield Problem(at("max_members"), f"{where} max_members is {declared_most}; {_a(name)} group may "
+                                             f"have at most {most}; lower it")
+        elif declared_most < len(everyone):
+            yield Problem(at("max_members"), f"{where} max_members is {declared_most}, but it declares "
+                                             f"{len(everyone)} members; raise it or declare fewer")
+    if most is not None and len(everyone) > most:
+        field = "members" if "members" in body else "admins"
+        yield Problem(at(field), f"{where} declares {len(everyone)} members; {_a(name)} group may have at "
+                                 f"most {most}; declare fewer")
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name[:1] in "AEIOU" else f"a {name}"
+
+
+def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Mapping[str, Principal]],
+                       app: AppConfig) -> Iterator[Problem]:
+    """Owners, admins and members that are neither declared present (an account, a bot), the
+    admin, nor protected: chatsync could not make the group as declared."""
+    if not groups:
+        return
+    known = set(app.protected_ids)
+    for kind in ("account", "bot"):
+        known.update(user_id for user_id, p in objects[kind].items() if p.present)
+    for declared in groups.values():
+        if not declared.present:
+            continue
+        assert declared.location is not None
+        where = f"group {quote(declared.user_id)}"
+        for name in ("owner", "admins", "members"):
+            value = declared.fields.get(name)
+            if not isinstance(value, str):
+                continue
+            named = [value] if name == "owner" else group.ids(value)
+            if known.issuperset(named):
+                continue  # the common case: every one is known
+            for user_id in named:
+                if not user_id or user_id in known:
+                    continue
+                kind = "bot" if limits.is_bot_id(user_id) else "account"
+                other = objects[kind].get(user_id)
+                if other is None:
+                    yield Problem(declared.location,
+                                  f"{where} {name}: {quote(user_id)} is not a declared {kind}; declare it "
+                                  f"under {kind}s: (or list it in app.protected if it exists already)")
+                elif not other.present:
+                    yield Problem(declared.location,
+                                  f"{where} {name}: {quote(user_id)} is declared state: absent at "
+                                  f"{other.location}; keep it, or take it out of the group")
