@@ -39,7 +39,7 @@ EntryProblems = Callable[[str, str, str, Any, int], Iterator[Problem]]
 
 
 def file_problems(file: str, root: YMap, entry_problems: EntryProblems,
-                  user_id_message: Callable[[str, str], str | None]) -> Iterator[Problem]:
+                  id_problems: Callable[[str, YMap, str], Iterator[Problem]]) -> Iterator[Problem]:
     """The problems of one file's ``overrides:`` and ``shared:`` that need only that file (the
     schema's come apart): ids and values as in ``bots:`` / ``accounts:``, an override that changes
     nothing, shared ids that are not UserIDs, and a shared ``prune_bots: true``."""
@@ -58,23 +58,11 @@ def file_problems(file: str, root: YMap, entry_problems: EntryProblems,
                                   "fields it replaces, or remove it")
     shared = root.get(SHARED)
     if isinstance(shared, YMap):
-        yield from _shared_problems(file, shared, user_id_message)
+        yield from id_problems(file, shared, SHARED)  # its admin and protected ids, as app:'s
+        yield from _shared_problems(file, shared)
 
 
-def _shared_problems(file: str, shared: YMap,
-                     user_id_message: Callable[[str, str], str | None]) -> Iterator[Problem]:
-    admin = shared.get("admin")
-    if isinstance(admin, str):
-        message = user_id_message(f"{SHARED}.admin", admin)
-        if message:
-            yield Problem(location(file, shared.meta["admin"].value_mark), message)
-    protected = shared.get("protected")
-    if isinstance(protected, YList):
-        for index, user_id in enumerate(protected):
-            if isinstance(user_id, str):
-                message = user_id_message(f"{SHARED}.protected[{index + 1}]", user_id)
-                if message:
-                    yield Problem(location(file, protected.meta[index].value_mark), message)
+def _shared_problems(file: str, shared: YMap) -> Iterator[Problem]:
     if shared.get("prune_bots") is True:
         yield Problem(location(file, shared.meta["prune_bots"].value_mark),
                       f"{SHARED}.prune_bots: true would delete, in every environment, the live bots no "

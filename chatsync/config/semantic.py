@@ -53,7 +53,7 @@ def check_file(file: str, root: YMap) -> list[Problem]:
         entries = root.get(section)
         if isinstance(entries, YMap):
             problems.extend(_principals(file, section, entries))
-    problems.extend(overlays.file_problems(file, root, entry_problems, user_id_message))
+    problems.extend(overlays.file_problems(file, root, entry_problems, id_problems))
     return problems
 
 
@@ -78,16 +78,22 @@ def _app(file: str, app: YMap) -> Iterator[Problem]:
         message = endpoint_problem(endpoint)
         if message:
             yield Problem(at("endpoint"), message)
-    admin = app.get("admin")
+    yield from id_problems(file, app, "app")
+
+
+def id_problems(file: str, settings: YMap, name: str) -> Iterator[Problem]:
+    """The problems of the ids a settings section (``app:``, ``shared:``) names: its ``admin`` and
+    its ``protected`` ids, each a UserID."""
+    admin = settings.get("admin")
     if isinstance(admin, str):
-        message = user_id_message("app.admin", admin)
+        message = user_id_message(f"{name}.admin", admin)
         if message:
-            yield Problem(at("admin"), message)
-    protected = app.get("protected")
+            yield Problem(location(file, settings.meta["admin"].value_mark), message)
+    protected = settings.get("protected")
     if isinstance(protected, YList):
         for index, user_id in enumerate(protected):
             if isinstance(user_id, str):
-                message = user_id_message(f"app.protected[{index + 1}]", user_id)
+                message = user_id_message(f"{name}.protected[{index + 1}]", user_id)
                 if message:
                     yield Problem(location(file, protected.meta[index].value_mark), message)
 
