@@ -56,10 +56,9 @@ def _group_fields(app: App, body: Mapping[str, Any], group_type: facts.GroupType
                 raise ApiError(req.INVALID, f"MaxMemberCount {most} is over the cap of {cap} members for "
                                         f"{group_type.api_name} groups")
             fields["MaxMemberNum"] = most
-    apply_join = req.choice(body, "ApplyJoinOption", facts.APPLY_JOIN.values())
+    apply_join = _apply_join(body, group_type)
     if apply_join is not None:
-        fields["ApplyJoinOption"] = (facts.PRIVATE_APPLY_JOIN if group_type is facts.PRIVATE
-                                     else apply_join)
+        fields["ApplyJoinOption"] = apply_join
     invite = req.choice(body, "InviteJoinOption", facts.INVITE_JOIN.values())
     if invite is not None:
         if group_type is facts.AVCHATROOM:
@@ -242,10 +241,9 @@ def modify_group_base_info(app: App, body: dict[str, Any]) -> Answer:
             raise ApiError(req.INVALID, f"MaxMemberNum {most} is below the group's "
                                     f"{len(group['Members'])} members")
         changes["MaxMemberNum"] = most
-    apply_join = req.choice(body, "ApplyJoinOption", facts.APPLY_JOIN.values())
+    apply_join = _apply_join(body, group_type)
     if apply_join is not None:
-        changes["ApplyJoinOption"] = (facts.PRIVATE_APPLY_JOIN if group_type is facts.PRIVATE
-                                      else apply_join)
+        changes["ApplyJoinOption"] = apply_join
     shut_up = req.choice(body, "ShutUpAllMember", facts.SHUT_UP_ALL)
     if shut_up is not None:
         changes["ShutUpAllMember"] = shut_up
@@ -471,3 +469,11 @@ HANDLERS: dict[str, Callable[[App, dict[str, Any]], Answer]] = {
     "modify_group_member_info": modify_group_member_info,
     "get_joined_group_list": group_reads.get_joined_group_list,
 }
+
+
+def _apply_join(body: Mapping[str, Any], group_type: Any) -> str | None:
+    """The ``ApplyJoinOption`` a request sets, as the group keeps it (a Private group's is fixed)."""
+    apply_join = req.choice(body, "ApplyJoinOption", facts.APPLY_JOIN.values())
+    if apply_join is None:
+        return None
+    return facts.PRIVATE_APPLY_JOIN if group_type is facts.PRIVATE else apply_join

@@ -12,7 +12,7 @@ size of the answer.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,19 +64,19 @@ GroupItem = tuple[int, str, GroupInfo | None]
 
 def group_id(value: Any, field: str) -> str:
     """A well-formed GroupId."""
-    found = text(value, field)
-    problem = facts.group_id_problem(found)
-    if problem:
-        raise AnswerError(field, f"is {_shown(found)}, not a GroupId: it {problem}")
-    return found
+    return _id(value, field, facts.group_id_problem, "GroupId")
 
 
 def user_id(value: Any, field: str) -> str:
     """A valid UserID."""
+    return _id(value, field, limits.user_id_problem, "UserID")
+
+
+def _id(value: Any, field: str, problem_of: Callable[[str], str | None], what: str) -> str:
     found = text(value, field)
-    problem = limits.user_id_problem(found)
+    problem = problem_of(found)
     if problem:
-        raise AnswerError(field, f"is {_shown(found)}, not a UserID: it {problem}")
+        raise AnswerError(field, f"is {_shown(found)}, not a {what}: it {problem}")
     return found
 
 
