@@ -268,18 +268,28 @@ class _Builder:
         while True:
             event = get_event()
             kind = type(event)
-            if kind is scalar_event and event.anchor is None and stack:
+            if kind is scalar_event and event.anchor is None and stack and event.tag is None:
                 top = stack[-1]
-                if top.is_map and event.tag is None:
-                    text = event.value
-                    plain = event.implicit[0]
-                    if top.expect_key:  # the most common event: a key, kept as written
-                        top.expect_key = False
+                text = event.value
+                plain = event.implicit[0]
+                if not top.is_map:
+                    if not plain or (text and text[0] not in resolvable):  # a list item of text
+                        container = top.container
                         mark = event.start_mark
                         column = mark.column
-                        top.key_mark = ((mark.line + 1) << bits) | (column if column < mask else mask)
-                        top.key = _MERGE_KEY if plain and text == "<<" else common.get(text, text)
+                        here = ((mark.line + 1) << bits) | (column if column < mask else mask)
+                        container.append(text)
+                        container.meta.append(Entry(here, here, text if plain else None))
+                        container.size += 1
                         continue
+                elif top.expect_key:  # the most common event: a key, kept as written
+                    top.expect_key = False
+                    mark = event.start_mark
+                    column = mark.column
+                    top.key_mark = ((mark.line + 1) << bits) | (column if column < mask else mask)
+                    top.key = _MERGE_KEY if plain and text == "<<" else common.get(text, text)
+                    continue
+                else:
                     key = top.key
                     container = top.container
                     if (
