@@ -6,6 +6,7 @@ declares, the admin, or a protected id). See docs/configuration.md, "Groups"."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import repeat
 from typing import Any
 
 from chatsync.config.yaml_loader import YList, YMap, location
@@ -24,7 +25,11 @@ BODY_FIELDS = ("type", *TEXTS, "max_members", "apply_join", "owner", "admins", "
 
 
 def _ids(value: Any) -> list[str]:
-    return [item for item in value if isinstance(item, str)] if isinstance(value, (YList, list)) else []
+    if not isinstance(value, (YList, list)):
+        return []
+    if all(map(isinstance, value, repeat(str))):  # the common case, decided by a loop in C
+        return list(value)
+    return [item for item in value if isinstance(item, str)]
 
 
 def fields(body: YMap) -> dict[str, Value]:
@@ -58,7 +63,7 @@ def fields(body: YMap) -> dict[str, Value]:
 
 def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
     """The problems of one group's body that need nothing else (its id's prefix needs its type)."""
-    where = f"group {quote(group_id)}"
+    where = _Where(group_id)
 
     def at(name: str) -> Location:
         return location(file, body.meta[name].value_mark)
@@ -86,6 +91,8 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
     members = _ids(body.get("members"))
     for name, named in (("owner", [owner] if isinstance(owner, str) else []), ("admins", admins),
                         ("members", members)):
+        if limits.plain_user_ids(named):
+            continue  # the common case, decided without a loop in Python
         for user_id in named:
             if 0 < len(user_id) <= limits.USER_ID_MAX_BYTES and user_id.isascii() and user_id.isprintable():
                 continue  # the common case, decided without building a message
@@ -106,7 +113,7 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
                           f"{where} is state: absent, so its fields are ignored; remove {', '.join(managed)}")
 
 
-def _type_problems(file: str, where: str, kind: facts.GroupType, body: YMap,
+def _type_problems(file: str, where: _Where, kind: facts.GroupType, body: YMap,
                    admins: list[str], members: list[str]) -> Iterator[Problem]:
     def at(name: str) -> Location:
         return location(file, body.meta[name].value_mark)
@@ -135,6 +142,18 @@ def _type_problems(file: str, where: str, kind: facts.GroupType, body: YMap,
         field = "members" if "members" in body else "admins"
         yield Problem(at(field), f"{where} declares {len(everyone)} members; {_a(name)} group may have at "
                                  f"most {most}; declare fewer")
+
+
+class _Where:
+    """``group "ID"``, as messages name a group: made only when a message is (quoting costs)."""
+
+    __slots__ = ("group_id",)
+
+    def __init__(self, group_id: str) -> None:
+        self.group_id = group_id
+
+    def __str__(self) -> str:
+        return f"group {quote(self.group_id)}"
 
 
 def _a(name: str) -> str:

@@ -48,6 +48,17 @@ def user_id_problem(user_id: str) -> str | None:
     return encoding_problem(user_id)
 
 
+def plain_user_ids(user_ids: list[str]) -> bool:
+    """True when every one of ``user_ids`` (all strings) is 1 to 32 characters of printable ASCII,
+    so valid with no further check: decided by loops in C, for the thousands of members a group
+    lists (any other id needs :func:`user_id_problem`)."""
+    if not user_ids:
+        return True
+    every = "".join(user_ids)
+    return (every.isascii() and every.isprintable() and min(map(len, user_ids)) > 0
+            and max(map(len, user_ids)) <= USER_ID_MAX_BYTES)
+
+
 def is_bot_id(user_id: str) -> bool:
     """True when ``user_id`` names a chatbot (it starts with ``@RBT#``)."""
     return user_id.startswith(BOT_PREFIX)
