@@ -6,7 +6,6 @@ declares, the admin, or a protected id). See docs/configuration.md, "Groups"."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from itertools import repeat
 from typing import Any
 
 from chatsync.config.yaml_loader import YList, YMap, location
@@ -25,11 +24,7 @@ BODY_FIELDS = ("type", *TEXTS, "max_members", "apply_join", "owner", "admins", "
 
 
 def _ids(value: Any) -> list[str]:
-    if not isinstance(value, (YList, list)):
-        return []
-    if all(map(isinstance, value, repeat(str))):  # the common case, decided by a loop in C
-        return list(value)
-    return [item for item in value if isinstance(item, str)]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, (YList, list)) else []
 
 
 def fields(body: YMap) -> dict[str, Value]:

@@ -154,14 +154,16 @@ _LENGTHS = frozenset({"type", "minLength", "maxLength"})
 
 
 def _texts(shortest: int, longest: float) -> Predicate:
-    """``items`` of bounded strings, checked by C loops (a group lists thousands of members)."""
+    """``items`` of bounded strings in one loop, without a call per item (a group lists thousands
+    of members)."""
 
     def texts(x: Any) -> bool:
-        if not isinstance(x, list) or not x:
+        if not isinstance(x, list):
             return True
-        if not all(map(isinstance, x, repeat(str))):
-            return False
-        return shortest <= min(map(len, x)) and max(map(len, x)) <= longest
+        for item in x:  # noqa: SIM110 - a plain loop: all(genexpr) is 2x slower here
+            if not (isinstance(item, str) and shortest <= len(item) <= longest):
+                return False
+        return True
 
     return texts
 

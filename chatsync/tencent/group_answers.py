@@ -26,6 +26,7 @@ from chatsync.text.safe import clipped, quoted
 Members = dict[str, str]
 _ROLES = frozenset(facts.ROLES)
 _USER_ID_MAX = limits.USER_ID_MAX_BYTES
+_UINT32_MAX = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,18 @@ def _id(value: Any, field: str, problem_of: Callable[[str], str | None], what: s
 
 def _optional_text(item: Mapping[str, Any], key: str, where: str) -> str:
     value = item.get(key)
-    return "" if value is None else text(value, f"{where}.{key}")
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else text(value, f"{where}.{key}")  # named only to refuse
 
 
 def _optional_uint(item: Mapping[str, Any], key: str, where: str) -> int:
     value = item.get(key)
-    return 0 if value is None else uint32(value, f"{where}.{key}")
+    if value is None:
+        return 0
+    if value.__class__ is int and 0 <= value <= _UINT32_MAX:
+        return value
+    return uint32(value, f"{where}.{key}")
 
 
 def _choice(value: Any, field: str, allowed: Collection[str]) -> str:
