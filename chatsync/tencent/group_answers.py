@@ -180,13 +180,14 @@ def group_infos(answer: Mapping[str, Any], asked: Collection[str], *,
 def _group(item: Mapping[str, Any], asked_id: str, where: str, with_members: bool) -> GroupInfo:
     kind = text(item.get("Type"), f"{where}.Type")
     owner = _optional_text(item, "Owner_Account", where)
-    if owner:
+    if owner and not limits.plain_user_ids([owner]):
         user_id(owner, f"{where}.Owner_Account")
     listed_members = None
     if with_members or item.get("MemberList") is not None:
         listed_members = members(item.get("MemberList"), f"{where}.MemberList")
-        owners = [member for member, role in listed_members.items() if role == facts.OWNER]
-        if owners and owners != [owner]:
+        listed_owners = list(listed_members.values()).count(facts.OWNER)
+        if listed_owners and (listed_owners > 1 or listed_members.get(owner) != facts.OWNER):
+            owners = [member for member, role in listed_members.items() if role == facts.OWNER]
             raise AnswerError(f"{where}.MemberList", f"names {_shown(owners[0])} as owner, but "
                                                      f"Owner_Account is {_shown(owner)}")
     return GroupInfo(
