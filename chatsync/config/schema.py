@@ -94,6 +94,10 @@ _TYPES: dict[str, Predicate] = {
     "array": lambda x: isinstance(x, list),
 }
 
+#: The JSON types whose test is one ``isinstance`` (not the numbers: a bool is an int to Python).
+_PLAIN_TYPES: dict[str, type] = {"string": str, "null": type(None), "object": dict, "array": list,
+                                 "boolean": bool}
+
 
 def compile_predicate(sub: Any, root: dict[str, Any] | None = None) -> Predicate | None:
     """An exact ``is_valid`` for a subschema using only simple keywords, else None.
@@ -201,6 +205,9 @@ def _compile_keyword(keyword: str, value: Any, sub: dict[str, Any], root: dict[s
         tests = [_TYPES[name] for name in names]
         if len(tests) == 1:
             return tests[0]  # the common case, without a generator per value
+        if all(name in _PLAIN_TYPES for name in names):  # e.g. an object or null: one isinstance
+            kinds = tuple(_PLAIN_TYPES[name] for name in names)
+            return lambda x: isinstance(x, kinds)
         return lambda x: any(test(x) for test in tests)
     if keyword == "maxLength" and sub.get("type") == "string":  # the type check comes first
         return lambda x: len(x) <= value
