@@ -168,7 +168,7 @@ def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Ma
         if not declared.present:
             continue
         assert declared.location is not None
-        where = f"group {quote(declared.user_id)}"
+        where = _Where(declared.user_id)
         for name in ("owner", "admins", "members"):
             value = declared.fields.get(name)
             if not isinstance(value, str):
