@@ -101,7 +101,7 @@ def test_from_data_round_trips_exactly() -> None:
     assert again.changes == plan.changes
     assert again.kept == plan.kept
     assert again.fingerprint == plan.fingerprint
-    assert again.observed_bots == plan.observed_bots
+    assert again.observed("bot") == plan.observed("bot")
     assert Plan.from_data(again.data).data == data
 
 
