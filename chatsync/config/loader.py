@@ -531,7 +531,8 @@ def _collect(
 def _fields(body: YMap, kind: str = "") -> dict[str, Value]:
     """The profile fields of one bot or account whose values have the right type (the schema
     reports the others), custom keys as ``custom.Key``; a kind of its own fields, its checks'."""
-    own = checks_of(KIND_BY_NAME[kind]) if kind in KIND_BY_NAME else None
+    of_kind = KIND_BY_NAME.get(kind)
+    own = checks_of(of_kind) if of_kind is not None and not of_kind.profile else None
     if own is not None:
         return own.fields(body)
     fields: dict[str, Value] = {}

@@ -2,8 +2,8 @@
 :class:`Kind`, and an engine whose reads and writes go to :data:`STORE`, a dict of this test: the
 emulator has no notes), registered for one test at a time through the registry
 (``chatsync.engine.kinds.registered``), goes through the real pipeline beside the bots and accounts
-of an emulator served on loopback: the config loads it (a bad id is a located error), the JSON
-Schema holds it, plan shows its creates, updates and deletes, apply writes them, a second plan has
+of an emulator served on loopback: the config loads it (a bad id is a located error; checks of its
+own, when it brings them, run where the groups' do), the JSON Schema holds it, plan shows its creates, updates and deletes, apply writes them, a second plan has
 nothing to do, and the JSON plan, a saved plan and an export hold it. No file of chatsync names it.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,11 +20,14 @@ import pytest
 
 import chatsync
 from chatsync.config import schema
+from chatsync.config.kinds import CHECKS, OwnFields
+from chatsync.config.yaml_loader import YMap, location
 from chatsync.domain.kinds import BUILT_IN, BY_NAME, BY_SECTION, KINDS, SECTIONS, Kind
 from chatsync.domain.live import Wanted, wanted_of
-from chatsync.domain.model import Principal
+from chatsync.domain.model import AppConfig, Principal
 from chatsync.domain.plan import Change
 from chatsync.engine.kinds import ENGINES, register, registered
+from chatsync.errors import Problem
 from chatsync.tencent.client import Reply
 from tests.support import SDKAPPID, App
 
@@ -171,6 +175,33 @@ def test_once_taken_out_nothing_derived_from_it_stays() -> None:
     assert "notes" not in schema.load_schema()["properties"]
     packaged = Path(chatsync.__file__).parent / "schemas" / "chatsync.schema.json"
     assert schema.schema_text() == packaged.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class NoteChecks(OwnFields):
+    """The notes' own config checks: a rule of one body, and one across files."""
+
+    def body_problems(self, file: str, object_id: str, body: YMap) -> Iterator[Problem]:
+        if body.get("title") == "TODO":
+            yield Problem(location(file, body.meta["title"].value_mark), f"note {object_id!r}: write a title")
+
+    def reference_problems(self, declared: Mapping[str, Principal],
+                           objects: Mapping[str, Mapping[str, Principal]],
+                           app: AppConfig) -> Iterator[Problem]:
+        for note_id, found in declared.items():
+            if note_id in objects["account"] and found.location is not None:
+                yield Problem(found.location, f"note {note_id!r} has the id of an account; rename it")
+
+
+def test_a_kind_brings_its_own_config_checks(app: App, tmp_path: Path) -> None:
+    path = config(tmp_path, "  todo:\n    title: TODO\n  alice:\n", accounts="accounts:\n  alice:\n")
+    with registered(NoteEngine(), NoteChecks(NOTE)):
+        assert CHECKS["note"].kind is NOTE
+        result = app.cli("validate", path)
+    assert result.exit_code == 1, result.output
+    assert f"{path}:8:12: note 'todo': write a title" in result.stderr
+    assert f"{path}:9:3: note 'alice' has the id of an account; rename it" in result.stderr
+    assert "note" not in CHECKS
 
 
 def _plan_json(app: App, *args: str) -> Mapping[str, Any]:
