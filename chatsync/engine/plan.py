@@ -304,7 +304,7 @@ def fingerprint(sdkappid: int, listed: Mapping[str, Iterable[str]], seen: Mappin
     digest = hashlib.sha256()
     digest.update(b"{")
     for number, key in enumerate(sorted([*head, "objects"])):
-        digest.update(((_compact(key) + ":") if not number else ("," + _compact(key) + ":")).encode("utf-8"))
+        digest.update((("," if number else "") + _compact(key) + ":").encode("utf-8"))
         if key != "objects":
             digest.update(_compact(head[key]).encode("utf-8"))
             continue

@@ -3,8 +3,9 @@
 emulator has no notes), registered for one test at a time through the registry
 (``chatsync.engine.kinds.registered``), goes through the real pipeline beside the bots and accounts
 of an emulator served on loopback: the config loads it (a bad id is a located error; checks of its
-own, when it brings them, run where the groups' do), the JSON Schema holds it, plan shows its creates, updates and deletes, apply writes them, a second plan has
-nothing to do, and the JSON plan, a saved plan and an export hold it. No file of chatsync names it.
+own, when it brings them, run where the groups' do), the JSON Schema holds it, plan shows its
+creates, updates and deletes, apply writes them, a second plan has nothing to do, and the JSON plan,
+a saved plan and an export hold it. No file of chatsync names it.
 """
 
 from __future__ import annotations
