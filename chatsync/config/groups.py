@@ -175,3 +175,23 @@ def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Ma
                     yield Problem(declared.location,
                                   f"{where} {name}: {quote(user_id)} is declared state: absent at "
                                   f"{other.location}; keep it, or take it out of the group")
+
+
+class GroupChecks:
+    """The groups' config checks, as the loader asks for them (:class:`chatsync.config.kinds.KindChecks`)."""
+
+    kind = group.KIND
+
+    def fields(self, body: YMap) -> dict[str, Value]:
+        return fields(body)
+
+    def body_problems(self, file: str, object_id: str, body: YMap) -> Iterator[Problem]:
+        return body_problems(file, object_id, body)
+
+    def reference_problems(self, declared: Mapping[str, Principal],
+                           objects: Mapping[str, Mapping[str, Principal]],
+                           app: AppConfig) -> Iterator[Problem]:
+        return reference_problems(declared, objects, app)
+
+
+CHECKS = GroupChecks()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chatsync.domain.kinds import KINDS, Kind
-from chatsync.facts import groups, limits
+from chatsync.facts import limits
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import CUSTOM_KEY_MAX_BYTES, CUSTOM_SECTION, STANDARD, UINT32_MAX, Field
 from chatsync.facts.regions import REGIONS
@@ -89,7 +89,7 @@ def build() -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": principal_properties,
             },
-            "group": _group(),
+            **{kind.name: dict(kind.body_schema) for kind in KINDS if kind.body_schema is not None},
             "value": {"description": "A profile value: text of at most 500 bytes (UTF-8).",
                       "type": "string", "maxLength": limits.VALUE_MAX_BYTES},
             "custom_key": {"description": f"A custom profile field key: 1 to {CUSTOM_KEY_MAX_BYTES} English "
@@ -100,46 +100,13 @@ def build() -> dict[str, Any]:
 
 
 def _section(kind: Kind) -> dict[str, Any]:
-    """The schema of one kind's section: its ids (``$defs/<kind>_id``), each with a body."""
+    """The schema of one kind's section: its ids (``$defs/<kind>_id``), each with a body (a kind's
+    own, ``$defs/<kind>``, or profile fields, ``$defs/principal``)."""
     return {
         "description": kind.description,
         "type": ["object", "null"],
         "propertyNames": {"$ref": f"#/$defs/{kind.name}_id"},
-        "additionalProperties": {"$ref": f"#/$defs/{kind.body_schema}"},
-    }
-
-
-def _group() -> dict[str, Any]:
-    """The schema of one group's body (docs/configuration.md, "Groups")."""
-    members = {"type": "array", "items": {"$ref": "#/$defs/user_id"}, "uniqueItems": True}
-    texts = {text.name: {"description": f"The group's {text.key} (at most {text.max_bytes} bytes, UTF-8).",
-                         "type": "string", "maxLength": text.max_bytes} for text in groups.TEXT_FIELDS}
-    return {
-        "description": "A group's managed fields. A field left out is unmanaged. Empty (null) means: "
-                       "exists, nothing managed.",
-        "type": ["object", "null"],
-        "additionalProperties": False,
-        "properties": {
-            "type": {"description": "The group type, as users know it (Work, Public, Meeting, AVChatRoom, "
-                                    "Community) or by its API name (Private, ChatRoom). Fixed once created.",
-                     "enum": list(groups.TYPE_BY_NAME)},
-            **texts,
-            "max_members": {"description": "The most members the group may hold (within its type's and the "
-                                           "edition's caps).",
-                            "type": "integer", "minimum": 1, "maximum": UINT32_MAX},
-            "apply_join": {"description": "Who may join by applying: anyone, approval (an admin approves) "
-                                          "or nobody.",
-                           "enum": list(groups.APPLY_JOIN)},
-            "owner": {"description": "The owner: an account (never a bot).", "$ref": "#/$defs/user_id"},
-            "admins": {"description": "The admins (accounts, not bots). Left out: unmanaged.", **members},
-            "members": {"description": "The plain members: accounts and @RBT# bots. Left out: unmanaged; "
-                                       "listed: exactly these (others are removed).", **members},
-            "notify": {"description": "Members added are announced to the group (add_group_member "
-                                      "without Silence). Default: false (silent adds).",
-                       "type": "boolean", "default": False},
-            "state": {"description": "present (default): must exist; absent: planned for destruction.",
-                      "enum": ["present", "absent"], "default": "present"},
-        },
+        "additionalProperties": {"$ref": f"#/$defs/{'principal' if kind.body_schema is None else kind.name}"},
     }
 
 

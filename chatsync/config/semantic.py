@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from chatsync.config import groups, hints, overlays
+from chatsync.config import hints, overlays
 from chatsync.config.checks import SECRET
+from chatsync.config.kinds import checks_of
 from chatsync.config.sections import OVERRIDES
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.domain.kinds import BY_SECTION, SECTIONS
@@ -119,10 +120,11 @@ def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: i
     if message:
         yield Problem(location(file, key_mark), message)
     if isinstance(body, YMap):
-        if BY_SECTION[section].profile:
+        own = checks_of(BY_SECTION[section])
+        if own is None:
             yield from _body_problems(file, kind, user_id, body)
-        else:  # a group: fields of its own
-            yield from groups.body_problems(file, user_id, body)
+        else:  # a kind of its own fields (a group)
+            yield from own.body_problems(file, user_id, body)
             yield from _secrets(file, body, top=False)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chatsync.domain.kinds import BY_NAME
+from chatsync.domain.kinds import BY_NAME, KINDS
 from chatsync.domain.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig, Kind, plain
 from chatsync.errors import PlanFileError
 from chatsync.facts.endpoints import ENDPOINTS
@@ -120,9 +120,10 @@ class Plan:
     """Everything ``plan`` found: changes, kept ids, warnings, safety, estimate and fingerprint.
 
     ``unsafe_reasons`` can be overridden with ``--force``; ``errors`` cannot (e.g. more than 20
-    bots). ``observed_bots`` and ``observed_objects`` are what the plan saw live, kept for the
-    stale check: the bot list, and for each object it touches None (absent) or every managed field
-    it read (``{}`` for an object that exists with none).
+    bots). ``observed_ids`` and ``observed_objects`` are what the plan saw live, kept for the
+    stale check: the ids listed of each kind whose ids a plan keeps (:attr:`Kind.plan_keeps_ids
+    <chatsync.domain.kinds.Kind.plan_keeps_ids>`: the bots), and for each object it touches None
+    (absent) or every managed field it read (``{}`` for an object that exists with none).
     """
 
     sdkappid: int
@@ -139,9 +140,10 @@ class Plan:
     errors: list[str] = field(default_factory=list)
     estimate: Estimate = field(default_factory=lambda: Estimate({}, 0.0))
     fingerprint: str = ""
-    observed_bots: list[str] = field(default_factory=list)
+    #: The ids the plan saw listed of each kind whose ids it keeps, by kind name.
+    observed_ids: dict[str, list[str]] = field(default_factory=dict)
     observed_objects: dict[str, Mapping[str, Value] | None] = field(default_factory=dict)
-    #: How many objects the plan saw listed of each listed kind but bots (whose ids it keeps).
+    #: How many objects the plan saw listed of each other listed kind (it keeps no ids of those).
     observed_counts: dict[str, int] = field(default_factory=dict)
     signature: str = ""  # HMAC of everything else with the app's secret key (see sign())
 
@@ -153,13 +155,13 @@ class Plan:
                          protected=tuple(self.protected), max_deletes=self.max_deletes)
 
     def observed(self, kind: str) -> list[str]:
-        """The ids the plan saw listed of a listed kind (``bot``: :attr:`observed_bots`); [] for a
-        kind the API does not list."""
-        return self.observed_bots if kind == "bot" else []
+        """The ids the plan saw listed of ``kind`` (a kind whose ids it keeps); [] for another."""
+        return self.observed_ids.get(kind, [])
 
     def live_count(self, kind: str) -> int:
         """How many objects of a listed kind the plan saw live."""
-        return len(self.observed_bots) if kind == "bot" else self.observed_counts.get(kind, 0)
+        ids = self.observed_ids.get(kind)
+        return len(ids) if ids is not None else self.observed_counts.get(kind, 0)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -200,8 +202,9 @@ class Plan:
             "kept": [kept.data for kept in self.kept],
             "warnings": list(self.warnings),
             "estimate": self.estimate.data,
-            "observed": {"bots": list(self.observed_bots), **({"counts": dict(self.observed_counts)}
-                                                               if self.observed_counts else {}),
+            "observed": {**{kind.section: list(self.observed(kind.name)) for kind in KINDS
+                            if kind.plan_keeps_ids},
+                         **({"counts": dict(self.observed_counts)} if self.observed_counts else {}),
                          "objects": {address: None if seen is None else plain(seen)
                                      for address, seen in self.observed_objects.items()}},
             "fingerprint": self.fingerprint,
@@ -307,7 +310,8 @@ def _plan_from_data(data: Any) -> Plan:
         estimate=Estimate({_text(k): _integer(v) for k, v in _object(estimate.get("calls", {})).items()},
                           _number(estimate.get("seconds", 0.0))),
         fingerprint=_text(data["fingerprint"]),
-        observed_bots=[_text(b) for b in _list(observed["bots"])],
+        observed_ids={kind.name: [_text(i) for i in _list(observed[kind.section])]
+                      for kind in KINDS if kind.plan_keeps_ids},
         observed_objects={_text(k): _fields(v, _text(k).partition(".")[0])
                           for k, v in _object(observed["objects"]).items()},
         observed_counts={_text(k): _integer(v) for k, v in _object(observed.get("counts", {})).items()},

@@ -4,6 +4,7 @@ plan back."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from chatsync.domain.plan import FORMAT_VERSION, Change, Estimate, Kept, Plan
-from chatsync.engine.plan import diff
+from chatsync.engine.plan import diff, tampered
 from chatsync.errors import ChatsyncError, PlanFileError
 from tests.plan.conftest import ENDPOINT, desired, live
 
@@ -101,7 +102,7 @@ def test_from_data_round_trips_exactly() -> None:
     assert again.changes == plan.changes
     assert again.kept == plan.kept
     assert again.fingerprint == plan.fingerprint
-    assert again.observed_bots == plan.observed_bots
+    assert again.observed("bot") == plan.observed("bot")
     assert Plan.from_data(again.data).data == data
 
 
@@ -227,3 +228,38 @@ def test_a_signature_that_is_not_ascii_does_not_match_and_raises_nothing() -> No
     data = sample_plan().data
     assert not seal_matches({**data, "signature": "\x80"}, "key")
     assert not seal_matches({**data, "signature": "hmac-sha256:é"}, "key")
+
+
+#: A plan file as chatsync wrote it before the kinds became a registry (format 1): the bot list it
+#: saw is ``observed.bots``, and the fingerprint hashes it under that key. Files like it still read.
+OLD_FILE: dict[str, Any] = {
+    "format_version": "1", "safe": True, "unsafe_reasons": [], "errors": [],
+    "summary": {"create": 1, "update": 0, "delete": 1},
+    "app": {"sdkappid": 1400000000, "endpoint": ENDPOINT, "admin": "administrator",
+            "secret_key_env": "CHATSYNC_SECRET_KEY", "rate_limits": {}, "protected": [], "max_deletes": 10},
+    "changes": [
+        {"address": "bot.@RBT#old", "kind": "bot", "user_id": "@RBT#old", "action": "delete",
+         "before": {}, "after": None, "reason": "not declared (prune_bots)"},
+        {"address": "account.alice", "kind": "account", "user_id": "alice", "action": "create",
+         "before": None, "after": {"nick": "Alice"}}],
+    "kept": [], "warnings": [],
+    "estimate": {"api_calls": 2, "seconds": 0.5, "calls": {"delete_robot": 1, "multiaccount_import": 1}},
+    "observed": {"bots": ["@RBT#old", "@RBT#keep"], "objects": {"bot.@RBT#old": {}, "account.alice": None}},
+    "fingerprint": "sha256:" + hashlib.sha256(json.dumps(
+        {"bots": ["@RBT#keep", "@RBT#old"], "objects": {"account.alice": None, "bot.@RBT#old": {}},
+         "sdkappid": 1400000000}, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest(),
+    "signature": "",
+}
+
+
+def test_a_plan_file_of_format_1_reads_and_writes_back_the_same() -> None:
+    saved = Plan.from_data(copy.deepcopy(OLD_FILE))
+    assert saved.observed("bot") == ["@RBT#old", "@RBT#keep"] and saved.live_count("bot") == 2
+    assert not tampered(saved)  # its fingerprint is the one this chatsync computes
+    assert saved.data == OLD_FILE  # the same form, key for key
+    edited = copy.deepcopy(OLD_FILE)
+    edited["observed"]["bots"].append("@RBT#new")
+    assert tampered(Plan.from_data(edited))
+    del edited["observed"]["bots"]
+    with pytest.raises(PlanFileError, match="not a chatsync plan"):
+        Plan.from_data(edited)

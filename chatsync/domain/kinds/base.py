@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +57,9 @@ class Kind:
     #: True when ids are written double-quoted (``chatsync fmt``, export): ids YAML would read
     #: specially unquoted (``@RBT#...``: ``#`` starts a comment after a space).
     quote_ids: bool = False
-    #: The ``$defs`` entry of the JSON Schema an object's body follows.
-    body_schema: str = "principal"
+    #: The JSON Schema of an object's body (``$defs/<name>``), for a kind of its own fields; None:
+    #: a body of profile fields (``$defs/principal``).
+    body_schema: Mapping[str, Any] | None = None
     #: A kind whose fields are its own (not :attr:`profile`): each name, in order, with ``text`` or
     #: ``uint32``.
     fields: Mapping[str, str] | None = None
@@ -84,6 +85,22 @@ class Kind:
     added: Callable[[Mapping[str, Any] | None, Mapping[str, Any]], tuple[str, ...]] | None = None
     #: The calls one change of a kind not made of profile fields costs: ``(change, seen) -> counts``.
     calls: Callable[[Any, Mapping[str, Any] | None], Mapping[str, int]] | None = None
+    #: True when a plan keeps the ids it saw listed (saved as ``observed.<section>``, compared again
+    #: before an apply, counted against :attr:`max_present`); else it keeps only how many it saw.
+    plan_keeps_ids: bool = False
+    #: True when ``export`` writes every live object of this (listed) kind; a listed kind without it
+    #: is exported whole only for a config that manages it (declares one, or prunes them), else the
+    #: ids named.
+    export_all: bool = False
+    #: The body ``export`` writes of a live object of a kind of its own fields (each field as a config
+    #: declares it, a list of ids as a list): ``fields -> body``.
+    export_body: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    #: The ids of other objects an object names (a group's owner, admins and members): ``export``
+    #: writes those too, as objects of the first kind of a lower :attr:`stage` that takes their ids.
+    names: Callable[[Mapping[str, Any]], Iterable[str]] | None = None
+    #: Why an id named to ``export`` cannot be exported as this kind (``is a bot id ...``), or None;
+    #: without it, :attr:`id_problem` says.
+    export_problem: Callable[[str], str | None] | None = None
 
     def address(self, object_id: str) -> str:
         """``bot.<id>``: how plans and reports name an object of this kind."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from chatsync.domain.kinds.base import Kind, list_ids
 from chatsync.facts import groups as facts
+from chatsync.facts.fields import UINT32_MAX
 from chatsync.text.safe import quote
 
 #: The fields of a group, in the order plans show them: name -> ``text`` or ``uint32``.
@@ -181,6 +182,74 @@ def create_id_problem(group_id: str, fields: Mapping[str, Any]) -> str | None:
     return f"its id {problem}: a new group needs another GroupId" if problem else None
 
 
+def people(fields: Mapping[str, Any]) -> list[str]:
+    """The owner, admins and members a group names (a body as exported, or a group's fields)."""
+    owner = fields.get("owner")
+    named = [owner] if isinstance(owner, str) and owner else []
+    for name in ("admins", "members"):
+        value = fields.get(name)
+        named += [u for u in value if isinstance(u, str)] if isinstance(value, list) else ids(value)
+    return named
+
+
+def exported(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A live group (its fields as read) as a config declares it (``chatsync export``): every field it
+    holds, so a plan of the export shows no change."""
+    body: dict[str, Any] = {name: fields.get(name, "") for name in
+                            ("type", "name", "introduction", "notification", "face_url", "apply_join")}
+    most = fields.get("max_members")
+    if isinstance(most, int) and most > 0:  # 0: no cap (AVChatRoom)
+        body["max_members"] = most
+    if fields.get("owner"):
+        body["owner"] = fields["owner"]
+    group_type = facts.GROUP_TYPES.get(str(fields.get("type", "")))
+    if group_type is not None and group_type.admins_allowed:
+        body["admins"] = ids(fields.get("admins"))
+    if group_type is not None and group_type.members_stored:
+        body["members"] = ids(fields.get("members"))
+    return body
+
+
+def export_problem(group_id: str) -> str | None:
+    """Why ``group_id`` cannot be exported (it is no GroupId), or None."""
+    problem = facts.group_id_problem(group_id)
+    return f"is not a valid GroupId: it {problem}" if problem else None
+
+
+def _body_schema() -> dict[str, Any]:
+    """The schema of one group's body (docs/configuration.md, "Groups")."""
+    members = {"type": "array", "items": {"$ref": "#/$defs/user_id"}, "uniqueItems": True}
+    texts = {text.name: {"description": f"The group's {text.key} (at most {text.max_bytes} bytes, UTF-8).",
+                         "type": "string", "maxLength": text.max_bytes} for text in facts.TEXT_FIELDS}
+    return {
+        "description": "A group's managed fields. A field left out is unmanaged. Empty (null) means: "
+                       "exists, nothing managed.",
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"description": "The group type, as users know it (Work, Public, Meeting, AVChatRoom, "
+                                    "Community) or by its API name (Private, ChatRoom). Fixed once created.",
+                     "enum": list(facts.TYPE_BY_NAME)},
+            **texts,
+            "max_members": {"description": "The most members the group may hold (within its type's and the "
+                                           "edition's caps).",
+                            "type": "integer", "minimum": 1, "maximum": UINT32_MAX},
+            "apply_join": {"description": "Who may join by applying: anyone, approval (an admin approves) "
+                                          "or nobody.",
+                           "enum": list(facts.APPLY_JOIN)},
+            "owner": {"description": "The owner: an account (never a bot).", "$ref": "#/$defs/user_id"},
+            "admins": {"description": "The admins (accounts, not bots). Left out: unmanaged.", **members},
+            "members": {"description": "The plain members: accounts and @RBT# bots. Left out: unmanaged; "
+                                       "listed: exactly these (others are removed).", **members},
+            "notify": {"description": "Members added are announced to the group (add_group_member "
+                                      "without Silence). Default: false (silent adds).",
+                       "type": "boolean", "default": False},
+            "state": {"description": "present (default): must exist; absent: planned for destruction.",
+                      "enum": ["present", "absent"], "default": "present"},
+        },
+    }
+
+
 KIND = Kind(
     name="group",
     section="groups",
@@ -201,7 +270,7 @@ KIND = Kind(
     listed=True,
     prune_setting="prune_groups",
     profile=False,
-    body_schema="group",
+    body_schema=_body_schema(),
     fields=FIELDS,
     settings=SETTINGS,
     together=MEMBERSHIP,
@@ -213,4 +282,7 @@ KIND = Kind(
     removed=removed,
     added=added,
     calls=calls,
+    export_body=exported,
+    names=people,
+    export_problem=export_problem,
 )

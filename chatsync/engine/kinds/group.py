@@ -26,7 +26,7 @@ from chatsync.errors import CallFailed
 from chatsync.facts import groups as facts
 from chatsync.facts.fields import Value
 from chatsync.tencent.api import ItemResult
-from chatsync.tencent.client import Client, Reply
+from chatsync.tencent.client import Reply
 from chatsync.tencent.group_answers import GroupInfo
 from chatsync.tencent.groups import GroupApi, NewGroup
 
@@ -57,43 +57,19 @@ def live_fields(info: GroupInfo) -> dict[str, Value]:
     }
 
 
-def exported(info: GroupInfo) -> dict[str, object]:
-    """A live group as a config declares it (``chatsync export``): every field it holds, so a plan
-    of the export shows no change."""
-    fields = live_fields(info)
-    body: dict[str, object] = {name: fields[name] for name in
-                               ("type", "name", "introduction", "notification", "face_url", "apply_join")}
-    if isinstance(fields["max_members"], int) and fields["max_members"] > 0:  # 0: no cap (AVChatRoom)
-        body["max_members"] = fields["max_members"]
-    if fields["owner"]:
-        body["owner"] = fields["owner"]
-    group_type = info.group_type
-    if group_type is not None and group_type.admins_allowed:
-        body["admins"] = group.ids(fields["admins"])
-    if group_type is not None and group_type.members_stored:
-        body["members"] = group.ids(fields["members"])
-    return body
-
-
-def export_groups(client: Client) -> dict[str, dict[str, object]]:
-    """Every live group, read whole, as a config declares it (:func:`exported`), by GroupId."""
-    api = GroupApi(client)
-    ids = api.list_group_ids()
-    read = api.get_group_info(ids) if ids else {}
-    return {gid: exported(r.group) for gid, r in read.items() if r.ok and r.group is not None}
-
-
 class GroupReads:
     """The group list is read at once (its pages at 1 a second); the declared groups are read 50 a
-    ``get_group_info`` as they are named, with their members, while the list is still coming."""
+    ``get_group_info`` as they are named, with their members, while the list is still coming. For
+    ``export`` (the reader's ``every``), every listed group is read too."""
 
     def __init__(self, reader: LiveReader) -> None:
         self.reader = reader
         self.api = GroupApi(reader.api.client)
         self._named: list[Wanted] = []
-        # Listed only to prune: whether a declared group exists, its read says.
+        self._wanted: set[str] = set()  # every group named
+        # Listed only to prune (or export): whether a declared group exists, its read says.
         self._listing: Future[None] | None = (
-            reader.submit(self._read_list) if "group" in reader.listed else None)
+            reader.submit(self._read_list) if group.KIND.name in reader.listed else None)
 
     def declare(self, principal: Principal) -> None:
         self.want(wanted_of(principal))
@@ -101,6 +77,7 @@ class GroupReads:
     def want(self, want: Wanted) -> None:
         with self.reader.lock:
             self._named.append(want)
+            self._wanted.add(want.user_id)
 
     def flush(self) -> None:
         """Read the groups named, 50 a call. Not while a config still loads: parsing the answers
@@ -112,13 +89,20 @@ class GroupReads:
             self.reader.submit(self._read, named[start:start + facts.INFO_BATCH])
 
     def settle(self) -> None:
+        """Wait for the list; for ``export``, read every listed group no one named."""
         if self._listing is not None:
             self.reader.wait([self._listing])
+        every = self.reader.every.get(group.KIND.name)
+        if every is not None:
+            for group_id in self.reader.live.listed[group.KIND.name]:
+                if group_id not in self._wanted:
+                    self.want(Wanted(group.KIND.name, group_id, every))
+            self.flush()
 
     def _read_list(self) -> None:
         group_ids = self.api.list_group_ids()
         with self.reader.lock:
-            self.reader.live.listed["group"] = group_ids
+            self.reader.live.listed[group.KIND.name] = group_ids
 
     def _read(self, named: Sequence[Wanted]) -> None:
         results = self.api.get_group_info([w.user_id for w in named])
@@ -129,7 +113,7 @@ class GroupReads:
                     missing = ItemResult(want.user_id, None, "missing from the answer")
                     self.reader.failures.append((want, missing))
                 elif result.ok and result.group is not None:
-                    live = Principal("group", want.user_id, live_fields(result.group))
+                    live = Principal(group.KIND.name, want.user_id, live_fields(result.group))
                     self.reader.live.principals[live.address] = live
                 elif not result.missing:
                     self.reader.failures.append(
