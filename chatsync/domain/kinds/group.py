@@ -204,6 +204,7 @@ KIND = Kind(
     body_schema="group",
     fields=FIELDS,
     settings=SETTINGS,
+    notify_setting="notify",
     together=MEMBERSHIP,
     lists=("admins", "members"),
     create_only=("type",),
