@@ -321,7 +321,9 @@ class Recheck:
     ``stale`` lists every difference that makes the plan no longer applicable ([] when it still
     is). Otherwise each change is still to do, or already done (``done``: nothing is sent for it),
     or, for a create, partly done (``remaining``: the object exists and holds what its creating
-    call carries; the fields still to set follow by ``portrait_set``).
+    call carries; the fields still to set follow by ``portrait_set``). A create its kind says is
+    made in part (:attr:`~chatsync.domain.kinds.base.Kind.partly_made`: a group whose members are
+    not all in) is still to do: made again, it recognises its object and goes on.
     """
 
     stale: list[str] = field(default_factory=list)
@@ -362,6 +364,9 @@ def _progress(saved: Plan, live: LiveState) -> Recheck:
         have = live.get(change.kind, change.user_id)
         seen = saved.observed_objects.get(change.address)
         if change.action == "create":
+            partly_made = BY_NAME[change.kind].partly_made
+            if have is not None and partly_made is not None and partly_made(change.after or {}, have.fields):
+                continue  # made in part (a group without all its members): its create goes on from there
             if have is not None:
                 rest = _create_left(change, have.fields, found)
                 if rest is None:
