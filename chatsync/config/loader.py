@@ -431,7 +431,7 @@ def _assemble(
         _count_limit(documents, kind, objects[kind.name], problems)
     if app is None:
         return None
-    problems.extend(groups.reference_problems(objects["group"], objects, app))
+    problems.extend(groups.reference_problems(objects["group"], objects, app, overrides))
     for principal in (p for declared in objects.values() for p in declared.values()):
         if not principal.present and principal.user_id in app.protected_ids:
             reason = (

@@ -313,3 +313,29 @@ def test_a_generated_id_cannot_be_created(serve: Serve, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert ("Error: group.@TGS#1abc does not exist, and its id starts with @TGS#, which only ids the "
             "service generates may: a new group needs another GroupId") in result.stdout
+
+
+def test_an_environment_overrides_a_group(serve: Serve, tmp_path: Path) -> None:
+    dev, prod = serve(), serve()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "groups.yaml").write_text(yaml.safe_dump({"version": 1, **BASE}, sort_keys=False),
+                                        encoding="utf-8")
+    app = {"sdkappid": SDKAPPID, "rate_limits": dict(FAST_RATES)}
+    overrides = {"groups": {"lobby": {"name": "Lobby (dev)", "members": ["carol"]},
+                            "live": {"state": "absent"}}}
+    for env, more in (("dev", {"overrides": overrides}), ("prod", {})):
+        (tmp_path / env).mkdir()
+        (tmp_path / env / "app.yaml").write_text(yaml.safe_dump({"version": 1, "app": app, **more}),
+                                                 encoding="utf-8")
+    shown = plan(dev, str(shared), str(tmp_path / "dev")).stdout
+    assert "Lobby (dev)" in shown, shown
+    assert '- group "live"' not in shown  # absent: nothing to destroy
+    for target, env in ((dev, "dev"), (prod, "prod")):
+        apply(target, str(shared), str(tmp_path / env))
+        assert NO_CHANGES in plan(target, str(shared), str(tmp_path / env)).stdout
+    in_dev, in_prod = groups_of(dev), groups_of(prod)
+    assert in_dev["lobby"]["name"] == "Lobby (dev)" and in_prod["lobby"]["name"] == "Lobby"
+    assert in_dev["lobby"]["members"] == {"alice": "Owner", "bob": "Admin", "carol": "Member"}
+    assert "@RBT#support" in in_prod["lobby"]["members"]
+    assert "live" not in in_dev and "live" in in_prod
