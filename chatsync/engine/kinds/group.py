@@ -171,15 +171,19 @@ def _silent(change: Change) -> bool:
 
 def _members_call(endpoint: str, change: Change, call: Callable[[], Mapping[str, ItemResult]],
                   ok: Callable[[ItemResult], bool] = lambda r: r.ok) -> Callable[[], Reply]:
-    """A member batch as one step: the first member refused fails it, naming the member."""
+    """A member batch as one step: the first member refused fails it, naming the member; a call
+    refused whole (each of its members with the same code, a group full say) names the group only."""
 
     def step() -> Reply:
         results = call()
         attempts = max((r.attempts for r in results.values()), default=1)
-        for user_id, result in results.items():
-            if not ok(result):
-                raise CallFailed(endpoint, result.code, f"group {change.user_id}, member {user_id}: "
-                                 f"{result.info or 'refused'}", result.attempts)
+        refused = [(user_id, result) for user_id, result in results.items() if not ok(result)]
+        if refused:
+            user_id, first = refused[0]
+            whole = first.code is not None and len(refused) == len(results) and all(
+                (r.code, r.info) == (first.code, first.info) for _, r in refused)
+            who = f"group {change.user_id}" if whole else f"group {change.user_id}, member {user_id}"
+            raise CallFailed(endpoint, first.code, f"{who}: {first.info or 'refused'}", first.attempts)
         return Reply({}, attempts)
 
     return step
