@@ -20,6 +20,8 @@ from chatsync.text.safe import quote
 
 #: The text fields and their byte limits.
 TEXTS = {text.name: text.max_bytes for text in facts.TEXT_FIELDS}
+#: What a group that takes no applications to join (Work) holds as its ``apply_join``.
+NO_APPLICATIONS = facts.APPLY_JOIN_NAMES[facts.PRIVATE_APPLY_JOIN]
 #: The fields a body may hold besides ``state``.
 BODY_FIELDS = ("type", *TEXTS, "max_members", "apply_join", "owner", "admins", "members", "notify")
 
@@ -119,7 +121,7 @@ def body_problems(file: str, group_id: str, body: YMap, *, whole: bool = True) -
             break
     if kind is not None and whole:
         yield from _type_problems(where, kind, at, owner if isinstance(owner, str) else None, admins, members,
-                                  body.get("max_members"), "members" in body)
+                                  body.get("max_members"), "members" in body, body.get("apply_join"))
     if body.get("state") == "absent":
         managed = [name for name in body if name in BODY_FIELDS]
         if managed:
@@ -129,10 +131,14 @@ def body_problems(file: str, group_id: str, body: YMap, *, whole: bool = True) -
 
 def _type_problems(where: str, kind: facts.GroupType, at: Callable[[str], Location], owner: str | None,
                    admins: Sequence[str], members: Sequence[str], declared_most: Any,
-                   lists_members: bool) -> Iterator[Problem]:
-    """The rules of a group's type: who it keeps, its admins, its member limits. ``at(field)``
-    locates the field a problem names."""
+                   lists_members: bool, apply_join: Any) -> Iterator[Problem]:
+    """The rules of a group's type: who it keeps, its admins, its member limits, whether it takes
+    applications to join. ``at(field)`` locates the field a problem names."""
     name = f"{kind.api_name} ({kind.user_name})" if kind.user_name != kind.api_name else kind.api_name
+    if not kind.join_by_application and apply_join in facts.APPLY_JOIN and apply_join != NO_APPLICATIONS:
+        yield Problem(at("apply_join"), f"{where}: {_a(name)} group takes no applications to join (the "
+                                        f"service keeps its apply_join {NO_APPLICATIONS}); remove "
+                                        f"apply_join, or write {NO_APPLICATIONS}")
     if not kind.members_stored and (members or admins):
         field = "members" if members else "admins"
         yield Problem(at(field), f"{where}: {_a(name)} group keeps no members (only its owner); remove "
@@ -157,7 +163,7 @@ def _type_problems(where: str, kind: facts.GroupType, at: Callable[[str], Locati
 
 
 #: The fields the rules of a group's type read.
-TYPE_RULED = ("type", "owner", "admins", "members", "max_members")
+TYPE_RULED = ("type", "owner", "admins", "members", "max_members", "apply_join")
 
 
 def merged_problems(base: Principal, merged: Principal, where: Mapping[str, Location],
@@ -182,7 +188,7 @@ def _rules_of(declared: Principal, at: Callable[[str], Location]) -> Iterator[Pr
     yield from _type_problems(f"group {quote(declared.user_id)}", kind, at,
                               owner if isinstance(owner, str) else None, group.ids(fields.get("admins")),
                               group.ids(fields.get("members")), fields.get("max_members"),
-                              "members" in fields)
+                              "members" in fields, fields.get("apply_join"))
 
 
 def _a(name: str) -> str:
