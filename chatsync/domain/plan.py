@@ -300,10 +300,11 @@ def _plan_from_data(data: Any) -> Plan:
         kind = item["kind"]
         change = Change(kind, _text(item["user_id"]), item["action"], _fields(item["before"], kind, arrays),
                         _fields(item["after"], kind, arrays), _text(item.get("reason", "")))
-        moved = moves(BY_NAME[change.kind], change.action, change.before, change.after)
-        if arrays and {key: item[key] for key in MOVES_KEYS if key in item} != (moved.data if moved else {}):
-            raise ValueError(f"{item.get('address')!r}: its {', '.join(MOVES_KEYS)} do not follow from "
-                             "its before and after")
+        if arrays:  # format 1 had none: they are worked out again when it is written
+            moved = moves(BY_NAME[kind], change.action, change.before, change.after)
+            if {key: item[key] for key in MOVES_KEYS if key in item} != (moved.data if moved else {}):
+                raise ValueError(f"{item.get('address')!r}: its {', '.join(MOVES_KEYS)} do not follow from "
+                                 "its before and after")
         changes.append(change)
     kept = []
     for item in _list(data.get("kept", [])):

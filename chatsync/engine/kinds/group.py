@@ -220,8 +220,10 @@ def _create(run: Applier, change: Change) -> None:
     if left:
         steps.append(_members_call("add_group_member", change, lambda: _api(run).add_members(
             change.user_id, left, silence=_silent(change)), _joined))
-    for user_id, role in members.items():
-        if role == facts.ADMIN and held.get(user_id) != facts.ADMIN and (user_id in left or user_id in held):
+    coming = set(left)
+    for user_id, role in members.items():  # the admins to come, and those held as plain members
+        in_group = user_id in coming or user_id in held
+        if role == facts.ADMIN and held.get(user_id) != facts.ADMIN and in_group:
             steps.append(partial(_api(run).set_member_role, change.user_id, user_id, facts.ADMIN))
     if steps:
         run.progressed(change, CREATED_ONLY)
