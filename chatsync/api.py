@@ -127,19 +127,21 @@ def check_key(paths: Sequence[str | os.PathLike[str]], *, environ: Mapping[str, 
 
 
 def plan(desired: DesiredState, *, secret_key: str | None = None, environ: Mapping[str, str] | None = None,
-         parallelism: int = DEFAULT_PARALLELISM) -> Plan:
+         parallelism: int = DEFAULT_PARALLELISM, notify: bool = False) -> Plan:
     """Read the live app (read-only, batched) and return the plan that makes it match ``desired``,
-    sealed with the app's secret key so it can be saved (:func:`save_plan`) and applied later."""
+    sealed with the app's secret key so it can be saved (:func:`save_plan`) and applied later.
+    With ``notify``, the members it adds to groups are announced, as ``notify: true`` on every
+    group would have them (``plan --notify``); the plan carries it, per change."""
     with connect(desired.app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
-        return plan_with(api, desired)
+        return plan_with(api, desired, notify=notify)
 
 
 def plan_with(api: ChatApi, desired: DesiredState, *, seal: bool = True,
-              reader: LiveReader | None = None) -> Plan:
+              reader: LiveReader | None = None, notify: bool = False) -> Plan:
     """:func:`plan` through an open connection (the CLI shows progress around it); ``seal`` it
     (an HMAC with the app's key) when it may be saved for ``apply --plan``. ``reader`` is one that
     started reading while the config loaded (:func:`load_connected`)."""
-    result = planner.plan(api, desired, api.client.target.url, reader)
+    result = planner.plan(api, desired, api.client.target.url, reader, notify=notify)
     if seal:
         result.sign(api.client.sigs.secret_key)
     return result

@@ -18,7 +18,8 @@ from chatsync.config import groups
 from chatsync.config.yaml_loader import YMap
 from chatsync.domain.kinds import Kind
 from chatsync.domain.model import AppConfig, Principal
-from chatsync.errors import Problem
+from chatsync.domain.origins import Override
+from chatsync.errors import Location, Problem
 from chatsync.facts.fields import Value
 
 
@@ -33,14 +34,27 @@ class KindChecks(Protocol):
         """The fields of one entry's body whose values have the right type (the schema reports the
         others)."""
 
-    def body_problems(self, file: str, object_id: str, body: YMap) -> Iterable[Problem]:
-        """The problems of one entry's body that need nothing else (its types are the schema's)."""
+    def body_problems(self, file: str, object_id: str, body: YMap, *,
+                      whole: bool = True) -> Iterable[Problem]:
+        """The problems of one entry's body that need nothing else (its types are the schema's).
+        An override's body is not ``whole``: rules that need fields it does not give are left to
+        the object it makes."""
 
     def reference_problems(self, declared: Mapping[str, Principal],
-                           objects: Mapping[str, Mapping[str, Principal]],
-                           app: AppConfig) -> Iterable[Problem]:
+                           objects: Mapping[str, Mapping[str, Principal]], app: AppConfig,
+                           overrides: Mapping[str, Override] | None = None) -> Iterable[Problem]:
         """The problems of the ``declared`` objects of this kind that need the whole config:
-        ``objects`` holds every declared object by kind name, then by id."""
+        ``objects`` holds every declared object by kind name, then by id; ``overrides`` the
+        overrides that changed them, by address (to locate a field an override gave)."""
+
+    def settled(self, fields: Mapping[str, Value]) -> dict[str, Value]:
+        """The fields of an object an override made (the declared ones with the override's), made
+        consistent where the kind's fields depend on one another (a group's roles)."""
+
+    def merged_problems(self, base: Principal, merged: Principal, where: Mapping[str, Location],
+                        here: Location) -> Iterable[Problem]:
+        """The rules broken by the object an override made (``merged``, from ``base`` and the
+        override at ``here``, whose fields are at ``where``) and not by the declaration alone."""
 
 
 @dataclass(frozen=True)
@@ -60,12 +74,20 @@ class OwnFields:
                 found[name] = value
         return found
 
-    def body_problems(self, file: str, object_id: str, body: YMap) -> Iterable[Problem]:
+    def body_problems(self, file: str, object_id: str, body: YMap, *,
+                      whole: bool = True) -> Iterable[Problem]:
         return ()
 
     def reference_problems(self, declared: Mapping[str, Principal],
-                           objects: Mapping[str, Mapping[str, Principal]],
-                           app: AppConfig) -> Iterable[Problem]:
+                           objects: Mapping[str, Mapping[str, Principal]], app: AppConfig,
+                           overrides: Mapping[str, Override] | None = None) -> Iterable[Problem]:
+        return ()
+
+    def settled(self, fields: Mapping[str, Value]) -> dict[str, Value]:
+        return dict(fields)
+
+    def merged_problems(self, base: Principal, merged: Principal, where: Mapping[str, Location],
+                        here: Location) -> Iterable[Problem]:
         return ()
 
 

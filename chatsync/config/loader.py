@@ -436,7 +436,7 @@ def _assemble(
     for kind in KINDS:
         own = checks_of(kind)
         if own is not None:
-            problems.extend(own.reference_problems(objects[kind.name], objects, app))
+            problems.extend(own.reference_problems(objects[kind.name], objects, app, overrides))
     for principal in (p for declared in objects.values() for p in declared.values()):
         if not principal.present and principal.user_id in app.protected_ids:
             reason = (

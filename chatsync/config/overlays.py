@@ -9,8 +9,10 @@ shared settings may say ``false``, which no environment can then turn on). Any o
 written in one place: both is an error naming the two.
 
 ``overrides:`` maps, per kind section, an id declared in another file to the fields it replaces
-for this run (``state`` included); each field is replaced whole. An override of an id no file
-declares, of an id its own file declares, or a second override of one id is a located error.
+for this run (``state`` included); each field is replaced whole (a group's admins and members too:
+an id the override gives another role leaves its old one). An override of an id no file declares,
+of an id its own file declares, or a second override of one id is a located error; so is a group
+an override leaves breaking the rules of its type (admins in a Work group, members over its cap).
 The plan is made of the merged objects, so its fingerprint and seal cover them.
 """
 
@@ -21,8 +23,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from chatsync.config import hints
+from chatsync.config.kinds import checks_of
 from chatsync.config.sections import KIND_SECTIONS, OVERRIDES, SHARED
 from chatsync.config.yaml_loader import Document, YList, YMap, location
+from chatsync.domain.kinds import BY_NAME
 from chatsync.domain.model import AppConfig, Principal
 from chatsync.domain.origins import Override
 from chatsync.errors import Location, Problem
@@ -32,7 +36,10 @@ from chatsync.text.safe import quote
 #: Guardrails: the settings that only tighten where both the shared settings and ``app:`` set them.
 GUARDRAILS = ("protected", "max_deletes", "prune_bots")
 
-EntryProblems = Callable[[str, str, str, Any, int], Iterator[Problem]]
+#: The problems of one entry: ``(file, section, id, body, key_mark, override)``.
+EntryProblems = Callable[[str, str, str, Any, int, bool], Iterator[Problem]]
+#: The fields of one body of a kind: ``(body, kind) -> fields``.
+FieldsOf = Callable[[YMap, str], dict[str, Value]]
 
 
 # -- checks of one file ---------------------------------------------------------------------------
@@ -51,7 +58,7 @@ def file_problems(file: str, root: YMap, entry_problems: EntryProblems,
             kind = KIND_SECTIONS[section]
             for user_id, body in entries.items():
                 key_mark = entries.meta[user_id].key_mark
-                yield from entry_problems(file, section, user_id, body, key_mark)
+                yield from entry_problems(file, section, user_id, body, key_mark, True)
                 if isinstance(body, YMap) and not body:
                     yield Problem(location(file, key_mark),
                                   f"the override of {kind} {quote(user_id)} changes nothing; give the "
@@ -162,12 +169,13 @@ def _value(name: str, value: Any) -> Any:
 
 
 def apply_overrides(documents: list[Document], declared: dict[str, dict[str, Principal]],
-                    problems: list[Problem], fields_of: Callable[[YMap], dict[str, Value]],
+                    problems: list[Problem], fields_of: FieldsOf,
                     custom_check: Callable[[str, str, str, YMap], None]) -> dict[str, Override]:
     """Replace, in ``declared`` (section -> id -> principal, as the loader collected them), each
     object an override changes by the merged object, and return where each override is (by the
     object's address). ``fields_of`` reads an override's well-typed fields; ``custom_check(file,
-    kind, id, body)`` reports custom keys the app does not list."""
+    kind, id, body)`` reports custom keys the app does not list. A merged group is checked against
+    the rules of its type (its kind's checks: ``merged_problems``), each problem located in the override."""
     done: dict[str, Override] = {}
     for document in documents:
         overrides = document.root.get(OVERRIDES) if isinstance(document.root, YMap) else None
@@ -185,7 +193,7 @@ def apply_overrides(documents: list[Document], declared: dict[str, dict[str, Pri
                     continue
                 custom_check(document.file, kind, user_id, body)
                 base = declared[section][user_id]
-                if not base.present and body.get("state") != "present" and fields_of(body):
+                if not base.present and body.get("state") != "present" and fields_of(body, kind):
                     problems.append(Problem(here, (
                         f"overrides: {kind} {quote(user_id)} is state: absent ({base.location}), so "
                         "the fields given would be ignored; add state: present to the override, or remove "
@@ -194,6 +202,9 @@ def apply_overrides(documents: list[Document], declared: dict[str, dict[str, Pri
                 merged, where = _merged(document.file, base, body, fields_of)
                 declared[section][user_id] = merged
                 done[base.address] = Override(here, where)
+                own = checks_of(BY_NAME[kind])
+                if own is not None:  # the rules its declaration alone did not break (a group's type)
+                    problems.extend(own.merged_problems(base, merged, where, here))
     return done
 
 
@@ -222,14 +233,14 @@ def _override(file: str, kind: str, user_id: str, body: Any, here: Location, dec
 
 
 def _merged(file: str, base: Principal, body: YMap,
-            fields_of: Callable[[YMap], dict[str, Value]]) -> tuple[Principal, dict[str, Location]]:
+            fields_of: FieldsOf) -> tuple[Principal, dict[str, Location]]:
     """``base`` with the fields of an override ``body`` replacing its own, and where each came from."""
     state = base.state
     where: dict[str, Location] = {}
     if body.get("state") in ("present", "absent"):
         state = body["state"]
         where["state"] = location(file, body.meta["state"].value_mark)
-    replaced = fields_of(body)
+    replaced = fields_of(body, base.kind)
     for name in replaced:
         if name.startswith(custom_name("")):
             custom = body[CUSTOM_SECTION]
@@ -237,4 +248,7 @@ def _merged(file: str, base: Principal, body: YMap,
         else:
             where[name] = location(file, body.meta[name].value_mark)
     fields: dict[str, Value] = {} if state == "absent" else {**base.fields, **replaced}
+    own = checks_of(BY_NAME[base.kind])
+    if own is not None:  # a kind whose fields depend on one another (a group's roles)
+        fields = own.settled(fields)
     return Principal(base.kind, base.user_id, fields, state, base.location), where

@@ -90,6 +90,10 @@ def build() -> dict[str, Any]:
                 "properties": principal_properties,
             },
             **{kind.name: dict(kind.body_schema) for kind in KINDS if kind.body_schema is not None},
+            **{f"{kind.name}_override": {
+                **kind.body_schema, "type": "object",
+                "description": f"The fields of a {kind.name} an override replaces (a field left out keeps "
+                               "the declared value)."} for kind in KINDS if kind.body_schema is not None},
             "value": {"description": "A profile value: text of at most 500 bytes (UTF-8).",
                       "type": "string", "maxLength": limits.VALUE_MAX_BYTES},
             "custom_key": {"description": f"A custom profile field key: 1 to {CUSTOM_KEY_MAX_BYTES} English "
@@ -179,21 +183,20 @@ def _shared() -> dict[str, Any]:
 def _overrides() -> dict[str, Any]:
     sections: dict[str, Any] = {}
     for kind_of_section in KINDS:
-        if not kind_of_section.profile:
-            continue  # overrides replace profile fields: a kind of other fields (groups) has none yet
         section, kind = kind_of_section.section, kind_of_section.name
-        id_schema = f"{kind}_id"
+        body = "override" if kind_of_section.profile else f"{kind}_override"
+        by = "UserID" if kind_of_section.profile else "id"
         sections[section] = {
-            "description": f"{section.capitalize()} declared in another file, by UserID: the fields given "
+            "description": f"{section.capitalize()} declared in another file, by {by}: the fields given "
                            "replace theirs for this run (each field whole; state too).",
             "type": "object",
-            "propertyNames": {"$ref": f"#/$defs/{id_schema}"},
-            "additionalProperties": {"$ref": "#/$defs/override"},
+            "propertyNames": {"$ref": f"#/$defs/{kind}_id"},
+            "additionalProperties": {"$ref": f"#/$defs/{body}"},
         }
     return {
-        "description": "Changes, for the environment this file belongs to, to bots and accounts declared "
-                       "in other files (e.g. a dev-only nick for a shared bot). Reference: "
-                       "docs/environments.md.",
+        "description": "Changes, for the environment this file belongs to, to bots, accounts and groups "
+                       "declared in other files (e.g. a dev-only nick for a shared bot, a group's members "
+                       "in dev). Reference: docs/environments.md.",
         "type": "object",
         "additionalProperties": False,
         "properties": sections,

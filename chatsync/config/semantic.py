@@ -112,9 +112,11 @@ def _principals(file: str, section: str, entries: YMap) -> Iterator[Problem]:
         yield from entry_problems(file, section, user_id, body, entries.meta[user_id].key_mark)
 
 
-def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: int) -> Iterator[Problem]:
-    """The semantic problems of one entry of ``bots:`` or ``accounts:`` (its id written at the
-    packed place ``key_mark``)."""
+def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: int,
+                   override: bool = False) -> Iterator[Problem]:
+    """The semantic problems of one entry of a kind's section (its id written at the packed place
+    ``key_mark``), or of an ``override`` of one (a group's: without the rules of its type, which
+    the merged group meets: :func:`chatsync.config.groups.merged_problems`)."""
     kind = BY_SECTION[section].name
     message = hints.id_problem(section, user_id)
     if message:
@@ -124,7 +126,7 @@ def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: i
         if own is None:
             yield from _body_problems(file, kind, user_id, body)
         else:  # a kind of its own fields (a group)
-            yield from own.body_problems(file, user_id, body)
+            yield from own.body_problems(file, user_id, body, whole=not override)
             yield from _secrets(file, body, top=False)
 
 

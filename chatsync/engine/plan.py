@@ -10,6 +10,7 @@ updates, then its creates (:func:`chatsync.domain.plan.review_order`), so no out
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -46,19 +47,23 @@ def undeclared_reason(kind: Kind) -> str:
 
 
 
-def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader | None = None) -> Plan:
+def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader | None = None, *,
+         notify: bool = False) -> Plan:
     """Read the live app (batched, read-only) and diff it against ``desired``; ``reader`` is one
-    already reading every object ``desired`` declares (:mod:`chatsync.engine.prefetch`)."""
+    already reading every object ``desired`` declares (:mod:`chatsync.engine.prefetch`). With
+    ``notify``, members added are announced (:func:`diff`)."""
     if reader is None:
         reader = LiveReader(api, listed=listings(desired.app))
         for principal in desired.principals():
             reader.declare(principal)
     live = reader.finish()
-    return diff(desired, live, endpoint=endpoint)
+    return diff(desired, live, endpoint=endpoint, notify=notify)
 
 
-def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
-    """The plan that turns ``live`` into ``desired``."""
+def diff(desired: DesiredState, live: LiveState, *, endpoint: str, notify: bool = False) -> Plan:
+    """The plan that turns ``live`` into ``desired``. With ``notify`` (``plan --notify``), every
+    object of a kind with a :attr:`~Kind.notify_setting` has it on, as if each declared it (a
+    group's ``notify: true``): the members its change adds are announced."""
     app = desired.app
     changes: list[Change] = []
     deletes: list[Change] = []
@@ -66,6 +71,9 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
     protected = frozenset(app.protected)  # looked up once per delete: a set, for linear plans
     for want in desired.principals():
         have = live.get(want.kind, want.user_id)
+        setting = BY_NAME[want.kind].notify_setting if notify else None
+        if setting is not None and want.present:
+            want = dataclasses.replace(want, fields={**want.fields, setting: 1})
         if want.present:
             change = _create_or_update(want, have)
             if change is not None:
@@ -330,7 +338,9 @@ class Recheck:
     ``stale`` lists every difference that makes the plan no longer applicable ([] when it still
     is). Otherwise each change is still to do, or already done (``done``: nothing is sent for it),
     or, for a create, partly done (``remaining``: the object exists and holds what its creating
-    call carries; the fields still to set follow by ``portrait_set``).
+    call carries; the fields still to set follow by ``portrait_set``). A create its kind says is
+    made in part (:attr:`~chatsync.domain.kinds.base.Kind.partly_made`: a group whose members are
+    not all in) is still to do: made again, it recognises its object and goes on.
     """
 
     stale: list[str] = field(default_factory=list)
@@ -372,6 +382,9 @@ def _progress(saved: Plan, live: LiveState) -> Recheck:
         have = live.get(change.kind, change.user_id)
         seen = saved.observed_objects.get(change.address)
         if change.action == "create":
+            partly_made = BY_NAME[change.kind].partly_made
+            if have is not None and partly_made is not None and partly_made(change.after or {}, have.fields):
+                continue  # made in part (a group without all its members): its create goes on from there
             if have is not None:
                 rest = _create_left(change, have.fields, found)
                 if rest is None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from chatsync.domain.live import LiveState
+from chatsync.domain.model import AppConfig, DesiredState, Principal
 from chatsync.domain.plan import FORMAT_VERSION, Change, Estimate, Kept, Plan
 from chatsync.engine.plan import diff, tampered
 from chatsync.errors import ChatsyncError, PlanFileError
@@ -64,7 +66,7 @@ def test_plan_data_has_every_documented_key_and_is_json() -> None:
     for key in ("format_version", "app", "changes", "summary", "safe", "unsafe_reasons", "estimate",
                 "fingerprint"):
         assert key in data, key
-    assert data["format_version"] == FORMAT_VERSION == "1"
+    assert data["format_version"] == FORMAT_VERSION == "2"
     assert data["app"]["sdkappid"] == 1400000000 and data["app"]["endpoint"] == ENDPOINT
     assert data["summary"] == {"create": 1, "update": 1, "delete": 2}
     assert data["safe"] is True and data["unsafe_reasons"] == []
@@ -158,7 +160,7 @@ NOT_A_PLAN = {
     "null": None,
     "a number": 1,
     "empty object": {},
-    "wrong format_version": _broken(_set(["format_version"], "2")),
+    "wrong format_version": _broken(_set(["format_version"], "3")),
     "format_version as int": _broken(_set(["format_version"], 1)),
     "no format_version": _broken(_drop(["format_version"])),
     "no changes": _broken(_drop(["changes"])),
@@ -198,8 +200,8 @@ def test_from_data_refuses_anything_else_with_a_plan_file_error(data: Any) -> No
 
 
 def test_wrong_format_version_is_named() -> None:
-    with pytest.raises(PlanFileError, match="format_version '2'"):
-        Plan.from_data(_broken(_set(["format_version"], "2")))
+    with pytest.raises(PlanFileError, match="format_version '3'; this chatsync reads '1' and '2'"):
+        Plan.from_data(_broken(_set(["format_version"], "3")))
 
 
 # A list where one is expected must not be read as a list of its characters, and ids/kinds of kept
@@ -252,14 +254,81 @@ OLD_FILE: dict[str, Any] = {
 }
 
 
-def test_a_plan_file_of_format_1_reads_and_writes_back_the_same() -> None:
+def test_a_plan_file_of_format_1_reads_and_writes_back_the_same_but_its_version() -> None:
     saved = Plan.from_data(copy.deepcopy(OLD_FILE))
     assert saved.observed("bot") == ["@RBT#old", "@RBT#keep"] and saved.live_count("bot") == 2
     assert not tampered(saved)  # its fingerprint is the one this chatsync computes
-    assert saved.data == OLD_FILE  # the same form, key for key
+    assert saved.data == {**OLD_FILE, "format_version": "2"}  # the same form, key for key
     edited = copy.deepcopy(OLD_FILE)
     edited["observed"]["bots"].append("@RBT#new")
     assert tampered(Plan.from_data(edited))
     del edited["observed"]["bots"]
     with pytest.raises(PlanFileError, match="not a chatsync plan"):
         Plan.from_data(edited)
+
+
+def group_plan(notify: bool = False) -> Plan:
+    """A plan that creates one group and changes the members of another."""
+    want = DesiredState(AppConfig(sdkappid=1400000000), objects={"group": {
+        "new": Principal("group", "new", {"type": "Public", "name": "N", "members": "alice\nbob"}),
+        "old": Principal("group", "old", {"admins": "carol", "members": "bob"})}})
+    have = LiveState(listed={"bot": []})
+    have.principals["group.old"] = Principal("group", "old", {"type": "Public", "admins": "",
+                                                              "members": "bob\nmallory"})
+    return diff(want, have, endpoint=ENDPOINT, notify=notify)
+
+
+def test_group_lists_are_json_arrays_with_what_each_change_does_to_them() -> None:
+    data = group_plan().data
+    old, new = data["changes"]  # review order: the update first
+    assert old["before"] == {"admins": [], "members": ["bob", "mallory"]}
+    assert old["after"] == {"admins": ["carol"], "members": ["bob"]}
+    assert (old["added"], old["removed"]) == ({"admins": ["carol"], "members": []},
+                                              {"admins": [], "members": ["mallory"]})
+    assert (old["joins"], old["leaves"], old["notified"]) == (["carol"], ["mallory"], False)
+    assert new["after"]["members"] == ["alice", "bob"] and new["joins"] == ["alice", "bob"]
+    assert data["observed"]["objects"]["group.old"]["members"] == ["bob", "mallory"]
+    again = Plan.from_data(json.loads(json.dumps(data)))
+    assert again.data == data and again.fingerprint == group_plan().fingerprint
+    assert again.changes[0].after == {"admins": "carol", "members": "bob"}  # held as the config holds them
+    assert {c["address"]: c["notified"] for c in group_plan(notify=True).data["changes"]} == {
+        "group.old": True, "group.new": True}
+
+
+def test_a_plan_of_format_1_is_still_read() -> None:
+    data = group_plan().data
+    first = copy.deepcopy(data)
+    first["format_version"] = "1"
+    for change in first["changes"]:
+        for key in ("added", "removed", "joins", "leaves", "notified"):
+            del change[key]
+        for side in ("before", "after"):
+            if change[side]:
+                change[side] = {k: "\n".join(v) if isinstance(v, list) else v
+                                for k, v in change[side].items()}
+    first["observed"]["objects"]["group.old"]["members"] = "bob\nmallory"
+    first["observed"]["objects"]["group.old"]["admins"] = ""
+    again = Plan.from_data(first)
+    assert again.data == data  # written back as format 2
+
+
+GROUP_EDITS = {
+    "joins edited": (["changes", 0, "joins"], ["carol", "eve"], "do not follow from its before and after"),
+    "notified edited": (["changes", 1, "notified"], True, "do not follow from its before and after"),
+    "moves left out": (["changes", 0, "added"], None, "do not follow from its before and after"),
+    "a list as text": (["changes", 0, "after", "members"], "bob", "members is not a list of ids"),
+    "an id holding a newline": (["changes", 0, "after", "members"], ["bob\neve"], "not a list of ids"),
+    "an empty id": (["observed", "objects", "group.old", "members"], [""], "not a list of ids"),
+}
+
+
+@pytest.mark.parametrize(("path", "value", "message"), GROUP_EDITS.values(), ids=GROUP_EDITS.keys())
+def test_a_group_change_that_does_not_agree_with_itself_is_refused(path: list[Any], value: Any,
+                                                                    message: str) -> None:
+    data = copy.deepcopy(group_plan().data)
+    if value is None:
+        _drop(path)(data)
+    else:
+        _set(path, value)(data)
+    with pytest.raises(PlanFileError, match=message):
+        Plan.from_data(data, source="plan.json")

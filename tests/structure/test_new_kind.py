@@ -26,6 +26,7 @@ from chatsync.config.yaml_loader import YMap, location
 from chatsync.domain.kinds import BUILT_IN, BY_NAME, BY_SECTION, KINDS, SECTIONS, Kind
 from chatsync.domain.live import Wanted, wanted_of
 from chatsync.domain.model import AppConfig, Principal
+from chatsync.domain.origins import Override
 from chatsync.domain.plan import Change
 from chatsync.engine.kinds import ENGINES, register, registered
 from chatsync.errors import Problem
@@ -182,13 +183,14 @@ def test_once_taken_out_nothing_derived_from_it_stays() -> None:
 class NoteChecks(OwnFields):
     """The notes' own config checks: a rule of one body, and one across files."""
 
-    def body_problems(self, file: str, object_id: str, body: YMap) -> Iterator[Problem]:
+    def body_problems(self, file: str, object_id: str, body: YMap, *,
+                      whole: bool = True) -> Iterator[Problem]:
         if body.get("title") == "TODO":
             yield Problem(location(file, body.meta["title"].value_mark), f"note {object_id!r}: write a title")
 
     def reference_problems(self, declared: Mapping[str, Principal],
-                           objects: Mapping[str, Mapping[str, Principal]],
-                           app: AppConfig) -> Iterator[Problem]:
+                           objects: Mapping[str, Mapping[str, Principal]], app: AppConfig,
+                           overrides: Mapping[str, Override] | None = None) -> Iterator[Problem]:
         for note_id, found in declared.items():
             if note_id in objects["account"] and found.location is not None:
                 yield Problem(found.location, f"note {note_id!r} has the id of an account; rename it")

@@ -125,6 +125,22 @@ def role_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[st
     return changes
 
 
+def partly_made(after: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """True when ``now`` (a live group, read whole) holds part of what creating ``after`` makes, and
+    nothing else: every other field as planned, and each member one ``after`` names, in its role or,
+    for an admin, still a plain member (its role is set once it is in); but not all of them yet. A
+    create stopped after ``create_group`` leaves such a group; made again, it meets its own GroupId
+    (10021/10025), recognises it and adds the rest."""
+    if any(now.get(name) != value for name, value in after.items()
+           if name not in ("admins", "members") and name not in SETTINGS):
+        return False
+    planned, live = roles(after), roles(now)
+    if live == planned:
+        return False  # made whole: done, not in part
+    return all(planned.get(user_id) in (role, facts.ADMIN if role == facts.MEMBER else role)
+               for user_id, role in live.items())
+
+
 def calls(change: Any, seen: Mapping[str, Any] | None) -> dict[str, int]:
     """The calls an apply makes for one group change (docs/tencent-api.md §10.19)."""
     after = change.after or {}
@@ -273,6 +289,7 @@ KIND = Kind(
     body_schema=_body_schema(),
     fields=FIELDS,
     settings=SETTINGS,
+    notify_setting="notify",
     together=MEMBERSHIP,
     lists=("admins", "members"),
     create_only=("type",),
@@ -285,4 +302,5 @@ KIND = Kind(
     export_body=exported,
     names=people,
     export_problem=export_problem,
+    partly_made=partly_made,
 )
