@@ -4,9 +4,10 @@
 ``shared:`` holds app settings every environment has, written once; each environment's ``app:``
 adds its own (``sdkappid``, ``region`` or ``endpoint``, ``secret_key_env``). Where both set a
 guardrail it only tightens: ``protected`` ids add up, the smaller ``max_deletes`` holds (a larger
-one in ``app:`` is an error), and ``prune_bots`` is on only by the environment's own ``true`` (the
-shared settings may say ``false``, which no environment can then turn on). Any other setting is
-written in one place: both is an error naming the two.
+one in ``app:`` is an error), and a kind's prune setting (``prune_bots``, ``prune_groups``) is on
+only by the environment's own ``true`` (the shared settings may say ``false``, which no
+environment can then turn on). Any other setting is written in one place: both is an error naming
+the two.
 
 ``overrides:`` maps, per kind section, an id declared in another file to the fields it replaces
 for this run (``state`` included); each field is replaced whole (a group's admins and members too:
@@ -26,15 +27,18 @@ from chatsync.config import hints
 from chatsync.config.kinds import checks_of
 from chatsync.config.sections import KIND_SECTIONS, OVERRIDES, SHARED
 from chatsync.config.yaml_loader import Document, YList, YMap, location
-from chatsync.domain.kinds import BY_NAME
+from chatsync.domain.kinds import BY_NAME, KINDS, Kind
 from chatsync.domain.model import AppConfig, Principal
 from chatsync.domain.origins import Override
 from chatsync.errors import Location, Problem
 from chatsync.facts.fields import CUSTOM_SECTION, Value, custom_name
 from chatsync.text.safe import quote
 
-#: Guardrails: the settings that only tighten where both the shared settings and ``app:`` set them.
-GUARDRAILS = ("protected", "max_deletes", "prune_bots")
+
+def prune_settings() -> dict[str, Kind]:
+    """The settings that prune a kind (``prune_bots``: the live bots no file declares are deleted),
+    each a guardrail: on only by an environment's own ``true``."""
+    return {kind.prune_setting: kind for kind in KINDS if kind.prune_setting}
 
 #: The problems of one entry: ``(file, section, id, body, key_mark, override)``.
 EntryProblems = Callable[[str, str, str, Any, int, bool], Iterator[Problem]]
@@ -70,11 +74,12 @@ def file_problems(file: str, root: YMap, entry_problems: EntryProblems,
 
 
 def _shared_problems(file: str, shared: YMap) -> Iterator[Problem]:
-    if shared.get("prune_bots") is True:
-        yield Problem(location(file, shared.meta["prune_bots"].value_mark),
-                      f"{SHARED}.prune_bots: true would delete, in every environment, the live bots no "
-                      "file declares; turn it on in each environment's own app: (prune_bots: true), or "
-                      "write false here to forbid it everywhere")
+    for name, kind in prune_settings().items():
+        if shared.get(name) is True:
+            yield Problem(location(file, shared.meta[name].value_mark),
+                          f"{SHARED}.{name}: true would delete, in every environment, the live "
+                          f"{kind.section} no file declares; turn it on in each environment's own app: "
+                          f"({name}: true), or write false here to forbid it everywhere")
 
 
 # -- shared app settings --------------------------------------------------------------------------
@@ -124,10 +129,10 @@ def merge_app(documents: list[Document], app_file: str, app: AppConfig,
                     f"environment can only tighten a guardrail: write {value} or less, or raise it in the "
                     "shared settings")))
             origins[name] = (here, theirs)
-        elif name == "prune_bots":
+        elif name in prune_settings():
             if own is True and value is False:
                 problems.append(Problem(theirs, (
-                    f"app.prune_bots: true loosens the shared prune_bots: false ({here}), which forbids "
+                    f"app.{name}: true loosens the shared {name}: false ({here}), which forbids "
                     "pruning in every environment; remove one of the two")))
             origins[name] = (here, theirs)
         else:
@@ -144,7 +149,7 @@ def _well_typed(name: str, value: Any) -> bool:
         return isinstance(value, YMap)
     if name == "max_deletes":
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    if name == "prune_bots":
+    if name in prune_settings():
         return isinstance(value, bool)
     if name == "admin":
         return isinstance(value, str)

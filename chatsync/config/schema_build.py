@@ -172,8 +172,9 @@ def _shared() -> dict[str, Any]:
         "description": "App settings every environment shares (at most once across all files); each "
                        "environment's app: adds sdkappid, region or endpoint and secret_key_env. Where both "
                        "set a guardrail it can only tighten: protected ids add up, the smaller max_deletes "
-                       "holds, and prune_bots is turned on only by an environment's own app:. Any other "
-                       "setting is written in one of the two places. Reference: docs/environments.md.",
+                       "holds, and prune_bots and prune_groups are turned on only by an environment's own "
+                       "app:. Any other setting is written in one of the two places. Reference: "
+                       "docs/environments.md.",
         "type": "object",
         "additionalProperties": False,
         "properties": {name: sub for name, sub in app["properties"].items() if name not in IDENTITY},

@@ -269,6 +269,22 @@ def test_prune_bots_is_turned_on_only_by_the_environment(tmp_path: Path) -> None
     assert len(found) == 1 and found[0].startswith("shared.yaml:6:15: shared.prune_bots: true would delete")
 
 
+def test_every_prune_setting_is_a_guardrail(tmp_path: Path) -> None:
+    """prune_groups as prune_bots: a shared true is an error, a shared false forbids it (it was
+    once dropped without a word: only prune_bots was known as a guardrail)."""
+    assert env(tmp_path / "a", APP, ("shared.yaml", SHARED + "  prune_groups: false\n")).app.prune_groups is False
+    found = problems(tmp_path / "b", APP, ("shared.yaml", SHARED + "  prune_groups: true\n"))
+    assert found == ["shared.yaml:6:17: shared.prune_groups: true would delete, in every environment, the "
+                     "live groups no file declares; turn it on in each environment's own app: (prune_groups: "
+                     "true), or write false here to forbid it everywhere"]
+    found = problems(tmp_path / "c", APP + "  prune_groups: true\n",
+                     ("shared.yaml", SHARED + "  prune_groups: false\n"))
+    assert found == ["envs/dev/app.yaml:4:17: app.prune_groups: true loosens the shared prune_groups: false "
+                     "(shared.yaml:6:17), which forbids pruning in every environment; remove one of the two"]
+    state = env(tmp_path / "d", APP + "  prune_groups: true\n", ("shared.yaml", SHARED))
+    assert state.app.prune_groups is True
+
+
 def test_other_settings_are_written_in_one_place(tmp_path: Path) -> None:
     found = problems(tmp_path, APP + "  admin: boss\n", ("shared.yaml", SHARED + "  admin: root\n"))
     assert found == ["envs/dev/app.yaml:4:10: app.admin is also set in the shared settings "
