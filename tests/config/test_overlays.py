@@ -272,7 +272,8 @@ def test_prune_bots_is_turned_on_only_by_the_environment(tmp_path: Path) -> None
 def test_every_prune_setting_is_a_guardrail(tmp_path: Path) -> None:
     """prune_groups as prune_bots: a shared true is an error, a shared false forbids it (it was
     once dropped without a word: only prune_bots was known as a guardrail)."""
-    assert env(tmp_path / "a", APP, ("shared.yaml", SHARED + "  prune_groups: false\n")).app.prune_groups is False
+    forbidden = env(tmp_path / "a", APP, ("shared.yaml", SHARED + "  prune_groups: false\n"))
+    assert forbidden.app.prune_groups is False
     found = problems(tmp_path / "b", APP, ("shared.yaml", SHARED + "  prune_groups: true\n"))
     assert found == ["shared.yaml:6:17: shared.prune_groups: true would delete, in every environment, the "
                      "live groups no file declares; turn it on in each environment's own app: (prune_groups: "
