@@ -107,17 +107,17 @@ CASES = {
         seed=taken_meanwhile("alice", "Other"), race=True),
     "10058 trial group count": Case(
         {"g": {"type": "Public", "name": "G", "owner": "alice"}},
-        '  + group "g"  failed 10058: the app already has 1 groups, the most its edition allows',
+        '  + group "g"  failed 10058: the app already has 1 group, the most its edition allows',
         "destroy unused groups or upgrade the app's edition",
         emulator={"max_groups": 1}, seed=seed_group(NewGroup("other", "Public", "O", owner="bob"))),
     "10036 AVChatRoom count": Case(
         {"g": {"type": "AVChatRoom", "name": "G", "owner": "alice"}},
-        '  + group "g"  failed 10036: the app already has 1 AVChatRooms, the most its edition allows',
+        '  + group "g"  failed 10036: the app already has 1 AVChatRoom, the most its edition allows',
         "destroy unused AVChatRooms or upgrade the app's edition",
         emulator={"max_av_chatrooms": 1}, seed=seed_group(NewGroup("other", "AVChatRoom", "O", owner="bob"))),
     "10037 a user's group count": Case(
         {"g": {"type": "Public", "name": "G", "owner": "alice"}},
-        '  + group "g"  failed 10037: alice is already in 1 groups, the most the edition allows',
+        '  + group "g"  failed 10037: alice is already in 1 group, the most the edition allows',
         "remove that user from other groups, or upgrade the app's edition",
         emulator={"max_joined_groups": 1}, seed=seed_group(NewGroup("other", "Public", "O", owner="alice"))),
 }
