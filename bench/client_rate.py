@@ -49,6 +49,7 @@ BATCH = 5  # ids per batch call: small, so the emulator's work stays well under 
 USERS = 200  # ordinary accounts made in setup, for the calls that need existing accounts
 BOTS = 10  # bots the create_robot run creates and re-creates (the app allows 20)
 GONE_BOT = "@RBT#bench-gone"  # made in setup; delete_robot deletes it again and again (a repeat is OK)
+GROUPS = 50  # groups made in setup, for the group calls that act on existing groups
 
 
 @dataclass
@@ -136,6 +137,52 @@ def workloads(api: ChatApi, calls: dict[str, int]) -> dict[str, Callable[[int], 
         "kick": lambda i: sent(client.call("kick", {"UserID": user(i)})),
         "portrait_get": lambda i: failed_items(api.portrait_get(batch_of(i), ["nick", "self_signature"])),
         "portrait_set": lambda i: sent(api.portrait_set(user(i), {"self_signature": f"run {i}"})),
+        **group_workloads(client, calls),
+    }
+
+
+def group(i: int) -> str:
+    return f"bench-group-{i % GROUPS}"
+
+
+def group_workloads(client: Client, calls: dict[str, int]) -> dict[str, Callable[[int], int]]:
+    """The group APIs (docs/tencent-api.md section 10): each call acts on the groups of set_up (or
+    on new ones), so that every call is one the service accepts. Owners change in turn between
+    two accounts; a role flips between admin and member; members added are already in the group
+    (the answer says so per item; the call succeeds); each delete and destroy has a group of its own."""
+
+    def call(endpoint: str, body: dict[str, object]) -> int:
+        client.call(endpoint, body)
+        return 0
+
+    def owner(i: int) -> str:  # group(i)'s owner after this call: the two founders take turns
+        return user(1 - (i // GROUPS) % 2)
+
+    return {
+        "get_appid_group_list": lambda i: call("get_appid_group_list", {"Limit": 100}),
+        "create_group": lambda i: call("create_group", {
+            "Owner_Account": user(0), "Type": "Public", "GroupId": f"bench-new-{i}", "Name": f"New {i}"}),
+        "get_group_info": lambda i: call("get_group_info", {
+            "GroupIdList": [group(i * BATCH + j) for j in range(BATCH)]}),
+        "modify_group_base_info": lambda i: call("modify_group_base_info", {
+            "GroupId": group(i), "Introduction": f"run {i}"}),
+        "destroy_group": lambda i: call("destroy_group", {"GroupId": f"bench-gone-{i}"}),
+        "add_group_member": lambda i: call("add_group_member", {
+            "GroupId": group(i), "Silence": 1, "MemberList": [{"Member_Account": user(2)}]}),
+        "delete_group_member": lambda i: call("delete_group_member", {
+            "GroupId": f"bench-leave-{i}", "Silence": 1,
+            "MemberToDel_Account": [user(3)]}),
+        "get_group_member_info": lambda i: call("get_group_member_info", {"GroupId": group(i), "Limit": 10}),
+        "import_group": lambda i: call("import_group", {
+            "Owner_Account": user(0), "Type": "Public", "GroupId": f"bench-imported-{i}", "Name": f"I {i}"}),
+        "import_group_member": lambda i: call("import_group_member", {
+            "GroupId": group(i), "MemberList": [{"Member_Account": user(4)}]}),
+        "change_group_owner": lambda i: call("change_group_owner", {
+            "GroupId": group(i), "NewOwner_Account": owner(i)}),
+        "modify_group_member_info": lambda i: call("modify_group_member_info", {
+            "GroupId": group(i), "Member_Account": user(2),
+            "Role": "Admin" if (i // GROUPS) % 2 == 0 else "Member"}),
+        "get_joined_group_list": lambda i: call("get_joined_group_list", {"Member_Account": user(i)}),
     }
 
 
@@ -147,6 +194,13 @@ def set_up(api: ChatApi, calls: dict[str, int]) -> None:
     if problems:
         raise SystemExit(f"setup failed: {problems[0]}")
     api.create_robot(GONE_BOT, {"nick": "Gone"})
+    founders = [{"Member_Account": user(k)} for k in (1, 2, 3, 4)]  # user(0) owns each group
+    made = [(f"bench-group-{i}", founders) for i in range(GROUPS)]
+    made += [(f"bench-gone-{i}", founders) for i in range(calls.get("destroy_group", 0))]
+    made += [(f"bench-leave-{i}", founders) for i in range(calls.get("delete_group_member", 0))]
+    api.client.map(lambda pair: api.client.call("create_group", {
+        "Owner_Account": user(0), "Type": "Public", "GroupId": pair[0], "Name": pair[0],
+        "MemberList": pair[1]}), made)
     time.sleep(1.1)  # let the emulator's one-second windows forget the setup calls
 
 

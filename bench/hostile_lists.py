@@ -58,7 +58,8 @@ def measures(n: int) -> dict[str, float]:
     return {
         "get_all_robots answer": best(lambda: answers.robot_ids(robots)),
         "account_check answer": best(lambda: answers.result_items(items, asked, statuses=True)),
-        "plan with prune_bots": best(lambda: diff(desired, LiveState(bot_ids=list(bots)), endpoint="x")),
+        "plan with prune_bots": best(lambda: diff(desired, LiveState(listed={"bot": list(bots)}),
+                                                  endpoint="x")),
     }
 
 

@@ -250,7 +250,7 @@ class AnswerLog(CallLog):
 def states(count: int) -> tuple[DesiredState, LiveState]:
     """``count`` declared accounts with nick and face_url, all live, half with another nick."""
     desired = DesiredState(AppConfig(sdkappid=SDKAPPID))
-    live = LiveState(bot_ids=[])
+    live = LiveState(listed={"bot": []})
     for i in range(count):
         fields = live_fields(i)
         live.principals[f"account.{user(i)}"] = Principal("account", user(i), fields)

@@ -127,19 +127,21 @@ def check_key(paths: Sequence[str | os.PathLike[str]], *, environ: Mapping[str, 
 
 
 def plan(desired: DesiredState, *, secret_key: str | None = None, environ: Mapping[str, str] | None = None,
-         parallelism: int = DEFAULT_PARALLELISM) -> Plan:
+         parallelism: int = DEFAULT_PARALLELISM, notify: bool = False) -> Plan:
     """Read the live app (read-only, batched) and return the plan that makes it match ``desired``,
-    sealed with the app's secret key so it can be saved (:func:`save_plan`) and applied later."""
+    sealed with the app's secret key so it can be saved (:func:`save_plan`) and applied later.
+    With ``notify``, the members it adds to groups are announced, as ``notify: true`` on every
+    group would have them (``plan --notify``); the plan carries it, per change."""
     with connect(desired.app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
-        return plan_with(api, desired)
+        return plan_with(api, desired, notify=notify)
 
 
 def plan_with(api: ChatApi, desired: DesiredState, *, seal: bool = True,
-              reader: LiveReader | None = None) -> Plan:
+              reader: LiveReader | None = None, notify: bool = False) -> Plan:
     """:func:`plan` through an open connection (the CLI shows progress around it); ``seal`` it
     (an HMAC with the app's key) when it may be saved for ``apply --plan``. ``reader`` is one that
     started reading while the config loaded (:func:`load_connected`)."""
-    result = planner.plan(api, desired, api.client.target.url, reader)
+    result = planner.plan(api, desired, api.client.target.url, reader, notify=notify)
     if seal:
         result.sign(api.client.sigs.secret_key)
     return result
@@ -182,31 +184,33 @@ def apply(planned: Plan, *, force: bool = False, check_current: bool = True, sec
         return Applier(api, planned, resume).run()
 
 
-def export(desired: DesiredState, account_ids: Iterable[str] = (), *, secret_key: str | None = None,
-           environ: Mapping[str, str] | None = None, parallelism: int = DEFAULT_PARALLELISM,
-           fields: Sequence[str] | None = None, all_fields: bool = False, with_app: bool = True) -> Export:
-    """The live app as a config: every live bot, and the accounts ``desired`` declares or
-    ``account_ids`` names that exist, with the fields that hold a value (every field with
-    ``all_fields``; ``fields`` picks which, standard names or ``custom.Key``). Without ``with_app``
-    the ``app:`` section is left out, to plan beside your own. ``.text`` is the YAML; ``.left_out``
-    lists the named accounts that could not be exported, and why. For an app with no config yet,
-    pass ``DesiredState(AppConfig(sdkappid, region=...))``."""
-    ids = [*desired.accounts, *account_ids]
-    absent = [a.user_id for a in desired.accounts.values() if not a.present]
+def export(desired: DesiredState, account_ids: Iterable[str] = (), *, group_ids: Iterable[str] | None = None,
+           secret_key: str | None = None, environ: Mapping[str, str] | None = None,
+           parallelism: int = DEFAULT_PARALLELISM, fields: Sequence[str] | None = None,
+           all_fields: bool = False, with_app: bool = True) -> Export:
+    """The live app as a config: every live bot, the accounts ``desired`` declares or
+    ``account_ids`` names that exist, and, for a config that manages groups (declares one, or
+    prunes them), every live group with the accounts it names; ``group_ids`` exports the groups
+    ``desired`` declares and these instead of every live one. The fields written are those that
+    hold a value (every field with ``all_fields``; ``fields`` picks which, standard names or
+    ``custom.Key``). Without ``with_app`` the ``app:`` section is left out, to plan beside your
+    own. ``.text`` is the YAML; ``.left_out`` lists the named objects that could not be exported
+    (each a ``(kind, object_id, why)`` named tuple). For an app with no config yet, pass
+    ``DesiredState(AppConfig(sdkappid, region=...))``."""
+    named = {"account": account_ids, **({"group": group_ids} if group_ids is not None else {})}
     with connect(desired.app, secret_key=secret_key, environ=environ, parallelism=parallelism) as api:
-        return export_with(api, desired, ids, absent, fields=fields, all_fields=all_fields, with_app=with_app)
+        return export_with(api, desired, named, fields=fields, all_fields=all_fields, with_app=with_app)
 
 
-def export_with(api: ChatApi, desired: DesiredState, account_ids: Iterable[str],
-                expected_absent: Iterable[str] = (), *, fields: Sequence[str] | None = None,
-                all_fields: bool = False, with_app: bool = True) -> Export:
-    """:func:`export` through an open connection (the CLI shows progress around it). A config that
-    manages groups (declares one, or prunes them) has every live group exported too."""
+def export_with(api: ChatApi, desired: DesiredState, named: Mapping[str, Iterable[str]] | None = None, *,
+                fields: Sequence[str] | None = None, all_fields: bool = False,
+                with_app: bool = True) -> Export:
+    """:func:`export` through an open connection (the CLI shows progress around it); ``named`` gives
+    the ids to export beside those ``desired`` declares, by kind name
+    (:func:`chatsync.engine.export.choose`)."""
     from chatsync.engine.export import export as export_live
 
-    groups = bool(desired.of("group")) or desired.app.prune_groups
-    return export_live(api, desired.app, account_ids, expected_absent=expected_absent, fields=fields,
-                       all_fields=all_fields, with_app=with_app, groups=groups)
+    return export_live(api, desired, named, fields=fields, all_fields=all_fields, with_app=with_app)
 
 
 def save_plan(planned: Plan, path: str | os.PathLike[str]) -> None:

@@ -34,7 +34,7 @@ from chatsync.text.safe import visible
 #: commands imports none of them.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "apply": ("chatsync.cli.apply", "apply",
-              "Make the live app match the config: create, update and delete bots and accounts."),
+              "Make the live app match the config: create, update and delete bots, accounts and groups."),
     "emulator": ("chatsync.cli.emulator", "emulator",
                  "Run a local emulator of the Tencent Cloud Chat REST API (v4)."),
     "export": ("chatsync.cli.export", "export",

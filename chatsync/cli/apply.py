@@ -18,6 +18,7 @@ from chatsync.cli.common import (
     eta,
     follow_symlinks_option,
     loaded,
+    notify_option,
     parallelism_option,
     progress,
     reading,
@@ -39,6 +40,7 @@ EPILOG = """\b
 Examples:
   chatsync apply                         # plan, show it, ask for "yes", apply
   chatsync apply envs/prod --auto-approve
+  chatsync apply --notify                # members added to groups are announced
   chatsync plan --out plan.json && chatsync apply --plan plan.json
   chatsync apply --plan plan.json --secret-key-env PROD_CHAT_KEY
 \b
@@ -64,11 +66,12 @@ file, to finish). A second Ctrl-C or SIGTERM reports at once; the report is then
               help=f"With --plan: the variable holding the app's secret key, which checks the plan's "
                    f"seal and signs the calls [default: {DEFAULT_SECRET_KEY_ENV}]. Never taken from "
                    "the plan file.")
+@notify_option
 @parallelism_option
 @follow_symlinks_option
 def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, force: bool, output_format: str,
-          key_variable: str | None, parallelism: int, follow_symlinks: bool) -> None:
-    """Make the live app match the config: create, update and delete bots and accounts.
+          key_variable: str | None, notify: bool, parallelism: int, follow_symlinks: bool) -> None:
+    """Make the live app match the config: create, update and delete bots, accounts and groups.
 
     Without --auto-approve the plan is shown and applied only after you type yes (on a terminal;
     elsewhere apply refuses). Failed changes fail alone; the report lists each with its code.
@@ -83,6 +86,9 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
     if plan_file is not None:
         if paths:
             raise ApplyRefused("--plan takes no PATH: the plan file holds everything apply needs")
+        if notify:
+            raise ApplyRefused("--notify goes with a config, not --plan: the saved plan says, per change, "
+                               "whether members are announced (make it with plan --notify --out FILE)")
         key_variable = key_variable or DEFAULT_SECRET_KEY_ENV
         saved = read_plan(plan_file, key_variable)
         check_applicable(saved, force)
@@ -102,7 +108,8 @@ def apply(paths: tuple[str, ...], plan_file: str | None, auto_approve: bool, for
         with loaded(paths, parallelism, follow_symlinks) as done:
             api = done.api
             with reading(done), no_cyclic_gc():
-                planned = plan_with(api, done.desired, seal=False, reader=done.reader)  # applied, never saved
+                planned = plan_with(api, done.desired, seal=False, reader=done.reader,  # applied, never saved
+                                    notify=notify)
             shown = sys.stdout if output_format == "text" else sys.stderr
             if planned.empty:
                 write(planned, "text", color=color, file=shown)

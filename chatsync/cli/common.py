@@ -37,6 +37,15 @@ def parallelism_option(function: F) -> F:
     )(function)
 
 
+def notify_option(function: F) -> F:
+    """``--notify``: members a plan adds to groups are announced (``notify: true`` on every group)."""
+    return click.option(
+        "--notify", is_flag=True,
+        help="Announce the members added to groups (add_group_member without Silence), as notify: true "
+             "on every group would; the plan says so per change. Default: silent adds.",
+    )(function)
+
+
 def follow_symlinks_option(function: F) -> F:
     """``--follow-symlinks``: read config files that links lead to outside the directories given."""
     return click.option(

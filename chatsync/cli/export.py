@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,7 @@ from chatsync.text.safe import quoted
 
 if TYPE_CHECKING:  # loaded when the command runs: `export --help` needs neither the model nor YAML
     from chatsync.domain.model import AppConfig
+    from chatsync.engine.export import LeftOut
 
 #: The config read when no PATHS are given (chatsync.config.DEFAULT_PATH).
 DEFAULT_PATH = "chatsync.yaml"
@@ -35,19 +38,23 @@ EPILOG = """\b
 Examples:
   chatsync export --out live.yaml                       # bots + accounts named in chatsync.yaml
   chatsync export envs/prod --accounts-file ids.txt     # also the ids listed one per line
+  chatsync export --groups-file groups.txt              # these groups, not every live one
 \b
 Adopt an app with no config yet (docs/adopting.md):
   chatsync export --sdkappid 1400000000 --region singapore --accounts-file ids.txt \\
       --no-app --out accounts.yaml                      # then: chatsync plan app.yaml accounts.yaml
 \b
 The API cannot list accounts: name them, in the config or in --accounts-file (every live bot is
-exported). By default only the fields that hold a value are written (a field left out stays
-unmanaged); --all-fields writes every field, --fields nick,face_url only those. With no config
-the key comes from CHATSYNC_SECRET_KEY (or the variable --secret-key-env names) and the
-endpoint from --region, --endpoint or CHATSYNC_ENDPOINT.
+exported). A config that declares groups (or prunes them) exports every live group, with the
+accounts each names; --groups-file exports only the groups the config declares and those the
+file lists (it works with --sdkappid too). By default only the fields that hold a value are
+written (a field left out stays unmanaged); --all-fields writes every field, --fields
+nick,face_url only those. With no config the key comes from CHATSYNC_SECRET_KEY (or the
+variable --secret-key-env names) and the endpoint from --region, --endpoint or CHATSYNC_ENDPOINT.
 \b
-Exit codes: 0 every named account exported; 1 an error (a usage error too), or a named account
-that could not be exported (each is listed on stderr with why; --skip-missing makes that no error).
+Exit codes: 0 every named account and group exported; 1 an error (a usage error too), or a named
+account or group that could not be exported (each is listed on stderr with why; --skip-missing
+makes that no error).
 """
 
 #: Left-out accounts listed one by one on stderr; the rest are counted.
@@ -71,6 +78,9 @@ APP_FLAGS = ("--region", "--endpoint", "--admin", "--secret-key-env", "--custom-
               help="With --sdkappid: a custom profile key the app has configured (repeat for each).")
 @click.option("--accounts-file", type=click.Path(dir_okay=False, path_type=str),
               help="Also export these accounts: one UserID per line (blank lines and # comments skipped).")
+@click.option("--groups-file", type=click.Path(dir_okay=False, path_type=str),
+              help="Export these groups (and those the config declares) instead of every live group: one "
+                   "GroupId per line (blank lines and # comments skipped).")
 @click.option("--no-app", is_flag=True,
               help="Leave the app: section out: the objects alone, to plan beside your own app file.")
 @click.option("--all-fields", is_flag=True,
@@ -80,18 +90,20 @@ APP_FLAGS = ("--region", "--endpoint", "--admin", "--secret-key-env", "--custom-
 @click.option("--out", "out_file", metavar="FILE",
               help="Write the config here instead of stdout (never one of the input files).")
 @click.option("--skip-missing", is_flag=True,
-              help="Leave out named accounts that do not exist (or are not account ids) without an error.")
+              help="Leave out named accounts and groups that do not exist (or are not their kind's ids) "
+                   "without an error.")
 @parallelism_option
 @follow_symlinks_option
 def export(paths: tuple[str, ...], sdkappid: int | None, region: str | None, endpoint: str | None,
            admin: str | None, key_variable: str | None, custom_fields: tuple[str, ...],
-           accounts_file: str | None, no_app: bool, all_fields: bool, field_list: str | None,
-           out_file: str | None, skip_missing: bool, parallelism: int, follow_symlinks: bool) -> None:
+           accounts_file: str | None, groups_file: str | None, no_app: bool, all_fields: bool,
+           field_list: str | None, out_file: str | None, skip_missing: bool, parallelism: int,
+           follow_symlinks: bool) -> None:
     """Write the live app as a config: every live bot, and the accounts named in the config or
     in --accounts-file that exist, with the fields that hold a value. The API cannot list all
     accounts, so accounts must be named."""
     if out_file:
-        refuse_overwriting_inputs(out_file, () if sdkappid else paths, accounts_file)
+        refuse_overwriting_inputs(out_file, () if sdkappid else paths, accounts_file, groups_file)
     from chatsync.api import check_key, export_with, load  # here, not above: `export --help` needs neither
 
     if sdkappid is None:
@@ -114,13 +126,10 @@ def export(paths: tuple[str, ...], sdkappid: int | None, region: str | None, end
         app = app_from_flags(sdkappid, region, endpoint, admin, key_variable, custom_fields)
         desired = DesiredState(app=app)
     fields = chosen_fields(field_list, desired.app) if field_list else None
-    ids = list(desired.accounts)
-    if accounts_file:
-        ids += read_ids(accounts_file)
-    absent = [a.user_id for a in desired.accounts.values() if not a.present]
+    named = {kind: read_ids(file) for kind, file in (("account", accounts_file), ("group", groups_file))
+             if file}
     with connected(desired.app, parallelism) as api, progress("Reading the live app", call_rate(api.client)):
-        result = export_with(api, desired, ids, absent, fields=fields, all_fields=all_fields,
-                             with_app=not no_app)
+        result = export_with(api, desired, named, fields=fields, all_fields=all_fields, with_app=not no_app)
     if out_file:
         write_atomically(out_file, result.text)
     else:
@@ -169,13 +178,12 @@ def chosen_fields(field_list: str, app: AppConfig) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def refuse_overwriting_inputs(out_file: str, paths: tuple[str, ...], accounts_file: str | None) -> None:
+def refuse_overwriting_inputs(out_file: str, paths: tuple[str, ...], *id_files: str | None) -> None:
     """Refuse an ``--out`` that names one of the files the export reads."""
     from chatsync.config.loader import expand
 
     inputs = expand(paths, [])
-    if accounts_file:
-        inputs.append(accounts_file)
+    inputs += [file for file in id_files if file]
     target = os.path.realpath(out_file)
     for name in inputs:
         if os.path.realpath(name) == target:
@@ -183,21 +191,27 @@ def refuse_overwriting_inputs(out_file: str, paths: tuple[str, ...], accounts_fi
                                 "elsewhere and compare, so the config is not lost")
 
 
-def report_left_out(left_out: list[tuple[str, str]], *, error: bool) -> None:
-    """List the named accounts the export left out, and why, on stderr; an error unless skipped."""
-    click.echo(f"Left out of the export ({len(left_out)} named account"
-               f"{'s' if len(left_out) != 1 else ''}):", err=True)
-    for user_id, why in left_out[:SHOW_LEFT_OUT]:
-        click.echo(f"  account {quoted(user_id)} {why}", err=True)
+def report_left_out(left_out: Sequence[LeftOut], *, error: bool) -> None:
+    """List the named objects the export left out, and why, on stderr (``account "x" ...``); an
+    error unless skipped."""
+    from chatsync.domain.kinds import BY_NAME
+
+    counts = Counter(item.kind for item in left_out)
+    what = ", ".join(f"{number} named {kind if number == 1 else BY_NAME[kind].section}"
+                     for kind, number in counts.items())
+    click.echo(f"Left out of the export ({what}):", err=True)
+    for item in left_out[:SHOW_LEFT_OUT]:
+        click.echo(f"  {item.kind} {quoted(item.object_id)} {item.why}", err=True)
     if len(left_out) > SHOW_LEFT_OUT:
         click.echo(f"  ... and {len(left_out) - SHOW_LEFT_OUT} more", err=True)
     if error:
-        raise ChatsyncError(f"{len(left_out)} named account(s) could not be exported (listed above); the "
+        noun = next(iter(counts)) if len(counts) == 1 else "object"
+        raise ChatsyncError(f"{len(left_out)} named {noun}(s) could not be exported (listed above); the "
                             "export holds the rest. Pass --skip-missing to leave them out without an error")
 
 
 def read_ids(path: str) -> list[str]:
-    """UserIDs from a file, one per line."""
+    """Ids from a file, one per line (blank lines and # comments skipped)."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:

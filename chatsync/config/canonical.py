@@ -102,10 +102,9 @@ def body(fields: Mapping[str, Value], state: str, kind: Kind | None = None) -> I
             if name in fields:
                 value = fields[name]
                 if name in kind.lists:
-                    ids = [i for i in str(value).split("\n") if i]
-                    yield name, f"{name}: [" + ", ".join(scalar(i) for i in ids) + "]"
+                    yield name, _line(name, [i for i in str(value).split("\n") if i])
                 else:
-                    yield name, f"{name}: {scalar(value)}"
+                    yield name, _line(name, value)
         if state == "absent":
             yield "state", "state: absent"
         return
@@ -122,13 +121,27 @@ def body(fields: Mapping[str, Value], state: str, kind: Kind | None = None) -> I
         yield "state", "state: absent"
 
 
-#: An object to write: its id, its fields and its state.
-Written = tuple[str, Mapping[str, Value], str]
+def values_body(values: Mapping[str, Any]) -> Iterator[str]:
+    """The lines of a body given as the values a config holds, in their order: text, integers and
+    booleans as :func:`scalar`, lists of ids in flow style (``admins: [a, b]``)."""
+    for name, value in values.items():
+        yield _line(name, value)
+
+
+def _line(name: str, value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return f"{name}: [" + ", ".join(scalar(item) for item in value) + "]"
+    return f"{name}: {scalar(value)}"
+
+
+#: An object to write: its id, and the lines of its body (without their indentation: :func:`body`,
+#: :func:`values_body`).
+Written = tuple[str, Iterable[str]]
 
 
 def document(app: AppConfig | None, sections: Iterable[tuple[str, Iterable[Written]]]) -> Iterator[str]:
     """The lines of a whole config: ``version``, the app section (unless ``app`` is None), then each
-    section's objects given as (id, fields, state)."""
+    section's objects given as (id, lines of its body); a section with no object is left out."""
     yield "version: 1"
     if app is not None:
         yield "app:"
@@ -136,10 +149,10 @@ def document(app: AppConfig | None, sections: Iterable[tuple[str, Iterable[Writt
             yield f"  {name}: {value}"
     for section, objects in sections:
         first = True
-        for user_id, fields, state in objects:
+        for object_id, lines in objects:
             if first:
                 yield f"{section}:"
                 first = False
-            yield f"  {id_key(section, user_id)}:"
-            for _, line in body(fields, state):
+            yield f"  {id_key(section, object_id)}:"
+            for line in lines:
                 yield f"    {line}"

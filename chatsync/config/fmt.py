@@ -63,10 +63,12 @@ def format_text(file: str, data: bytes) -> tuple[str | None, list[Problem]]:
 def same_data(a: Any, b: Any) -> bool:
     """True when ``a`` and ``b`` are the same data, types included (``True`` is not ``1``), and
     the ids of each kind section in the same order (the order of other keys is fmt's to set)."""
-    return _same(a, b) and all(list(ids(a, path)) == list(ids(b, path)) for path in _ID_PATHS)
+    return _same(a, b) and all(list(ids(a, path)) == list(ids(b, path)) for path in _id_paths())
 
 
-_ID_PATHS = [*((section,) for section in KIND_SECTIONS), *((OVERRIDES, section) for section in KIND_SECTIONS)]
+def _id_paths() -> list[tuple[str, ...]]:
+    """Where a config holds ids in an order of its own: each kind's section, in place and in overrides."""
+    return [*((section,) for section in KIND_SECTIONS), *((OVERRIDES, section) for section in KIND_SECTIONS)]
 
 
 def ids(root: Any, path: Sequence[str]) -> Any:

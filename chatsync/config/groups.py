@@ -5,12 +5,13 @@ declares, the admin, or a protected id). See docs/configuration.md, "Groups"."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.domain.kinds import group
 from chatsync.domain.model import AppConfig, Principal
+from chatsync.domain.origins import Override
 from chatsync.errors import Location, Problem
 from chatsync.facts import groups as facts
 from chatsync.facts import limits
@@ -19,6 +20,8 @@ from chatsync.text.safe import quote
 
 #: The text fields and their byte limits.
 TEXTS = {text.name: text.max_bytes for text in facts.TEXT_FIELDS}
+#: What a group that takes no applications to join (Work) holds as its ``apply_join``.
+NO_APPLICATIONS = facts.APPLY_JOIN_NAMES[facts.PRIVATE_APPLY_JOIN]
 #: The fields a body may hold besides ``state``.
 BODY_FIELDS = ("type", *TEXTS, "max_members", "apply_join", "owner", "admins", "members", "notify")
 
@@ -46,18 +49,37 @@ def fields(body: YMap) -> dict[str, Value]:
     owner = body.get("owner")
     if isinstance(owner, str):
         found["owner"] = owner
-    admins = set(_ids(body.get("admins"))) - {owner}
-    if "admins" in body:
-        found["admins"] = group.joined(admins)
-    if "members" in body:
-        found["members"] = group.joined(set(_ids(body.get("members"))) - admins - {owner})
+    _set_lists(found, _ids(body.get("admins")) if "admins" in body else None,
+               _ids(body.get("members")) if "members" in body else None)
     if body.get("notify") is True:
         found["notify"] = 1
     return found
 
 
-def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
-    """The problems of one group's body that need nothing else (its id's prefix needs its type)."""
+def settled(fields: Mapping[str, Value]) -> dict[str, Value]:
+    """``fields`` with each id in one role (an override that gives one another role than the
+    declaration does: :func:`_set_lists`)."""
+    found = dict(fields)
+    _set_lists(found, group.ids(fields["admins"]) if "admins" in fields else None,
+               group.ids(fields["members"]) if "members" in fields else None)
+    return found
+
+
+def _set_lists(fields: dict[str, Value], admins: list[str] | None, members: list[str] | None) -> None:
+    """Set the ``admins`` and ``members`` given (None: unmanaged) with each id in one role: the
+    owner neither an admin nor a plain member, an admin not a plain member."""
+    owner = fields.get("owner")
+    held = set(admins or ()) - {owner}
+    if admins is not None:
+        fields["admins"] = group.joined(held)
+    if members is not None:
+        fields["members"] = group.joined(set(members) - held - {owner})
+
+
+def body_problems(file: str, group_id: str, body: YMap, *, whole: bool = True) -> Iterator[Problem]:
+    """The problems of one group's body that need nothing else (its id's prefix needs its type).
+    An override's body (not ``whole``) leaves out the rules of its type, which need the fields it
+    does not give: :func:`merged_problems` checks them on the group it makes."""
     where = _Where(group_id)
 
     def at(name: str) -> Location:
@@ -87,10 +109,8 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
     for name, named in (("owner", [owner] if isinstance(owner, str) else []), ("admins", admins),
                         ("members", members)):
         if limits.plain_user_ids(named):
-            continue  # the common case, decided without a loop in Python
+            continue  # the common case, decided without building a message
         for user_id in named:
-            if 0 < len(user_id) <= limits.USER_ID_MAX_BYTES and user_id.isascii() and user_id.isprintable():
-                continue  # the common case, decided without building a message
             problem = limits.user_id_problem(user_id)
             if problem:
                 yield Problem(at(name), f"{where} {name}: {quote(user_id)} {problem}; fix the id")
@@ -99,8 +119,9 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
             yield Problem(at("admins"), f"{where}: a bot cannot be an admin ({quote(user_id)}); list it "
                                         "under members")
             break
-    if kind is not None:
-        yield from _type_problems(file, where, kind, body, admins, members)
+    if kind is not None and whole:
+        yield from _type_problems(where, kind, at, owner if isinstance(owner, str) else None, admins, members,
+                                  body.get("max_members"), "members" in body, body.get("apply_join"))
     if body.get("state") == "absent":
         managed = [name for name in body if name in BODY_FIELDS]
         if managed:
@@ -108,12 +129,16 @@ def body_problems(file: str, group_id: str, body: YMap) -> Iterator[Problem]:
                           f"{where} is state: absent, so its fields are ignored; remove {', '.join(managed)}")
 
 
-def _type_problems(file: str, where: _Where, kind: facts.GroupType, body: YMap,
-                   admins: list[str], members: list[str]) -> Iterator[Problem]:
-    def at(name: str) -> Location:
-        return location(file, body.meta[name].value_mark)
-
+def _type_problems(where: str | _Where, kind: facts.GroupType, at: Callable[[str], Location],
+                   owner: str | None, admins: Sequence[str], members: Sequence[str], declared_most: Any,
+                   lists_members: bool, apply_join: Any) -> Iterator[Problem]:
+    """The rules of a group's type: who it keeps, its admins, its member limits, whether it takes
+    applications to join. ``at(field)`` locates the field a problem names."""
     name = f"{kind.api_name} ({kind.user_name})" if kind.user_name != kind.api_name else kind.api_name
+    if not kind.join_by_application and apply_join in facts.APPLY_JOIN and apply_join != NO_APPLICATIONS:
+        yield Problem(at("apply_join"), f"{where}: {_a(name)} group takes no applications to join (the "
+                                        f"service keeps its apply_join {NO_APPLICATIONS}); remove "
+                                        f"apply_join, or write {NO_APPLICATIONS}")
     if not kind.members_stored and (members or admins):
         field = "members" if members else "admins"
         yield Problem(at(field), f"{where}: {_a(name)} group keeps no members (only its owner); remove "
@@ -122,10 +147,8 @@ def _type_problems(file: str, where: _Where, kind: facts.GroupType, body: YMap,
     if admins and not kind.admins_allowed:
         yield Problem(at("admins"), f"{where}: {_a(name)} group has no admins; remove admins, or "
                                     "choose Public, Meeting or Community")
-    owner = body.get("owner")
-    everyone = set(members) | set(admins) | ({owner} if isinstance(owner, str) and owner else set())
+    everyone = set(members) | set(admins) | ({owner} if owner else set())
     most = kind.member_ceiling
-    declared_most = body.get("max_members")
     if isinstance(declared_most, int) and not isinstance(declared_most, bool):
         if most is not None and declared_most > most:
             yield Problem(at("max_members"), f"{where} max_members is {declared_most}; {_a(name)} group may "
@@ -134,9 +157,38 @@ def _type_problems(file: str, where: _Where, kind: facts.GroupType, body: YMap,
             yield Problem(at("max_members"), f"{where} max_members is {declared_most}, but it declares "
                                              f"{len(everyone)} members; raise it or declare fewer")
     if most is not None and len(everyone) > most:
-        field = "members" if "members" in body else "admins"
+        field = "members" if lists_members else "admins"
         yield Problem(at(field), f"{where} declares {len(everyone)} members; {_a(name)} group may have at "
                                  f"most {most}; declare fewer")
+
+
+#: The fields the rules of a group's type read.
+TYPE_RULED = ("type", "owner", "admins", "members", "max_members", "apply_join")
+
+
+def merged_problems(base: Principal, merged: Principal, where: Mapping[str, Location],
+                    here: Location) -> Iterator[Problem]:
+    """The rules of its type broken by a group an override made (``merged``, from ``base`` and the
+    override at ``here``, whose fields are at ``where``), and not by the declaration alone: each
+    located at the override's field it names, else at the override."""
+    if not merged.present or not any(name in where for name in TYPE_RULED):
+        return
+    already = {problem.message for problem in _rules_of(base, lambda name: here)}
+    for problem in _rules_of(merged, lambda name: where.get(name, here)):
+        if problem.message not in already:
+            yield problem
+
+
+def _rules_of(declared: Principal, at: Callable[[str], Location]) -> Iterator[Problem]:
+    kind = facts.TYPE_BY_NAME.get(str(declared.fields.get("type", "")))
+    if kind is None:
+        return
+    fields = declared.fields
+    owner = fields.get("owner")
+    yield from _type_problems(f"group {quote(declared.user_id)}", kind, at,
+                              owner if isinstance(owner, str) else None, group.ids(fields.get("admins")),
+                              group.ids(fields.get("members")), fields.get("max_members"),
+                              "members" in fields, fields.get("apply_join"))
 
 
 class _Where:
@@ -156,9 +208,10 @@ def _a(name: str) -> str:
 
 
 def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Mapping[str, Principal]],
-                       app: AppConfig) -> Iterator[Problem]:
+                       app: AppConfig, overrides: Mapping[str, Override] | None = None) -> Iterator[Problem]:
     """Owners, admins and members that are neither declared present (an account, a bot), the
-    admin, nor protected: chatsync could not make the group as declared."""
+    admin, nor protected: chatsync could not make the group as declared. A field an override
+    (``overrides``, by address) gave is located there."""
     if not groups:
         return
     known = set(app.protected_ids)
@@ -169,10 +222,12 @@ def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Ma
             continue
         assert declared.location is not None
         where = _Where(declared.user_id)
+        override = (overrides or {}).get(declared.address)
         for name in ("owner", "admins", "members"):
             value = declared.fields.get(name)
             if not isinstance(value, str):
                 continue
+            at = override.fields.get(name, declared.location) if override is not None else declared.location
             named = [value] if name == "owner" else group.ids(value)
             if known.issuperset(named):
                 continue  # the common case: every one is known
@@ -182,10 +237,38 @@ def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Ma
                 kind = "bot" if limits.is_bot_id(user_id) else "account"
                 other = objects[kind].get(user_id)
                 if other is None:
-                    yield Problem(declared.location,
+                    yield Problem(at,
                                   f"{where} {name}: {quote(user_id)} is not a declared {kind}; declare it "
                                   f"under {kind}s: (or list it in app.protected if it exists already)")
                 elif not other.present:
-                    yield Problem(declared.location,
+                    yield Problem(at,
                                   f"{where} {name}: {quote(user_id)} is declared state: absent at "
                                   f"{other.location}; keep it, or take it out of the group")
+
+
+class GroupChecks:
+    """The groups' config checks, as the loader asks for them (:class:`chatsync.config.kinds.KindChecks`)."""
+
+    kind = group.KIND
+
+    def fields(self, body: YMap) -> dict[str, Value]:
+        return fields(body)
+
+    def body_problems(self, file: str, object_id: str, body: YMap, *,
+                      whole: bool = True) -> Iterator[Problem]:
+        return body_problems(file, object_id, body, whole=whole)
+
+    def reference_problems(self, declared: Mapping[str, Principal],
+                           objects: Mapping[str, Mapping[str, Principal]], app: AppConfig,
+                           overrides: Mapping[str, Override] | None = None) -> Iterator[Problem]:
+        return reference_problems(declared, objects, app, overrides)
+
+    def settled(self, fields: Mapping[str, Value]) -> dict[str, Value]:
+        return settled(fields)
+
+    def merged_problems(self, base: Principal, merged: Principal, where: Mapping[str, Location],
+                        here: Location) -> Iterator[Problem]:
+        return merged_problems(base, merged, where, here)
+
+
+CHECKS = GroupChecks()

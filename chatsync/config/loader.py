@@ -22,8 +22,10 @@ import stat
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from chatsync.config import checks, groups, hints, overlays, schema, semantic
+from chatsync.config import checks, hints, overlays, schema, semantic
+from chatsync.config.kinds import checks_of
 from chatsync.config.yaml_loader import Document, YList, YMap, location, read_text
+from chatsync.domain.kinds import BY_NAME as KIND_BY_NAME
 from chatsync.domain.kinds import BY_SECTION, KINDS, Kind
 from chatsync.domain.model import (
     DEFAULT_MAX_DELETES,
@@ -431,7 +433,10 @@ def _assemble(
         _count_limit(documents, kind, objects[kind.name], problems)
     if app is None:
         return None
-    problems.extend(groups.reference_problems(objects["group"], objects, app))
+    for kind in KINDS:
+        own = checks_of(kind)
+        if own is not None:
+            problems.extend(own.reference_problems(objects[kind.name], objects, app, overrides))
     for principal in (p for declared in objects.values() for p in declared.values()):
         if not principal.present and principal.user_id in app.protected_ids:
             reason = (
@@ -525,9 +530,11 @@ def _collect(
 
 def _fields(body: YMap, kind: str = "") -> dict[str, Value]:
     """The profile fields of one bot or account whose values have the right type (the schema
-    reports the others), custom keys as ``custom.Key``; a group's own fields."""
-    if kind == "group":
-        return groups.fields(body)
+    reports the others), custom keys as ``custom.Key``; a kind of its own fields, its checks'."""
+    of_kind = KIND_BY_NAME.get(kind)
+    own = checks_of(of_kind) if of_kind is not None and not of_kind.profile else None
+    if own is not None:
+        return own.fields(body)
     fields: dict[str, Value] = {}
     for name, value in body.items():
         field = BY_NAME.get(name)

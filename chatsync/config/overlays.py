@@ -4,13 +4,16 @@
 ``shared:`` holds app settings every environment has, written once; each environment's ``app:``
 adds its own (``sdkappid``, ``region`` or ``endpoint``, ``secret_key_env``). Where both set a
 guardrail it only tightens: ``protected`` ids add up, the smaller ``max_deletes`` holds (a larger
-one in ``app:`` is an error), and ``prune_bots`` is on only by the environment's own ``true`` (the
-shared settings may say ``false``, which no environment can then turn on). Any other setting is
-written in one place: both is an error naming the two.
+one in ``app:`` is an error), and a kind's prune setting (``prune_bots``, ``prune_groups``) is on
+only by the environment's own ``true`` (the shared settings may say ``false``, which no
+environment can then turn on). Any other setting is written in one place: both is an error naming
+the two.
 
 ``overrides:`` maps, per kind section, an id declared in another file to the fields it replaces
-for this run (``state`` included); each field is replaced whole. An override of an id no file
-declares, of an id its own file declares, or a second override of one id is a located error.
+for this run (``state`` included); each field is replaced whole (a group's admins and members too:
+an id the override gives another role leaves its old one). An override of an id no file declares,
+of an id its own file declares, or a second override of one id is a located error; so is a group
+an override leaves breaking the rules of its type (admins in a Work group, members over its cap).
 The plan is made of the merged objects, so its fingerprint and seal cover them.
 """
 
@@ -21,18 +24,26 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from chatsync.config import hints
+from chatsync.config.kinds import checks_of
 from chatsync.config.sections import KIND_SECTIONS, OVERRIDES, SHARED
 from chatsync.config.yaml_loader import Document, YList, YMap, location
+from chatsync.domain.kinds import BY_NAME, KINDS, Kind
 from chatsync.domain.model import AppConfig, Principal
 from chatsync.domain.origins import Override
 from chatsync.errors import Location, Problem
 from chatsync.facts.fields import CUSTOM_SECTION, Value, custom_name
 from chatsync.text.safe import quote
 
-#: Guardrails: the settings that only tighten where both the shared settings and ``app:`` set them.
-GUARDRAILS = ("protected", "max_deletes", "prune_bots")
 
-EntryProblems = Callable[[str, str, str, Any, int], Iterator[Problem]]
+def prune_settings() -> dict[str, Kind]:
+    """The settings that prune a kind (``prune_bots``: the live bots no file declares are deleted),
+    each a guardrail: on only by an environment's own ``true``."""
+    return {kind.prune_setting: kind for kind in KINDS if kind.prune_setting}
+
+#: The problems of one entry: ``(file, section, id, body, key_mark, override)``.
+EntryProblems = Callable[[str, str, str, Any, int, bool], Iterator[Problem]]
+#: The fields of one body of a kind: ``(body, kind) -> fields``.
+FieldsOf = Callable[[YMap, str], dict[str, Value]]
 
 
 # -- checks of one file ---------------------------------------------------------------------------
@@ -51,7 +62,7 @@ def file_problems(file: str, root: YMap, entry_problems: EntryProblems,
             kind = KIND_SECTIONS[section]
             for user_id, body in entries.items():
                 key_mark = entries.meta[user_id].key_mark
-                yield from entry_problems(file, section, user_id, body, key_mark)
+                yield from entry_problems(file, section, user_id, body, key_mark, True)
                 if isinstance(body, YMap) and not body:
                     yield Problem(location(file, key_mark),
                                   f"the override of {kind} {quote(user_id)} changes nothing; give the "
@@ -63,11 +74,12 @@ def file_problems(file: str, root: YMap, entry_problems: EntryProblems,
 
 
 def _shared_problems(file: str, shared: YMap) -> Iterator[Problem]:
-    if shared.get("prune_bots") is True:
-        yield Problem(location(file, shared.meta["prune_bots"].value_mark),
-                      f"{SHARED}.prune_bots: true would delete, in every environment, the live bots no "
-                      "file declares; turn it on in each environment's own app: (prune_bots: true), or "
-                      "write false here to forbid it everywhere")
+    for name, kind in prune_settings().items():
+        if shared.get(name) is True:
+            yield Problem(location(file, shared.meta[name].value_mark),
+                          f"{SHARED}.{name}: true would delete, in every environment, the live "
+                          f"{kind.section} no file declares; turn it on in each environment's own app: "
+                          f"({name}: true), or write false here to forbid it everywhere")
 
 
 # -- shared app settings --------------------------------------------------------------------------
@@ -117,10 +129,10 @@ def merge_app(documents: list[Document], app_file: str, app: AppConfig,
                     f"environment can only tighten a guardrail: write {value} or less, or raise it in the "
                     "shared settings")))
             origins[name] = (here, theirs)
-        elif name == "prune_bots":
+        elif name in prune_settings():
             if own is True and value is False:
                 problems.append(Problem(theirs, (
-                    f"app.prune_bots: true loosens the shared prune_bots: false ({here}), which forbids "
+                    f"app.{name}: true loosens the shared {name}: false ({here}), which forbids "
                     "pruning in every environment; remove one of the two")))
             origins[name] = (here, theirs)
         else:
@@ -137,7 +149,7 @@ def _well_typed(name: str, value: Any) -> bool:
         return isinstance(value, YMap)
     if name == "max_deletes":
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    if name == "prune_bots":
+    if name in prune_settings():
         return isinstance(value, bool)
     if name == "admin":
         return isinstance(value, str)
@@ -162,12 +174,13 @@ def _value(name: str, value: Any) -> Any:
 
 
 def apply_overrides(documents: list[Document], declared: dict[str, dict[str, Principal]],
-                    problems: list[Problem], fields_of: Callable[[YMap], dict[str, Value]],
+                    problems: list[Problem], fields_of: FieldsOf,
                     custom_check: Callable[[str, str, str, YMap], None]) -> dict[str, Override]:
     """Replace, in ``declared`` (section -> id -> principal, as the loader collected them), each
     object an override changes by the merged object, and return where each override is (by the
     object's address). ``fields_of`` reads an override's well-typed fields; ``custom_check(file,
-    kind, id, body)`` reports custom keys the app does not list."""
+    kind, id, body)`` reports custom keys the app does not list. A merged group is checked against
+    the rules of its type (its kind's checks: ``merged_problems``), each problem located in the override."""
     done: dict[str, Override] = {}
     for document in documents:
         overrides = document.root.get(OVERRIDES) if isinstance(document.root, YMap) else None
@@ -185,7 +198,7 @@ def apply_overrides(documents: list[Document], declared: dict[str, dict[str, Pri
                     continue
                 custom_check(document.file, kind, user_id, body)
                 base = declared[section][user_id]
-                if not base.present and body.get("state") != "present" and fields_of(body):
+                if not base.present and body.get("state") != "present" and fields_of(body, kind):
                     problems.append(Problem(here, (
                         f"overrides: {kind} {quote(user_id)} is state: absent ({base.location}), so "
                         "the fields given would be ignored; add state: present to the override, or remove "
@@ -194,6 +207,9 @@ def apply_overrides(documents: list[Document], declared: dict[str, dict[str, Pri
                 merged, where = _merged(document.file, base, body, fields_of)
                 declared[section][user_id] = merged
                 done[base.address] = Override(here, where)
+                own = checks_of(BY_NAME[kind])
+                if own is not None:  # the rules its declaration alone did not break (a group's type)
+                    problems.extend(own.merged_problems(base, merged, where, here))
     return done
 
 
@@ -222,14 +238,14 @@ def _override(file: str, kind: str, user_id: str, body: Any, here: Location, dec
 
 
 def _merged(file: str, base: Principal, body: YMap,
-            fields_of: Callable[[YMap], dict[str, Value]]) -> tuple[Principal, dict[str, Location]]:
+            fields_of: FieldsOf) -> tuple[Principal, dict[str, Location]]:
     """``base`` with the fields of an override ``body`` replacing its own, and where each came from."""
     state = base.state
     where: dict[str, Location] = {}
     if body.get("state") in ("present", "absent"):
         state = body["state"]
         where["state"] = location(file, body.meta["state"].value_mark)
-    replaced = fields_of(body)
+    replaced = fields_of(body, base.kind)
     for name in replaced:
         if name.startswith(custom_name("")):
             custom = body[CUSTOM_SECTION]
@@ -237,4 +253,7 @@ def _merged(file: str, base: Principal, body: YMap,
         else:
             where[name] = location(file, body.meta[name].value_mark)
     fields: dict[str, Value] = {} if state == "absent" else {**base.fields, **replaced}
+    own = checks_of(BY_NAME[base.kind])
+    if own is not None:  # a kind whose fields depend on one another (a group's roles)
+        fields = own.settled(fields)
     return Principal(base.kind, base.user_id, fields, state, base.location), where

@@ -20,13 +20,13 @@ from importlib import resources
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
-from chatsync.config import hints
+from chatsync.config import hints, schema_build
 from chatsync.config.checks import SECRET, UNKNOWN_FIELD
 from chatsync.config.schema_build import IDENTITY
 from chatsync.config.sections import SHARED
 from chatsync.config.semantic import text_problem, user_id_message
 from chatsync.config.yaml_loader import YMap, container_mark, entry_at, location
-from chatsync.domain.kinds import SECTIONS
+from chatsync.domain.kinds import BUILT_IN, KINDS, SECTIONS, per_registry
 from chatsync.domain.model import PROFILE_FIELDS, Principal
 from chatsync.errors import Problem
 from chatsync.facts.fields import BY_NAME, CUSTOM_SECTION, custom_field, custom_key_problem
@@ -40,13 +40,17 @@ SCHEMA_RESOURCE = "schemas/chatsync.schema.json"
 
 
 def schema_text() -> str:
-    """The packaged schema, exactly as shipped (what ``chatsync schema`` prints)."""
+    """The packaged schema, exactly as shipped (what ``chatsync schema`` prints); once a kind is
+    registered beside the built-in ones, the schema built for them (:mod:`~chatsync.config.schema_build`,
+    which the packaged file is a copy of for the built-in kinds)."""
+    if len(KINDS) > len(BUILT_IN):
+        return schema_build.text()
     return resources.files("chatsync").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=1)
+@per_registry
 def load_schema() -> dict[str, Any]:
-    """The packaged schema, parsed."""
+    """The schema (:func:`schema_text`), parsed."""
     schema: dict[str, Any] = json.loads(schema_text())
     return schema
 
@@ -74,7 +78,7 @@ def __getattr__(name: str) -> Any:  # ``StrictValidator`` without importing json
     raise AttributeError(name)
 
 
-@lru_cache(maxsize=1)
+@per_registry
 def _validator() -> Any:
     return _strict_validator_class()(load_schema())
 
@@ -327,14 +331,14 @@ def _with_patterns(patterns: dict[str, Any], known: dict[str, Predicate], extra:
     return fields
 
 
-@lru_cache(maxsize=1)
+@per_registry
 def _document_predicate() -> Predicate | None:
     """An exact ``is_valid`` for a whole file, when the schema compiles (it does today): a valid
     file then needs no jsonschema at all (importing it alone costs about 30 ms of every command)."""
     return compile_predicate(load_schema())
 
 
-@lru_cache(maxsize=1)
+@per_registry
 def _section_predicates() -> dict[str, tuple[Predicate, Predicate]]:
     found = {}
     for section in SECTIONS:
@@ -365,7 +369,7 @@ def entry_valid(section: str, user_id: str, body: Any) -> bool:
     return predicates is not None and predicates[0](user_id) and predicates[1](body)
 
 
-@lru_cache(maxsize=1)
+@per_registry
 def _app_predicate() -> Predicate | None:
     schema = load_schema()
     return compile_predicate(schema.get("properties", {}).get("app", True), schema)

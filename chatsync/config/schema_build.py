@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chatsync.domain.kinds import KINDS, Kind
-from chatsync.facts import groups, limits
+from chatsync.facts import limits
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import CUSTOM_KEY_MAX_BYTES, CUSTOM_SECTION, STANDARD, UINT32_MAX, Field
 from chatsync.facts.regions import REGIONS
@@ -89,7 +89,11 @@ def build() -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": principal_properties,
             },
-            "group": _group(),
+            **{kind.name: dict(kind.body_schema) for kind in KINDS if kind.body_schema is not None},
+            **{f"{kind.name}_override": {
+                **kind.body_schema, "type": "object",
+                "description": f"The fields of a {kind.name} an override replaces (a field left out keeps "
+                               "the declared value)."} for kind in KINDS if kind.body_schema is not None},
             "value": {"description": "A profile value: text of at most 500 bytes (UTF-8).",
                       "type": "string", "maxLength": limits.VALUE_MAX_BYTES},
             "custom_key": {"description": f"A custom profile field key: 1 to {CUSTOM_KEY_MAX_BYTES} English "
@@ -100,46 +104,13 @@ def build() -> dict[str, Any]:
 
 
 def _section(kind: Kind) -> dict[str, Any]:
-    """The schema of one kind's section: its ids (``$defs/<kind>_id``), each with a body."""
+    """The schema of one kind's section: its ids (``$defs/<kind>_id``), each with a body (a kind's
+    own, ``$defs/<kind>``, or profile fields, ``$defs/principal``)."""
     return {
         "description": kind.description,
         "type": ["object", "null"],
         "propertyNames": {"$ref": f"#/$defs/{kind.name}_id"},
-        "additionalProperties": {"$ref": f"#/$defs/{kind.body_schema}"},
-    }
-
-
-def _group() -> dict[str, Any]:
-    """The schema of one group's body (docs/configuration.md, "Groups")."""
-    members = {"type": "array", "items": {"$ref": "#/$defs/user_id"}, "uniqueItems": True}
-    texts = {text.name: {"description": f"The group's {text.key} (at most {text.max_bytes} bytes, UTF-8).",
-                         "type": "string", "maxLength": text.max_bytes} for text in groups.TEXT_FIELDS}
-    return {
-        "description": "A group's managed fields. A field left out is unmanaged. Empty (null) means: "
-                       "exists, nothing managed.",
-        "type": ["object", "null"],
-        "additionalProperties": False,
-        "properties": {
-            "type": {"description": "The group type, as users know it (Work, Public, Meeting, AVChatRoom, "
-                                    "Community) or by its API name (Private, ChatRoom). Fixed once created.",
-                     "enum": list(groups.TYPE_BY_NAME)},
-            **texts,
-            "max_members": {"description": "The most members the group may hold (within its type's and the "
-                                           "edition's caps).",
-                            "type": "integer", "minimum": 1, "maximum": UINT32_MAX},
-            "apply_join": {"description": "Who may join by applying: anyone, approval (an admin approves) "
-                                          "or nobody.",
-                           "enum": list(groups.APPLY_JOIN)},
-            "owner": {"description": "The owner: an account (never a bot).", "$ref": "#/$defs/user_id"},
-            "admins": {"description": "The admins (accounts, not bots). Left out: unmanaged.", **members},
-            "members": {"description": "The plain members: accounts and @RBT# bots. Left out: unmanaged; "
-                                       "listed: exactly these (others are removed).", **members},
-            "notify": {"description": "Members added are announced to the group (add_group_member "
-                                      "without Silence). Default: false (silent adds).",
-                       "type": "boolean", "default": False},
-            "state": {"description": "present (default): must exist; absent: planned for destruction.",
-                      "enum": ["present", "absent"], "default": "present"},
-        },
+        "additionalProperties": {"$ref": f"#/$defs/{'principal' if kind.body_schema is None else kind.name}"},
     }
 
 
@@ -201,8 +172,9 @@ def _shared() -> dict[str, Any]:
         "description": "App settings every environment shares (at most once across all files); each "
                        "environment's app: adds sdkappid, region or endpoint and secret_key_env. Where both "
                        "set a guardrail it can only tighten: protected ids add up, the smaller max_deletes "
-                       "holds, and prune_bots is turned on only by an environment's own app:. Any other "
-                       "setting is written in one of the two places. Reference: docs/environments.md.",
+                       "holds, and prune_bots and prune_groups are turned on only by an environment's own "
+                       "app:. Any other setting is written in one of the two places. Reference: "
+                       "docs/environments.md.",
         "type": "object",
         "additionalProperties": False,
         "properties": {name: sub for name, sub in app["properties"].items() if name not in IDENTITY},
@@ -212,21 +184,20 @@ def _shared() -> dict[str, Any]:
 def _overrides() -> dict[str, Any]:
     sections: dict[str, Any] = {}
     for kind_of_section in KINDS:
-        if not kind_of_section.profile:
-            continue  # overrides replace profile fields: a kind of other fields (groups) has none yet
         section, kind = kind_of_section.section, kind_of_section.name
-        id_schema = f"{kind}_id"
+        body = "override" if kind_of_section.profile else f"{kind}_override"
+        by = "UserID" if kind_of_section.profile else "id"
         sections[section] = {
-            "description": f"{section.capitalize()} declared in another file, by UserID: the fields given "
+            "description": f"{section.capitalize()} declared in another file, by {by}: the fields given "
                            "replace theirs for this run (each field whole; state too).",
             "type": "object",
-            "propertyNames": {"$ref": f"#/$defs/{id_schema}"},
-            "additionalProperties": {"$ref": "#/$defs/override"},
+            "propertyNames": {"$ref": f"#/$defs/{kind}_id"},
+            "additionalProperties": {"$ref": f"#/$defs/{body}"},
         }
     return {
-        "description": "Changes, for the environment this file belongs to, to bots and accounts declared "
-                       "in other files (e.g. a dev-only nick for a shared bot). Reference: "
-                       "docs/environments.md.",
+        "description": "Changes, for the environment this file belongs to, to bots, accounts and groups "
+                       "declared in other files (e.g. a dev-only nick for a shared bot, a group's members "
+                       "in dev). Reference: docs/environments.md.",
         "type": "object",
         "additionalProperties": False,
         "properties": sections,

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from itertools import repeat
 from typing import Any
 
-from chatsync.config import groups, hints, overlays
+from chatsync.config import hints, overlays
 from chatsync.config.checks import SECRET
+from chatsync.config.kinds import checks_of
 from chatsync.config.sections import OVERRIDES
 from chatsync.config.yaml_loader import YList, YMap, location
 from chatsync.domain.kinds import BY_SECTION, SECTIONS
@@ -112,18 +113,21 @@ def _principals(file: str, section: str, entries: YMap) -> Iterator[Problem]:
         yield from entry_problems(file, section, user_id, body, entries.meta[user_id].key_mark)
 
 
-def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: int) -> Iterator[Problem]:
-    """The semantic problems of one entry of ``bots:`` or ``accounts:`` (its id written at the
-    packed place ``key_mark``)."""
+def entry_problems(file: str, section: str, user_id: str, body: Any, key_mark: int,
+                   override: bool = False) -> Iterator[Problem]:
+    """The semantic problems of one entry of a kind's section (its id written at the packed place
+    ``key_mark``), or of an ``override`` of one (a group's: without the rules of its type, which
+    the merged group meets: :func:`chatsync.config.groups.merged_problems`)."""
     kind = BY_SECTION[section].name
     message = hints.id_problem(section, user_id)
     if message:
         yield Problem(location(file, key_mark), message)
     if isinstance(body, YMap):
-        if BY_SECTION[section].profile:
+        own = checks_of(BY_SECTION[section])
+        if own is None:
             yield from _body_problems(file, kind, user_id, body)
-        else:  # a group: fields of its own
-            yield from groups.body_problems(file, user_id, body)
+        else:  # a kind of its own fields (a group)
+            yield from own.body_problems(file, user_id, body, whole=not override)
             yield from _secrets(file, body, top=False)
 
 

@@ -31,8 +31,8 @@ class Wanted(NamedTuple):
 
 @dataclass(init=False)
 class LiveState:
-    """What the app holds: the ids the API lists of each listed kind (bots, in the order listed),
-    and the wanted objects that exist.
+    """What the app holds: the ids the API lists of each listed kind (in the order listed), and the
+    wanted objects that exist.
 
     ``principals`` maps an address (``bot.<id>``, ``account.<id>``) to a live :class:`Principal`
     whose ``fields`` hold exactly the fields that were read. A wanted object missing from it does not
@@ -42,23 +42,12 @@ class LiveState:
     listed: dict[Kind, list[str]]
     principals: dict[str, Principal] = field(default_factory=dict)
 
-    def __init__(self, bot_ids: list[str] | None = None, principals: dict[str, Principal] | None = None,
-                 *, listed: dict[Kind, list[str]] | None = None) -> None:
+    def __init__(self, principals: dict[str, Principal] | None = None, *,
+                 listed: dict[Kind, list[str]] | None = None) -> None:
         self.listed = {kind.name: [] for kind in BY_NAME.values() if kind.listed}
         self.listed.update(listed or {})
-        if bot_ids is not None:
-            self.listed["bot"] = bot_ids
         self.principals = principals if principals is not None else {}
         self._sets: dict[Kind, tuple[list[str], frozenset[str]]] = {}
-
-    @property
-    def bot_ids(self) -> list[str]:
-        """The active bots, as ``get_all_robots`` listed them."""
-        return self.listed["bot"]
-
-    @bot_ids.setter
-    def bot_ids(self, ids: list[str]) -> None:
-        self.listed["bot"] = ids
 
     def listed_set(self, kind: Kind) -> frozenset[str]:
         """The ids listed of ``kind`` as a set (built once per list), for lookups in constant time."""
@@ -68,11 +57,6 @@ class LiveState:
             cached = (ids, frozenset(ids))
             self._sets[kind] = cached
         return cached[1]
-
-    @property
-    def bot_set(self) -> frozenset[str]:
-        """:attr:`bot_ids` as a set."""
-        return self.listed_set("bot")
 
     def get(self, kind: Kind, user_id: str) -> Principal | None:
         """The live object, or None when it does not exist. A listed object that was not wanted (a

@@ -15,14 +15,21 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chatsync.domain.kinds import BY_NAME
+from chatsync.domain.kinds import BY_NAME, KINDS
+from chatsync.domain.kinds.base import joined_ids, json_fields, moves
 from chatsync.domain.model import DEFAULT_MAX_DELETES, DEFAULT_SECRET_KEY_ENV, AppConfig, Kind, plain
 from chatsync.errors import PlanFileError
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.facts.fields import Value, field_of
 from chatsync.facts.limits import DEFAULT_ADMIN
 
-FORMAT_VERSION = "1"
+#: The plan file's format: 2 writes a list of ids (a group's members) as a JSON array; a file of
+#: format 1 (the same, but such lists as one newline-joined string) is still read.
+FORMAT_VERSION = "2"
+READABLE_VERSIONS = ("1", FORMAT_VERSION)
+#: The keys of a change's JSON form that say what it does to lists of ids (worked out from ``before``
+#: and ``after``; :func:`chatsync.domain.kinds.base.moves`).
+MOVES_KEYS = ("added", "removed", "joins", "leaves", "notified")
 ACTIONS = ("create", "update", "delete")
 Action = Literal["create", "update", "delete"]
 
@@ -62,17 +69,22 @@ class Change:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The JSON form (docs/contract.md §3)."""
+        """The JSON form (docs/contract.md §3): lists of ids as arrays, and for a kind with such
+        lists what the change does to them (:data:`MOVES_KEYS`)."""
+        kind = BY_NAME[self.kind]
         data: dict[str, Any] = {
             "address": self.address,
             "kind": self.kind,
             "user_id": self.user_id,
             "action": self.action,
-            "before": None if self.before is None else plain(self.before),
-            "after": None if self.after is None else plain(self.after),
+            "before": None if self.before is None else json_fields(kind, plain(self.before)),
+            "after": None if self.after is None else json_fields(kind, plain(self.after)),
         }
         if self.reason:
             data["reason"] = self.reason
+        moved = moves(kind, self.action, self.before, self.after)
+        if moved is not None:
+            data.update(moved.data)
         return data
 
 
@@ -120,9 +132,10 @@ class Plan:
     """Everything ``plan`` found: changes, kept ids, warnings, safety, estimate and fingerprint.
 
     ``unsafe_reasons`` can be overridden with ``--force``; ``errors`` cannot (e.g. more than 20
-    bots). ``observed_bots`` and ``observed_objects`` are what the plan saw live, kept for the
-    stale check: the bot list, and for each object it touches None (absent) or every managed field
-    it read (``{}`` for an object that exists with none).
+    bots). ``observed_ids`` and ``observed_objects`` are what the plan saw live, kept for the
+    stale check: the ids listed of each kind whose ids a plan keeps (:attr:`Kind.plan_keeps_ids
+    <chatsync.domain.kinds.Kind.plan_keeps_ids>`: the bots), and for each object it touches None
+    (absent) or every managed field it read (``{}`` for an object that exists with none).
     """
 
     sdkappid: int
@@ -139,9 +152,10 @@ class Plan:
     errors: list[str] = field(default_factory=list)
     estimate: Estimate = field(default_factory=lambda: Estimate({}, 0.0))
     fingerprint: str = ""
-    observed_bots: list[str] = field(default_factory=list)
+    #: The ids the plan saw listed of each kind whose ids it keeps, by kind name.
+    observed_ids: dict[str, list[str]] = field(default_factory=dict)
     observed_objects: dict[str, Mapping[str, Value] | None] = field(default_factory=dict)
-    #: How many objects the plan saw listed of each listed kind but bots (whose ids it keeps).
+    #: How many objects the plan saw listed of each other listed kind (it keeps no ids of those).
     observed_counts: dict[str, int] = field(default_factory=dict)
     signature: str = ""  # HMAC of everything else with the app's secret key (see sign())
 
@@ -153,13 +167,13 @@ class Plan:
                          protected=tuple(self.protected), max_deletes=self.max_deletes)
 
     def observed(self, kind: str) -> list[str]:
-        """The ids the plan saw listed of a listed kind (``bot``: :attr:`observed_bots`); [] for a
-        kind the API does not list."""
-        return self.observed_bots if kind == "bot" else []
+        """The ids the plan saw listed of ``kind`` (a kind whose ids it keeps); [] for another."""
+        return self.observed_ids.get(kind, [])
 
     def live_count(self, kind: str) -> int:
         """How many objects of a listed kind the plan saw live."""
-        return len(self.observed_bots) if kind == "bot" else self.observed_counts.get(kind, 0)
+        ids = self.observed_ids.get(kind)
+        return len(ids) if ids is not None else self.observed_counts.get(kind, 0)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -200,9 +214,10 @@ class Plan:
             "kept": [kept.data for kept in self.kept],
             "warnings": list(self.warnings),
             "estimate": self.estimate.data,
-            "observed": {"bots": list(self.observed_bots), **({"counts": dict(self.observed_counts)}
-                                                               if self.observed_counts else {}),
-                         "objects": {address: None if seen is None else plain(seen)
+            "observed": {**{kind.section: list(self.observed(kind.name)) for kind in KINDS
+                            if kind.plan_keeps_ids},
+                         **({"counts": dict(self.observed_counts)} if self.observed_counts else {}),
+                         "objects": {address: None if seen is None else _seen_data(address, seen)
                                      for address, seen in self.observed_objects.items()}},
             "fingerprint": self.fingerprint,
             "signature": self.signature,
@@ -267,20 +282,33 @@ def seal_matches(data: Mapping[str, Any], secret_key: str) -> bool:
     return hmac.compare_digest(signature, seal(data, secret_key))
 
 
+def _seen_data(address: str, seen: Mapping[str, Value]) -> dict[str, Any]:
+    kind = BY_NAME.get(address.partition(".")[0])
+    return plain(seen) if kind is None else json_fields(kind, plain(seen))
+
+
 def _plan_from_data(data: Any) -> Plan:
     data = _object(data)
     version = data["format_version"]
-    if version != FORMAT_VERSION:
-        raise ValueError(f"format_version {version!r}; this chatsync reads {FORMAT_VERSION!r}")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"format_version {version!r}; this chatsync reads "
+                         f"{' and '.join(map(repr, READABLE_VERSIONS))}")
+    arrays = version != "1"
     app = _object(data["app"])
     changes = []
     for item in _list(data["changes"]):
         item = _object(item)
         if item["kind"] not in BY_NAME or item["action"] not in ACTIONS:
             raise ValueError(f"unknown kind or action in {item.get('address')!r}")
-        changes.append(Change(item["kind"], _text(item["user_id"]), item["action"],
-                              _fields(item["before"], item["kind"]), _fields(item["after"], item["kind"]),
-                              _text(item.get("reason", ""))))
+        kind = item["kind"]
+        change = Change(kind, _text(item["user_id"]), item["action"], _fields(item["before"], kind, arrays),
+                        _fields(item["after"], kind, arrays), _text(item.get("reason", "")))
+        if arrays:  # format 1 had none: they are worked out again when it is written
+            moved = moves(BY_NAME[kind], change.action, change.before, change.after)
+            if {key: item[key] for key in MOVES_KEYS if key in item} != (moved.data if moved else {}):
+                raise ValueError(f"{item.get('address')!r}: its {', '.join(MOVES_KEYS)} do not follow from "
+                                 "its before and after")
+        changes.append(change)
     kept = []
     for item in _list(data.get("kept", [])):
         item = _object(item)
@@ -307,8 +335,9 @@ def _plan_from_data(data: Any) -> Plan:
         estimate=Estimate({_text(k): _integer(v) for k, v in _object(estimate.get("calls", {})).items()},
                           _number(estimate.get("seconds", 0.0))),
         fingerprint=_text(data["fingerprint"]),
-        observed_bots=[_text(b) for b in _list(observed["bots"])],
-        observed_objects={_text(k): _fields(v, _text(k).partition(".")[0])
+        observed_ids={kind.name: [_text(i) for i in _list(observed[kind.section])]
+                      for kind in KINDS if kind.plan_keeps_ids},
+        observed_objects={_text(k): _fields(v, _text(k).partition(".")[0], arrays)
                           for k, v in _object(observed["objects"]).items()},
         observed_counts={_text(k): _integer(v) for k, v in _object(observed.get("counts", {})).items()},
         signature=_text(data.get("signature", "")),
@@ -355,17 +384,22 @@ def _text(value: Any) -> str:
     return value
 
 
-def _fields(value: Any, kind: str = "") -> dict[str, Value] | None:
+def _fields(value: Any, kind: str = "", arrays: bool = True) -> dict[str, Value] | None:
     """Field values: text, or integers for the integer fields (docs/profile-fields.md; a kind of
-    its own fields, its table)."""
+    its own fields, its table); a list of ids an array of them (with ``arrays``; format 1 wrote one
+    newline-joined string)."""
     if value is None:
         return None
     fields: dict[str, Value] = {}
     own = BY_NAME[kind].fields if kind in BY_NAME else None
+    lists = BY_NAME[kind].lists if kind in BY_NAME else ()
     for name, item in _object(value).items():
         if own is not None:
             if name not in own:
                 raise ValueError(f"unknown {kind} field {name!r}")
+            if arrays and name in lists:
+                fields[name] = joined_ids(item, name)
+                continue
             fields[name] = _integer(item) if own[name] == "uint32" else _text(item)
             continue
         try:

@@ -180,8 +180,13 @@ def check_joined_limit(app: App, accounts: Iterable[str]) -> None:
     for account in accounts:
         if not limits.is_bot_id(account) and \
                 len(app.store.joined.get(account, ())) >= app.max_joined_groups:
-            raise ApiError(JOINED_LIMIT, f"{account} is already in {app.max_joined_groups} groups, "
-                                         "the most the edition allows")
+            most = counted(app.max_joined_groups, "group")
+            raise ApiError(JOINED_LIMIT, f"{account} is already in {most}, the most the edition allows")
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 group``, ``3 groups``: for the service's messages."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def notice(app: App, group: group_state.Group) -> None:

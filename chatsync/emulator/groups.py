@@ -99,13 +99,13 @@ def _owner(body: Mapping[str, Any]) -> str:
 def _check_group_count(app: App, group_type: facts.GroupType) -> None:
     groups = app.store.groups
     if app.max_groups is not None and len(groups) >= app.max_groups:
-        raise ApiError(req.TRIAL_LIMIT, f"the app already has {len(groups)} groups, the most its edition "
-                                    "allows")
+        raise ApiError(req.TRIAL_LIMIT, f"the app already has {req.counted(len(groups), 'group')}, the "
+                                    "most its edition allows")
     if group_type is facts.AVCHATROOM and app.max_av_chatrooms is not None:
         rooms = sum(1 for group in groups.values() if group["Type"] == group_type.api_name)
         if rooms >= app.max_av_chatrooms:
-            raise ApiError(req.AV_LIMIT, f"the app already has {rooms} AVChatRooms, the most its "
-                                     "edition allows")
+            raise ApiError(req.AV_LIMIT, f"the app already has {req.counted(rooms, 'AVChatRoom')}, the "
+                                     "most its edition allows")
 
 
 def create_group(app: App, body: dict[str, Any]) -> Answer:

@@ -319,6 +319,12 @@ class Applier:
     def set_profile(self, change: Change, fields: dict[str, Value], attempts_before: int = 0) -> None:
         self.single(change, lambda: self.api.portrait_set(change.user_id, fields), attempts_before)
 
+    def progressed(self, change: Change, state: str) -> None:
+        """What is done of ``change`` so far, while the rest is made in the same task (reported as
+        partly done if the run stops before it)."""
+        with self._lock:
+            self.outcomes[change.address].state = state
+
     def imported_unchecked(self, change: Change, attempts: int) -> None:
         """An update sent by import: it waits for the read-back to be confirmed (or fall back)."""
         with self._lock:

@@ -1,33 +1,40 @@
-"""Export: write the live app as a config (every live bot, the named accounts that exist, and, for
-a config that manages groups, every live group with the accounts it names), so ``plan`` on it right
-after shows no changes (docs/adopting.md).
+"""Export: write the live app as a config, kind by kind as the registry says
+(:data:`chatsync.domain.kinds.KINDS`), so ``plan`` on it right after shows no changes
+(docs/adopting.md).
+
+Which objects of each kind (:func:`choose`): every live one of a listed kind that is always exported
+whole (:attr:`~chatsync.domain.kinds.Kind.export_all`: every bot), or of a listed kind the config
+manages (declares one, or prunes them: groups) unless ids of it are named; else the ids the config
+declares and those named (``--accounts-file``, ``--groups-file``), that exist. An object that names
+others (a group its owner, admins and members: :attr:`~chatsync.domain.kinds.Kind.names`) has them
+written too, as objects of the lower-stage kind whose ids they are (the accounts), so the export
+validates: kinds are read stage by stage, the highest first.
 
 By default only the fields that hold a value are written: a field never set (``""``, ``0``, an
 enum at its first value: ``unknown``, ``need_confirm``, ``none``) stays unmanaged, so adopting an
 app manages what it uses. ``all_fields`` writes every field (integers as integers, enums by their
 YAML name; an enum set to a value chatsync does not know is left out, unmanaged), and ``fields``
 picks the fields written: standard names and ``custom.Key`` for the keys ``app.custom_fields``
-lists. ``with_app=False`` leaves the ``app:`` section out, so the export plans beside the user's
-own app file. The text is in the canonical form ``chatsync fmt`` writes
-(:mod:`chatsync.config.canonical`).
+lists. A kind of its own fields is written whole (:attr:`~chatsync.domain.kinds.Kind.export_body`).
+``with_app=False`` leaves the ``app:`` section out, so the export plans beside the user's own app
+file. The text is in the canonical form ``chatsync fmt`` writes (:mod:`chatsync.config.canonical`).
 
-Named accounts that cannot be exported (not UserIDs at all, bot ids, or not in the app) are not
-dropped silently: :class:`Export` lists each with why, and the CLI makes that an error unless
-told to skip them.
+Named ids that cannot be exported (not ids of their kind at all, an account's that is a bot's, or
+not in the app) are not dropped silently: :class:`Export` lists each with why (:class:`LeftOut`),
+and the CLI makes that an error unless told to skip them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from chatsync.config import canonical
-from chatsync.config.sections import section_of
-from chatsync.domain.live import Wanted
-from chatsync.domain.model import AppConfig, Principal
-from chatsync.engine.kinds.group import export_groups
-from chatsync.engine.read import read_live
-from chatsync.facts import limits
+from chatsync.domain.kinds import KINDS, Kind
+from chatsync.domain.live import LiveState, Wanted
+from chatsync.domain.model import AppConfig, DesiredState, Principal
+from chatsync.engine.read import LiveReader
 from chatsync.facts.fields import STANDARD, Value, custom_name, field_of
 from chatsync.tencent.api import ChatApi
 
@@ -35,68 +42,143 @@ HEADER = ("# Exported by chatsync export from the live app. Every field written 
           "# out is not (chatsync never compares or changes it).\n")
 
 
+class LeftOut(NamedTuple):
+    """A named object the export could not write: its kind (a name), its id, and why."""
+
+    kind: str
+    object_id: str
+    why: str
+
+
 @dataclass(frozen=True)
 class Export:
-    """The config text, and the named accounts left out of it: (UserID, why)."""
+    """The config text, and the named objects left out of it."""
 
     text: str
-    left_out: list[tuple[str, str]] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
 
 
-def export(api: ChatApi, app: AppConfig, account_ids: Iterable[str], *,
-           expected_absent: Iterable[str] = (), fields: Sequence[str] | None = None, all_fields: bool = False,
-           with_app: bool = True, groups: bool = False) -> Export:
-    """The config: ``app`` as given (unless not ``with_app``), every live bot, and those of
-    ``account_ids`` that exist, with ``fields`` (default: every standard field and the custom keys
-    ``app.custom_fields`` lists), only those set unless ``all_fields``; with ``groups``, every live
-    group and the accounts it names.
+def choose(desired: DesiredState, named: Mapping[str, Iterable[str]]) -> dict[str, list[str] | None]:
+    """Which objects of each kind an export of ``desired`` writes, by kind name: None for every
+    live one (a listed kind), else the ids, those ``desired`` declares then those ``named`` (more
+    ids, by kind name) lists. A kind left out is written only as other objects name it."""
+    chosen: dict[str, list[str] | None] = {}
+    for kind in KINDS:
+        declared = desired.of(kind.name)
+        given = named.get(kind.name)
+        managed = bool(declared) or bool(kind.prune_setting and getattr(desired.app, kind.prune_setting))
+        if kind.listed and given is None and (kind.export_all or managed):
+            chosen[kind.name] = None
+        elif declared or given:
+            chosen[kind.name] = list(dict.fromkeys([*declared, *(given or ())]))
+    return chosen
 
-    Ids in ``expected_absent`` (declared ``state: absent``) that do not exist are not reported.
-    """
+
+def export(api: ChatApi, desired: DesiredState, named: Mapping[str, Iterable[str]] | None = None, *,
+           fields: Sequence[str] | None = None, all_fields: bool = False, with_app: bool = True) -> Export:
+    """The config: ``desired.app`` as given (unless not ``with_app``) and the live objects of each
+    kind :func:`choose` picks (``named``: more ids by kind name), with ``fields`` (default: every
+    standard field and the custom keys ``app.custom_fields`` lists), only those set unless
+    ``all_fields``. An id declared ``state: absent`` that does not exist is not reported."""
+    app = desired.app
     names = tuple(fields) if fields is not None else exportable(app)
-    left_out: list[tuple[str, str]] = []
-    accounts: list[str] = []
-    for user_id in dict.fromkeys(account_ids):
-        why = _not_an_account(user_id)
-        if why:
-            left_out.append((user_id, why))
-        else:
-            accounts.append(user_id)
-    live_groups = export_groups(api.client) if groups else {}
-    named = {user_id for body in live_groups.values() for user_id in _people(body)}
-    accounts += sorted(u for u in named - set(accounts) if not limits.is_bot_id(u) and u != app.admin
-                       and not _not_an_account(u))  # a group's members must be declared
-    live = read_live(api, [Wanted("account", a, names) for a in accounts], every_bot=names)
-    absent_ok = set(expected_absent)
-    left_out += [(a, "does not exist in the app") for a in accounts
-                 if live.get("account", a) is None and a not in absent_ok]
+    chosen = choose(desired, named or {})
+    absent = {p.address for p in desired.principals() if not p.present}
+    left_out: list[LeftOut] = []
+    written: dict[str, list[canonical.Written]] = {}
+    for stage in sorted({kind.stage for kind in KINDS}, reverse=True):
+        kinds = [kind for kind in KINDS if kind.stage == stage and kind.name in chosen]
+        if not kinds:
+            continue
+        live, ids = _read(api, kinds, chosen, names, left_out)
+        for kind in kinds:
+            written[kind.name] = []
+            named_by: list[str] = []
+            for object_id in ids[kind.name]:
+                found = live.get(kind.name, object_id)
+                if found is None:
+                    if kind.address(object_id) not in absent:
+                        left_out.append(LeftOut(kind.name, object_id, "does not exist in the app"))
+                    continue
+                body = kind.export_body(found.fields) if kind.export_body is not None else None
+                written[kind.name].append((object_id, _lines(kind, found, body, names, all_fields)))
+                if kind.names is not None:
+                    named_by += kind.names(found.fields if body is None else body)
+            _add_named(kind, named_by, chosen, app)
+    order = {kind.name: number for number, kind in enumerate(KINDS)}
+    left_out.sort(key=lambda item: order[item.kind])  # stable: in the order named, kind by kind
+    lines = canonical.document(app if with_app else None,
+                               [(kind.section, written.get(kind.name, [])) for kind in KINDS])
+    return Export(HEADER + "".join(f"{line}\n" for line in lines), left_out)
 
-    def objects(kind: str, ids: Iterable[str]) -> Iterable[canonical.Written]:
-        for user_id in ids:
-            found = live.get(kind, user_id)
-            if found is not None:
-                yield user_id, _profile(found, names, all_fields), "present"
 
-    lines = canonical.document(app if with_app else None, [
-        (section_of("bot"), objects("bot", live.bot_ids)),
-        (section_of("account"), objects("account", accounts)),
-    ])
-    text = "".join(f"{line}\n" for line in [*lines, *_group_lines(live_groups)])
-    return Export(HEADER + text, left_out)
+def _read(api: ChatApi, kinds: Sequence[Kind], chosen: Mapping[str, list[str] | None], names: tuple[str, ...],
+          left_out: list[LeftOut]) -> tuple[LiveState, dict[str, list[str]]]:
+    """Read the chosen objects of ``kinds`` (one stage); the ids named that cannot be of their kind go
+    to ``left_out``. Returns what was read and the ids to write of each kind, in order."""
+    every = {kind.name: _to_read(kind, names) for kind in kinds if chosen[kind.name] is None}
+    reader = LiveReader(api, every=every, kinds=[kind.name for kind in kinds])
+    ids: dict[str, list[str]] = {}
+    try:
+        for kind in kinds:
+            for object_id in chosen[kind.name] or ():
+                why = _why_not(kind, object_id)
+                if why:
+                    left_out.append(LeftOut(kind.name, object_id, why))
+                    continue
+                ids.setdefault(kind.name, []).append(object_id)
+                reader.want(Wanted(kind.name, object_id, _to_read(kind, names)))
+        live = reader.finish()
+    finally:
+        reader.cancel()
+    for kind in kinds:
+        every_one = chosen[kind.name] is None
+        ids[kind.name] = list(live.listed.get(kind.name, [])) if every_one else ids.get(kind.name, [])
+    return live, ids
 
 
-def _group_lines(groups: dict[str, dict[str, object]]) -> Iterator[str]:
-    """The ``groups:`` section: each group's settings and its lists of ids, as the config writes them."""
-    if not groups:
-        return
-    yield "groups:"
-    for group_id, body in groups.items():
-        yield f"  {canonical.scalar(group_id)}:"
-        for key, value in body.items():
-            if isinstance(value, (list, tuple)):
-                yield f"    {key}: [" + ", ".join(canonical.scalar(v) for v in value) + "]"
-            else:
-                yield f"    {key}: {canonical.scalar(value)}"
+def _to_read(kind: Kind, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields to read of an object of ``kind``: ``names`` for profile fields, else all its own."""
+    if kind.fields is None:
+        return names
+    return tuple(name for name in kind.fields if name not in kind.settings)
+
+
+def _why_not(kind: Kind, object_id: str) -> str | None:
+    """Why ``object_id`` cannot be exported as ``kind``, or None."""
+    if kind.export_problem is not None:
+        return kind.export_problem(object_id)
+    problem = kind.id_problem(object_id)
+    return f"cannot be exported: {problem}" if problem else None
+
+
+def _add_named(kind: Kind, named: Iterable[str], chosen: dict[str, list[str] | None], app: AppConfig) -> None:
+    """Add the ids objects of ``kind`` name (``named``) to the objects of the lower-stage kind whose
+    ids they are (the first that takes them), after those chosen, sorted; never the admin."""
+    lower = [other for other in KINDS if other.stage < kind.stage]
+    taken: dict[str, set[str]] = {}
+    for object_id in set(named):
+        if object_id == app.admin:
+            continue
+        owner = next((other for other in lower if _why_not(other, object_id) is None), None)
+        if owner is not None:
+            taken.setdefault(owner.name, set()).add(object_id)
+    for name, ids in taken.items():
+        if name in chosen and chosen[name] is None:
+            continue  # every live one is written already
+        have = chosen.get(name) or []
+        chosen[name] = [*have, *sorted(ids - set(have))]
+
+
+def _lines(kind: Kind, found: Principal, body: Mapping[str, Any] | None, names: Sequence[str],
+           all_fields: bool) -> list[str]:
+    """The lines of the body written of ``found``."""
+    if body is not None:
+        return list(canonical.values_body(body))
+    if kind.fields is not None:
+        own = {name: value for name, value in found.fields.items() if name not in kind.settings}
+        return [line for _, line in canonical.body(own, "present", kind)]
+    return [line for _, line in canonical.body(_profile(found, names, all_fields), "present")]
 
 
 def exportable(app: AppConfig) -> tuple[str, ...]:
@@ -111,30 +193,6 @@ def holds_value(name: str, value: Value) -> bool:
     if value == f.unset:
         return False
     return not (f.kind == "enum" and value == f.names[0])
-
-
-def _people(body: dict[str, object]) -> list[str]:
-    """The owner, admins and members an exported group names."""
-    owner = body.get("owner")
-    named = [owner] if isinstance(owner, str) else []
-    for name in ("admins", "members"):
-        value = body.get(name)
-        if isinstance(value, list):
-            named += [u for u in value if isinstance(u, str)]
-    return named
-
-
-def _not_an_account(user_id: str) -> str:
-    """Why ``user_id`` cannot be exported as an account ('' when it can)."""
-    problem = limits.user_id_problem(user_id)
-    if problem is not None:
-        return f"is not a valid UserID: it {problem}"
-    if limits.is_bot_id(user_id):
-        return "is a bot id (every live bot is exported anyway)"
-    prefix = limits.reserved_prefix(user_id)
-    if prefix is not None:
-        return f"starts with the reserved prefix {prefix}"
-    return ""
 
 
 def _profile(principal: Principal, names: Sequence[str], all_fields: bool) -> dict[str, Value]:

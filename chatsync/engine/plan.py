@@ -10,6 +10,7 @@ updates, then its creates (:func:`chatsync.domain.plan.review_order`), so no out
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatsync.domain import strategy
-from chatsync.domain.kinds import BY_NAME, KINDS, Kind
+from chatsync.domain.kinds import BY_NAME, KINDS, Kind, per_registry
 from chatsync.domain.live import LiveState, Wanted
 from chatsync.domain.model import DesiredState, Fields, Principal, differing, plain
 from chatsync.domain.plan import Change, Estimate, Kept, Plan, review_order
@@ -27,9 +28,11 @@ from chatsync.facts.fields import Value, field_of
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.pacing import HEADROOM
 
-#: Fields of kinds of their own fields (a group's) that hold an integer.
-OWN_INTEGERS = frozenset(name for kind in KINDS for name, what in (kind.fields or {}).items()
-                         if what == "uint32")
+
+@per_registry
+def own_integers() -> frozenset[str]:
+    """Fields of kinds of their own fields (a group's) that hold an integer."""
+    return frozenset(name for kind in KINDS for name, what in (kind.fields or {}).items() if what == "uint32")
 
 
 def prune_reason(kind: Kind) -> str:
@@ -44,19 +47,23 @@ def undeclared_reason(kind: Kind) -> str:
 
 
 
-def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader | None = None) -> Plan:
+def plan(api: ChatApi, desired: DesiredState, endpoint: str, reader: LiveReader | None = None, *,
+         notify: bool = False) -> Plan:
     """Read the live app (batched, read-only) and diff it against ``desired``; ``reader`` is one
-    already reading every object ``desired`` declares (:mod:`chatsync.engine.prefetch`)."""
+    already reading every object ``desired`` declares (:mod:`chatsync.engine.prefetch`). With
+    ``notify``, members added are announced (:func:`diff`)."""
     if reader is None:
         reader = LiveReader(api, listed=listings(desired.app))
         for principal in desired.principals():
             reader.declare(principal)
     live = reader.finish()
-    return diff(desired, live, endpoint=endpoint)
+    return diff(desired, live, endpoint=endpoint, notify=notify)
 
 
-def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
-    """The plan that turns ``live`` into ``desired``."""
+def diff(desired: DesiredState, live: LiveState, *, endpoint: str, notify: bool = False) -> Plan:
+    """The plan that turns ``live`` into ``desired``. With ``notify`` (``plan --notify``), every
+    object of a kind with a :attr:`~Kind.notify_setting` has it on, as if each declared it (a
+    group's ``notify: true``): the members its change adds are announced."""
     app = desired.app
     changes: list[Change] = []
     deletes: list[Change] = []
@@ -64,6 +71,9 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
     protected = frozenset(app.protected)  # looked up once per delete: a set, for linear plans
     for want in desired.principals():
         have = live.get(want.kind, want.user_id)
+        setting = BY_NAME[want.kind].notify_setting if notify else None
+        if setting is not None and want.present:
+            want = dataclasses.replace(want, fields={**want.fields, setting: 1})
         if want.present:
             change = _create_or_update(want, have)
             if change is not None:
@@ -86,14 +96,19 @@ def diff(desired: DesiredState, live: LiveState, *, endpoint: str) -> Plan:
     result = Plan(sdkappid=app.sdkappid, endpoint=endpoint, changes=changes, kept=kept,
                   admin=app.admin, secret_key_env=app.secret_key_env, rates=dict(app.rates),
                   protected=list(app.protected), max_deletes=app.max_deletes,
-                  observed_bots=list(live.bot_ids), observed_objects=observed(changes, live),
+                  observed_ids=kept_listings(live), observed_objects=observed(changes, live),
                   observed_counts={kind: len(live.listed.get(kind, [])) for kind in sorted(listings(app))
-                                   if kind != "bot"})
+                                   if not BY_NAME[kind].plan_keeps_ids})
     check_safety(result)
     calls = apply_calls(changes, result.observed_objects)
     result.estimate = Estimate(calls, _seconds(calls, app.rates))
-    result.fingerprint = fingerprint(app.sdkappid, live.bot_ids, result.observed_objects)
+    result.fingerprint = fingerprint(app.sdkappid, result.observed_ids, result.observed_objects)
     return result
+
+
+def kept_listings(live: LiveState) -> dict[str, list[str]]:
+    """The ids ``live`` lists of each kind whose ids a plan keeps (:attr:`Kind.plan_keeps_ids`)."""
+    return {kind.name: list(live.listed.get(kind.name, [])) for kind in KINDS if kind.plan_keeps_ids}
 
 
 def _create_or_update(want: Principal, have: Principal | None) -> Change | None:
@@ -129,7 +144,7 @@ def unset(name: str) -> Value:
     try:
         return field_of(name).unset
     except KeyError:
-        return 0 if name in OWN_INTEGERS else ""
+        return 0 if name in own_integers() else ""
 
 
 def _delete(kind: Any, user_id: str, reason: str, protected: frozenset[str], admin: str,
@@ -285,20 +300,30 @@ def observed(changes: Iterable[Change], live: LiveState,
 FINGERPRINT_CHUNK = 1000
 
 
-def fingerprint(sdkappid: int, bot_ids: Iterable[str], seen: Mapping[str, Any]) -> str:
-    """A digest of the live bot list and of what the plan saw of the objects it touches: the
-    SHA-256 of the compact, key-sorted JSON of ``{"sdkappid", "bots" (sorted), "objects"}``.
+def fingerprint(sdkappid: int, listed: Mapping[str, Iterable[str]], seen: Mapping[str, Any]) -> str:
+    """A digest of the live listings a plan keeps (``listed``: ids by kind name, the bots) and of
+    what the plan saw of the objects it touches: the SHA-256 of the compact, key-sorted JSON of
+    ``{"sdkappid", "<section>" (the ids of each kind listed, sorted: "bots"), "objects"}``.
 
     The JSON text is hashed a chunk of objects at a time, never built whole: the digest is the
     one of the whole text (every chunk is the same C-encoded text ``json.dumps`` makes of it)."""
+    head: dict[str, Any] = {BY_NAME[kind].section: sorted(ids) for kind, ids in listed.items()}
+    head["sdkappid"] = sdkappid
     digest = hashlib.sha256()
-    digest.update(('{"bots":' + _compact(sorted(bot_ids)) + ',"objects":{').encode("utf-8"))
-    items = sorted(seen.items())
-    for start in range(0, len(items), FINGERPRINT_CHUNK):
-        chunk = _compact({address: None if seen is None else plain(seen)  # read-only mappings: dicts
-                          for address, seen in items[start:start + FINGERPRINT_CHUNK]})[1:-1]  # no braces
-        digest.update((("," if start else "") + chunk).encode("utf-8"))
-    digest.update(('},"sdkappid":' + _compact(sdkappid) + "}").encode("utf-8"))
+    digest.update(b"{")
+    for number, key in enumerate(sorted([*head, "objects"])):
+        digest.update((("," if number else "") + _compact(key) + ":").encode("utf-8"))
+        if key != "objects":
+            digest.update(_compact(head[key]).encode("utf-8"))
+            continue
+        digest.update(b"{")
+        items = sorted(seen.items())
+        for start in range(0, len(items), FINGERPRINT_CHUNK):
+            chunk = _compact({address: None if seen is None else plain(seen)  # read-only mappings: dicts
+                              for address, seen in items[start:start + FINGERPRINT_CHUNK]})[1:-1]  # no braces
+            digest.update((("," if start else "") + chunk).encode("utf-8"))
+        digest.update(b"}")
+    digest.update(b"}")
     return "sha256:" + digest.hexdigest()
 
 
@@ -313,7 +338,9 @@ class Recheck:
     ``stale`` lists every difference that makes the plan no longer applicable ([] when it still
     is). Otherwise each change is still to do, or already done (``done``: nothing is sent for it),
     or, for a create, partly done (``remaining``: the object exists and holds what its creating
-    call carries; the fields still to set follow by ``portrait_set``).
+    call carries; the fields still to set follow by ``portrait_set``). A create its kind says is
+    made in part (:attr:`~chatsync.domain.kinds.base.Kind.partly_made`: a group whose members are
+    not all in) is still to do: made again, it recognises its object and goes on.
     """
 
     stale: list[str] = field(default_factory=list)
@@ -324,36 +351,40 @@ class Recheck:
 def recheck(api: ChatApi, saved: Plan) -> Recheck:
     """What changed in the live app since ``saved`` was made, and how much of the plan is done.
 
-    Re-reads only the bot list and the objects the plan touches (their existence, every managed
-    field the plan saw, and the fields a create sets), and compares them with what the plan saw
-    and with what the plan makes. The plan stays applicable while every object is either as the
-    plan saw it (its change is still to do) or as the plan makes it (done), field by field: a
-    create is partly done when the object holds, in each field, either the planned value or, for
-    a field its creating call does not carry, the unset value; an update, when each changed field
-    holds its before or its after (and every field the plan saw but does not change is as seen);
-    a delete is done when the object is gone. The bot list may differ from what the plan saw only
-    by the plan's own bot creates and deletes. Anything else (a third value, an object another
-    writer created or deleted) makes the plan stale (docs/contract.md §4).
+    Re-reads only the listings it keeps (the bot list) and the objects the plan touches (their
+    existence, every managed field the plan saw, and the fields a create sets), and compares them
+    with what the plan saw and with what the plan makes. The plan stays applicable while every
+    object is either as the plan saw it (its change is still to do) or as the plan makes it (done),
+    field by field: a create is partly done when the object holds, in each field, either the
+    planned value or, for a field its creating call does not carry, the unset value; an update,
+    when each changed field holds its before or its after (and every field the plan saw but does
+    not change is as seen); a delete is done when the object is gone. A listing kept (the bot list)
+    may differ from what the plan saw only by the plan's own creates and deletes of that kind.
+    Anything else (a third value, an object another writer created or deleted) makes the plan stale
+    (docs/contract.md §4).
     """
     fields_of = {address: tuple(seen or {}) for address, seen in saved.observed_objects.items()}
     wanted = [Wanted(c.kind, c.user_id, tuple(c.after or ()) if c.action == "create"
                      else fields_of.get(c.address, ())) for c in saved.changes]
-    live = read_live(api, wanted)
+    live = read_live(api, wanted, listed=list(saved.observed_ids))
     now = observed(saved.changes, live, fields_of)
-    if fingerprint(saved.sdkappid, live.bot_ids, now) == saved.fingerprint:
+    if fingerprint(saved.sdkappid, kept_listings(live), now) == saved.fingerprint:
         return Recheck()  # as the plan saw it: every change is still to do
     return _progress(saved, live)
 
 
 def _progress(saved: Plan, live: LiveState) -> Recheck:
     """:func:`recheck` once the live app differs from what the plan saw: done, partly done or stale."""
-    found = _bot_list_differences(saved, live.bot_ids)
+    found = [found for kind in saved.observed_ids for found in _listing_differences(saved, live, kind)]
     done: set[str] = set()
     remaining: dict[str, dict[str, Value]] = {}
     for change in saved.changes:
         have = live.get(change.kind, change.user_id)
         seen = saved.observed_objects.get(change.address)
         if change.action == "create":
+            partly_made = BY_NAME[change.kind].partly_made
+            if have is not None and partly_made is not None and partly_made(change.after or {}, have.fields):
+                continue  # made in part (a group without all its members): its create goes on from there
             if have is not None:
                 rest = _create_left(change, have.fields, found)
                 if rest is None:
@@ -374,13 +405,14 @@ def _progress(saved: Plan, live: LiveState) -> Recheck:
     return Recheck(done=frozenset(done), remaining=remaining)
 
 
-def _bot_list_differences(saved: Plan, bot_ids: list[str]) -> list[str]:
-    """Bots that appeared or disappeared other than by the plan's own creates and deletes."""
-    before, current = set(saved.observed_bots), set(bot_ids)
-    ours = {c.user_id: c.action for c in saved.changes if c.kind == "bot"}
-    return ([f"bot list: {bot!r} appeared" for bot in sorted(current - before) if ours.get(bot) != "create"]
-            + [f"bot list: {bot!r} disappeared" for bot in sorted(before - current)
-               if ours.get(bot) != "delete"])
+def _listing_differences(saved: Plan, live: LiveState, kind: str) -> list[str]:
+    """Objects of ``kind`` (one whose listing the plan keeps: bots) that appeared or disappeared
+    other than by the plan's own creates and deletes."""
+    before, current = set(saved.observed(kind)), set(live.listed.get(kind, []))
+    ours = {c.user_id: c.action for c in saved.changes if c.kind == kind}
+    return ([f"{kind} list: {i!r} appeared" for i in sorted(current - before) if ours.get(i) != "create"]
+            + [f"{kind} list: {i!r} disappeared" for i in sorted(before - current)
+               if ours.get(i) != "delete"])
 
 
 def _create_left(change: Change, now: Mapping[str, Value], found: list[str]) -> dict[str, Value] | None:
@@ -427,7 +459,7 @@ def _update_done(change: Change, seen: Mapping[str, Value], now: Mapping[str, Va
 
 def tampered(saved: Plan) -> bool:
     """True when a saved plan's contents no longer match its own fingerprint and observations."""
-    if fingerprint(saved.sdkappid, saved.observed_bots, saved.observed_objects) != saved.fingerprint:
+    if fingerprint(saved.sdkappid, saved.observed_ids, saved.observed_objects) != saved.fingerprint:
         return True
     if set(saved.observed_objects) != {change.address for change in saved.changes}:
         return True

@@ -85,7 +85,7 @@ class Prefetch:
             return set()
         read = {p.address: p for p in self._told if p.address in overrides}
         for before in read.values():
-            merged = (desired.bots if before.kind == "bot" else desired.accounts).get(before.user_id)
+            merged = desired.of(before.kind).get(before.user_id)
             if merged is None or not set(wanted_of(merged).fields) <= set(wanted_of(before).fields):
                 return None
         return set(read)

@@ -48,12 +48,12 @@ def listings(app: AppConfig) -> frozenset[str]:
     return frozenset(kind.name for kind in KINDS if kind.prune_setting and getattr(app, kind.prune_setting))
 
 
-def read_live(api: ChatApi, wanted: Iterable[Wanted], *, every_bot: tuple[str, ...] = ()) -> LiveState:
-    """Read the bot list and the ``wanted`` objects; raises :class:`LiveReadError` if any read failed.
-
-    ``every_bot`` names fields to read for every live bot, declared or not (for ``export``).
-    """
-    reader = LiveReader(api, every_bot)
+def read_live(api: ChatApi, wanted: Iterable[Wanted], *, listed: Collection[str] = (),
+              every: Mapping[str, tuple[str, ...]] | None = None,
+              kinds: Collection[str] | None = None) -> LiveState:
+    """Read the ``wanted`` objects (and the bot list); raises :class:`LiveReadError` if any read
+    failed. ``listed``, ``every`` and ``kinds`` are :class:`LiveReader`'s."""
+    reader = LiveReader(api, listed=listed, every=every, kinds=kinds)
     try:
         for want in wanted:
             reader.want(want)
@@ -70,20 +70,25 @@ class LiveReader:
     :class:`LiveState`. Thread-safe: answers arrive on the client's threads.
     """
 
-    def __init__(self, api: ChatApi, every_bot: tuple[str, ...] = (), *,
-                 listed: Collection[str] = ()) -> None:
+    def __init__(self, api: ChatApi, *, listed: Collection[str] = (),
+                 every: Mapping[str, tuple[str, ...]] | None = None,
+                 kinds: Collection[str] | None = None) -> None:
         self.api = api
-        self.every_bot = every_bot
+        #: For ``export``: the fields to read of every live object of a listed kind, declared or not,
+        #: by kind name.
+        self.every: Mapping[str, tuple[str, ...]] = dict(every or {})
         #: Kinds whose listing is read though it is not needed to know whether an object exists
-        #: (groups, to prune the undeclared: :func:`listings`).
-        self.listed = frozenset(listed)
+        #: (groups, to prune the undeclared: :func:`listings`; every kind of :attr:`every`).
+        self.listed = frozenset(listed) | frozenset(self.every)
         self.live = LiveState()
         self.failures: list[tuple[Wanted, ItemResult]] = []
         self.lock = threading.Lock()
         self._batch: deque[Wanted] = deque()  # existing objects whose profiles are still to read
         self._failed = False  # a read raised: send nothing more (finish() raises it)
         self._tasks: list[Future[None]] = []
-        self.kinds: dict[str, KindReads] = {kind.name: engine_of(kind).reads(self) for kind in KINDS}
+        #: Each kind's reads (only those of ``kinds``, when given: the others are never read).
+        self.kinds: dict[str, KindReads] = {kind.name: engine_of(kind).reads(self) for kind in KINDS
+                                            if kinds is None or kind.name in kinds}
 
     def declare(self, principal: Principal) -> None:
         """Read what a plan needs of a declared object (:func:`~chatsync.domain.live.wanted_of`)."""

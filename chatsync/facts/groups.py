@@ -301,7 +301,8 @@ GROUP_ERRORS: dict[int, GroupError] = {
                    "calls came too fast (get_appid_group_list allows 1 a second) or the daily "
                    "group quota was reached; retry later"),
         GroupError(10007, False, "not permitted for this group type or operator",
-                   "the group's type does not allow it (AVChatRoom members, admins in a Work group)"),
+                   "the group's type does not allow it (an AVChatRoom keeps no members, a Work group has no "
+                   "admins): declare the group's type so plan checks it, and take out what it cannot hold"),
         GroupError(10008, False, "invalid request", "check the request's signature and fields"),
         GroupError(10010, False, "the group does not exist, or was destroyed",
                    "check the GroupId; a destroyed group cannot be restored"),
@@ -329,7 +330,7 @@ GROUP_ERRORS: dict[int, GroupError] = {
         GroupError(10037, False, "a member reached the limit of groups a user may create or join",
                    "remove that user from other groups, or upgrade the app's edition"),
         GroupError(10038, False, "more members than the edition allows in one group",
-                   "declare fewer members or raise the edition"),
+                   "declare fewer members, or upgrade the app's edition (it caps the members of a group)"),
         GroupError(10058, False, "the trial edition allows at most 100 groups",
                    "destroy unused groups or upgrade the app's edition"),
         GroupError(80001, False, "text moderation refused a name, introduction, notification or "

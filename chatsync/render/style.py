@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatsync.domain.kinds import BY_NAME
-from chatsync.domain.kinds.base import list_ids
+from chatsync.domain.kinds.base import moves
 from chatsync.domain.plan import Change, Plan
 from chatsync.facts.fields import Value
 from chatsync.text.redact import redact_url
@@ -38,34 +38,31 @@ def value(shown: Value) -> str:
 
 def field_lines(change: Change) -> list[tuple[str, str]]:
     """(field, shown value) pairs: ``"new"`` for a create, ``"old" -> "new"`` for an update; an
-    integer field shows bare numbers (``3 -> 4``), a custom key shows as ``custom.Key``."""
+    integer field shows bare numbers (``3 -> 4``), a custom key shows as ``custom.Key``; a list of
+    ids the ids added and removed (:func:`chatsync.domain.kinds.base.moves`), then who joins and
+    who leaves."""
     kind = BY_NAME[change.kind]
     after = change.after or {}
     before = change.before or {}
+    moved = moves(kind, change.action, change.before, change.after)
     shown: list[tuple[str, str]] = []
     for name, new in after.items():
         if name in kind.settings:
             continue
-        if name in kind.lists:  # ids added and removed: members: + alice, - mallory
-            old = set(list_ids(before.get(name))) if change.action == "update" else set()
-            now = set(list_ids(new))
-            moves = [f"+ {_id(i)}" for i in sorted(now - old)] + [f"- {_id(i)}" for i in sorted(old - now)]
-            if moves:
-                shown.append((name, ", ".join(moves)))
+        if moved is not None and name in moved.added:  # ids added and removed: members: + alice, - mallory
+            steps = [f"+ {_id(i)}" for i in moved.added[name]] + [f"- {_id(i)}" for i in moved.removed[name]]
+            if steps:
+                shown.append((name, ", ".join(steps)))
         elif change.action == "update":
             if before.get(name, "") != new:
                 shown.append((name, f"{value(before.get(name, ''))} -> {value(new)}"))
         else:
             shown.append((name, value(new)))
-    if kind.added is not None and change.action != "delete":
-        joining = kind.added(change.before, after)
-        if joining:
-            how = "the group is notified" if after.get("notify") else "silently"
-            shown.append(("joins", f"{', '.join(_id(i) for i in joining)} ({how})"))
-    if kind.removed is not None and change.action == "update":
-        leaving = kind.removed(change.before, after)
-        if leaving:
-            shown.append(("leaves", f"{', '.join(_id(i) for i in leaving)} (removed: counted as deletes)"))
+    if moved is not None and moved.joins:
+        how = "the group is notified" if moved.notified else "silently"
+        shown.append(("joins", f"{', '.join(_id(i) for i in moved.joins)} ({how})"))
+    if moved is not None and moved.leaves:
+        shown.append(("leaves", f"{', '.join(_id(i) for i in moved.leaves)} (removed: counted as deletes)"))
     return shown
 
 

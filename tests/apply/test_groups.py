@@ -191,10 +191,73 @@ def test_plan_json_carries_group_changes(made: Made) -> None:
     config = write(tmp_path, CHANGED)
     data = json.loads(plan(app, config, "--format", "json").stdout)
     by_address = {c["address"]: c for c in data["changes"]}
-    assert by_address["group.team"]["after"]["members"] == "bob\ncarol"
+    team = by_address["group.team"]
+    assert team["before"]["members"] == ["@RBT#support", "bob"]  # lists of ids are arrays
+    assert team["after"]["members"] == ["bob", "carol"]
+    assert team["added"] == {"members": ["carol"]} and team["removed"] == {"members": ["@RBT#support"]}
+    assert (team["joins"], team["leaves"], team["notified"]) == (["carol"], ["@RBT#support"], False)
+    lobby = by_address["group.lobby"]
+    assert lobby["added"] == {"admins": ["carol"], "members": ["bob"]}
+    assert lobby["removed"] == {"admins": ["bob"], "members": ["carol"]}
+    assert (lobby["joins"], lobby["leaves"]) == ([], [])  # roles change; nobody comes or goes
+    meet = by_address["group.meet"]
+    assert meet["joins"] == ["carol"] and meet["leaves"] == ["bob"]
+    assert data["observed"]["objects"]["group.team"]["members"] == ["@RBT#support", "bob"]
     assert data["estimate"]["calls"]["change_group_owner"] == 1
     markdown = plan(app, config, "--format", "markdown").stdout
     assert "group <code>meet</code>" in markdown and "leaves: bob" in markdown
+
+
+def test_a_create_in_json_adds_every_id(serve: Serve, tmp_path: Path) -> None:
+    app = serve()
+    data = json.loads(plan(app, write(tmp_path, BASE), "--format", "json").stdout)
+    lobby = next(c for c in data["changes"] if c["address"] == "group.lobby")
+    assert lobby["before"] is None
+    assert lobby["after"]["admins"] == ["bob"] and lobby["after"]["members"] == ["@RBT#support", "carol"]
+    assert lobby["added"] == {"admins": ["bob"], "members": ["@RBT#support", "carol"]}
+    assert lobby["removed"] == {"admins": [], "members": []}
+    assert lobby["joins"] == ["@RBT#support", "bob", "carol"]
+    assert (lobby["leaves"], lobby["notified"]) == ([], False)
+    account = next(c for c in data["changes"] if c["kind"] == "account")
+    assert "added" not in account and "joins" not in account  # only a kind with lists of ids has them
+
+
+#: A change that adds a member to team, and one that adds none (lobby: a new introduction).
+MORE = copy.deepcopy(BASE)
+MORE["groups"]["team"]["members"] = ["bob", "@RBT#support", "dave"]
+MORE["groups"]["lobby"]["introduction"] = "Welcome"
+
+
+def test_notify_flag_announces_every_add_and_the_plan_says_so(made: Made) -> None:
+    app, tmp_path = made
+    config = write(tmp_path, MORE)
+    assert "joins:   dave (silently)" in plan(app, config).stdout
+    shown = plan(app, config, "--notify").stdout
+    assert "joins:   dave (the group is notified)" in shown
+    data = json.loads(plan(app, config, "--notify", "--format", "json").stdout)
+    by_address = {c["address"]: c for c in data["changes"]}
+    assert by_address["group.team"]["notified"] is True and by_address["group.team"]["after"]["notify"] == 1
+    assert by_address["group.lobby"]["notified"] is False  # it adds nobody
+    apply(app, config, "--notify")
+    assert [body["Silence"] for body in app.sent("add_group_member")] == [0]
+    assert "dave" in groups_of(app)["team"]["members"]
+    assert NO_CHANGES in plan(app, config).stdout  # a setting, not a field: never a change alone
+
+
+def test_a_saved_plan_carries_notify_and_apply_plan_does_what_was_reviewed(made: Made) -> None:
+    app, tmp_path = made
+    config = write(tmp_path, MORE)
+    loud, quiet = tmp_path / "loud.json", tmp_path / "quiet.json"
+    assert app.cli("plan", config, "--notify", "--out", str(loud)).exit_code == 0
+    assert app.cli("plan", config, "--out", str(quiet)).exit_code == 0
+    shown = app.cli("show", str(loud))
+    assert "joins:   dave (the group is notified)" in shown.stdout, shown.stdout
+    refused = app.cli("apply", "--plan", str(quiet), "--notify")
+    assert refused.exit_code == 1 and "--notify goes with a config, not --plan" in refused.stderr
+    app.forget_calls()
+    result = app.cli("apply", "--plan", str(loud))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert [body["Silence"] for body in app.sent("add_group_member")] == [0]
 
 
 def test_saved_plan_applies(made: Made) -> None:
@@ -250,3 +313,29 @@ def test_a_generated_id_cannot_be_created(serve: Serve, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert ("Error: group.@TGS#1abc does not exist, and its id starts with @TGS#, which only ids the "
             "service generates may: a new group needs another GroupId") in result.stdout
+
+
+def test_an_environment_overrides_a_group(serve: Serve, tmp_path: Path) -> None:
+    dev, prod = serve(), serve()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "groups.yaml").write_text(yaml.safe_dump({"version": 1, **BASE}, sort_keys=False),
+                                        encoding="utf-8")
+    app = {"sdkappid": SDKAPPID, "rate_limits": dict(FAST_RATES)}
+    overrides = {"groups": {"lobby": {"name": "Lobby (dev)", "members": ["carol"]},
+                            "live": {"state": "absent"}}}
+    for env, more in (("dev", {"overrides": overrides}), ("prod", {})):
+        (tmp_path / env).mkdir()
+        (tmp_path / env / "app.yaml").write_text(yaml.safe_dump({"version": 1, "app": app, **more}),
+                                                 encoding="utf-8")
+    shown = plan(dev, str(shared), str(tmp_path / "dev")).stdout
+    assert "Lobby (dev)" in shown, shown
+    assert '- group "live"' not in shown  # absent: nothing to destroy
+    for target, env in ((dev, "dev"), (prod, "prod")):
+        apply(target, str(shared), str(tmp_path / env))
+        assert NO_CHANGES in plan(target, str(shared), str(tmp_path / env)).stdout
+    in_dev, in_prod = groups_of(dev), groups_of(prod)
+    assert in_dev["lobby"]["name"] == "Lobby (dev)" and in_prod["lobby"]["name"] == "Lobby"
+    assert in_dev["lobby"]["members"] == {"alice": "Owner", "bob": "Admin", "carol": "Member"}
+    assert "@RBT#support" in in_prod["lobby"]["members"]
+    assert "live" not in in_dev and "live" in in_prod

@@ -183,9 +183,9 @@ def test_unusable_plan_files_are_refused_clearly(app: App, tmp_path: Path, conte
 
 
 def test_a_plan_of_another_format_version_is_refused(app: App, saved: str) -> None:
-    edit(saved, lambda d: d.update(format_version="2"))
+    edit(saved, lambda d: d.update(format_version="3"))
     result = app.cli("apply", "--plan", saved)
-    assert_clean_error(result, "format_version", "'2'")
+    assert_clean_error(result, "format_version", "'3'")
     assert app.writes() == {}
 
 

@@ -73,6 +73,9 @@ def test_a_group_loads_to_its_fields(tmp_path: Path) -> None:
     ("  g:\n    type: AVChatRoom\n    name: G\n    members: [bob]\n",
      '15:14: group "g": an AVChatRoom group keeps no members (only its owner); remove members, or choose '
      "another type"),
+    ("  g:\n    type: Work\n    name: G\n    apply_join: anyone\n",
+     '15:17: group "g": a Private (Work) group takes no applications to join (the service keeps its '
+     "apply_join nobody); remove apply_join, or write nobody"),
     ("  g:\n    type: Public\n    name: G\n    max_members: 1\n    members: [alice, bob]\n",
      '15:18: group "g" max_members is 1, but it declares 2 members; raise it or declare fewer'),
     ("  g:\n    type: Public\n    name: G\n    max_members: 7000\n",

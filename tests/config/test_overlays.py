@@ -117,13 +117,14 @@ def test_fields_for_an_absent_object_need_state_present(tmp_path: Path) -> None:
 
 def test_override_values_are_checked_as_declarations_are(tmp_path: Path) -> None:
     found = problems(tmp_path, APP + 'overrides:\n  bots:\n    "@RBT#support":\n      nik: X\n'
-                     "      gender: fem\n  groups: {}\n")
+                     "      gender: fem\n  channels: {}\n")
     assert found == [
         "envs/dev/app.yaml:7:7: unknown field 'nik' in the override of bot \"@RBT#support\"; did you mean "
         "'nick'?",
         'envs/dev/app.yaml:8:15: the override of bot "@RBT#support" gender must be one of unknown, female, '
         "male, not fem; pick one",
-        "envs/dev/app.yaml:9:3: unknown field 'groups' in overrides; allowed fields: bots, accounts",
+        "envs/dev/app.yaml:9:3: unknown field 'channels' in overrides; allowed fields: bots, accounts, "
+        "groups",
     ]
 
 
@@ -132,6 +133,99 @@ def test_an_override_may_not_make_a_protected_id_absent(tmp_path: Path) -> None:
                      "      state: absent\n")
     assert found == ['envs/dev/app.yaml:8:14: account "alice" is state: absent but chatsync never deletes '
                      "it (it is listed in app.protected); remove one of the two"]
+
+
+# -- overrides of groups ---------------------------------------------------------------------------
+
+SHARED_GROUPS = SHARED_BOTS + """\
+  bob: {}
+  carol: {}
+groups:
+  team:
+    type: Public
+    name: Team
+    owner: alice
+    admins: [bob]
+    members: [carol, "@RBT#support"]
+  work:
+    type: Work
+    name: Work
+    owner: alice
+    members: [bob]
+"""
+
+
+def groups_env(tmp_path: Path, overrides: str) -> DesiredState:
+    return env(tmp_path, APP + "overrides:\n  groups:\n" + overrides, bots=SHARED_GROUPS)
+
+
+def group_problems(tmp_path: Path, overrides: str, bots: str = SHARED_GROUPS) -> list[str]:
+    return problems(tmp_path, APP + "overrides:\n  groups:\n" + overrides, bots=bots)
+
+
+def test_an_override_replaces_a_group_s_fields_and_keeps_the_others(tmp_path: Path) -> None:
+    state = groups_env(tmp_path, "    team:\n      name: Team (dev)\n      members: [carol]\n")
+    team = state.of("group")["team"]
+    assert dict(team.fields) == {"type": "Public", "name": "Team (dev)", "owner": "alice", "admins": "bob",
+                                 "members": "carol"}
+    override = state.origins.overrides["group.team"]
+    dev = str(tmp_path / "envs/dev/app.yaml")
+    assert override.location == Location(dev, 6, 5)
+    assert dict(override.fields) == {"name": Location(dev, 7, 13), "members": Location(dev, 8, 16)}
+    assert dict(state.of("group")["work"].fields)["members"] == "bob"  # not overridden: as declared
+
+
+def test_an_id_an_override_gives_another_role_leaves_its_old_one(tmp_path: Path) -> None:
+    team = groups_env(tmp_path, "    team:\n      admins: [carol]\n").of("group")["team"]
+    assert (team.fields["admins"], team.fields["members"]) == ("carol", "@RBT#support")
+    team = groups_env(tmp_path, "    team:\n      owner: bob\n").of("group")["team"]
+    assert (team.fields["owner"], team.fields["admins"]) == ("bob", "")
+
+
+def test_an_override_may_destroy_a_group_in_one_environment(tmp_path: Path) -> None:
+    work = groups_env(tmp_path, "    work:\n      state: absent\n").of("group")["work"]
+    assert not work.present and dict(work.fields) == {}
+
+
+def test_a_member_an_override_names_must_be_declared_there(tmp_path: Path) -> None:
+    found = group_problems(tmp_path, "    team:\n      members: [carol, ghost]\n")
+    assert found == ['envs/dev/app.yaml:7:16: group "team" members: "ghost" is not a declared account; '
+                     "declare it under accounts: (or list it in app.protected if it exists already)"]
+
+
+def test_a_group_an_override_leaves_breaking_its_type_s_rules_is_a_located_error(tmp_path: Path) -> None:
+    found = group_problems(tmp_path, "    work:\n      admins: [carol]\n"
+                                     "    team:\n      type: AVChatRoom\n")
+    assert found == [
+        'envs/dev/app.yaml:7:15: group "work": a Private (Work) group has no admins; remove admins, or '
+        "choose Public, Meeting or Community",
+        'envs/dev/app.yaml:8:5: group "team": an AVChatRoom group keeps no members (only its owner); remove '
+        "members, or choose another type",
+    ]
+    found = group_problems(tmp_path, "    team:\n      max_members: 2\n")
+    assert found == ['envs/dev/app.yaml:7:20: group "team" max_members is 2, but it declares 4 members; '
+                     "raise it or declare fewer"]
+
+
+def test_a_problem_of_the_declaration_itself_is_said_once(tmp_path: Path) -> None:
+    broken = SHARED_GROUPS.replace("    members: [bob]\n", "    admins: [carol]\n    members: [bob]\n")
+    found = group_problems(tmp_path, "    work:\n      members: [carol]\n", bots=broken)  # rules re-checked
+    assert found == ['bots/bots.yaml:24:13: group "work": a Private (Work) group has no admins; remove '
+                     "admins, or choose Public, Meeting or Community"]
+
+
+def test_group_override_values_are_checked_as_declarations_are(tmp_path: Path) -> None:
+    found = group_problems(tmp_path, '    team:\n      admins: ["@RBT#support"]\n      nick: T\n'
+                                     "      name: " + "名" * 11 + "\n")
+    assert found == [
+        'envs/dev/app.yaml:7:15: group "team": a bot cannot be an admin ("@RBT#support"); list it under '
+        "members",
+        "envs/dev/app.yaml:8:7: unknown field 'nick' in the override of group \"team\"; allowed fields: "
+        "type, name, introduction, notification, face_url, max_members, apply_join, owner, admins, members, "
+        "notify, state",
+        'envs/dev/app.yaml:9:13: group "team" name is 33 bytes long (UTF-8); it may have at most 30; '
+        "shorten it",
+    ]
 
 
 # -- shared app settings ---------------------------------------------------------------------------
@@ -173,6 +267,23 @@ def test_prune_bots_is_turned_on_only_by_the_environment(tmp_path: Path) -> None
     assert state.app.prune_bots is True
     found = problems(tmp_path, APP, ("shared.yaml", SHARED + "  prune_bots: true\n"))
     assert len(found) == 1 and found[0].startswith("shared.yaml:6:15: shared.prune_bots: true would delete")
+
+
+def test_every_prune_setting_is_a_guardrail(tmp_path: Path) -> None:
+    """prune_groups as prune_bots: a shared true is an error, a shared false forbids it (it was
+    once dropped without a word: only prune_bots was known as a guardrail)."""
+    forbidden = env(tmp_path / "a", APP, ("shared.yaml", SHARED + "  prune_groups: false\n"))
+    assert forbidden.app.prune_groups is False
+    found = problems(tmp_path / "b", APP, ("shared.yaml", SHARED + "  prune_groups: true\n"))
+    assert found == ["shared.yaml:6:17: shared.prune_groups: true would delete, in every environment, the "
+                     "live groups no file declares; turn it on in each environment's own app: (prune_groups: "
+                     "true), or write false here to forbid it everywhere"]
+    found = problems(tmp_path / "c", APP + "  prune_groups: true\n",
+                     ("shared.yaml", SHARED + "  prune_groups: false\n"))
+    assert found == ["envs/dev/app.yaml:4:17: app.prune_groups: true loosens the shared prune_groups: false "
+                     "(shared.yaml:6:17), which forbids pruning in every environment; remove one of the two"]
+    state = env(tmp_path / "d", APP + "  prune_groups: true\n", ("shared.yaml", SHARED))
+    assert state.app.prune_groups is True
 
 
 def test_other_settings_are_written_in_one_place(tmp_path: Path) -> None:

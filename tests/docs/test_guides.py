@@ -1,5 +1,6 @@
-"""The guides run: the shell blocks of docs/getting-started.md and docs/adopting.md, run as a user
-would type them, against a real emulator on loopback, so a guide cannot drift from the product.
+"""The guides run: the shell blocks of docs/getting-started.md, docs/adopting.md and docs/groups.md,
+run as a user would type them, against a real emulator on loopback, so a guide cannot drift from the
+product.
 
 How a page is read (the page's own comment says so too):
 - every ```sh block runs, in order, in one bash shell (``set -e``: a command that fails fails the
@@ -18,6 +19,7 @@ output and in the copied examples), so runs in parallel do not collide.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -128,6 +130,14 @@ def test_adopting_an_existing_app_runs_as_written(tmp_path: Path) -> None:
     assert set(exported["bots"]) == {"@RBT#helpdesk"} and set(exported["accounts"]) == {"alice", "bob"}
     assert exported["accounts"]["alice"] == {"nick": "Alice", "level": 3}  # only the fields set
     assert exported["accounts"]["bob"] is None or exported["accounts"]["bob"] == {}
+
+
+def test_groups_end_to_end_runs_as_written(tmp_path: Path) -> None:
+    guide, work = run_guide(ROOT / "docs" / "groups.md", tmp_path)
+    assert guide.commands[-1].expected.endswith("No changes. The app matches the configuration.\n")
+    saved = json.loads((work / "groups-demo" / "plan.json").read_text(encoding="utf-8"))
+    team = next(change for change in saved["changes"] if change["address"] == "group.team")
+    assert team["notified"] is True and team["joins"] == ["dave"]  # what the page says it holds
 
 
 def test_a_guide_whose_output_drifted_fails(tmp_path: Path) -> None:

@@ -180,7 +180,7 @@ def test_every_field_converges_from_python_and_survives_export(service: Any, tmp
 
     # export writes a config its own schema accepts, and planning it changes nothing
     with chatsync.connect(desired.app, environ=env) as api:
-        exported = export(api, desired.app, ["svc", "existing"])
+        exported = export(api, chatsync.DesiredState(desired.app), {"account": ["svc", "existing"]})
     document = yaml.safe_load(exported.text)
     assert document["accounts"]["svc"]["level"] == 3 and document["accounts"]["svc"]["gender"] == "male"
     assert document["accounts"]["existing"]["custom"] == {"Dept": "Keep", "Tier": "silver"}

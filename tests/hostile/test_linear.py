@@ -29,7 +29,7 @@ class NoScan(list[str]):
 
 def test_a_plan_never_scans_the_live_bot_list_per_bot() -> None:
     bots = NoScan(f"@RBT#b{i}" for i in range(2000))
-    live = LiveState(bot_ids=bots)
+    live = LiveState(listed={"bot": bots})
     desired = DesiredState(app=AppConfig(sdkappid=1400000000, prune_bots=True, max_deletes=10**6))
     result = diff(desired, live, endpoint="http://127.0.0.1:1")
     assert len(result.changes) == 2000

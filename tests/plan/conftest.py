@@ -49,7 +49,7 @@ def live(
     extra_bots: tuple[str, ...] = (),
 ) -> LiveState:
     """A LiveState: ``bots`` are active (listed) with the fields read; ``extra_bots`` are listed only."""
-    state = LiveState(bot_ids=[*(bots or {}), *extra_bots])
+    state = LiveState(listed={"bot": [*(bots or {}), *extra_bots]})
     kinds: tuple[tuple[Kind, Mapping[str, Mapping[str, str] | None] | None], ...] = (
         ("bot", bots), ("account", accounts))
     for kind, items in kinds:

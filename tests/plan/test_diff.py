@@ -138,7 +138,7 @@ def test_without_prune_bots_undeclared_bots_are_left_alone_and_listed_as_kept() 
     assert [(k.kind, k.user_id, k.reason) for k in plan.kept] == [
         ("bot", "@RBT#stray", "no file declares it; app.prune_bots is off, so it stays as it is")]
     assert render_text(plan).count('# bot "@RBT#stray" kept: no file declares it') == 1
-    assert plan.observed_bots == ["@RBT#keep", "@RBT#stray"]
+    assert plan.observed("bot") == ["@RBT#keep", "@RBT#stray"]
 
 
 def test_prune_bots_never_touches_accounts() -> None:

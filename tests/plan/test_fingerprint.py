@@ -46,8 +46,8 @@ def test_stable_across_dict_orderings() -> None:
     assert fp(want, have) == fp()
     alice = {"face_url": "a.png", "nick": "Alice"}
     assert fp({**WANT, "accounts": {**WANT["accounts"], "alice": alice}}) == fp()
-    assert fingerprint(1, ["b", "a"], {"x": {"n": "1", "m": "2"}, "y": None}) == \
-        fingerprint(1, ["a", "b"], {"y": None, "x": {"m": "2", "n": "1"}})
+    assert fingerprint(1, {"bot": ["b", "a"]}, {"x": {"n": "1", "m": "2"}, "y": None}) == \
+        fingerprint(1, {"bot": ["a", "b"]}, {"y": None, "x": {"m": "2", "n": "1"}})
 
 
 def test_changes_when_the_bot_list_changes() -> None:
@@ -87,7 +87,7 @@ def test_observed_records_every_managed_field_the_plan_read() -> None:
                Change("account", "a", "update", {"nick": "x"}, {"nick": "y"}),
                Change("account", "m", "delete", {}, None),
                Change("bot", "@RBT#old", "delete", {}, None)]
-    state = LiveState(bot_ids=["@RBT#old"], principals={
+    state = LiveState(listed={"bot": ["@RBT#old"]}, principals={
         "account.a": Principal("account", "a", {"nick": "x", "face_url": "f"}),
         "account.m": Principal("account", "m")})
     assert observed(changes, state) == {"bot.@RBT#n": None, "account.a": {"nick": "x", "face_url": "f"},

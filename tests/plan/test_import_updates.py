@@ -89,4 +89,4 @@ def test_the_fingerprint_hashes_the_whole_json_a_chunk_at_a_time(count: int) -> 
                         "objects": dict(sorted(seen.items()))},
                        ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     expected = "sha256:" + hashlib.sha256(whole.encode("utf-8")).hexdigest()
-    assert fingerprint(14, ["@RBT#b", "@RBT#a"], seen) == expected
+    assert fingerprint(14, {"bot": ["@RBT#b", "@RBT#a"]}, seen) == expected

@@ -120,7 +120,7 @@ def test_nothing_declared_reads_only_the_bot_list(make_api: Callable[..., ChatAp
     emulator = make_emulator()
     seed(emulator, bots={"@RBT#a": {}}, accounts={"alice": {}})
     result = plan(make_api(emulator), desired(), ENDPOINT)
-    assert result.empty and result.observed_bots == ["@RBT#a"]
+    assert result.empty and result.observed("bot") == ["@RBT#a"]
     assert counts(emulator) == {"get_all_robots": 1}
 
 
@@ -187,7 +187,7 @@ def test_live_state_holds_exactly_the_fields_read(make_api: Callable[..., ChatAp
                    accounts={"alice": {"nick": "Al", "self_signature": "s"}, "bob": None, "carol": None})
     state = read_live(make_api(emulator), wanted_for(want))
     assert isinstance(state, LiveState)
-    assert state.bot_ids == ["@RBT#a", "@RBT#b"]
+    assert state.listed["bot"] == ["@RBT#a", "@RBT#b"]
     assert dict(found(state, "bot", "@RBT#a").fields) == {"self_signature": "sa"}
     # a tag never set reads as ""
     # face_url too: an account managing nick has both read (an import update sends both)

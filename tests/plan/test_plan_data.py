@@ -4,14 +4,17 @@ plan back."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
+from chatsync.domain.live import LiveState
+from chatsync.domain.model import AppConfig, DesiredState, Principal
 from chatsync.domain.plan import FORMAT_VERSION, Change, Estimate, Kept, Plan
-from chatsync.engine.plan import diff
+from chatsync.engine.plan import diff, tampered
 from chatsync.errors import ChatsyncError, PlanFileError
 from tests.plan.conftest import ENDPOINT, desired, live
 
@@ -63,7 +66,7 @@ def test_plan_data_has_every_documented_key_and_is_json() -> None:
     for key in ("format_version", "app", "changes", "summary", "safe", "unsafe_reasons", "estimate",
                 "fingerprint"):
         assert key in data, key
-    assert data["format_version"] == FORMAT_VERSION == "1"
+    assert data["format_version"] == FORMAT_VERSION == "2"
     assert data["app"]["sdkappid"] == 1400000000 and data["app"]["endpoint"] == ENDPOINT
     assert data["summary"] == {"create": 1, "update": 1, "delete": 2}
     assert data["safe"] is True and data["unsafe_reasons"] == []
@@ -101,7 +104,7 @@ def test_from_data_round_trips_exactly() -> None:
     assert again.changes == plan.changes
     assert again.kept == plan.kept
     assert again.fingerprint == plan.fingerprint
-    assert again.observed_bots == plan.observed_bots
+    assert again.observed("bot") == plan.observed("bot")
     assert Plan.from_data(again.data).data == data
 
 
@@ -157,7 +160,7 @@ NOT_A_PLAN = {
     "null": None,
     "a number": 1,
     "empty object": {},
-    "wrong format_version": _broken(_set(["format_version"], "2")),
+    "wrong format_version": _broken(_set(["format_version"], "3")),
     "format_version as int": _broken(_set(["format_version"], 1)),
     "no format_version": _broken(_drop(["format_version"])),
     "no changes": _broken(_drop(["changes"])),
@@ -197,8 +200,8 @@ def test_from_data_refuses_anything_else_with_a_plan_file_error(data: Any) -> No
 
 
 def test_wrong_format_version_is_named() -> None:
-    with pytest.raises(PlanFileError, match="format_version '2'"):
-        Plan.from_data(_broken(_set(["format_version"], "2")))
+    with pytest.raises(PlanFileError, match="format_version '3'; this chatsync reads '1' and '2'"):
+        Plan.from_data(_broken(_set(["format_version"], "3")))
 
 
 # A list where one is expected must not be read as a list of its characters, and ids/kinds of kept
@@ -227,3 +230,105 @@ def test_a_signature_that_is_not_ascii_does_not_match_and_raises_nothing() -> No
     data = sample_plan().data
     assert not seal_matches({**data, "signature": "\x80"}, "key")
     assert not seal_matches({**data, "signature": "hmac-sha256:é"}, "key")
+
+
+#: A plan file as chatsync wrote it before the kinds became a registry (format 1): the bot list it
+#: saw is ``observed.bots``, and the fingerprint hashes it under that key. Files like it still read.
+OLD_FILE: dict[str, Any] = {
+    "format_version": "1", "safe": True, "unsafe_reasons": [], "errors": [],
+    "summary": {"create": 1, "update": 0, "delete": 1},
+    "app": {"sdkappid": 1400000000, "endpoint": ENDPOINT, "admin": "administrator",
+            "secret_key_env": "CHATSYNC_SECRET_KEY", "rate_limits": {}, "protected": [], "max_deletes": 10},
+    "changes": [
+        {"address": "bot.@RBT#old", "kind": "bot", "user_id": "@RBT#old", "action": "delete",
+         "before": {}, "after": None, "reason": "not declared (prune_bots)"},
+        {"address": "account.alice", "kind": "account", "user_id": "alice", "action": "create",
+         "before": None, "after": {"nick": "Alice"}}],
+    "kept": [], "warnings": [],
+    "estimate": {"api_calls": 2, "seconds": 0.5, "calls": {"delete_robot": 1, "multiaccount_import": 1}},
+    "observed": {"bots": ["@RBT#old", "@RBT#keep"], "objects": {"bot.@RBT#old": {}, "account.alice": None}},
+    "fingerprint": "sha256:" + hashlib.sha256(json.dumps(
+        {"bots": ["@RBT#keep", "@RBT#old"], "objects": {"account.alice": None, "bot.@RBT#old": {}},
+         "sdkappid": 1400000000}, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest(),
+    "signature": "",
+}
+
+
+def test_a_plan_file_of_format_1_reads_and_writes_back_the_same_but_its_version() -> None:
+    saved = Plan.from_data(copy.deepcopy(OLD_FILE))
+    assert saved.observed("bot") == ["@RBT#old", "@RBT#keep"] and saved.live_count("bot") == 2
+    assert not tampered(saved)  # its fingerprint is the one this chatsync computes
+    assert saved.data == {**OLD_FILE, "format_version": "2"}  # the same form, key for key
+    edited = copy.deepcopy(OLD_FILE)
+    edited["observed"]["bots"].append("@RBT#new")
+    assert tampered(Plan.from_data(edited))
+    del edited["observed"]["bots"]
+    with pytest.raises(PlanFileError, match="not a chatsync plan"):
+        Plan.from_data(edited)
+
+
+def group_plan(notify: bool = False) -> Plan:
+    """A plan that creates one group and changes the members of another."""
+    want = DesiredState(AppConfig(sdkappid=1400000000), objects={"group": {
+        "new": Principal("group", "new", {"type": "Public", "name": "N", "members": "alice\nbob"}),
+        "old": Principal("group", "old", {"admins": "carol", "members": "bob"})}})
+    have = LiveState(listed={"bot": []})
+    have.principals["group.old"] = Principal("group", "old", {"type": "Public", "admins": "",
+                                                              "members": "bob\nmallory"})
+    return diff(want, have, endpoint=ENDPOINT, notify=notify)
+
+
+def test_group_lists_are_json_arrays_with_what_each_change_does_to_them() -> None:
+    data = group_plan().data
+    old, new = data["changes"]  # review order: the update first
+    assert old["before"] == {"admins": [], "members": ["bob", "mallory"]}
+    assert old["after"] == {"admins": ["carol"], "members": ["bob"]}
+    assert (old["added"], old["removed"]) == ({"admins": ["carol"], "members": []},
+                                              {"admins": [], "members": ["mallory"]})
+    assert (old["joins"], old["leaves"], old["notified"]) == (["carol"], ["mallory"], False)
+    assert new["after"]["members"] == ["alice", "bob"] and new["joins"] == ["alice", "bob"]
+    assert data["observed"]["objects"]["group.old"]["members"] == ["bob", "mallory"]
+    again = Plan.from_data(json.loads(json.dumps(data)))
+    assert again.data == data and again.fingerprint == group_plan().fingerprint
+    assert again.changes[0].after == {"admins": "carol", "members": "bob"}  # held as the config holds them
+    assert {c["address"]: c["notified"] for c in group_plan(notify=True).data["changes"]} == {
+        "group.old": True, "group.new": True}
+
+
+def test_a_plan_of_format_1_is_still_read() -> None:
+    data = group_plan().data
+    first = copy.deepcopy(data)
+    first["format_version"] = "1"
+    for change in first["changes"]:
+        for key in ("added", "removed", "joins", "leaves", "notified"):
+            del change[key]
+        for side in ("before", "after"):
+            if change[side]:
+                change[side] = {k: "\n".join(v) if isinstance(v, list) else v
+                                for k, v in change[side].items()}
+    first["observed"]["objects"]["group.old"]["members"] = "bob\nmallory"
+    first["observed"]["objects"]["group.old"]["admins"] = ""
+    again = Plan.from_data(first)
+    assert again.data == data  # written back as format 2
+
+
+GROUP_EDITS = {
+    "joins edited": (["changes", 0, "joins"], ["carol", "eve"], "do not follow from its before and after"),
+    "notified edited": (["changes", 1, "notified"], True, "do not follow from its before and after"),
+    "moves left out": (["changes", 0, "added"], None, "do not follow from its before and after"),
+    "a list as text": (["changes", 0, "after", "members"], "bob", "members is not a list of ids"),
+    "an id holding a newline": (["changes", 0, "after", "members"], ["bob\neve"], "not a list of ids"),
+    "an empty id": (["observed", "objects", "group.old", "members"], [""], "not a list of ids"),
+}
+
+
+@pytest.mark.parametrize(("path", "value", "message"), GROUP_EDITS.values(), ids=GROUP_EDITS.keys())
+def test_a_group_change_that_does_not_agree_with_itself_is_refused(path: list[Any], value: Any,
+                                                                    message: str) -> None:
+    data = copy.deepcopy(group_plan().data)
+    if value is None:
+        _drop(path)(data)
+    else:
+        _set(path, value)(data)
+    with pytest.raises(PlanFileError, match=message):
+        Plan.from_data(data, source="plan.json")

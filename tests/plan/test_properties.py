@@ -50,7 +50,7 @@ def worlds(draw: st.DrawFn) -> tuple[DesiredState, dict[str, dict[str, Any]]]:
 
 def read(desired: DesiredState, world: dict[str, dict[str, Any]]) -> LiveState:
     """What read_live would return: the bot list, and each wanted object with its wanted fields."""
-    live = LiveState(bot_ids=[a.split(".", 1)[1] for a in world if a.startswith("bot.")])
+    live = LiveState(listed={"bot": [a.split(".", 1)[1] for a in world if a.startswith("bot.")]})
     for want in wanted_for(desired):
         profile = world.get(f"{want.kind}.{want.user_id}")
         if profile is not None:
@@ -107,9 +107,9 @@ def test_applying_the_plan_converges_and_a_replan_is_empty(
         assert left <= {b for b, p in desired.bots.items() if p.present} | keep
     assert plan.summary["delete"] == sum(1 for c in plan.changes if c.action == "delete")
     pruned = sum(1 for c in plan.changes if c.reason == "not declared (prune_bots)")
-    forgotten = pruned > 1 and pruned * 2 > len(plan.observed_bots)  # most live bots: a file left out?
+    forgotten = pruned > 1 and pruned * 2 > len(plan.observed("bot"))  # most live bots: a file left out?
     assert plan.safe == (plan.summary["delete"] <= desired.app.max_deletes and not forgotten)
     kept = {k.user_id for k in plan.kept}
-    undeclared = set() if desired.app.prune_bots else set(plan.observed_bots) - set(desired.bots)
+    undeclared = set() if desired.app.prune_bots else set(plan.observed("bot")) - set(desired.bots)
     assert kept <= keep | undeclared and not kept & {c.user_id for c in plan.changes}
     assert undeclared <= kept  # without prune_bots, every live bot no file declares is listed as kept

@@ -18,7 +18,7 @@ def bots(*ids: str) -> dict[str, Principal]:
 def plan_for(declared: list[str], live: list[str], max_deletes: int = 100) -> Plan:
     app = AppConfig(sdkappid=1400000000, prune_bots=True, max_deletes=max_deletes)
     desired = DesiredState(app=app, bots=bots(*declared), accounts={})
-    return diff(desired, LiveState(bot_ids=list(live)), endpoint="http://127.0.0.1:8080")
+    return diff(desired, LiveState(listed={"bot": list(live)}), endpoint="http://127.0.0.1:8080")
 
 
 @pytest.mark.parametrize(("declared", "live", "flagged"), [

@@ -41,3 +41,21 @@ def test_a_create_costs_one_call_up_to_100_members_then_adds_20_a_call() -> None
     assert group.calls(create, None) == {"create_group": 1, "add_group_member": 2}
     assert group.added(None, create.after or {}) == tuple(sorted(group.ids(members)))
     assert group.calls(Change("group", "g", "delete", {}, None), None) == {"destroy_group": 1}
+
+
+PLANNED = {"type": "Public", "name": "G", "owner": "alice", "admins": "bob", "members": "carol\ndave"}
+READ = {"type": "Public", "name": "G", "introduction": "", "owner": "alice", "max_members": 2000}
+
+
+def test_a_group_holding_part_of_its_create_is_partly_made() -> None:
+    assert group.partly_made(PLANNED, {**READ, "admins": "", "members": "carol"})
+    assert group.partly_made(PLANNED, {**READ, "admins": "", "members": "bob\ncarol"})  # bob: no role yet
+
+
+def test_a_group_made_whole_or_holding_anything_else_is_not() -> None:
+    assert not group.partly_made(PLANNED, {**READ, "admins": "bob", "members": "carol\ndave"})  # done
+    assert not group.partly_made(PLANNED, {**READ, "admins": "", "members": "erin"})  # not planned
+    assert not group.partly_made(PLANNED, {**READ, "admins": "carol", "members": ""})  # another role
+    assert not group.partly_made(PLANNED, {**READ, "name": "H", "admins": "", "members": "carol"})
+    assert not group.partly_made(PLANNED, {**READ, "owner": "", "admins": "", "members": "carol"})
+    assert group.partly_made({**PLANNED, "notify": 1}, {**READ, "admins": "", "members": ""})  # a setting

@@ -24,6 +24,19 @@ def id_problem(user_id: str) -> str | None:
     return None
 
 
+def export_problem(user_id: str) -> str | None:
+    """Why ``user_id`` cannot be exported as an account, or None."""
+    problem = limits.user_id_problem(user_id)
+    if problem is not None:
+        return f"is not a valid UserID: it {problem}"
+    if limits.is_bot_id(user_id):
+        return "is a bot id (every live bot is exported anyway)"
+    prefix = limits.reserved_prefix(user_id)
+    if prefix is not None:
+        return f"starts with the reserved prefix {prefix}"
+    return None
+
+
 KIND = Kind(
     name="account",
     section="accounts",
@@ -40,4 +53,5 @@ KIND = Kind(
     update_call="multiaccount_import",
     delete_warning="Deleting an account is permanent: on paid editions its id cannot be re-imported "
                    "for 3 months.",
+    export_problem=export_problem,
 )

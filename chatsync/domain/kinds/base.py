@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from chatsync.facts import limits
 from chatsync.text.safe import quote
@@ -57,8 +57,9 @@ class Kind:
     #: True when ids are written double-quoted (``chatsync fmt``, export): ids YAML would read
     #: specially unquoted (``@RBT#...``: ``#`` starts a comment after a space).
     quote_ids: bool = False
-    #: The ``$defs`` entry of the JSON Schema an object's body follows.
-    body_schema: str = "principal"
+    #: The JSON Schema of an object's body (``$defs/<name>``), for a kind of its own fields; None:
+    #: a body of profile fields (``$defs/principal``).
+    body_schema: Mapping[str, Any] | None = None
     #: A kind whose fields are its own (not :attr:`profile`): each name, in order, with ``text`` or
     #: ``uint32``.
     fields: Mapping[str, str] | None = None
@@ -84,6 +85,29 @@ class Kind:
     added: Callable[[Mapping[str, Any] | None, Mapping[str, Any]], tuple[str, ...]] | None = None
     #: The calls one change of a kind not made of profile fields costs: ``(change, seen) -> counts``.
     calls: Callable[[Any, Mapping[str, Any] | None], Mapping[str, int]] | None = None
+    #: True when a plan keeps the ids it saw listed (saved as ``observed.<section>``, compared again
+    #: before an apply, counted against :attr:`max_present`); else it keeps only how many it saw.
+    plan_keeps_ids: bool = False
+    #: True when ``export`` writes every live object of this (listed) kind; a listed kind without it
+    #: is exported whole only for a config that manages it (declares one, or prunes them), else the
+    #: ids named.
+    export_all: bool = False
+    #: The body ``export`` writes of a live object of a kind of its own fields (each field as a config
+    #: declares it, a list of ids as a list): ``fields -> body``.
+    export_body: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    #: The ids of other objects an object names (a group's owner, admins and members): ``export``
+    #: writes those too, as objects of the first kind of a lower :attr:`stage` that takes their ids.
+    names: Callable[[Mapping[str, Any]], Iterable[str]] | None = None
+    #: Why an id named to ``export`` cannot be exported as this kind (``is a bot id ...``), or None;
+    #: without it, :attr:`id_problem` says.
+    export_problem: Callable[[str], str | None] | None = None
+    #: The setting that has the members a change brings in (:attr:`added`) announced (a group's
+    #: ``notify``; ``plan --notify`` sets it on every object of the kind).
+    notify_setting: str | None = None
+    #: True when a live object holds part of what its create makes, and nothing else (a group
+    #: created whose members are not all in yet): ``(planned fields, live fields) -> bool``. A saved
+    #: plan then makes its create again, which goes on from where the object is.
+    partly_made: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] | None = None
 
     def address(self, object_id: str) -> str:
         """``bot.<id>``: how plans and reports name an object of this kind."""
@@ -97,6 +121,61 @@ class Kind:
 def list_ids(value: Any) -> list[str]:
     """The ids a list field holds: sorted, joined by newlines."""
     return [item for item in value.split("\n") if item] if isinstance(value, str) and value else []
+
+
+def json_fields(kind: Kind, fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` as JSON shows them: each list field (:attr:`Kind.lists`) an array of its ids
+    (``fields`` itself for a kind without lists)."""
+    if not kind.lists:
+        return fields
+    return {name: list_ids(value) if name in kind.lists else value for name, value in fields.items()}
+
+
+def joined_ids(value: Any, name: str) -> str:
+    """A list field read back from JSON (an array of ids) as :func:`list_ids` reads it; ValueError
+    for anything else."""
+    if not isinstance(value, list) or not all(isinstance(item, str) and item and "\n" not in item
+                                              for item in value):
+        raise ValueError(f"{name} is not a list of ids")
+    return "\n".join(value)
+
+
+@dataclass(frozen=True)
+class Moves:
+    """What one change does to the lists of ids of an object: per list field it gives, the ids
+    added and removed (a create adds them all); for a kind with members (:attr:`Kind.added`), who
+    joins, who leaves, and whether those who join are announced (``notified``)."""
+
+    added: dict[str, list[str]]
+    removed: dict[str, list[str]]
+    joins: tuple[str, ...] = ()
+    leaves: tuple[str, ...] = ()
+    notified: bool = False
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The JSON form: ``added``, ``removed``, then ``joins``, ``leaves`` and ``notified``."""
+        return {"added": self.added, "removed": self.removed, "joins": list(self.joins),
+                "leaves": list(self.leaves), "notified": self.notified}
+
+
+def moves(kind: Kind, action: Literal["create", "update", "delete"], before: Mapping[str, Any] | None,
+          after: Mapping[str, Any] | None) -> Moves | None:
+    """The :class:`Moves` of a change of ``kind`` (None for a kind without lists, or a delete)."""
+    if not kind.lists or action == "delete" or after is None:
+        return None
+    old = before or {}
+    added: dict[str, list[str]] = {}
+    removed: dict[str, list[str]] = {}
+    for name in after:
+        if name in kind.lists:
+            was = set(list_ids(old.get(name))) if action == "update" else set()
+            now = set(list_ids(after[name]))
+            added[name], removed[name] = sorted(now - was), sorted(was - now)
+    joins = kind.added(before, after) if kind.added is not None else ()
+    leaves = kind.removed(before, after) if kind.removed is not None and action == "update" else ()
+    notified = bool(joins) and kind.notify_setting is not None and bool(after.get(kind.notify_setting))
+    return Moves(added, removed, joins, leaves, notified)
 
 
 def id_text_problem(kind: str, object_id: str) -> str | None:

@@ -48,4 +48,6 @@ KIND = Kind(
     prune_setting="prune_bots",
     max_present=limits.MAX_BOTS,
     quote_ids=True,
+    plan_keeps_ids=True,  # to count them (at most 20) and to see one appear before an apply
+    export_all=True,
 )

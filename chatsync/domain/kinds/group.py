@@ -21,6 +21,7 @@ from typing import Any
 
 from chatsync.domain.kinds.base import Kind, list_ids
 from chatsync.facts import groups as facts
+from chatsync.facts.fields import UINT32_MAX
 from chatsync.text.safe import quote
 
 #: The fields of a group, in the order plans show them: name -> ``text`` or ``uint32``.
@@ -124,6 +125,22 @@ def role_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[st
     return changes
 
 
+def partly_made(after: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """True when ``now`` (a live group, read whole) holds part of what creating ``after`` makes, and
+    nothing else: every other field as planned, and each member one ``after`` names, in its role or,
+    for an admin, still a plain member (its role is set once it is in); but not all of them yet. A
+    create stopped after ``create_group`` leaves such a group; made again, it meets its own GroupId
+    (10021/10025), recognises it and adds the rest."""
+    if any(now.get(name) != value for name, value in after.items()
+           if name not in ("admins", "members") and name not in SETTINGS):
+        return False
+    planned, live = roles(after), roles(now)
+    if live == planned:
+        return False  # made whole: done, not in part
+    return all(planned.get(user_id) in (role, facts.ADMIN if role == facts.MEMBER else role)
+               for user_id, role in live.items())
+
+
 def calls(change: Any, seen: Mapping[str, Any] | None) -> dict[str, int]:
     """The calls an apply makes for one group change (docs/tencent-api.md §10.19)."""
     after = change.after or {}
@@ -181,6 +198,74 @@ def create_id_problem(group_id: str, fields: Mapping[str, Any]) -> str | None:
     return f"its id {problem}: a new group needs another GroupId" if problem else None
 
 
+def people(fields: Mapping[str, Any]) -> list[str]:
+    """The owner, admins and members a group names (a body as exported, or a group's fields)."""
+    owner = fields.get("owner")
+    named = [owner] if isinstance(owner, str) and owner else []
+    for name in ("admins", "members"):
+        value = fields.get(name)
+        named += [u for u in value if isinstance(u, str)] if isinstance(value, list) else ids(value)
+    return named
+
+
+def exported(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A live group (its fields as read) as a config declares it (``chatsync export``): every field it
+    holds, so a plan of the export shows no change."""
+    body: dict[str, Any] = {name: fields.get(name, "") for name in
+                            ("type", "name", "introduction", "notification", "face_url", "apply_join")}
+    most = fields.get("max_members")
+    if isinstance(most, int) and most > 0:  # 0: no cap (AVChatRoom)
+        body["max_members"] = most
+    if fields.get("owner"):
+        body["owner"] = fields["owner"]
+    group_type = facts.GROUP_TYPES.get(str(fields.get("type", "")))
+    if group_type is not None and group_type.admins_allowed:
+        body["admins"] = ids(fields.get("admins"))
+    if group_type is not None and group_type.members_stored:
+        body["members"] = ids(fields.get("members"))
+    return body
+
+
+def export_problem(group_id: str) -> str | None:
+    """Why ``group_id`` cannot be exported (it is no GroupId), or None."""
+    problem = facts.group_id_problem(group_id)
+    return f"is not a valid GroupId: it {problem}" if problem else None
+
+
+def _body_schema() -> dict[str, Any]:
+    """The schema of one group's body (docs/configuration.md, "Groups")."""
+    members = {"type": "array", "items": {"$ref": "#/$defs/user_id"}, "uniqueItems": True}
+    texts = {text.name: {"description": f"The group's {text.key} (at most {text.max_bytes} bytes, UTF-8).",
+                         "type": "string", "maxLength": text.max_bytes} for text in facts.TEXT_FIELDS}
+    return {
+        "description": "A group's managed fields. A field left out is unmanaged. Empty (null) means: "
+                       "exists, nothing managed.",
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"description": "The group type, as users know it (Work, Public, Meeting, AVChatRoom, "
+                                    "Community) or by its API name (Private, ChatRoom). Fixed once created.",
+                     "enum": list(facts.TYPE_BY_NAME)},
+            **texts,
+            "max_members": {"description": "The most members the group may hold (within its type's and the "
+                                           "edition's caps).",
+                            "type": "integer", "minimum": 1, "maximum": UINT32_MAX},
+            "apply_join": {"description": "Who may join by applying: anyone, approval (an admin approves) "
+                                          "or nobody.",
+                           "enum": list(facts.APPLY_JOIN)},
+            "owner": {"description": "The owner: an account (never a bot).", "$ref": "#/$defs/user_id"},
+            "admins": {"description": "The admins (accounts, not bots). Left out: unmanaged.", **members},
+            "members": {"description": "The plain members: accounts and @RBT# bots. Left out: unmanaged; "
+                                       "listed: exactly these (others are removed).", **members},
+            "notify": {"description": "Members added are announced to the group (add_group_member "
+                                      "without Silence). Default: false (silent adds).",
+                       "type": "boolean", "default": False},
+            "state": {"description": "present (default): must exist; absent: planned for destruction.",
+                      "enum": ["present", "absent"], "default": "present"},
+        },
+    }
+
+
 KIND = Kind(
     name="group",
     section="groups",
@@ -201,9 +286,10 @@ KIND = Kind(
     listed=True,
     prune_setting="prune_groups",
     profile=False,
-    body_schema="group",
+    body_schema=_body_schema(),
     fields=FIELDS,
     settings=SETTINGS,
+    notify_setting="notify",
     together=MEMBERSHIP,
     lists=("admins", "members"),
     create_only=("type",),
@@ -213,4 +299,8 @@ KIND = Kind(
     removed=removed,
     added=added,
     calls=calls,
+    export_body=exported,
+    names=people,
+    export_problem=export_problem,
+    partly_made=partly_made,
 )

@@ -26,7 +26,8 @@ CREATED_ONLY = "created; profile not set"
 
 class BotReads:
     """The bot list is read at once; a bot named before it came waits for it, and one listed has
-    its fields read with the other profiles. With ``every_bot``, every listed bot is read too."""
+    its fields read with the other profiles. For ``export`` (the reader's ``every``), every listed
+    bot is read too."""
 
     def __init__(self, reader: LiveReader) -> None:
         self.reader = reader
@@ -50,25 +51,25 @@ class BotReads:
         pass  # every bot named is sent as soon as the list is known
 
     def settle(self) -> None:
-        """Wait for the list; with ``every_bot``, read every listed bot no one named."""
+        """Wait for the list; for ``export``, read every listed bot no one named."""
         if self._listing is not None:
             self.reader.wait([self._listing])
-        if self.reader.every_bot:
-            for bot_id in self.reader.live.bot_ids:
-                if bot_id not in self._declared:
-                    self._found([Wanted("bot", bot_id, self.reader.every_bot)])
+        every = self.reader.every.get(bot.KIND.name)
+        if every is not None:
+            listed = self.reader.live.listed[bot.KIND.name]
+            self._found([Wanted(bot.KIND.name, i, every) for i in listed if i not in self._declared])
 
     def _read_list(self) -> None:
         bot_ids = self.reader.api.get_all_robots()
         with self.reader.lock:
-            self.reader.live.bot_ids = bot_ids
+            self.reader.live.listed[bot.KIND.name] = bot_ids
             self._active = frozenset(bot_ids)
             named, self._named = self._named or [], None
         self._found(named)
 
     def _found(self, named: list[Wanted]) -> None:
         """Bots named once the list is known: those listed exist (and have their fields read)."""
-        self.reader.found("bot", [w for w in named if w.user_id in self._active])
+        self.reader.found(bot.KIND.name, [w for w in named if w.user_id in self._active])
 
 
 class BotEngine:
@@ -85,7 +86,7 @@ class BotEngine:
     def write(self, run: Applier, changes: Sequence[Change]) -> None:
         creates = [c for c in changes if c.action == "create"]
         deletes = [c for c in changes if c.action == "delete"]
-        if deletes and len(set(run.plan.observed_bots) | {c.user_id for c in creates}) > MAX_BOTS:
+        if deletes and len(set(run.plan.observed(bot.KIND.name)) | {c.user_id for c in creates}) > MAX_BOTS:
             # Swapping bots at the limit: the new ones only fit once the old ones are gone.
             self.remove(run, deletes)
             run.wait()

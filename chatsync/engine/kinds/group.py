@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chatsync.domain.kinds import group
 from chatsync.domain.live import Wanted, wanted_of
@@ -26,15 +26,16 @@ from chatsync.errors import CallFailed
 from chatsync.facts import groups as facts
 from chatsync.facts.fields import Value
 from chatsync.tencent.api import ItemResult
-from chatsync.tencent.client import Client, Reply
+from chatsync.tencent.client import Reply
 from chatsync.tencent.group_answers import GroupInfo
-from chatsync.tencent.groups import GroupApi, NewGroup
+from chatsync.tencent.groups import CreateResult, GroupApi, NewGroup
 
 if TYPE_CHECKING:
     from chatsync.engine.apply import Applier
     from chatsync.engine.read import LiveReader
 
-#: A group created whose other members or roles are still to come.
+#: A group created whose other members or roles are still to come (a run stopped there reports it
+#: partly done; ``apply`` again, or ``apply --plan`` with the same file, goes on from it).
 CREATED_ONLY = "created; members not all added"
 #: Codes of ``destroy_group`` that say the group is gone: after a retry of an applied destroy, done.
 GONE = 10010
@@ -57,43 +58,19 @@ def live_fields(info: GroupInfo) -> dict[str, Value]:
     }
 
 
-def exported(info: GroupInfo) -> dict[str, object]:
-    """A live group as a config declares it (``chatsync export``): every field it holds, so a plan
-    of the export shows no change."""
-    fields = live_fields(info)
-    body: dict[str, object] = {name: fields[name] for name in
-                               ("type", "name", "introduction", "notification", "face_url", "apply_join")}
-    if isinstance(fields["max_members"], int) and fields["max_members"] > 0:  # 0: no cap (AVChatRoom)
-        body["max_members"] = fields["max_members"]
-    if fields["owner"]:
-        body["owner"] = fields["owner"]
-    group_type = info.group_type
-    if group_type is not None and group_type.admins_allowed:
-        body["admins"] = group.ids(fields["admins"])
-    if group_type is not None and group_type.members_stored:
-        body["members"] = group.ids(fields["members"])
-    return body
-
-
-def export_groups(client: Client) -> dict[str, dict[str, object]]:
-    """Every live group, read whole, as a config declares it (:func:`exported`), by GroupId."""
-    api = GroupApi(client)
-    ids = api.list_group_ids()
-    read = api.get_group_info(ids) if ids else {}
-    return {gid: exported(r.group) for gid, r in read.items() if r.ok and r.group is not None}
-
-
 class GroupReads:
     """The group list is read at once (its pages at 1 a second); the declared groups are read 50 a
-    ``get_group_info`` as they are named, with their members, while the list is still coming."""
+    ``get_group_info`` as they are named, with their members, while the list is still coming. For
+    ``export`` (the reader's ``every``), every listed group is read too."""
 
     def __init__(self, reader: LiveReader) -> None:
         self.reader = reader
         self.api = GroupApi(reader.api.client)
         self._named: list[Wanted] = []
-        # Listed only to prune: whether a declared group exists, its read says.
+        self._wanted: set[str] = set()  # every group named
+        # Listed only to prune (or export): whether a declared group exists, its read says.
         self._listing: Future[None] | None = (
-            reader.submit(self._read_list) if "group" in reader.listed else None)
+            reader.submit(self._read_list) if group.KIND.name in reader.listed else None)
 
     def declare(self, principal: Principal) -> None:
         self.want(wanted_of(principal))
@@ -101,6 +78,7 @@ class GroupReads:
     def want(self, want: Wanted) -> None:
         with self.reader.lock:
             self._named.append(want)
+            self._wanted.add(want.user_id)
 
     def flush(self) -> None:
         """Read the groups named, 50 a call. Not while a config still loads: parsing the answers
@@ -112,13 +90,20 @@ class GroupReads:
             self.reader.submit(self._read, named[start:start + facts.INFO_BATCH])
 
     def settle(self) -> None:
+        """Wait for the list; for ``export``, read every listed group no one named."""
         if self._listing is not None:
             self.reader.wait([self._listing])
+        every = self.reader.every.get(group.KIND.name)
+        if every is not None:
+            for group_id in self.reader.live.listed[group.KIND.name]:
+                if group_id not in self._wanted:
+                    self.want(Wanted(group.KIND.name, group_id, every))
+            self.flush()
 
     def _read_list(self) -> None:
         group_ids = self.api.list_group_ids()
         with self.reader.lock:
-            self.reader.live.listed["group"] = group_ids
+            self.reader.live.listed[group.KIND.name] = group_ids
 
     def _read(self, named: Sequence[Wanted]) -> None:
         results = self.api.get_group_info([w.user_id for w in named])
@@ -129,7 +114,7 @@ class GroupReads:
                     missing = ItemResult(want.user_id, None, "missing from the answer")
                     self.reader.failures.append((want, missing))
                 elif result.ok and result.group is not None:
-                    live = Principal("group", want.user_id, live_fields(result.group))
+                    live = Principal(group.KIND.name, want.user_id, live_fields(result.group))
                     self.reader.live.principals[live.address] = live
                 elif not result.missing:
                     self.reader.failures.append(
@@ -170,21 +155,29 @@ def _silent(change: Change) -> bool:
 
 def _members_call(endpoint: str, change: Change, call: Callable[[], Mapping[str, ItemResult]],
                   ok: Callable[[ItemResult], bool] = lambda r: r.ok) -> Callable[[], Reply]:
-    """A member batch as one step: the first member refused fails it, naming the member."""
+    """A member batch as one step: the first member refused fails it, naming the member; a call
+    refused whole (each of its members with the same code, a group full say) names the group only."""
 
     def step() -> Reply:
         results = call()
         attempts = max((r.attempts for r in results.values()), default=1)
-        for user_id, result in results.items():
-            if not ok(result):
-                raise CallFailed(endpoint, result.code, f"group {change.user_id}, member {user_id}: "
-                                 f"{result.info or 'refused'}", result.attempts)
+        refused = [(user_id, result) for user_id, result in results.items() if not ok(result)]
+        if refused:
+            user_id, first = refused[0]
+            whole = first.code is not None and len(refused) == len(results) and all(
+                (r.code, r.info) == (first.code, first.info) for _, r in refused)
+            who = f"group {change.user_id}" if whole else f"group {change.user_id}, member {user_id}"
+            raise CallFailed(endpoint, first.code, f"{who}: {first.info or 'refused'}", first.attempts)
         return Reply({}, attempts)
 
     return step
 
 
 def _create(run: Applier, change: Change) -> None:
+    """``create_group`` with the first members, then the rest of them and the roles of the admins
+    among the rest. A group found made already (its GroupId answered 10021/10025 and the group
+    there is the one declared: a lost answer, or a run stopped before the rest) goes on from what it
+    holds: the members it lacks are added, and the admins it holds as plain members get their role."""
     after = change.after or {}
     owner = str(after.get("owner", ""))
     members = {u: role for u, role in group.roles(after).items() if u != owner}
@@ -194,7 +187,7 @@ def _create(run: Applier, change: Change) -> None:
         face_url=_text(after, "face_url"),
         max_members=int(after["max_members"]) if "max_members" in after else None,
         apply_join=_text(after, "apply_join"), members=members)
-    made: list[Any] = []
+    made: list[CreateResult] = []
 
     def create() -> Reply:
         result = _api(run).create_group(spec)
@@ -204,22 +197,31 @@ def _create(run: Applier, change: Change) -> None:
     attempts = run.single(change, create, finish=False)
     if attempts is None:
         return
-    left = list(made[0].members_left)
+    result = made[0]
+    held = (result.existing.members or {}) if result.existing is not None else {}
+    left = list(result.members_left)
+    steps: list[Callable[[], Reply]] = []
     if left:
-        step = _members_call("add_group_member", change,
-                             lambda: _api(run).add_members(change.user_id, left, silence=_silent(change)),
-                             _joined)
-        more = run.single(change, step, attempts, finish=False)
-        if more is None:
+        steps.append(_members_call("add_group_member", change, lambda: _api(run).add_members(
+            change.user_id, left, silence=_silent(change)), _joined))
+    coming = set(left)
+    for user_id, role in members.items():  # the admins to come, and those held as plain members
+        in_group = user_id in coming or user_id in held
+        if role == facts.ADMIN and held.get(user_id) != facts.ADMIN and in_group:
+            steps.append(partial(_api(run).set_member_role, change.user_id, user_id, facts.ADMIN))
+    if steps:
+        run.progressed(change, CREATED_ONLY)
+    _made_in_steps(run, change, steps, attempts)
+
+
+def _made_in_steps(run: Applier, change: Change, steps: Sequence[Callable[[], Reply]], attempts: int) -> None:
+    """Make ``steps`` one after the other; ``change`` is done once every one is (a step that fails
+    fails it, and the rest are not made)."""
+    for step in steps:
+        done = run.single(change, step, attempts, finish=False)
+        if done is None:
             return
-        attempts = more
-        for user_id in left:
-            if members.get(user_id) == facts.ADMIN:
-                more = run.single(change, partial(_api(run).set_member_role, change.user_id, user_id,
-                                                  facts.ADMIN), attempts, finish=False)
-                if more is None:
-                    return
-                attempts = more
+        attempts = done
     run.finish(change, "ok", attempts=attempts)
 
 
@@ -254,13 +256,7 @@ def _update(run: Applier, change: Change) -> None:
     gone = list(group.removed(seen, after))
     if gone:
         steps.append(_members_call("delete_group_member", change, lambda: api.delete_members(gid, gone)))
-    attempts = 0
-    for step in steps:
-        done = run.single(change, step, attempts, finish=False)
-        if done is None:
-            return
-        attempts = done
-    run.finish(change, "ok", attempts=attempts)
+    _made_in_steps(run, change, steps, 0)
 
 
 def _destroy(run: Applier, change: Change) -> None:
