@@ -61,9 +61,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _emulator import KEY, SDKAPPID, running_emulator
+from _emulator import KEY, SDKAPPID, compile_sources, running_emulator
 
-import chatsync
 from chatsync.facts.endpoints import ENDPOINTS
 from chatsync.tencent.api import ChatApi
 from chatsync.tencent.client import Client
@@ -126,14 +125,6 @@ class Done:
 
     def attempts(self) -> int:
         return sum(sum(by_code.values()) for by_code in self.calls().values())
-
-
-def compile_sources() -> None:
-    """Write the bytecode of chatsync and of bench/ (``__pycache__``, as ``pip install`` does for a
-    package), so that no timed process spends its start-up compiling them."""
-    package = Path(chatsync.__file__).resolve().parent
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package), str(HERE)], env=ENV,
-                   stdout=subprocess.DEVNULL, check=False)
 
 
 def run(args: Sequence[str], folder: Path, env: dict[str, str] | None = None) -> Done:

@@ -80,7 +80,7 @@ def body_problems(file: str, group_id: str, body: YMap, *, whole: bool = True) -
     """The problems of one group's body that need nothing else (its id's prefix needs its type).
     An override's body (not ``whole``) leaves out the rules of its type, which need the fields it
     does not give: :func:`merged_problems` checks them on the group it makes."""
-    where = f"group {quote(group_id)}"
+    where = _Where(group_id)
 
     def at(name: str) -> Location:
         return location(file, body.meta[name].value_mark)
@@ -108,9 +108,9 @@ def body_problems(file: str, group_id: str, body: YMap, *, whole: bool = True) -
     members = _ids(body.get("members"))
     for name, named in (("owner", [owner] if isinstance(owner, str) else []), ("admins", admins),
                         ("members", members)):
+        if limits.plain_user_ids(named):
+            continue  # the common case, decided without building a message
         for user_id in named:
-            if 0 < len(user_id) <= limits.USER_ID_MAX_BYTES and user_id.isascii() and user_id.isprintable():
-                continue  # the common case, decided without building a message
             problem = limits.user_id_problem(user_id)
             if problem:
                 yield Problem(at(name), f"{where} {name}: {quote(user_id)} {problem}; fix the id")
@@ -129,8 +129,8 @@ def body_problems(file: str, group_id: str, body: YMap, *, whole: bool = True) -
                           f"{where} is state: absent, so its fields are ignored; remove {', '.join(managed)}")
 
 
-def _type_problems(where: str, kind: facts.GroupType, at: Callable[[str], Location], owner: str | None,
-                   admins: Sequence[str], members: Sequence[str], declared_most: Any,
+def _type_problems(where: str | _Where, kind: facts.GroupType, at: Callable[[str], Location],
+                   owner: str | None, admins: Sequence[str], members: Sequence[str], declared_most: Any,
                    lists_members: bool, apply_join: Any) -> Iterator[Problem]:
     """The rules of a group's type: who it keeps, its admins, its member limits, whether it takes
     applications to join. ``at(field)`` locates the field a problem names."""
@@ -191,6 +191,18 @@ def _rules_of(declared: Principal, at: Callable[[str], Location]) -> Iterator[Pr
                               "members" in fields, fields.get("apply_join"))
 
 
+class _Where:
+    """``group "ID"``, as messages name a group: made only when a message is (quoting costs)."""
+
+    __slots__ = ("group_id",)
+
+    def __init__(self, group_id: str) -> None:
+        self.group_id = group_id
+
+    def __str__(self) -> str:
+        return f"group {quote(self.group_id)}"
+
+
 def _a(name: str) -> str:
     return f"an {name}" if name[:1] in "AEIOU" else f"a {name}"
 
@@ -209,7 +221,7 @@ def reference_problems(groups: Mapping[str, Principal], objects: Mapping[str, Ma
         if not declared.present:
             continue
         assert declared.location is not None
-        where = f"group {quote(declared.user_id)}"
+        where = _Where(declared.user_id)
         override = (overrides or {}).get(declared.address)
         for name in ("owner", "admins", "members"):
             value = declared.fields.get(name)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from chatsync.config.loader import _read_bytes, expand
 from chatsync.domain.model import DEFAULT_SECRET_KEY_ENV
 from chatsync.errors import Problem
 
-#: A top-level ``app:`` key, the rest of its line (a value, a comment, or nothing).
-_APP = re.compile(rb"^app[ \t]*:(?P<rest>[^\n]*)$", re.MULTILINE)
+#: ``app:`` and the rest of its line (a value, a comment, or nothing); a top-level key where it starts
+#: a line (:func:`_app_keys`: without a leading ``^`` the pattern is searched for quickly, not tried
+#: at every character of a large file).
+_APP = re.compile(rb"app[ \t]*:(?P<rest>[^\n]*)$", re.MULTILINE)
 _NAME = rb"[A-Za-z_][A-Za-z0-9_]*"
 #: ``secret_key_env: NAME`` on a line of its own (quotes and a comment allowed).
 _BLOCK = re.compile(rb"^(?P<indent>[ ]+)[\"']?secret_key_env[\"']?[ \t]*:[ \t]*(?P<q>[\"']?)(?P<name>"
@@ -28,6 +30,8 @@ _BLOCK = re.compile(rb"^(?P<indent>[ ]+)[\"']?secret_key_env[\"']?[ \t]*:[ \t]*(
 _FLOW = re.compile(rb"[{,][ \t]*[\"']?secret_key_env[\"']?[ \t]*:[ \t]*(?P<q>[\"']?)(?P<name>" + _NAME
                    + rb")(?P=q)[ \t]*[,}]")
 _COMMENT = re.compile(rb"^[ \t]*(#[^\n]*)?$")
+#: A line that is neither indented, blank nor a comment: where an ``app:`` section ends at the latest.
+_TOP_LINE = re.compile(rb"^[^ \t#\n]", re.MULTILINE)
 
 
 def key_variable(paths: Sequence[str | os.PathLike[str]], *, follow_symlinks: bool = False) -> str | None:
@@ -42,11 +46,16 @@ def key_variable(paths: Sequence[str | os.PathLike[str]], *, follow_symlinks: bo
         data = _read_bytes(file)
         if isinstance(data, Problem):
             return None
-        for match in _APP.finditer(data):
+        for match in _app_keys(data):
             found.append(_in_section(data, match))
     if len(found) != 1:
         return None
     return found[0]
+
+
+def _app_keys(data: bytes) -> Iterator[re.Match[bytes]]:
+    """Each top-level ``app:`` key of ``data`` (at the start of a line)."""
+    return (match for match in _APP.finditer(data) if match.start() == 0 or data[match.start() - 1] == 0x0A)
 
 
 def _in_section(data: bytes, match: re.Match[bytes]) -> str | None:
@@ -63,7 +72,9 @@ def _in_section(data: bytes, match: re.Match[bytes]) -> str | None:
         return None  # an alias, an anchor with a value, or not a mapping: the loader says
     indent: bytes | None = None
     name: str | None = None
-    for line in data[match.end() + 1:].split(b"\n"):
+    start = match.end() + 1
+    after = _TOP_LINE.search(data, start)  # the loop below stops there: split only the section
+    for line in data[start:after.start() if after else len(data)].split(b"\n"):
         if _COMMENT.match(line):
             continue
         if not line.startswith((b" ", b"\t")):

@@ -10,6 +10,7 @@ the wrong shape: the schema reports that, these rules just skip it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import repeat
 from typing import Any
 
 from chatsync.config import hints, overlays
@@ -179,6 +180,8 @@ def _secrets(file: str, node: Any, top: bool, extension: bool = False) -> Iterat
             if isinstance(value, (YMap, YList)):  # a scalar has nothing below it
                 yield from _secrets(file, value, False, inside)
     elif isinstance(node, YList):
+        if not extension and all(map(isinstance, node, repeat(str))):
+            return  # a list of ids or names (a group's members): nothing below, no key (C loop)
         for index, value in enumerate(node):
             if extension and isinstance(value, str) and hints.looks_like_key_value(value):
                 yield Problem(location(file, node.meta[index].value_mark), hints.SECRET_VALUE, SECRET)

@@ -71,6 +71,8 @@ _LINE_BREAK_NAMES = {
     "\u2028": "line separator",
     "\u2029": "paragraph separator",
 }
+#: The bytes of ASCII text :data:`_NOT_PRINTABLE` accepts.
+_PRINTABLE_ASCII = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -257,6 +259,7 @@ class _Builder:
         common = _COMMON_KEYS
         mask = _COLUMN_MASK
         bits = _COLUMN_BITS
+        entry = tuple.__new__  # Entry(...) without its Python-level __new__: twice as quick
         handlers: dict[type, Callable[[Any], None]] = {
             yaml.MappingStartEvent: self._start,
             yaml.SequenceStartEvent: self._start,
@@ -268,18 +271,28 @@ class _Builder:
         while True:
             event = get_event()
             kind = type(event)
-            if kind is scalar_event and event.anchor is None and stack:
+            if kind is scalar_event and event.anchor is None and stack and event.tag is None:
                 top = stack[-1]
-                if top.is_map and event.tag is None:
-                    text = event.value
-                    plain = event.implicit[0]
-                    if top.expect_key:  # the most common event: a key, kept as written
-                        top.expect_key = False
+                text = event.value
+                plain = event.implicit[0]
+                if not top.is_map:
+                    if not plain or (text and text[0] not in resolvable):  # a list item of text
+                        container = top.container
                         mark = event.start_mark
                         column = mark.column
-                        top.key_mark = ((mark.line + 1) << bits) | (column if column < mask else mask)
-                        top.key = _MERGE_KEY if plain and text == "<<" else common.get(text, text)
+                        here = ((mark.line + 1) << bits) | (column if column < mask else mask)
+                        container.append(text)
+                        container.meta.append(entry(Entry, (here, here, text if plain else None)))
+                        container.size += 1
                         continue
+                elif top.expect_key:  # the most common event: a key, kept as written
+                    top.expect_key = False
+                    mark = event.start_mark
+                    column = mark.column
+                    top.key_mark = ((mark.line + 1) << bits) | (column if column < mask else mask)
+                    top.key = _MERGE_KEY if plain and text == "<<" else common.get(text, text)
+                    continue
+                else:
                     key = top.key
                     container = top.container
                     if (
@@ -292,7 +305,7 @@ class _Builder:
                         mark = event.start_mark
                         column = mark.column
                         here = ((mark.line + 1) << bits) | (column if column < mask else mask)
-                        container.meta[key] = Entry(top.key_mark, here, text if plain else None)
+                        container.meta[key] = entry(Entry, (top.key_mark, here, text if plain else None))
                         container.size += 1
                         continue
             if kind is scalar_event:
@@ -607,6 +620,8 @@ def _decode(file: str, data: bytes) -> tuple[str | None, list[Problem]]:
                 f"this byte (0x{data[start]:02x}) is not valid UTF-8; save the file as UTF-8",
             )
         ]
+    if text.isascii() and not data.translate(None, _PRINTABLE_ASCII):
+        return text, []  # printable ASCII: neither search below can find anything (a quicker test)
     bad = _LINE_BREAKS.search(text)
     if bad is not None:
         index = bad.start()

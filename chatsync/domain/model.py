@@ -122,6 +122,10 @@ class _Values(ValuesView[Value]):
 
 #: One tuple of names per distinct set of managed fields (a config repeats a few sets).
 _NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+#: A kind's own fields in its order, by the kind and the names as given (in the order given: the
+#: config and the reads give a few orders, each met thousands of times), checked once each.
+_OWN_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_OWN_NAMES_MAX = 4096
 #: The fields of every principal without any (one shared object, not one each).
 _NO_FIELDS = Fields((), ())
 
@@ -133,11 +137,16 @@ def _frozen_fields(fields: Mapping[str, Value], kind: Kind = "") -> Fields:
         return _NO_FIELDS
     own = BY_NAME[kind].fields if kind in BY_NAME else None
     if own is not None:  # a kind of its own fields (a group's)
-        unknown = [name for name in fields if name not in own]
-        if unknown:
-            raise ValueError(f"unknown {kind} field(s): {', '.join(sorted(unknown))}")
-        names = tuple(name for name in own if name in fields)
-        return Fields(names, tuple(fields[name] for name in names))
+        written = (kind, *fields)
+        names = _OWN_NAMES.get(written)
+        if names is None:
+            unknown = [name for name in fields if name not in own]
+            if unknown:
+                raise ValueError(f"unknown {kind} field(s): {', '.join(sorted(unknown))}")
+            names = tuple(name for name in own if name in fields)
+            if len(_OWN_NAMES) < _OWN_NAMES_MAX:
+                _OWN_NAMES[written] = names
+        return Fields(names, tuple(map(fields.__getitem__, names)))
     if all(name in PROFILE_FIELDS for name in fields):  # the common case, kept fast
         names = tuple(name for name in PROFILE_FIELDS if name in fields)
     else:

@@ -48,6 +48,16 @@ def user_id_problem(user_id: str) -> str | None:
     return encoding_problem(user_id)
 
 
+def plain_user_ids(user_ids: list[str]) -> bool:
+    """True when every one of ``user_ids`` (all strings) is 1 to 32 characters of printable ASCII,
+    so valid with no further check (the common case, decided without building any message; any
+    other id needs :func:`user_id_problem`)."""
+    for user_id in user_ids:
+        if not (0 < len(user_id) <= USER_ID_MAX_BYTES and user_id.isascii() and user_id.isprintable()):
+            return False
+    return True
+
+
 def is_bot_id(user_id: str) -> bool:
     """True when ``user_id`` names a chatbot (it starts with ``@RBT#``)."""
     return user_id.startswith(BOT_PREFIX)

@@ -26,6 +26,7 @@ from chatsync.text.safe import clipped, quoted
 Members = dict[str, str]
 _ROLES = frozenset(facts.ROLES)
 _USER_ID_MAX = limits.USER_ID_MAX_BYTES
+_UINT32_MAX = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,18 @@ def _id(value: Any, field: str, problem_of: Callable[[str], str | None], what: s
 
 def _optional_text(item: Mapping[str, Any], key: str, where: str) -> str:
     value = item.get(key)
-    return "" if value is None else text(value, f"{where}.{key}")
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else text(value, f"{where}.{key}")  # named only to refuse
 
 
 def _optional_uint(item: Mapping[str, Any], key: str, where: str) -> int:
     value = item.get(key)
-    return 0 if value is None else uint32(value, f"{where}.{key}")
+    if value is None:
+        return 0
+    if value.__class__ is int and 0 <= value <= _UINT32_MAX:
+        return value
+    return uint32(value, f"{where}.{key}")
 
 
 def _choice(value: Any, field: str, allowed: Collection[str]) -> str:
@@ -173,13 +180,14 @@ def group_infos(answer: Mapping[str, Any], asked: Collection[str], *,
 def _group(item: Mapping[str, Any], asked_id: str, where: str, with_members: bool) -> GroupInfo:
     kind = text(item.get("Type"), f"{where}.Type")
     owner = _optional_text(item, "Owner_Account", where)
-    if owner:
+    if owner and not limits.plain_user_ids([owner]):
         user_id(owner, f"{where}.Owner_Account")
     listed_members = None
     if with_members or item.get("MemberList") is not None:
         listed_members = members(item.get("MemberList"), f"{where}.MemberList")
-        owners = [member for member, role in listed_members.items() if role == facts.OWNER]
-        if owners and owners != [owner]:
+        listed_owners = list(listed_members.values()).count(facts.OWNER)
+        if listed_owners and (listed_owners > 1 or listed_members.get(owner) != facts.OWNER):
+            owners = [member for member, role in listed_members.items() if role == facts.OWNER]
             raise AnswerError(f"{where}.MemberList", f"names {_shown(owners[0])} as owner, but "
                                                      f"Owner_Account is {_shown(owner)}")
     return GroupInfo(
