@@ -24,6 +24,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from chatsync.cli.flags import global_flags
+from chatsync.cli.tuning import no_collection_at_exit
 from chatsync.errors import ChatsyncError
 from chatsync.facts.version import VERSION
 from chatsync.text.safe import lines as safe_lines
@@ -148,6 +149,7 @@ class ChatsyncGroup(click.Group):
         return name, command, rest
 
     def invoke(self, ctx: click.Context) -> object:
+        no_collection_at_exit()
         try:
             with _terminate_as_interrupt():
                 return super().invoke(ctx)

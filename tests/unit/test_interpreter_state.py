@@ -259,3 +259,24 @@ def test_overlapping_holders_of_a_tweak_restore_what_the_first_found() -> None:
     with tuning.no_cyclic_gc(), tuning.no_cyclic_gc():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_the_command_alone_freezes_the_heap_at_exit_once(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last collection at exit skips the command's heap (``gc.freeze`` as the process exits):
+    registered by the command, once however many commands a process runs, never by the library."""
+    import atexit
+
+    from click.testing import CliRunner
+
+    from chatsync.cli import main, tuning
+
+    registered: list[object] = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    monkeypatch.setattr(tuning, "_AT_EXIT", [])
+    world = write_world(tmp_path / "w", "http://127.0.0.1:9")
+    chatsync.load(world.config)
+    assert registered == []
+    for _ in range(2):
+        CliRunner().invoke(main, ["validate", world.config])
+    assert registered == [gc.freeze]
