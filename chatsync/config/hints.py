@@ -65,7 +65,6 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
-@lru_cache(maxsize=1024)
 @lru_cache(maxsize=4096)  # the same few keys, once per account
 def is_secret_name(name: str) -> bool:
     """True when a field called ``name`` would hold a secret (``tencent_secret``, ``api-key``...)."""
