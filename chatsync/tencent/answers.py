@@ -145,7 +145,7 @@ def result_items(answer: Mapping[str, Any], asked: Collection[str], *, statuses:
             obj(item, f"ResultItem[{n}]")
         user_id = item.get("UserID")
         if not isinstance(user_id, str) or user_id not in asked or user_id in found:
-            _asked_id(user_id, f"ResultItem[{n}].UserID", asked, found)
+            asked_id(user_id, f"ResultItem[{n}].UserID", asked, found)
         code = item.get("ResultCode", 0)
         if isinstance(code, bool) or not isinstance(code, int):
             integer(code, f"ResultItem[{n}].ResultCode")
@@ -176,7 +176,7 @@ def profiles(answer: Mapping[str, Any], asked: Collection[str],
             obj(item, f"UserProfileItem[{n}]")
         user_id = item.get("To_Account")
         if not isinstance(user_id, str) or user_id not in asked or user_id in found:
-            _asked_id(user_id, f"UserProfileItem[{n}].To_Account", asked, found)
+            asked_id(user_id, f"UserProfileItem[{n}].To_Account", asked, found)
         code = item.get("ResultCode", 0)
         if isinstance(code, bool) or not isinstance(code, int):
             integer(code, f"UserProfileItem[{n}].ResultCode")
@@ -202,7 +202,7 @@ def profiles(answer: Mapping[str, Any], asked: Collection[str],
         found[user_id] = (code, _item_info(item, "UserProfileItem", n), profile if code == 0 else {})
     failed: dict[str, Item] = {}
     for n, user_id in enumerate(listed(answer.get("Fail_Account"), "Fail_Account")):
-        user_id = _asked_id(user_id, f"Fail_Account[{n}]", asked, failed)
+        user_id = asked_id(user_id, f"Fail_Account[{n}]", asked, failed)
         failed[user_id] = (0, "", {})
         if found.get(user_id, (0,))[0] == 0:
             found[user_id] = (None, "listed in Fail_Account", {})
@@ -213,7 +213,7 @@ def failed_accounts(answer: Mapping[str, Any], asked: Collection[str]) -> list[s
     """``FailAccounts`` of multiaccount_import (§5.2): ids that were asked for, each once."""
     seen: dict[str, Any] = {}
     for n, user_id in enumerate(listed(answer.get("FailAccounts"), "FailAccounts")):
-        seen[_asked_id(user_id, f"FailAccounts[{n}]", asked, seen)] = None
+        seen[asked_id(user_id, f"FailAccounts[{n}]", asked, seen)] = None
     return list(seen)
 
 
@@ -225,13 +225,16 @@ def _item_info(item: Mapping[str, Any], listing: str, n: int) -> str:
     return info(said, f"{listing}[{n}].ResultInfo")
 
 
-def _asked_id(value: Any, field: str, asked: Collection[str], seen: Mapping[str, Any]) -> str:
-    user_id = text(value, field)
-    if user_id not in asked:
-        raise AnswerError(field, f"is {_shown(user_id)}, an id that was not asked for")
-    if user_id in seen:
-        raise AnswerError(field, f"is {_shown(user_id)} again (each id is answered once)")
-    return user_id
+def asked_id(value: Any, field: str, asked: Collection[str], seen: Mapping[str, Any], *,
+             what: str = "an id", each: str = "id") -> str:
+    """``value`` as an id of an item of a batch answer: text, one of those ``asked``, and not in
+    ``seen`` yet (each is answered once). ``what`` and ``each`` name such an id in the messages."""
+    found = text(value, field)
+    if found not in asked:
+        raise AnswerError(field, f"is {_shown(found)}, {what} that was not asked for")
+    if found in seen:
+        raise AnswerError(field, f"is {_shown(found)} again (each {each} is answered once)")
+    return found
 
 
 def _shown(value: Any) -> str:

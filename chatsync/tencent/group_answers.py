@@ -18,7 +18,17 @@ from typing import Any
 
 from chatsync.facts import groups as facts
 from chatsync.facts import limits
-from chatsync.tencent.answers import AnswerError, info, integer, listed, obj, text, type_name, uint32
+from chatsync.tencent.answers import (
+    AnswerError,
+    asked_id,
+    info,
+    integer,
+    listed,
+    obj,
+    text,
+    type_name,
+    uint32,
+)
 from chatsync.text.safe import clipped, quoted
 
 #: A group's members: each member's UserID -> its role (``Owner``, ``Admin`` or ``Member``), in the
@@ -165,19 +175,15 @@ def group_infos(answer: Mapping[str, Any], asked: Collection[str], *,
     for n, item in enumerate(listed(answer.get("GroupInfo"), "GroupInfo")):
         where = f"GroupInfo[{n}]"
         item = obj(item, where)
-        asked_id = text(item.get("GroupId"), f"{where}.GroupId")
-        if asked_id not in asked:
-            raise AnswerError(f"{where}.GroupId", f"is {_shown(asked_id)}, a group that was not asked for")
-        if asked_id in found:
-            raise AnswerError(f"{where}.GroupId",
-                              f"is {_shown(asked_id)} again (each group is answered once)")
+        group_id = asked_id(item.get("GroupId"), f"{where}.GroupId", asked, found, what="a group",
+                            each="group")
         code = integer(item.get("ErrorCode", 0), f"{where}.ErrorCode")
         said = info(item.get("ErrorInfo"), f"{where}.ErrorInfo")
-        found[asked_id] = (code, said, _group(item, asked_id, where, with_members) if code == 0 else None)
+        found[group_id] = (code, said, _group(item, group_id, where, with_members) if code == 0 else None)
     return found
 
 
-def _group(item: Mapping[str, Any], asked_id: str, where: str, with_members: bool) -> GroupInfo:
+def _group(item: Mapping[str, Any], group_id: str, where: str, with_members: bool) -> GroupInfo:
     kind = text(item.get("Type"), f"{where}.Type")
     owner = _optional_text(item, "Owner_Account", where)
     if owner and not limits.plain_user_ids([owner]):
@@ -191,7 +197,7 @@ def _group(item: Mapping[str, Any], asked_id: str, where: str, with_members: boo
             raise AnswerError(f"{where}.MemberList", f"names {_shown(owners[0])} as owner, but "
                                                      f"Owner_Account is {_shown(owner)}")
     return GroupInfo(
-        group_id=asked_id, type=kind, name=_optional_text(item, "Name", where),
+        group_id=group_id, type=kind, name=_optional_text(item, "Name", where),
         introduction=_optional_text(item, "Introduction", where),
         notification=_optional_text(item, "Notification", where),
         face_url=_optional_text(item, "FaceUrl", where), owner=owner,
@@ -238,13 +244,8 @@ def member_results(answer: Mapping[str, Any], asked: Collection[str]) -> dict[st
     for n, entry in enumerate(listed(answer.get("MemberList"), "MemberList")):
         at = f"MemberList[{n}]"
         entry = obj(entry, at)
-        member = text(entry.get("Member_Account"), f"{at}.Member_Account")
-        if member not in asked:
-            raise AnswerError(f"{at}.Member_Account", f"is {_shown(member)}, an account that was not "
-                                                      "asked for")
-        if member in found:
-            raise AnswerError(f"{at}.Member_Account", f"is {_shown(member)} again (each member is "
-                                                      "answered once)")
+        member = asked_id(entry.get("Member_Account"), f"{at}.Member_Account", asked, found,
+                          what="an account", each="member")
         result = integer(entry.get("Result"), f"{at}.Result")
         if result not in facts.MEMBER_RESULTS:
             raise AnswerError(f"{at}.Result", f"is {result}, not one of 0, 1, 2, 3")
