@@ -226,14 +226,16 @@ def _item_info(item: Mapping[str, Any], listing: str, n: int) -> str:
 
 
 def asked_id(value: Any, field: str, asked: Collection[str], seen: Mapping[str, Any], *,
-             what: str = "an id", each: str = "id") -> str:
+             what: str = "an id", each: str | None = None) -> str:
     """``value`` as an id of an item of a batch answer: text, one of those ``asked``, and not in
-    ``seen`` yet (each is answered once). ``what`` and ``each`` name such an id in the messages."""
+    ``seen`` yet (each is answered once). ``what`` (``a group``) names such an id in the messages,
+    and ``each`` what is answered once (by default the noun of ``what``)."""
     found = text(value, field)
     if found not in asked:
         raise AnswerError(field, f"is {_shown(found)}, {what} that was not asked for")
     if found in seen:
-        raise AnswerError(field, f"is {_shown(found)} again (each {each} is answered once)")
+        noun = each or what.split()[-1]
+        raise AnswerError(field, f"is {_shown(found)} again (each {noun} is answered once)")
     return found
 
 

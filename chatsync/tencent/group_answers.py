@@ -175,8 +175,7 @@ def group_infos(answer: Mapping[str, Any], asked: Collection[str], *,
     for n, item in enumerate(listed(answer.get("GroupInfo"), "GroupInfo")):
         where = f"GroupInfo[{n}]"
         item = obj(item, where)
-        group_id = asked_id(item.get("GroupId"), f"{where}.GroupId", asked, found, what="a group",
-                            each="group")
+        group_id = asked_id(item.get("GroupId"), f"{where}.GroupId", asked, found, what="a group")
         code = integer(item.get("ErrorCode", 0), f"{where}.ErrorCode")
         said = info(item.get("ErrorInfo"), f"{where}.ErrorInfo")
         found[group_id] = (code, said, _group(item, group_id, where, with_members) if code == 0 else None)
